@@ -1,0 +1,1 @@
+"""A real local cluster on loopback addresses."""

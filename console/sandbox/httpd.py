@@ -1,0 +1,88 @@
+"""The sandbox's Apache httpd: balancer://cluster over the nodes, balancer-manager, server-status."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+
+from console.sandbox.errors import SandboxError
+from console.sandbox.files import write_if_changed
+from console.sandbox.layout import BALANCER_ADDRESS, BALANCER_PORT, HTTP_PORT, SandboxLayout
+from console.sandbox.procs import owned_pid, terminate
+from console.sandbox.render import render
+from console.sandbox.waits import port_open, tail_text, wait_until
+
+APACHE2 = "/usr/sbin/apache2"
+
+
+def _user_directives() -> str:
+    """httpd refuses to serve as root: drop to www-data when started as root."""
+    if os.geteuid() != 0:
+        return ""
+    try:
+        pwd.getpwnam("www-data")
+    except KeyError:
+        return "User nobody\nGroup nogroup"
+    return "User www-data\nGroup www-data"
+
+
+def prepare(layout: SandboxLayout) -> None:
+    """Write httpd.conf with one BalancerMember per node (route = jvmRoute)."""
+    if not os.path.exists(APACHE2):
+        raise SandboxError(f"Apache httpd is not installed ({APACHE2} is missing): run `make demo`")
+    (layout.httpd_dir / "logs").mkdir(parents=True, exist_ok=True)
+    layout.run.mkdir(parents=True, exist_ok=True)
+    members = "\n".join(
+        f'  BalancerMember "http://{node.address}:{HTTP_PORT}" route={node.jvm_route} retry=5'
+        for node in layout.nodes
+    )
+    write_if_changed(
+        layout.httpd_conf,
+        render(
+            "httpd.conf",
+            root=layout.httpd_dir,
+            address=BALANCER_ADDRESS,
+            port=BALANCER_PORT,
+            run=layout.run,
+            logs=layout.httpd_dir / "logs",
+            user_directives=_user_directives(),
+            members=members,
+        ),
+    )
+
+
+def running_pid(layout: SandboxLayout) -> int | None:
+    return owned_pid(layout.httpd_pid_file, str(layout.httpd_conf))
+
+
+def start(layout: SandboxLayout) -> None:
+    """Start httpd and wait until it listens."""
+    if running_pid(layout) is not None:
+        return
+    layout.httpd_pid_file.unlink(missing_ok=True)
+    result = subprocess.run(
+        [APACHE2, "-f", str(layout.httpd_conf), "-k", "start"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    error_log = layout.httpd_dir / "logs" / "error.log"
+    if result.returncode != 0:
+        raise SandboxError(
+            f"httpd: did not start (exit {result.returncode}): {result.stderr.strip()}\n"
+            f"{tail_text(error_log)}"
+        )
+    if not wait_until(lambda: port_open(BALANCER_ADDRESS, BALANCER_PORT), 15):
+        raise SandboxError(
+            f"httpd: not listening on {BALANCER_ADDRESS}:{BALANCER_PORT} after 15 s; "
+            f"see {error_log}:\n{tail_text(error_log)}"
+        )
+
+
+def stop(layout: SandboxLayout) -> None:
+    pid = running_pid(layout)
+    if pid is not None:
+        terminate(pid, 15.0)
+    layout.httpd_pid_file.unlink(missing_ok=True)

@@ -1,0 +1,173 @@
+"""Where every piece of the sandbox lives: directories, addresses and ports.
+
+One frozen description derived from the sandbox directory and the node count, so that `up`,
+`down` and `status` agree on every path without passing them around.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.paths import user_state_dir
+
+CATALINA_HOME = Path("/usr/share/tomcat10")
+DEFAULT_NODES = 3
+MAX_NODES = 20
+FIRST_NODE_OCTET = 11
+BALANCER_ADDRESS = "127.0.0.1"
+BALANCER_PORT = 8000
+DATABASE_ADDRESS = "127.0.0.10"
+DATABASE_PORT = 3306
+SSH_PORT = 2222
+TRIBES_PORT = 4000
+HTTP_PORT = 8080
+DATABASE_NAME = "jwdb"
+DATABASE_USER = "joget"
+
+
+def sandbox_dir() -> Path:
+    """The sandbox's directory: `$CLUSTERCONSOLE_SANDBOX_DIR`, else the user state directory."""
+    override = os.environ.get("CLUSTERCONSOLE_SANDBOX_DIR")
+    if override:
+        return Path(override).expanduser().absolute()
+    return user_state_dir() / "sandbox"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLayout:
+    """One Tomcat node: its name, loopback address and CATALINA_BASE."""
+
+    index: int
+    name: str
+    address: str
+    base: Path
+    ssh_dir: Path
+
+    @property
+    def jvm_route(self) -> str:
+        return self.name
+
+    @property
+    def unique_id(self) -> str:
+        """The Tribes member id: fifteen zero bytes and the node number."""
+        return "{" + ",".join(["0"] * 15 + [str(self.index)]) + "}"
+
+    @property
+    def catalina_out(self) -> Path:
+        return self.base / "logs" / "catalina.out"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.base / "temp" / "catalina.pid"
+
+    @property
+    def sshd_config(self) -> Path:
+        return self.ssh_dir / "sshd_config"
+
+    @property
+    def sshd_pid_file(self) -> Path:
+        return self.ssh_dir / "sshd.pid"
+
+    @property
+    def host_key(self) -> Path:
+        return self.ssh_dir / "ssh_host_ed25519_key"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.address}:{HTTP_PORT}"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLayout:
+    """All paths of one sandbox with `count` nodes rooted at `root`."""
+
+    root: Path
+    count: int = DEFAULT_NODES
+
+    @property
+    def inventory(self) -> Path:
+        return self.root / "cluster.toml"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "sandbox.json"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def shared(self) -> Path:
+        return self.root / "shared"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
+    def db_password_file(self) -> Path:
+        return self.secrets / "db_password"
+
+    @property
+    def client_key(self) -> Path:
+        return self.root / "ssh" / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.root / "ssh" / "known_hosts"
+
+    @property
+    def authorized_keys(self) -> Path:
+        return self.root / "ssh" / "authorized_keys"
+
+    @property
+    def httpd_dir(self) -> Path:
+        return self.root / "httpd"
+
+    @property
+    def httpd_conf(self) -> Path:
+        return self.httpd_dir / "httpd.conf"
+
+    @property
+    def httpd_pid_file(self) -> Path:
+        return self.run / "httpd.pid"
+
+    @property
+    def mariadb_dir(self) -> Path:
+        return self.root / "mariadb"
+
+    @property
+    def mariadb_cnf(self) -> Path:
+        return self.mariadb_dir / "my.cnf"
+
+    @property
+    def mariadb_pid_file(self) -> Path:
+        return self.run / "mariadb.pid"
+
+    @property
+    def mariadb_socket(self) -> Path:
+        return self.run / "mariadb.sock"
+
+    @property
+    def balancer_url(self) -> str:
+        return f"http://{BALANCER_ADDRESS}:{BALANCER_PORT}/balancer-manager"
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{BALANCER_ADDRESS}:{BALANCER_PORT}/app/"
+
+    @property
+    def nodes(self) -> tuple[NodeLayout, ...]:
+        return tuple(self.node(i) for i in range(1, self.count + 1))
+
+    def node(self, index: int) -> NodeLayout:
+        name = f"node{index}"
+        return NodeLayout(
+            index=index,
+            name=name,
+            address=f"127.0.0.{FIRST_NODE_OCTET + index - 1}",
+            base=self.root / "nodes" / name,
+            ssh_dir=self.root / "ssh" / name,
+        )

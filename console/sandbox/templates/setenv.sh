@@ -1,0 +1,3 @@
+# clusterconsole sandbox node @@name: sourced by catalina.sh.
+JAVA_OPTS="$JAVA_OPTS -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.security.egd=file:/dev/./urandom -Dsandbox.node=@@name -Dsandbox.jvmRoute=@@jvm_route -Dwflow.home=@@shared"
+CATALINA_PID="@@pid_file"

@@ -1,0 +1,146 @@
+"""Sandbox Tomcat nodes: one CATALINA_BASE each over Debian's tomcat10 CATALINA_HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from console.sandbox.errors import SandboxError
+from console.sandbox.files import copy_package_tree, write_if_changed
+from console.sandbox.layout import CATALINA_HOME, TRIBES_PORT, NodeLayout, SandboxLayout
+from console.sandbox.procs import owned_pid, terminate, wait_gone
+from console.sandbox.render import render
+from console.sandbox.waits import tail_text, wait_until
+
+STARTED_MARKER = b"org.apache.catalina.startup.Catalina.start Server startup in"
+START_TIMEOUT = 120.0
+STOP_TIMEOUT = 30.0
+
+
+def start_script(node: NodeLayout) -> Path:
+    return node.base / "bin" / "sandbox-start.sh"
+
+
+def stop_script(node: NodeLayout) -> Path:
+    return node.base / "bin" / "sandbox-stop.sh"
+
+
+def _static_members(layout: SandboxLayout, node: NodeLayout) -> str:
+    lines = []
+    for peer in layout.nodes:
+        if peer.index == node.index:
+            continue
+        lines.append(
+            '            <Member className="org.apache.catalina.tribes.membership.StaticMember"'
+            f' host="{peer.address}" port="{TRIBES_PORT}" uniqueId="{peer.unique_id}" />'
+        )
+    return "\n".join(lines)
+
+
+def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
+    """Write the node's CATALINA_BASE: conf, scripts, the app and the license page."""
+    if not (CATALINA_HOME / "bin" / "catalina.sh").exists():
+        raise SandboxError(
+            f"Tomcat 10 is not installed ({CATALINA_HOME}/bin/catalina.sh is missing): "
+            "run `make demo` or `apt-get install tomcat10`"
+        )
+    for sub in ("conf", "logs", "temp", "webapps", "work", "bin", "license"):
+        (node.base / sub).mkdir(parents=True, exist_ok=True)
+    for name in ("web.xml", "context.xml", "catalina.properties"):
+        write_if_changed(
+            node.base / "conf" / name, (CATALINA_HOME / "etc" / name).read_text("utf-8")
+        )
+    write_if_changed(
+        node.base / "conf" / "server.xml",
+        render(
+            "server.xml",
+            name=node.name,
+            address=node.address,
+            jvm_route=node.jvm_route,
+            unique_id=node.unique_id,
+            static_members=_static_members(layout, node),
+        ),
+    )
+    write_if_changed(node.base / "conf" / "logging.properties", render("logging.properties"))
+    fields = {
+        "name": node.name,
+        "jvm_route": node.jvm_route,
+        "pid_file": node.pid_file,
+        "catalina_home": CATALINA_HOME,
+        "catalina_base": node.base,
+        "shared": layout.shared,
+    }
+    write_if_changed(node.base / "bin" / "setenv.sh", render("setenv.sh", **fields))
+    write_if_changed(start_script(node), render("node-start.sh", **fields), 0o755)
+    write_if_changed(stop_script(node), render("node-stop.sh", **fields), 0o755)
+    copy_package_tree("app", node.base / "webapps" / "app")
+    copy_package_tree("license", node.base / "webapps" / "license")
+    shared_link = node.base / "shared"
+    if not shared_link.is_symlink():
+        shared_link.symlink_to(layout.shared, target_is_directory=True)
+
+
+def running_pid(node: NodeLayout) -> int | None:
+    """The node's JVM pid, if it runs with this CATALINA_BASE."""
+    return owned_pid(node.pid_file, f"-Dcatalina.base={node.base}")
+
+
+def start(node: NodeLayout) -> None:
+    """Start the node and wait for `Server startup in` in its catalina.out."""
+    if running_pid(node) is not None:
+        return
+    node.pid_file.unlink(missing_ok=True)  # stale: catalina.sh would refuse to start
+    offset = node.catalina_out.stat().st_size if node.catalina_out.exists() else 0
+    result = subprocess.run(
+        [str(start_script(node))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SandboxError(
+            f"{node.name}: catalina.sh start failed (exit {result.returncode}): "
+            f"{(result.stderr or result.stdout).strip()}"
+        )
+
+    def started() -> bool:
+        try:
+            with node.catalina_out.open("rb") as handle:
+                handle.seek(offset)
+                return STARTED_MARKER in handle.read()
+        except OSError:
+            return False
+
+    def settled() -> bool:
+        return started() or running_pid(node) is None
+
+    if not wait_until(settled, START_TIMEOUT, 0.1) or not started():
+        raise SandboxError(
+            f"{node.name}: Tomcat did not start within {START_TIMEOUT:.0f} s; "
+            f"last lines of {node.catalina_out}:\n{tail_text(node.catalina_out)}"
+        )
+
+
+def stop(node: NodeLayout) -> None:
+    """Stop the node gracefully (SHUTDOWN port), killing it only if it will not go."""
+    pid = running_pid(node)
+    if pid is None:
+        return
+    subprocess.run(
+        [str(stop_script(node)), str(int(STOP_TIMEOUT))],
+        capture_output=True,
+        timeout=STOP_TIMEOUT + 15,
+        check=False,
+    )
+    if not wait_gone(pid, 5.0):
+        terminate(pid, 10.0)
+    node.pid_file.unlink(missing_ok=True)
+
+
+def remove(node: NodeLayout) -> None:
+    """Delete the node's directory (only when it is stopped)."""
+    shutil.rmtree(node.base, ignore_errors=True)
