@@ -8,7 +8,7 @@ import subprocess
 
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
-from console.sandbox.layout import BALANCER_ADDRESS, BALANCER_PORT, HTTP_PORT, SandboxLayout
+from console.sandbox.layout import BALANCER_PORT, HTTP_PORT, SandboxLayout
 from console.sandbox.procs import owned_pid, terminate
 from console.sandbox.render import render
 from console.sandbox.waits import port_open, tail_text, wait_until
@@ -42,7 +42,7 @@ def prepare(layout: SandboxLayout) -> None:
         render(
             "httpd.conf",
             root=layout.httpd_dir,
-            address=BALANCER_ADDRESS,
+            address=layout.balancer_address,
             port=BALANCER_PORT,
             run=layout.run,
             logs=layout.httpd_dir / "logs",
@@ -74,9 +74,9 @@ def start(layout: SandboxLayout) -> None:
             f"httpd: did not start (exit {result.returncode}): {result.stderr.strip()}\n"
             f"{tail_text(error_log)}"
         )
-    if not wait_until(lambda: port_open(BALANCER_ADDRESS, BALANCER_PORT), 15):
+    if not wait_until(lambda: port_open(layout.balancer_address, BALANCER_PORT), 15):
         raise SandboxError(
-            f"httpd: not listening on {BALANCER_ADDRESS}:{BALANCER_PORT} after 15 s; "
+            f"httpd: not listening on {layout.balancer_address}:{BALANCER_PORT} after 15 s; "
             f"see {error_log}:\n{tail_text(error_log)}"
         )
 

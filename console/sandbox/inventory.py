@@ -6,7 +6,6 @@ import getpass
 import json
 
 from console.sandbox.layout import (
-    DATABASE_ADDRESS,
     DATABASE_NAME,
     DATABASE_PORT,
     DATABASE_USER,
@@ -60,7 +59,7 @@ def inventory_text(layout: SandboxLayout) -> str:
         'balancer = "cluster"',
         "",
         "[database]",
-        f'url = "mysql://{DATABASE_USER}@{DATABASE_ADDRESS}:{DATABASE_PORT}/{DATABASE_NAME}"',
+        f'url = "mysql://{DATABASE_USER}@{layout.database_address}:{DATABASE_PORT}/{DATABASE_NAME}"',
         'password_file = "secrets/db_password"',
         "",
         "[shared_dir]",

@@ -11,20 +11,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.paths import user_state_dir
+from console.sandbox.errors import SandboxError
 
 CATALINA_HOME = Path("/usr/share/tomcat10")
 DEFAULT_NODES = 3
 MAX_NODES = 20
 FIRST_NODE_OCTET = 11
-BALANCER_ADDRESS = "127.0.0.1"
+DEFAULT_NET = "127.0.0"
 BALANCER_PORT = 8000
-DATABASE_ADDRESS = "127.0.0.10"
 DATABASE_PORT = 3306
 SSH_PORT = 2222
 TRIBES_PORT = 4000
 HTTP_PORT = 8080
 DATABASE_NAME = "jwdb"
 DATABASE_USER = "joget"
+
+
+def sandbox_net() -> str:
+    """The loopback /24 the sandbox lives in: `$CLUSTERCONSOLE_SANDBOX_NET` (e.g. 127.0.2), else
+    127.0.0. A second sandbox (the test suite's) in another /24 never collides with the demo's."""
+    net = os.environ.get("CLUSTERCONSOLE_SANDBOX_NET", DEFAULT_NET)
+    parts = net.split(".")
+    if len(parts) != 3 or parts[0] != "127" or not all(p.isdigit() and int(p) < 256 for p in parts):
+        raise SandboxError(f"CLUSTERCONSOLE_SANDBOX_NET must look like 127.X.Y, got {net!r}")
+    return net
 
 
 def sandbox_dir() -> Path:
@@ -85,6 +95,15 @@ class SandboxLayout:
 
     root: Path
     count: int = DEFAULT_NODES
+    net: str = DEFAULT_NET
+
+    @property
+    def balancer_address(self) -> str:
+        return f"{self.net}.1"
+
+    @property
+    def database_address(self) -> str:
+        return f"{self.net}.10"
 
     @property
     def inventory(self) -> Path:
@@ -152,11 +171,11 @@ class SandboxLayout:
 
     @property
     def balancer_url(self) -> str:
-        return f"http://{BALANCER_ADDRESS}:{BALANCER_PORT}/balancer-manager"
+        return f"http://{self.balancer_address}:{BALANCER_PORT}/balancer-manager"
 
     @property
     def app_url(self) -> str:
-        return f"http://{BALANCER_ADDRESS}:{BALANCER_PORT}/app/"
+        return f"http://{self.balancer_address}:{BALANCER_PORT}/app/"
 
     @property
     def nodes(self) -> tuple[NodeLayout, ...]:
@@ -167,7 +186,7 @@ class SandboxLayout:
         return NodeLayout(
             index=index,
             name=name,
-            address=f"127.0.0.{FIRST_NODE_OCTET + index - 1}",
+            address=f"{self.net}.{FIRST_NODE_OCTET + index - 1}",
             base=self.root / "nodes" / name,
             ssh_dir=self.root / "ssh" / name,
         )

@@ -17,15 +17,14 @@ from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.inventory import inventory_text
 from console.sandbox.layout import (
-    BALANCER_ADDRESS,
     BALANCER_PORT,
-    DATABASE_ADDRESS,
     DATABASE_PORT,
     DEFAULT_NODES,
     MAX_NODES,
     SSH_PORT,
     SandboxLayout,
     sandbox_dir,
+    sandbox_net,
 )
 
 Report = Callable[[str], None]
@@ -45,17 +44,19 @@ class ComponentStatus:
         return self.pid is not None
 
 
-def _recorded_count() -> int | None:
-    """The node count of the sandbox last brought up here, if any."""
+def _recorded() -> SandboxLayout | None:
+    """The layout of the sandbox last brought up in this directory, if any."""
+    root = sandbox_dir()
     try:
-        return int(json.loads((sandbox_dir() / "sandbox.json").read_text())["nodes"])
+        state = json.loads((root / "sandbox.json").read_text())
+        return SandboxLayout(root, int(state["nodes"]), str(state["net"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def current_layout() -> SandboxLayout:
-    """The layout of the sandbox recorded on disk (default size when there is none)."""
-    return SandboxLayout(sandbox_dir(), _recorded_count() or DEFAULT_NODES)
+    """The layout of the sandbox recorded on disk (the default one when there is none)."""
+    return _recorded() or SandboxLayout(sandbox_dir(), DEFAULT_NODES, sandbox_net())
 
 
 def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
@@ -63,10 +64,12 @@ def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
     layout = layout or current_layout()
     rows = [
         ComponentStatus(
-            "mariadb", "database", f"{DATABASE_ADDRESS}:{DATABASE_PORT}", mariadb.running_pid(layout)
+            "mariadb", "database", f"{layout.database_address}:{DATABASE_PORT}",
+            mariadb.running_pid(layout),
         ),
         ComponentStatus(
-            "httpd", "balancer", f"{BALANCER_ADDRESS}:{BALANCER_PORT}", httpd.running_pid(layout)
+            "httpd", "balancer", f"{layout.balancer_address}:{BALANCER_PORT}",
+            httpd.running_pid(layout),
         ),
     ]
     for node in layout.nodes:
@@ -85,19 +88,20 @@ def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
     """Build (once) and start every server; idempotent: running pieces are left alone."""
     if not 1 <= count <= MAX_NODES:
         raise SandboxError(f"--nodes must be between 1 and {MAX_NODES}, got {count}")
-    recorded = _recorded_count()
-    if recorded is not None and recorded != count:
-        running = [row.name for row in status(current_layout()) if row.running]
+    layout = SandboxLayout(sandbox_dir(), count, sandbox_net())
+    recorded = _recorded()
+    if recorded is not None and (recorded.count, recorded.net) != (count, layout.net):
+        running = [row.name for row in status(recorded) if row.running]
         if running:
             raise SandboxError(
-                f"the sandbox is running with {recorded} nodes ({', '.join(running)}); "
-                f"run `clusterconsole sandbox down` before `up --nodes {count}`"
+                f"the sandbox in {recorded.root} is running with {recorded.count} nodes on "
+                f"{recorded.net}.x ({', '.join(running)}); run `clusterconsole sandbox down` "
+                f"before `up --nodes {count}`"
             )
-    layout = SandboxLayout(sandbox_dir(), count)
     began = time.monotonic()
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.shared.mkdir(exist_ok=True)
-    write_if_changed(layout.state_file, json.dumps({"nodes": count}) + "\n")
+    write_if_changed(layout.state_file, json.dumps({"nodes": count, "net": layout.net}) + "\n")
     mariadb.prepare(layout)
     sshd.prepare(layout)
     httpd.prepare(layout)
@@ -105,7 +109,8 @@ def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
         tomcat.prepare(layout, node)
     write_if_changed(layout.inventory, inventory_text(layout))
 
-    _start("mariadb", f"{DATABASE_ADDRESS}:{DATABASE_PORT}", mariadb.running_pid(layout),
+    _start("mariadb", f"{layout.database_address}:{DATABASE_PORT}",
+            mariadb.running_pid(layout),
            lambda: mariadb.start(layout), report)
     for node in layout.nodes:
         _start(f"{node.name} sshd", f"{node.address}:{SSH_PORT}", sshd.running_pid(node),

@@ -11,7 +11,6 @@ from console.profiles import PROFILES
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.layout import (
-    DATABASE_ADDRESS,
     DATABASE_NAME,
     DATABASE_PORT,
     DATABASE_USER,
@@ -55,7 +54,7 @@ def prepare(layout: SandboxLayout) -> None:
             datadir=data,
             run=layout.run,
             logs=layout.mariadb_dir / "logs",
-            address=DATABASE_ADDRESS,
+            address=layout.database_address,
             port=DATABASE_PORT,
             user=getpass.getuser(),
         ),
@@ -98,11 +97,11 @@ def start(layout: SandboxLayout) -> None:
             )
 
         def listening() -> bool:
-            return running_pid(layout) is not None and port_open(DATABASE_ADDRESS, DATABASE_PORT)
+            return running_pid(layout) is not None and port_open(layout.database_address, DATABASE_PORT)
 
         if not wait_until(listening, 60):
             raise SandboxError(
-                f"mariadb: not listening on {DATABASE_ADDRESS}:{DATABASE_PORT} after 60 s; "
+                f"mariadb: not listening on {layout.database_address}:{DATABASE_PORT} after 60 s; "
                 f"see {_log(layout)}:\n{tail_text(_log(layout))}"
             )
     _bootstrap(layout)
@@ -111,7 +110,7 @@ def start(layout: SandboxLayout) -> None:
 def _bootstrap(layout: SandboxLayout) -> None:
     """Idempotently create the database and give the app user exactly its grants."""
     password = layout.db_password_file.read_text().strip()
-    account = f"'{DATABASE_USER}'@'127.0.0.%'"
+    account = f"'{DATABASE_USER}'@'127.%'"
     sql = f"""
 CREATE DATABASE IF NOT EXISTS `{DATABASE_NAME}` CHARACTER SET utf8mb4;
 CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{password}';
