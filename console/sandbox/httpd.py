@@ -1,4 +1,4 @@
-"""The sandbox's Apache httpd: balancer://cluster over the nodes, balancer-manager, server-status."""
+"""The sandbox's Apache httpd: balancer://cluster over the nodes, balancer-manager, status."""
 
 from __future__ import annotations
 

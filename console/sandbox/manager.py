@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from console.sandbox import httpd, mariadb, sshd, tomcat
 from console.sandbox.errors import SandboxError
@@ -64,11 +65,15 @@ def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
     layout = layout or current_layout()
     rows = [
         ComponentStatus(
-            "mariadb", "database", f"{layout.database_address}:{DATABASE_PORT}",
+            "mariadb",
+            "database",
+            f"{layout.database_address}:{DATABASE_PORT}",
             mariadb.running_pid(layout),
         ),
         ComponentStatus(
-            "httpd", "balancer", f"{layout.balancer_address}:{BALANCER_PORT}",
+            "httpd",
+            "balancer",
+            f"{layout.balancer_address}:{BALANCER_PORT}",
             httpd.running_pid(layout),
         ),
     ]
@@ -109,17 +114,32 @@ def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
         tomcat.prepare(layout, node)
     write_if_changed(layout.inventory, inventory_text(layout))
 
-    _start("mariadb", f"{layout.database_address}:{DATABASE_PORT}",
-            mariadb.running_pid(layout),
-           lambda: mariadb.start(layout), report)
+    _start(
+        "mariadb",
+        f"{layout.database_address}:{DATABASE_PORT}",
+        mariadb.running_pid(layout),
+        lambda: mariadb.start(layout),
+        report,
+    )
     for node in layout.nodes:
-        _start(f"{node.name} sshd", f"{node.address}:{SSH_PORT}", sshd.running_pid(node),
-               lambda node=node: sshd.start(node), report)  # type: ignore[misc]
-    _start("httpd", layout.balancer_url, httpd.running_pid(layout),
-           lambda: httpd.start(layout), report)
+        _start(
+            f"{node.name} sshd",
+            f"{node.address}:{SSH_PORT}",
+            sshd.running_pid(node),
+            partial(sshd.start, node),
+            report,
+        )
+    _start(
+        "httpd", layout.balancer_url, httpd.running_pid(layout), lambda: httpd.start(layout), report
+    )
     for node in layout.nodes:
-        _start(f"{node.name} tomcat", f"{node.http_url}/app/ (jvmRoute {node.jvm_route})",
-               tomcat.running_pid(node), lambda node=node: tomcat.start(node), report)  # type: ignore[misc]
+        _start(
+            f"{node.name} tomcat",
+            f"{node.http_url}/app/ (jvmRoute {node.jvm_route})",
+            tomcat.running_pid(node),
+            partial(tomcat.start, node),
+            report,
+        )
     report(f"sandbox up in {time.monotonic() - began:.1f} s; inventory: {layout.inventory}")
     return layout
 
@@ -157,5 +177,7 @@ def down(report: Report = print) -> int:
         mariadb.stop(layout)
         report("mariadb: stopped")
         stopped += 1
-    report(f"sandbox down: {stopped} process(es) stopped" if stopped else "sandbox: nothing running")
+    report(
+        f"sandbox down: {stopped} process(es) stopped" if stopped else "sandbox: nothing running"
+    )
     return stopped

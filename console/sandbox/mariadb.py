@@ -97,7 +97,9 @@ def start(layout: SandboxLayout) -> None:
             )
 
         def listening() -> bool:
-            return running_pid(layout) is not None and port_open(layout.database_address, DATABASE_PORT)
+            return running_pid(layout) is not None and port_open(
+                layout.database_address, DATABASE_PORT
+            )
 
         if not wait_until(listening, 60):
             raise SandboxError(

@@ -1,0 +1,261 @@
+"""The `clusterconsole` command: every mode, one parser, documented exit codes.
+
+User errors (bad flags, a broken cluster.toml, a sandbox that will not start) are printed as
+plain sentences with the exit code the README documents; a traceback is never shown. An
+unexpected internal error is written to a crash file and summarised in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from console import exitcodes
+from console.config import ConfigError, ConfigNotFound, Inventory, find_config, load_inventory
+from console.paths import user_config_dir, user_state_dir
+from console.sandbox import manager
+from console.sandbox.errors import SandboxError
+
+PROG = "clusterconsole"
+
+DESCRIPTION = """\
+A terminal console for clustered Tomcat servers (Joget, WSO2 Carbon, frevvo, Liferay) behind
+an Apache httpd balancer-manager or HAProxy, with a shared database and shared directory.
+
+modes:
+  clusterconsole                       interactive session on the cluster in cluster.toml
+  clusterconsole --watch               read-only wall-screen view (no action reachable)
+  clusterconsole --wizard NAME ...     run a wizard without a screen (add-node, drain, ...)
+  clusterconsole status [--json]       one-shot snapshot of the fleet
+  clusterconsole events FILE...        membership and lifecycle events in saved log files
+  clusterconsole balancer URL          one-shot read of a balancer-manager page
+  clusterconsole sandbox up|down|status|inventory
+                                       a real local cluster on loopback addresses
+"""
+
+EPILOG = f"""\
+configuration:
+  cluster.toml is taken from --config FILE, $CLUSTERCONSOLE_CONFIG, ./cluster.toml, then
+  {user_config_dir() / "cluster.toml"}; --sandbox uses the running sandbox's inventory.
+
+environment:
+  CLUSTERCONSOLE_CONFIG        path of cluster.toml
+  CLUSTERCONSOLE_SANDBOX_DIR   where the sandbox lives (default {user_state_dir() / "sandbox"})
+  CLUSTERCONSOLE_SANDBOX_NET   loopback /24 of the sandbox (default 127.0.0)
+
+exit codes:
+  0  ok
+  1  the cluster has problems, or an operation failed
+  2  usage or configuration error (also: a mode that is not available yet)
+  3  refused by a safety check (e.g. a wizard in read-only watch mode)
+"""
+
+NOT_YET = "not yet available in this version of clusterconsole"
+
+
+def _config_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """--config / --sandbox, on the main parser and again on subcommands that read the config.
+
+    On subcommands the defaults are suppressed so a value given before the subcommand survives.
+    """
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--config", metavar="FILE", default=default, help="the cluster inventory (cluster.toml)"
+    )
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use the running sandbox's inventory",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; `--help` on it is the reference for every mode."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _config_options(parser, suppress=False)
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--theme", metavar="NAME", help="colour theme")
+
+    watch = parser.add_argument_group("watch mode (a wall screen)")
+    watch.add_argument("--watch", action="store_true", help="read-only view: changes nothing")
+    watch.add_argument(
+        "--cycle", metavar="SECONDS", type=float, help="in watch mode, rotate views this often"
+    )
+
+    wizard = parser.add_argument_group("scripted wizards")
+    wizard.add_argument("--wizard", metavar="NAME", help="run wizard NAME without a screen")
+    wizard.add_argument("--node", metavar="NODE", help="the node the wizard acts on")
+    wizard.add_argument(
+        "--answers", metavar="FILE", help="answers to the wizard's questions (TOML)"
+    )
+    wizard.add_argument("--yes", action="store_true", help="make the changes without asking")
+    wizard.add_argument("--dry-run", action="store_true", help="show every step, change nothing")
+    wizard.add_argument("--force", action="store_true", help="override safety checks that allow it")
+    wizard.add_argument("--timeout", metavar="SECONDS", type=float, help="give up after this long")
+    wizard.add_argument("--json", action="store_true", help="progress as JSON lines")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    status = sub.add_parser("status", help="one-shot snapshot of the fleet")
+    _config_options(status, suppress=True)
+    status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+
+    events = sub.add_parser("events", help="membership and lifecycle events in saved logs")
+    events.add_argument("files", nargs="+", metavar="FILE")
+    events.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+
+    balancer = sub.add_parser("balancer", help="one-shot read of a balancer-manager page")
+    balancer.add_argument("url", metavar="URL")
+    balancer.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="a real local cluster: Tomcat nodes, httpd, MariaDB, sshd on loopback",
+        description="A real local cluster from Debian's packages on loopback addresses.",
+    )
+    actions = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="build (once) and start the sandbox; idempotent")
+    up.add_argument("--nodes", type=int, default=3, metavar="N", help="Tomcat nodes (default 3)")
+    actions.add_parser("down", help="stop exactly the processes the sandbox started")
+    sandbox_status = actions.add_parser("status", help="which sandbox servers are running")
+    sandbox_status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    actions.add_parser("inventory", help="print the path of the sandbox's cluster.toml")
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("clusterconsole")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _err(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _resolve_inventory(args: argparse.Namespace) -> Inventory:
+    """The validated inventory the options point at (raises ConfigError/ConfigNotFound)."""
+    if getattr(args, "sandbox", False):
+        layout = manager.current_layout()
+        if not layout.inventory.exists():
+            raise ConfigNotFound(f"no sandbox in {layout.root}: start one with `{PROG} sandbox up`")
+        return load_inventory(layout.inventory)
+    return load_inventory(find_config(getattr(args, "config", None)))
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    command = args.sandbox_command
+    if command == "up":
+        manager.up(args.nodes, report=print)
+        print(f"open the console on it: {PROG} --sandbox")
+        return exitcodes.OK
+    if command == "down":
+        manager.down(report=print)
+        return exitcodes.OK
+    layout = manager.current_layout()
+    if command == "inventory":
+        if not layout.inventory.exists():
+            _err(f"no sandbox in {layout.root}: start one with `{PROG} sandbox up`")
+            return exitcodes.PROBLEMS
+        print(layout.inventory)
+        return exitcodes.OK
+    rows = manager.status(layout)
+    if getattr(args, "json", False):
+        print(
+            json.dumps(
+                {
+                    "dir": str(layout.root),
+                    "inventory": str(layout.inventory),
+                    "components": [
+                        {"name": r.name, "kind": r.kind, "listen": r.listen, "pid": r.pid}
+                        for r in rows
+                    ],
+                }
+            )
+        )
+    else:
+        print(f"sandbox in {layout.root}")
+        for row in rows:
+            state = f"running (pid {row.pid})" if row.running else "stopped"
+            print(f"  {row.name:<14} {row.kind:<9} {row.listen:<22} {state}")
+    return exitcodes.OK if all(row.running for row in rows) else exitcodes.PROBLEMS
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "sandbox":
+        return _run_sandbox(args)
+    if args.command in ("events", "balancer"):
+        _err(f"`{args.command}`: {NOT_YET}")
+        return exitcodes.USAGE
+    if args.wizard and args.watch:
+        _err("refused: --watch is read-only and cannot run a wizard")
+        return exitcodes.REFUSED
+    inventory = _resolve_inventory(args)
+    if args.command == "status":
+        _err(f"`status`: {NOT_YET}")
+        return exitcodes.USAGE
+    if args.wizard:
+        _err(f"--wizard {args.wizard}: {NOT_YET}")
+        return exitcodes.USAGE
+    if args.watch:
+        _err(f"--watch: {NOT_YET}")
+        return exitcodes.USAGE
+    from console.app import run_interactive
+
+    return run_interactive(inventory, theme=args.theme)
+
+
+def _crash_report(exc: BaseException) -> Path | None:
+    """Write the traceback of an unexpected error to the state directory; None if impossible."""
+    try:
+        directory = user_state_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = directory / f"crash-{stamp}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `clusterconsole` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigNotFound as exc:
+        print(str(exc), file=sys.stderr)
+        return exitcodes.USAGE
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        _err("the configuration has errors; nothing was done")
+        return exitcodes.USAGE
+    except SandboxError as exc:
+        _err(f"sandbox: {exc}")
+        return exitcodes.PROBLEMS
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:
+        where = _crash_report(exc)
+        detail = f" (details in {where})" if where else ""
+        _err(f"internal error: {type(exc).__name__}: {exc}{detail}; please report it")
+        return exitcodes.PROBLEMS
+
+
+if __name__ == "__main__":
+    sys.exit(main())
