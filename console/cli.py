@@ -58,6 +58,19 @@ exit codes:
 NOT_YET = "not yet available in this version of clusterconsole"
 
 
+def _node_count(text: str) -> int:
+    """argparse type for --nodes: a whole number the sandbox can hold."""
+    from console.sandbox.layout import MAX_NODES
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_NODES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_NODES}, got {value}")
+    return value
+
+
 def _config_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """--config / --sandbox, on the main parser and again on subcommands that read the config.
 
@@ -126,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actions = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
     up = actions.add_parser("up", help="build (once) and start the sandbox; idempotent")
-    up.add_argument("--nodes", type=int, default=3, metavar="N", help="Tomcat nodes (default 3)")
+    up.add_argument(
+        "--nodes", type=_node_count, default=3, metavar="N", help="Tomcat nodes (default 3)"
+    )
     actions.add_parser("down", help="stop exactly the processes the sandbox started")
     sandbox_status = actions.add_parser("status", help="which sandbox servers are running")
     sandbox_status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)

@@ -22,12 +22,32 @@ class HttpCheck:
         return self.status is not None and self.status < 500
 
 
+def _os_error(exc: BaseException) -> OSError | None:
+    """The deepest OS error with an errno behind an httpx error.
+
+    Async httpx words every connect failure "All connection attempts failed"; the real reason
+    (refused, unreachable) is further down the cause chain.
+    """
+    found: OSError | None = None
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and (found is None or seen.errno is not None):
+            found = seen
+        seen = seen.__cause__ or seen.__context__
+    return found
+
+
 def _reason(exc: httpx.HTTPError) -> str:
     """A short, literal reason for a failed request (no markup, no traceback)."""
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() else "cannot connect"
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
+    cause = _os_error(exc)
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if cause is not None and cause.strerror:
+        return cause.strerror.lower()
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect"
     return type(exc).__name__
 
 

@@ -1,0 +1,303 @@
+"""Validate a parsed ``cluster.toml`` and build the Inventory, collecting every problem at once.
+
+Each section method reads one table, records an issue for every bad value and still returns
+a placeholder so the remaining tables are checked too; ``build_inventory`` raises one ConfigError
+listing them all (sorted by line) before any placeholder can escape.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Sequence
+from pathlib import Path
+
+from console.config_checks import (
+    COLOR,
+    GRANT,
+    NODE_NAME,
+    host_problem,
+    parse_database_url,
+    url_problem,
+)
+from console.config_lines import FieldPath, LineMap
+from console.config_model import (
+    BalancerConfig,
+    BalancerKind,
+    ClusterSettings,
+    ConfigError,
+    DatabaseConfig,
+    DeployConfig,
+    Inventory,
+    LicenseConfig,
+    LogSource,
+    Node,
+    SharedDir,
+    SocketRef,
+    SshSettings,
+)
+from console.config_reader import Table, TableReader, type_name
+from console.profiles import DEFAULT_PROFILE, LICENSE_KINDS, PROFILES, Profile
+
+_TOP = ("cluster", "ssh", "nodes", "balancers", "database", "shared_dir", "deploy", "license")
+_CLUSTER = ("name", "profile", "color")
+_SSH = ("user", "port", "identity_file", "known_hosts", "connect_timeout")
+_NODE = ("name", "host", "ssh_port", "ssh_user", "jvm_route", "catalina_base", "logs", "http")
+_NODE_ALL = (*_NODE, "start", "stop")
+_PASSWORD = ("password_env", "password_file")
+_BALANCER = ("name", "kind", "url", "socket", "balancer", "username", *_PASSWORD)
+_DATABASE = ("url", *_PASSWORD, "required_grants")
+_DEPLOY = ("source", "target", "exclude")
+_LICENSE = ("kind", "page")
+_BALANCER_KINDS: tuple[BalancerKind, ...] = ("apache", "haproxy")
+
+
+class _Builder(TableReader):
+    """Builds each section of the inventory from the parsed document."""
+
+    def cluster(self, doc: Table) -> tuple[ClusterSettings, Profile]:
+        table = self.table(doc, "cluster")
+        if table is None:
+            if "cluster" not in doc:
+                self.error(("cluster",), 'missing; add a [cluster] table with name = "..."')
+            return ClusterSettings("", DEFAULT_PROFILE), PROFILES[DEFAULT_PROFILE]
+        path: FieldPath = ("cluster",)
+        self.keys(table, path, _CLUSTER)
+        name = self.string(table, path, "name", required=True) or ""
+        profile = self.choice(table, path, "profile", tuple(PROFILES), "profile") or DEFAULT_PROFILE
+        color = self.string(table, path, "color")
+        if color is not None and not COLOR.fullmatch(color):
+            self.error(
+                (*path, "color"), f"expected '#rgb', '#rrggbb' or a colour word, got {color!r}"
+            )
+        return ClusterSettings(name, profile, color), PROFILES[profile]
+
+    def ssh(self, doc: Table) -> SshSettings:
+        path: FieldPath = ("ssh",)
+        table = self.table(doc, "ssh")
+        if table is None:
+            return SshSettings()
+        self.keys(table, path, _SSH)
+        timeout = table.get("connect_timeout", 10.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            self.error((*path, "connect_timeout"), f"expected a number, got {type_name(timeout)}")
+            timeout = 10.0
+        elif timeout <= 0:
+            self.error((*path, "connect_timeout"), f"must be greater than 0, got {timeout}")
+        return SshSettings(
+            user=self.string(table, path, "user"),
+            port=self.port(table, path, "port") or 22,
+            identity_file=self.local_file(table, path, "identity_file"),
+            known_hosts=self.local_file(table, path, "known_hosts"),
+            connect_timeout=float(timeout),
+        )
+
+    def node(self, table: Table, path: FieldPath, ssh: SshSettings, profile: Profile) -> Node:
+        self.keys(table, path, _NODE_ALL)
+        name = self.string(table, path, "name", required=True)
+        if name is not None and not NODE_NAME.fullmatch(name):
+            self.error(
+                (*path, "name"),
+                f"invalid node name {name!r}; use up to 63 letters, digits, '_', '.' or '-',"
+                " starting with a letter or digit",
+            )
+        host = self.string(table, path, "host", required=True)
+        if host is not None and (problem := host_problem(host)) is not None:
+            self.error((*path, "host"), f"{host!r} {problem}")
+        jvm_route = self.string(table, path, "jvm_route")
+        if jvm_route is not None and any(char.isspace() for char in jvm_route):
+            self.error((*path, "jvm_route"), f"{jvm_route!r} contains whitespace")
+        base = self.absolute(table, path, "catalina_base", required=True) or "/"
+        http = self.string(table, path, "http")
+        hint = "credentials are not allowed in a node's URL"
+        if http is not None and (problem := url_problem(http, password_hint=hint)) is not None:
+            self.error((*path, "http"), problem)
+        logs = self.strings(table, path, "logs")
+        if logs is None:
+            logs = [((*path, "logs"), value) for value in profile.logs]
+        sources = self.logs(logs, base)
+        start = self.string(table, path, "start") or profile.start
+        stop = self.string(table, path, "stop") or profile.stop
+        return Node(
+            name=name or "",
+            host=host or "",
+            ssh_user=self.string(table, path, "ssh_user") or ssh.user,
+            ssh_port=self.port(table, path, "ssh_port") or ssh.port,
+            catalina_base=base,
+            logs=sources,
+            start=start.replace("{catalina_base}", base),
+            stop=stop.replace("{catalina_base}", base),
+            http=http,
+            jvm_route=jvm_route,
+        )
+
+    def logs(self, items: Sequence[tuple[FieldPath, str]], base: str) -> tuple[LogSource, ...]:
+        """Log entries as sources: ``journal:UNIT``, absolute, or relative to catalina_base."""
+        sources: list[LogSource] = []
+        for item_path, value in items:
+            if value.startswith("journal:"):
+                unit = value.removeprefix("journal:")
+                if not unit.strip() or any(char.isspace() for char in unit):
+                    self.error(item_path, f"{value!r}: write journal:UNIT with a systemd unit name")
+                sources.append(LogSource("journal", unit))
+            else:
+                sources.append(LogSource("file", posixpath.normpath(posixpath.join(base, value))))
+        return tuple(sources)
+
+    def balancer(self, table: Table, path: FieldPath, nodes: set[str]) -> BalancerConfig:
+        self.keys(table, path, _BALANCER)
+        kind = self.choice(table, path, "kind", _BALANCER_KINDS, "kind") or "apache"
+        hint = "use password_env or password_file"
+        url = self.string(table, path, "url")
+        if url is not None and (problem := url_problem(url, password_hint=hint)) is not None:
+            self.error((*path, "url"), problem)
+        socket = self.socket(table, path, nodes)
+        if kind == "apache" and "url" not in table:
+            self.error((*path, "url"), 'missing (required for kind = "apache")')
+        if kind == "apache" and "socket" in table:
+            self.error((*path, "socket"), 'only used with kind = "haproxy"')
+        if kind == "haproxy" and "url" not in table and "socket" not in table:
+            self.error((*path, "socket"), 'missing: kind = "haproxy" needs url or socket')
+        return BalancerConfig(
+            name=self.string(table, path, "name", required=True) or "",
+            kind=kind,
+            url=url,
+            socket=socket,
+            balancer=self.string(table, path, "balancer"),
+            username=self.string(table, path, "username"),
+            password=self.secret(table, path),
+        )
+
+    def socket(self, table: Table, path: FieldPath, nodes: set[str]) -> SocketRef | None:
+        """A local socket path, or ``NODE:/path`` on an inventory node."""
+        value = self.string(table, path, "socket")
+        if value is None:
+            return None
+        if value.startswith(("/", "~", ".")) or ":" not in value:
+            return SocketRef(str(self.local_path(value)))
+        node, _, remote = value.partition(":")
+        if node not in nodes:
+            known = ", ".join(sorted(nodes)) or "none"
+            self.error((*path, "socket"), f"unknown node {node!r} (nodes: {known})")
+        elif not remote.startswith("/"):
+            self.error((*path, "socket"), f"{value!r}: write NODE:/absolute/path")
+        return SocketRef(posixpath.normpath(remote or "/"), node)
+
+    def database(self, doc: Table, profile: Profile) -> DatabaseConfig | None:
+        path: FieldPath = ("database",)
+        table = self.table(doc, "database")
+        if table is None:
+            return None
+        self.keys(table, path, _DATABASE)
+        url = self.string(table, path, "url", required=True)
+        parsed = parse_database_url(url) if url is not None else None
+        if isinstance(parsed, str):
+            self.error((*path, "url"), parsed)
+        grants = set(profile.required_grants)
+        listed = self.strings(table, path, "required_grants")
+        if listed is not None:
+            grants = {" ".join(value.upper().split()) for _, value in listed}
+            for item_path, value in listed:
+                if not GRANT.fullmatch(" ".join(value.upper().split())):
+                    self.error(item_path, f"{value!r} is not a privilege name")
+        password = self.secret(table, path)
+        if url is None or parsed is None or isinstance(parsed, str):
+            return None
+        return DatabaseConfig(
+            url=url,
+            scheme=parsed.scheme,
+            user=parsed.user,
+            host=parsed.host,
+            port=parsed.port,
+            database=parsed.database,
+            password=password,
+            required_grants=frozenset(grants),
+        )
+
+    def shared_dir(self, doc: Table) -> SharedDir | None:
+        path: FieldPath = ("shared_dir",)
+        table = self.table(doc, "shared_dir")
+        if table is None:
+            return None
+        self.keys(table, path, ("path",))
+        return SharedDir(self.absolute(table, path, "path", required=True) or "/")
+
+    def deploy(self, doc: Table, nodes: set[str]) -> DeployConfig | None:
+        path: FieldPath = ("deploy",)
+        table = self.table(doc, "deploy")
+        if table is None:
+            return None
+        self.keys(table, path, _DEPLOY)
+        source = self.string(table, path, "source", required=True) or ""
+        node: str | None = None
+        source_path = source
+        if source.startswith(("/", "~")):
+            source_path = str(Path(source).expanduser())
+        elif ":" in source and source.partition(":")[2]:
+            node, _, source_path = source.partition(":")
+            if node not in nodes:
+                known = ", ".join(sorted(nodes)) or "none"
+                self.error((*path, "source"), f"unknown node {node!r} (nodes: {known})")
+        elif source:
+            self.error(
+                (*path, "source"),
+                f"expected NODE:PATH or an absolute local path, got {source!r}",
+            )
+        target = self.string(table, path, "target") or source_path
+        exclude = self.strings(table, path, "exclude") or []
+        return DeployConfig(source_path, target, node, tuple(value for _, value in exclude))
+
+    def license(self, doc: Table, profile: Profile) -> LicenseConfig:
+        path: FieldPath = ("license",)
+        table = self.table(doc, "license")
+        if table is None:
+            return LicenseConfig(profile.license_kind)
+        self.keys(table, path, _LICENSE)
+        kind = self.choice(table, path, "kind", LICENSE_KINDS, "licence kind")
+        page = self.string(table, path, "page")
+        if page is not None and not page.startswith("/"):
+            self.error((*path, "page"), f"must be a path starting with '/', got {page!r}")
+        return LicenseConfig(kind or profile.license_kind, page)
+
+
+def build_inventory(doc: Table, lines: LineMap, *, file: str, path: Path) -> Inventory:
+    """Validate the parsed document ``doc`` and return the Inventory, or raise ConfigError."""
+    base_dir = Path(os.path.abspath(path.expanduser())).parent
+    builder = _Builder(file, lines, base_dir)
+    builder.secrets_in_clear(doc, ())
+    builder.keys(doc, (), _TOP)
+    cluster, profile = builder.cluster(doc)
+    ssh = builder.ssh(doc)
+
+    nodes: list[Node] = []
+    names: dict[str, FieldPath] = {}
+    routes: dict[str, FieldPath] = {}
+    for node_path, table in builder.tables(doc, "nodes", required=True):
+        node = builder.node(table, node_path, ssh, profile)
+        nodes.append(node)
+        builder.unique(names, node.name or None, (*node_path, "name"), "node name")
+        builder.unique(routes, node.jvm_route, (*node_path, "jvm_route"), "jvm_route")
+    node_names = set(names)
+
+    balancers: list[BalancerConfig] = []
+    balancer_names: dict[str, FieldPath] = {}
+    for lb_path, table in builder.tables(doc, "balancers", required=False):
+        balancer = builder.balancer(table, lb_path, node_names)
+        balancers.append(balancer)
+        builder.unique(balancer_names, balancer.name or None, (*lb_path, "name"), "balancer name")
+
+    inventory = Inventory(
+        path=path,
+        cluster=cluster,
+        profile=profile,
+        ssh=ssh,
+        nodes=tuple(nodes),
+        balancers=tuple(balancers),
+        database=builder.database(doc, profile),
+        shared_dir=builder.shared_dir(doc),
+        deploy=builder.deploy(doc, node_names),
+        license=builder.license(doc, profile),
+    )
+    if builder.issues:
+        raise ConfigError(builder.issues)
+    return inventory

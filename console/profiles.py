@@ -1,0 +1,107 @@
+"""Per-product defaults (Tomcat, Joget, WSO2, frevvo, Liferay) applied to a cluster inventory.
+
+A profile only supplies defaults: every value it gives can be overridden in ``cluster.toml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+LicenseKind = Literal["none", "per-node", "per-server"]
+"""How a product is licensed: not at all, one licence per node, or one per server."""
+
+Membership = Literal["tribes", "jgroups", "hazelcast"]
+"""Which cluster membership protocol the product's logs report views and members with."""
+
+LICENSE_KINDS: tuple[LicenseKind, ...] = ("none", "per-node", "per-server")
+
+DEFAULT_PROFILE = "tomcat"
+
+JOGET_GRANTS: frozenset[str] = frozenset(
+    {
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "INDEX",
+        "REFERENCES",
+        "CREATE TEMPORARY TABLES",
+        "LOCK TABLES",
+        "CREATE VIEW",
+        "SHOW VIEW",
+        "CREATE ROUTINE",
+        "ALTER ROUTINE",
+        "EXECUTE",
+        "TRIGGER",
+    }
+)
+"""The MySQL privileges Joget's installer asks for on its database (jwdb)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Defaults for one product family."""
+
+    name: str
+    """The profile name used in ``[cluster] profile``."""
+    logs: tuple[str, ...]
+    """Default log files, relative to each node's catalina_base (or product home)."""
+    start: str
+    """Default start command; ``{catalina_base}`` is replaced by the node's catalina_base."""
+    stop: str
+    """Default stop command; ``{catalina_base}`` is replaced likewise."""
+    expected_unload_delay_ms: int
+    """The Context unloadDelay the product ships with, used to time a graceful stop."""
+    license_kind: LicenseKind
+    """How the product is licensed, which decides what the licence view checks."""
+    membership: Membership
+    """The membership protocol whose join/leave lines the log parser looks for."""
+    required_grants: frozenset[str]
+    """MySQL privileges (upper case) the application's database user needs."""
+
+
+_CATALINA_START = "{catalina_base}/bin/startup.sh"
+_CATALINA_STOP = "{catalina_base}/bin/shutdown.sh"
+_CATALINA_OUT = ("logs/catalina.out",)
+
+
+def _catalina(name: str, license_kind: LicenseKind, membership: Membership, delay: int) -> Profile:
+    """A profile for a product that runs as a plain Tomcat with catalina.out."""
+    return Profile(
+        name=name,
+        logs=_CATALINA_OUT,
+        start=_CATALINA_START,
+        stop=_CATALINA_STOP,
+        expected_unload_delay_ms=delay,
+        license_kind=license_kind,
+        membership=membership,
+        required_grants=JOGET_GRANTS,
+    )
+
+
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {
+        "tomcat": _catalina("tomcat", "none", "tribes", 2000),
+        "joget": _catalina("joget", "per-node", "tribes", 2000),
+        "wso2": Profile(
+            name="wso2",
+            logs=("repository/logs/wso2carbon.log",),
+            start="{catalina_base}/bin/wso2server.sh start",
+            stop="{catalina_base}/bin/wso2server.sh stop",
+            expected_unload_delay_ms=2000,
+            license_kind="none",
+            membership="hazelcast",
+            required_grants=JOGET_GRANTS,
+        ),
+        # frevvo ships Context unloadDelay=40000 and logs JGroups views.
+        "frevvo": _catalina("frevvo", "per-server", "jgroups", 40000),
+        "liferay": _catalina("liferay", "per-node", "tribes", 2000),
+    }
+)
+"""All known profiles by name, in the order they are listed to users."""

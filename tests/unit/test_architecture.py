@@ -1,0 +1,49 @@
+"""The dependency rules of DESIGN.md, checked on the source: probes never import Textual."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level module names imported anywhere in a Python file."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", ["probes", "themes"])
+def test_probes_and_themes_import_nothing_of_ours_nor_textual(package: str) -> None:
+    for path in sources(package):
+        forbidden = imported_modules(path) & {"textual", "console", "screens"}
+        if package == "themes":
+            forbidden -= {"textual"}  # themes are Textual Theme objects
+        assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+def test_console_core_stays_free_of_textual_and_screens() -> None:
+    allowed = {"app.py", "cli.py"}
+    for path in sources("console"):
+        if path.name in allowed and path.parent.name == "console":
+            continue
+        bad = imported_modules(path) & {"textual", "screens"}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_screens_do_not_reach_into_the_sandbox_or_cli() -> None:
+    for path in sources("screens"):
+        text = path.read_text(encoding="utf-8")
+        assert "console.cli" not in text and "console.sandbox" not in text, path
