@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -32,11 +33,20 @@ def cmdline(pid: int) -> str:
 
 
 def owned_pid(pid_file: Path, marker: str) -> int | None:
-    """The pid from `pid_file` if that process is alive and its command line contains `marker`."""
+    """The pid from `pid_file` if that process is alive and has `marker` as a whole word.
+
+    A whole word, not a substring: node1's `-Dcatalina.base=.../node1` must not claim node10.
+    (Not an exact argv entry either: sshd rewrites its title into one string.)
+    """
     pid = read_pid(pid_file)
-    if pid is None or marker not in cmdline(pid):
+    if pid is None or not has_token(cmdline(pid), marker):
         return None
     return pid
+
+
+def has_token(command: str, marker: str) -> bool:
+    """True when `marker` stands in `command` delimited by whitespace or the ends."""
+    return re.search(rf"(?:^|\s){re.escape(marker)}(?:\s|$)", command) is not None
 
 
 def wait_gone(pid: int, timeout: float) -> bool:
