@@ -13,7 +13,7 @@ import pytest
 from console.sandbox import httpd, manager, mariadb, sshd, tomcat
 from console.sandbox.layout import SandboxLayout
 from console.sandbox.procs import cmdline, owned_pid
-from console.sandbox.waits import port_open
+from console.sandbox.waits import port_open, wait_until
 
 pytestmark = pytest.mark.sandbox
 
@@ -68,6 +68,9 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     """A process that has nothing to do with any sandbox."""
     process = subprocess.Popen(["sleep", "300"])
     try:
+        # /proc/PID/cmdline can still show the parent's command line for a moment after Popen.
+        shown = wait_until(lambda: cmdline(process.pid) == "sleep 300", 5.0)
+        assert shown, f"sleeper's cmdline is {cmdline(process.pid)!r}"
         yield process
     finally:
         process.kill()
