@@ -162,12 +162,17 @@ def _err(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
+def _no_sandbox(root: Path) -> str:
+    """What to say when there is no sandbox to use."""
+    return f"no sandbox in {root}: start one with `{PROG} sandbox up`"
+
+
 def _resolve_inventory(args: argparse.Namespace) -> Inventory:
     """The validated inventory the options point at (raises ConfigError/ConfigNotFound)."""
     if getattr(args, "sandbox", False):
         layout = manager.current_layout()
         if not layout.inventory.exists():
-            raise ConfigNotFound(f"no sandbox in {layout.root}: start one with `{PROG} sandbox up`")
+            raise ConfigNotFound(_no_sandbox(layout.root))
         return load_inventory(layout.inventory)
     return load_inventory(find_config(getattr(args, "config", None)))
 
@@ -184,7 +189,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     layout = manager.current_layout()
     if command == "inventory":
         if not layout.inventory.exists():
-            _err(f"no sandbox in {layout.root}: start one with `{PROG} sandbox up`")
+            _err(_no_sandbox(layout.root))
             return exitcodes.PROBLEMS
         print(layout.inventory)
         return exitcodes.OK
