@@ -1,7 +1,8 @@
 """One real sandbox (3 Tomcat nodes, httpd, MariaDB, 3 sshd) for the whole test session.
 
-It lives in its own directory and in the loopback /24 127.0.2.x, so it never touches a
-developer's demo sandbox on 127.0.0.x. `down()` runs at the end whatever happened.
+It lives in its own directory and in the loopback /24 127.0.2.x (or $CLUSTERCONSOLE_TEST_NET), so
+it never touches a developer's demo sandbox on 127.0.0.x. `down()` runs at the end whatever
+happened.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from console.sandbox import manager
 from console.sandbox.layout import BALANCER_PORT, DATABASE_PORT, HTTP_PORT, SSH_PORT, SandboxLayout
 from console.sandbox.waits import port_open
 
-TEST_NET = "127.0.2"
+TEST_NET = os.environ.get("CLUSTERCONSOLE_TEST_NET", "127.0.2")
 NODES = 3
 REQUIRED = (
     "/usr/share/tomcat10/bin/catalina.sh",
