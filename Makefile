@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 DEB_PACKAGES := apache2 tomcat10 openssh-server openssh-client mariadb-server mariadb-client \
-	rsync python3 python3-venv python3-pip tmux curl procps
+	rsync haproxy socat python3 python3-venv python3-pip tmux curl procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint unit bench clean deps venv

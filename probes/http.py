@@ -23,22 +23,19 @@ class HttpCheck:
 
 
 def _os_error(exc: BaseException) -> OSError | None:
-    """The deepest OS error with an errno behind an httpx error.
-
-    Async httpx words every connect failure "All connection attempts failed"; the real reason
-    (refused, unreachable) is further down the cause chain.
-    """
+    """The deepest OS error behind an httpx error (httpx words most of them vaguely)."""
     found: OSError | None = None
     seen: BaseException | None = exc
-    while seen is not None:
+    depth = 0
+    while seen is not None and depth < 20:
         if isinstance(seen, OSError) and (found is None or seen.errno is not None):
             found = seen
-        seen = seen.__cause__ or seen.__context__
+        seen, depth = seen.__cause__ or seen.__context__, depth + 1
     return found
 
 
-def _reason(exc: httpx.HTTPError) -> str:
-    """A short, literal reason for a failed request (no markup, no traceback)."""
+def network_reason(exc: httpx.HTTPError) -> str:
+    """A short literal reason for a failed request: `connection refused`, `timed out`, ..."""
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     cause = _os_error(exc)
@@ -48,7 +45,10 @@ def _reason(exc: httpx.HTTPError) -> str:
         return cause.strerror.lower()
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return "not an http:// or https:// URL"
     return type(exc).__name__
+
 
 
 async def check(client: httpx.AsyncClient, url: str) -> HttpCheck:
@@ -57,5 +57,5 @@ async def check(client: httpx.AsyncClient, url: str) -> HttpCheck:
     try:
         response = await client.get(url)
     except httpx.HTTPError as exc:
-        return HttpCheck(url, None, None, _reason(exc))
+        return HttpCheck(url, None, None, network_reason(exc))
     return HttpCheck(url, response.status_code, (time.perf_counter() - began) * 1000)

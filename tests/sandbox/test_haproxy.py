@@ -1,0 +1,171 @@
+"""The HAProxy client against a real haproxy (Debian 12: 2.6) started for this module only.
+
+haproxy listens on $CLUSTERCONSOLE_TEST_NET.1:8100 with three servers on .11-.13:8080 and no
+health checks; the test drains, puts in maintenance and readies servers through the admin
+socket, reading each change back. Only the pid haproxy wrote is ever signalled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from probes.balancer import BalancerError
+from probes.haproxy_client import (
+    HaproxyReader,
+    HaproxySocket,
+    HaproxyWriter,
+    RemoteHaproxySocket,
+)
+
+from .helpers import wait_for
+
+pytestmark = pytest.mark.sandbox
+
+HAPROXY = "/usr/sbin/haproxy"
+NET = os.environ.get("CLUSTERCONSOLE_TEST_NET", "127.0.2")
+CONFIG = """\
+global
+    stats socket {socket} mode 600 level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend web
+    bind {net}.1:8100
+    default_backend app
+backend app
+    balance roundrobin
+    server node1 {net}.11:8080
+    server node2 {net}.12:8080 weight 2
+    server node3 {net}.13:8080
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie nobody reaped counts as gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, IndexError):
+        return False
+    return fields[0] != "Z"
+
+
+def _answers(path: Path) -> bool:
+    """Whether the stats socket accepts a connection."""
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def stats_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if not Path(HAPROXY).exists():
+        pytest.fail(
+            f"the HAProxy tests need Debian's haproxy ({HAPROXY} is missing): "
+            "apt-get install haproxy",
+            pytrace=False,
+        )
+    root = tmp_path_factory.mktemp("haproxy")
+    path, config, pid_file = root / "admin.sock", root / "haproxy.cfg", root / "haproxy.pid"
+    config.write_text(CONFIG.format(socket=path, net=NET))
+    started = subprocess.run(
+        [HAPROXY, "-f", str(config), "-D", "-p", str(pid_file)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert started.returncode == 0, f"haproxy did not start: {started.stderr.strip()}"
+    pid = wait_for(
+        lambda: int(pid_file.read_text().split()[0]) if pid_file.exists() else None,
+        10,
+        "haproxy to write its pid file",
+    )
+    try:
+        assert str(config) in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        wait_for(lambda: _answers(path), 10, "haproxy's stats socket to accept connections")
+        yield path
+    finally:
+        if _alive(pid) and str(config) in Path(f"/proc/{pid}/cmdline").read_text(
+            "utf-8", "replace"
+        ):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+async def test_read_drain_maint_ready_read_back(stats_socket: Path) -> None:
+    reader = HaproxyReader(HaproxySocket(stats_socket))
+    page = await reader.read_page()
+    (app,) = page.balancers
+    assert app.name == "app"
+    assert [(w.url, w.route, w.status, w.usable) for w in app.workers] == [
+        (f"{NET}.{11 + index}:8080", f"node{1 + index}", "no check", True) for index in range(3)
+    ]
+    assert [w.factor for w in app.workers] == [1.0, 2.0, 1.0]
+
+    writer = HaproxyWriter(reader)
+    try:
+        drained = await writer.set_state("app", "node2", "drain")
+        assert drained.status == "DRAIN"
+        maint = await writer.set_state("app", "node3", "maint")
+        assert maint.status == "MAINT"
+        workers = {w.route: w for w in (await reader.read_page()).balancers[0].workers}
+        assert (workers["node2"].draining, workers["node2"].usable) == (True, True)
+        assert (workers["node3"].disabled, workers["node3"].usable) == (True, False)
+        assert workers["node1"].status == "no check"
+    finally:
+        for name in ("node2", "node3"):
+            await writer.set_state("app", name, "ready")
+    statuses = [w.status for w in (await reader.read_page()).balancers[0].workers]
+    assert statuses == ["no check"] * 3
+
+
+async def test_unknown_servers_and_refused_commands(stats_socket: Path) -> None:
+    reader = HaproxyReader(HaproxySocket(stats_socket))
+    writer = HaproxyWriter(reader)
+    with pytest.raises(BalancerError, match="no server named exactly 'node'"):
+        await writer.set_state("app", "node", "drain")
+    with pytest.raises(BalancerError, match="no backend 'web'"):
+        await writer.set_state("web", "node1", "drain")
+    answer = await reader.transport.send("set server app/nodeX state maint")
+    assert "No such server" in answer
+
+
+async def test_socat_command_of_the_remote_transport_works(stats_socket: Path) -> None:
+    """The exact `socat` line the SSH layer will run, run here by a local shell."""
+
+    async def local(command: str, *, input: bytes, timeout: float) -> bytes:
+        process = await asyncio.create_subprocess_shell(
+            command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await asyncio.wait_for(process.communicate(input), timeout)
+        return out
+
+    reader = HaproxyReader(RemoteHaproxySocket(local, str(stats_socket), node="localhost"))
+    rows = await reader.read()
+    assert [row.svname for row in rows if row.pxname == "app"] == [
+        "node1",
+        "node2",
+        "node3",
+        "BACKEND",
+    ]
