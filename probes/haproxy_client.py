@@ -13,8 +13,11 @@ import shlex
 from pathlib import Path
 from typing import Literal, Protocol
 
+import httpx
+
 from probes.balancer import BalancerChangeNotApplied, BalancerError, BalancerPage, describe_names
 from probes.haproxy import HaproxyRow, parse_show_stat, to_page
+from probes.http import network_reason
 
 ANSWER_LIMIT = 16 * 1024 * 1024
 """Bytes read at most from one answer (`show stat` of 10 000 servers is about 5 MiB)."""
@@ -99,6 +102,43 @@ class HaproxySocket:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
         return b"".join(chunks).decode("utf-8", "replace")
+
+
+class HaproxyStatsPage:
+    """HAProxy's HTTP stats page in CSV form (``stats uri``); it can only read ``show stat``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = url if url.rstrip("/").endswith(";csv") else url.rstrip("/") + ";csv"
+        self._client = httpx.AsyncClient(
+            auth=auth, timeout=httpx.Timeout(timeout), transport=transport
+        )
+
+    @property
+    def description(self) -> str:
+        return f"HAProxy stats page {self.url}"
+
+    async def send(self, command: str) -> str:
+        if command != "show stat":
+            raise BalancerError(f"{self.description} is read-only: it cannot run {command!r}")
+        try:
+            response = await self._client.get(self.url)
+        except httpx.HTTPError as error:
+            raise BalancerError(f"{self.description}: {network_reason(error)}") from None
+        if response.status_code != 200:
+            raise BalancerError(f"{self.description} answered HTTP {response.status_code}")
+        if len(response.content) > ANSWER_LIMIT:
+            raise BalancerError(f"{self.description} answered more than 16 MiB; not read")
+        return response.text
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
 
 class RemoteHaproxySocket:

@@ -22,6 +22,7 @@ from probes.balancer import BalancerError
 from probes.haproxy_client import (
     HaproxyReader,
     HaproxySocket,
+    HaproxyStatsPage,
     HaproxyWriter,
     RemoteHaproxySocket,
 )
@@ -43,6 +44,10 @@ defaults
 frontend web
     bind {net}.1:8100
     default_backend app
+frontend stats
+    bind {net}.1:8101
+    stats enable
+    stats uri /stats
 backend app
     balance roundrobin
     server node1 {net}.11:8080
@@ -169,3 +174,20 @@ async def test_socat_command_of_the_remote_transport_works(stats_socket: Path) -
         "node3",
         "BACKEND",
     ]
+
+
+async def test_the_http_stats_page_reads_the_same_servers_and_cannot_write(
+    stats_socket: Path,
+) -> None:
+    page_transport = HaproxyStatsPage(f"http://{NET}.1:8101/stats")
+    try:
+        over_http = await HaproxyReader(page_transport).read_page()
+        over_socket = await HaproxyReader(HaproxySocket(stats_socket)).read_page()
+        app_http, app_socket = over_http.balancer("app"), over_socket.balancer("app")
+        assert app_http is not None and app_socket is not None
+        assert [w.route for w in app_http.workers] == [w.route for w in app_socket.workers]
+        assert [w.factor for w in app_http.workers] == [1.0, 2.0, 1.0]
+        with pytest.raises(BalancerError, match="read-only"):
+            await page_transport.send("set server app/node1 state drain")
+    finally:
+        await page_transport.aclose()
