@@ -218,16 +218,26 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         return _run_sandbox(args)
-    if args.command in ("events", "balancer"):
-        _err(f"`{args.command}`: {NOT_YET}")
-        return exitcodes.USAGE
+    if args.command == "events":
+        from console import events_command
+
+        return events_command.run(
+            args.files, as_json=getattr(args, "json", False), out=sys.stdout, err=sys.stderr
+        )
+    if args.command == "balancer":
+        from console import balancer_command
+
+        return balancer_command.run(
+            args.url, as_json=getattr(args, "json", False), out=sys.stdout, err=sys.stderr
+        )
     if args.wizard and args.watch:
         _err("refused: --watch is read-only and cannot run a wizard")
         return exitcodes.REFUSED
     inventory = _resolve_inventory(args)
     if args.command == "status":
-        _err(f"`status`: {NOT_YET}")
-        return exitcodes.USAGE
+        from console import status_command
+
+        return status_command.run(inventory, as_json=getattr(args, "json", False), out=sys.stdout)
     if args.wizard:
         _err(f"--wizard {args.wizard}: {NOT_YET}")
         return exitcodes.USAGE

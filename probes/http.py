@@ -50,7 +50,6 @@ def network_reason(exc: httpx.HTTPError) -> str:
     return type(exc).__name__
 
 
-
 async def check(client: httpx.AsyncClient, url: str) -> HttpCheck:
     """GET `url` once with the client's timeouts; never raises for network trouble."""
     began = time.perf_counter()

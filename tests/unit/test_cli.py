@@ -113,9 +113,6 @@ def test_watch_with_wizard_is_refused_with_exit_3(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("events", "catalina.out"),
-        ("balancer", "http://127.0.9.1/balancer-manager"),
-        ("status",),
         ("--watch",),
         ("--wizard", "add-node"),
     ],

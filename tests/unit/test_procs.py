@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from console.sandbox.procs import has_token, owned_pid, terminate
+from console.sandbox.procs import cmdline, has_token, owned_pid, terminate
 
 
 @pytest.fixture
@@ -18,6 +19,10 @@ def node10_jvm() -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(60)", "-Dcatalina.base=/x/nodes/node10"]
     )
+    # Popen can return before the child's /proc/PID/cmdline shows the new program (vfork).
+    deadline = time.monotonic() + 10
+    while "node10" not in cmdline(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield proc
     terminate(proc.pid, 5)
     proc.wait()

@@ -1,0 +1,266 @@
+"""Problems derived from a snapshot: what an experienced operator would notice, in plain words.
+
+Every check is a pure function of a `ClusterState`. The cross-checks compare what different
+parts say about each other (logs against logs, balancer against logs, balancer against the
+inventory), which is what no single ssh window shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from console.membership import partitions, serving_nodes
+from console.state import BalancerView, ClusterState, NodeView
+from console.topology import worker_node
+from probes.balancer import Worker
+
+Severity = Literal["critical", "warning"]
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong, for one node (or the whole cluster when node is None)."""
+
+    severity: Severity
+    code: str
+    """A stable identifier (``split-brain``, ``ssh-host-key`` ...) for scripts and tests."""
+    node: str | None
+    text: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"severity": self.severity, "code": self.code, "node": self.node, "text": self.text}
+
+
+def _running(view: NodeView) -> bool:
+    return view.tomcat == "running"
+
+
+def _ssh(state: ClusterState) -> Iterator[Problem]:
+    for view in state.nodes:
+        reason = f": {view.ssh_reason}" if view.ssh_reason else ""
+        if view.ssh == "host-key-mismatch":
+            yield Problem(
+                "critical",
+                "ssh-host-key",
+                view.name,
+                f"{view.name}'s SSH host key cannot be verified{reason}. The host may have been "
+                "reinstalled, or someone is in the middle: check it, then update known_hosts.",
+            )
+        elif view.ssh == "auth-failed":
+            yield Problem(
+                "critical",
+                "ssh-auth",
+                view.name,
+                f"cannot log in to {view.name} over SSH{reason}: check the key and user.",
+            )
+        elif view.ssh in ("down", "timeout"):
+            yield Problem(
+                "critical",
+                "ssh-down",
+                view.name,
+                f"cannot reach {view.name} over SSH{reason}; its logs and processes are unknown.",
+            )
+
+
+def _process_and_http(state: ClusterState) -> Iterator[Problem]:
+    for view in state.nodes:
+        if view.tomcat == "stopped":
+            yield Problem(
+                "warning", "tomcat-stopped", view.name, f"Tomcat is not running on {view.name}."
+            )
+        http = view.http
+        if http is not None and not http.ok and view.tomcat != "stopped":
+            why = http.error or f"HTTP {http.status}"
+            yield Problem(
+                "warning",
+                "http-failing",
+                view.name,
+                f"{view.name} does not answer on its own URL ({why}), bypassing the balancer.",
+            )
+
+
+def _membership(state: ClusterState) -> Iterator[Problem]:
+    specs = state.specs
+    known = [view for view in state.nodes if _running(view) and view.membership_known]
+    groups = partitions(state)
+    if len(groups) > 1:
+        described = " | ".join("{" + ", ".join(sorted(group)) + "}" for group in groups)
+        yield Problem(
+            "critical",
+            "split-brain",
+            None,
+            f"the cluster is split into {len(groups)} groups that do not see each other: "
+            f"{described}. Sessions are replicated only inside each group.",
+        )
+        return
+    serving = serving_nodes(state)
+    running = {view.name for view in state.nodes if _running(view)}
+    for target in sorted(running):
+        blind = sorted(
+            view.name for view in known if view.name != target and target not in view.sees(specs)
+        )
+        if not blind:
+            continue
+        who = ", ".join(blind)
+        if target in serving:
+            yield Problem(
+                "critical",
+                "not-replicated",
+                target,
+                f"the balancer sends users to {target}, but {who} do(es) not see it as a "
+                f"cluster member: sessions created on {target} are not replicated to {who}.",
+            )
+        else:
+            yield Problem(
+                "warning",
+                "membership-disagrees",
+                target,
+                f"{target} is running but {who} do(es) not see it as a cluster member.",
+            )
+
+
+def _workers(view: BalancerView) -> list[tuple[str, Worker]]:
+    if view.page is None:
+        return []
+    return [
+        (balancer.name, worker) for balancer in view.page.balancers for worker in balancer.workers
+    ]
+
+
+def _previous_elected(view: BalancerView, balancer: str, worker: Worker) -> int | None:
+    if view.previous is None:
+        return None
+    before = view.previous.balancer(balancer)
+    old = before.worker(worker.url) if before is not None else None
+    return old.elected if old is not None else None
+
+
+def _balancers(state: ClusterState) -> Iterator[Problem]:
+    specs = state.specs
+    by_name = {view.name: view for view in state.nodes}
+    for view in state.balancers:
+        if view.reachable is False:
+            yield Problem(
+                "critical",
+                "balancer-unreachable",
+                None,
+                f"balancer {view.name} cannot be read: {view.error or 'no answer'}.",
+            )
+            continue
+        if view.page is None:
+            continue
+        for balancer in view.page.balancers:
+            if balancer.workers and not any(worker.usable for worker in balancer.workers):
+                yield Problem(
+                    "critical",
+                    "no-usable-worker",
+                    None,
+                    f"balancer {view.name} ({balancer.name}) has no usable worker: "
+                    "every request fails.",
+                )
+        for balancer_name, worker in _workers(view):
+            node_name = worker_node(worker, specs)
+            node = by_name.get(node_name) if node_name else None
+            if node is None:
+                continue
+            route = node.spec.jvm_route
+            if route and worker.route is not None and worker.route != route:
+                yield Problem(
+                    "critical",
+                    "route-mismatch",
+                    node.name,
+                    f"{node.name}'s jvmRoute is {route!r} but balancer {view.name} routes "
+                    f"{worker.url} as {worker.route!r}: sticky sessions will not stick.",
+                )
+            if worker.draining:
+                before = _previous_elected(view, balancer_name, worker)
+                if before is not None and worker.elected is not None and worker.elected > before:
+                    yield Problem(
+                        "warning",
+                        "drain-still-elected",
+                        node.name,
+                        f"{node.name} is draining on {view.name} but was still elected "
+                        f"{worker.elected - before} time(s) since the last read: users with "
+                        "sessions on it are still there (or the balancer ignores the drain).",
+                    )
+            if worker.usable is False and not worker.disabled and node.http and node.http.ok:
+                yield Problem(
+                    "warning",
+                    "worker-error",
+                    node.name,
+                    f"{view.name} marks {node.name} unusable ({worker.status}) although it "
+                    "answers directly: it gets no traffic until the balancer retries it.",
+                )
+
+
+def _absent_from_balancers(state: ClusterState) -> Iterator[Problem]:
+    read = [view for view in state.balancers if view.page is not None]
+    if not read:
+        return
+    present = {
+        name
+        for view in read
+        for _, worker in _workers(view)
+        if (name := worker_node(worker, state.specs)) is not None
+    }
+    for view in state.nodes:
+        if _running(view) and view.name not in present:
+            yield Problem(
+                "warning",
+                "not-in-balancer",
+                view.name,
+                f"{view.name} is up but no balancer has a worker for it: it gets no users.",
+            )
+
+
+def _shared(state: ClusterState) -> Iterator[Problem]:
+    database = state.database
+    if database is not None and database.health is not None:
+        health = database.health
+        if not health.reachable:
+            yield Problem(
+                "critical",
+                "database-unreachable",
+                None,
+                f"the database {database.url} cannot be reached: {health.error}.",
+            )
+        elif health.grants_ok is False:
+            missing = ", ".join(sorted(health.missing_grants))
+            yield Problem(
+                "warning",
+                "database-grants",
+                None,
+                f"the database user lacks privileges the application needs: {missing}.",
+            )
+        elif health.error:
+            yield Problem(
+                "warning", "database-check", None, f"the database check failed: {health.error}."
+            )
+    for view in state.nodes:
+        if view.database_reach is not None and view.database_reach.ok is False:
+            yield Problem(
+                "critical",
+                "node-database",
+                view.name,
+                f"{view.name} cannot reach the database: {view.database_reach.reason}.",
+            )
+        if view.shared_dir is not None and not view.shared_dir.ok:
+            yield Problem(
+                "critical",
+                "shared-dir",
+                view.name,
+                f"{view.name}: shared directory {state.shared_dir}: {view.shared_dir.reason}.",
+            )
+
+
+CHECKS = (_ssh, _process_and_http, _membership, _balancers, _absent_from_balancers, _shared)
+
+
+def problems(state: ClusterState) -> tuple[Problem, ...]:
+    """Every problem in the snapshot, most severe first, then by node."""
+    found = [problem for check in CHECKS for problem in check(state)]
+    found.sort(key=lambda p: (SEVERITY_ORDER[p.severity], p.node or "", p.code))
+    return tuple(found)

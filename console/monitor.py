@@ -1,0 +1,188 @@
+"""The monitor: starts every probe, feeds what they see into the one cluster state.
+
+One task group per node (SSH session, log followers, process, shared directory and database
+reach checks) and one poll per balancer, for the database and for the nodes' direct HTTP. A
+probe's failure becomes an observation, never an exception: one node's trouble never stops or
+delays another's. Read-only mode (watch) never constructs anything that can change the cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from console.config_model import Inventory
+from console.node_watch import NodeWatch
+from console.observations import HttpObserved, Observation
+from console.polls import backoff, balancer_poll, database_poll
+from console.state import ClusterState
+from console.topology import NodeSpec, specs_for
+from probes.http import check as http_check
+
+log = logging.getLogger(__name__)
+
+StateListener = Callable[[ClusterState], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorOptions:
+    """How often each probe runs and how much each may cost."""
+
+    read_only: bool = True
+    """Watch mode: nothing may change the cluster (the shared-dir check only tests permissions)."""
+    http_interval: float = 2.0
+    balancer_interval: float = 2.0
+    process_interval: float = 5.0
+    database_interval: float = 10.0
+    shared_dir_interval: float = 30.0
+    backlog_bytes: int = 4 << 20
+    """How much of each log's history to read at start to learn the current membership."""
+    connect_limit: int = 32
+    """SSH connections opened at once (more makes every one of them slower)."""
+    poll_interval: float = 0.1
+    """How often a log follower looks for new bytes."""
+
+
+class Monitor:
+    """Runs the probes of one inventory and keeps the current `ClusterState`."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        options: MonitorOptions | None = None,
+        *,
+        specs: tuple[NodeSpec, ...] | None = None,
+        on_change: StateListener | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.options = options or MonitorOptions()
+        self.specs = specs if specs is not None else specs_for(inventory)
+        self._state = ClusterState.initial(inventory, self.specs)
+        self._listeners: list[StateListener] = [on_change] if on_change else []
+        self._changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watches: list[NodeWatch] = []
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def state(self) -> ClusterState:
+        return self._state
+
+    @property
+    def watches(self) -> tuple[NodeWatch, ...]:
+        return tuple(self._watches)
+
+    def subscribe(self, listener: StateListener) -> None:
+        self._listeners.append(listener)
+
+    def observe(self, observation: Observation) -> None:
+        """Apply one observation and tell whoever listens; listener errors are logged."""
+        new = self._state.apply(observation)
+        if new is self._state:
+            return
+        self._state = new
+        self._changed.set()
+        for listener in self._listeners:
+            try:
+                listener(new)
+            except Exception:
+                log.exception("state listener failed")
+
+    async def wait_for(
+        self, predicate: Callable[[ClusterState], bool], timeout: float
+    ) -> ClusterState:
+        """Wait until ``predicate(state)`` holds; TimeoutError after ``timeout`` seconds."""
+        async with asyncio.timeout(timeout):
+            while not predicate(self._state):
+                self._changed.clear()
+                await self._changed.wait()
+        return self._state
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(_guarded(coro, name), name=name))
+
+    async def start(self) -> None:
+        """Start every probe; returns at once (probes report through observations)."""
+        options = self.options
+        limit = asyncio.Semaphore(options.connect_limit)
+        for node in self.inventory.nodes:
+            watch = NodeWatch(self.inventory, node, options, self.observe, limit)
+            self._watches.append(watch)
+            self._spawn(watch.run(), f"node:{node.name}")
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(5.0, connect=3.0), follow_redirects=False, verify=True
+        )
+        for node in self.inventory.nodes:
+            if node.http:
+                self._spawn(self._http_poll(node.name, node.http), f"http:{node.name}")
+        for balancer in self.inventory.balancers:
+            self._spawn(
+                balancer_poll(balancer, self.inventory, self._watches, options, self.observe),
+                f"balancer:{balancer.name}",
+            )
+        if self.inventory.database is not None:
+            self._spawn(database_poll(self.inventory.database, options, self.observe), "database")
+
+    async def _http_poll(self, node: str, url: str) -> None:
+        assert self._http is not None
+        failures = 0
+        while True:
+            result = await http_check(self._http, url)
+            self.observe(HttpObserved(node, result, time.time()))
+            failures = 0 if result.ok else failures + 1
+            await asyncio.sleep(backoff(self.options.http_interval, min(failures, 1)))
+
+    async def stop(self) -> None:
+        """Stop every probe and close every connection."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await asyncio.gather(*(watch.close() for watch in self._watches), return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Monitor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+async def _guarded(coro: Coroutine[Any, Any, None], name: str) -> None:
+    """Run a probe task; a bug in it is logged, never allowed to take the monitor down."""
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("probe %s failed", name)
+
+
+def first_round_done(state: ClusterState, inventory: Inventory) -> bool:
+    """Has every probe reported at least once (or found its node unreachable)?"""
+    for view, node in zip(state.nodes, inventory.nodes, strict=True):
+        if view.ssh == "connecting":
+            return False
+        if node.http and view.http is None:
+            return False
+        if view.ssh != "up":
+            continue
+        if view.tomcat == "unknown":
+            return False
+        if len(view.backlogs_read) < len(node.logs):
+            return False
+        if state.shared_dir is not None and view.shared_dir is None:
+            return False
+        if state.database is not None and view.database_reach is None:
+            return False
+    if any(view.reachable is None for view in state.balancers):
+        return False
+    return state.database is None or state.database.health is not None

@@ -1,0 +1,209 @@
+"""Everything the monitor watches on one node, over that node's one SSH connection.
+
+The SSH session reconnects by itself; each log is read back a little (to learn the current
+membership) and then followed from exactly where the history ended; the Tomcat process, the
+shared directory and the node's reach to the database are polled. All of it only reads, except
+the shared-directory check outside watch mode, which writes and removes one small file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from console.config_model import Inventory, LogSource, Node
+from console.observations import (
+    BacklogScanned,
+    DatabaseReachObserved,
+    EventObserved,
+    LogTrouble,
+    Observation,
+    ProcessObserved,
+    SharedDirObserved,
+    SshObserved,
+)
+from probes.files import parse_shared_dir, shared_dir_command
+from probes.logs.model import LogEvent
+from probes.logs.scanner import EventScanner
+from probes.process import PROCESS_COMMAND, parse_processes
+from probes.reach import parse_reach, reach_command
+from probes.ssh import CommandResult, NodeSession, SshCommandError, SshStatus, SshTarget
+from probes.tail import LogFollower, TailData, TailPosition, TailReset
+
+if TYPE_CHECKING:
+    from console.monitor import MonitorOptions
+
+log = logging.getLogger(__name__)
+
+Observe = Callable[[Observation], None]
+COMMAND_TIMEOUT = 15.0
+IDLE_FLUSH = 0.5
+"""Seconds of quiet after which a pending multi-line record (an error's trace) is reported."""
+
+
+def backlog_command(path: str, size: int) -> str:
+    """Print ``BACKLOG inode size start`` then the file's last ``size`` bytes up to ``size``."""
+    return "\n".join(
+        [
+            f"f={shlex.quote(path)}",
+            'if [ ! -e "$f" ]; then echo MISSING; exit 0; fi',
+            "set -- $(stat -L -c '%i %s' \"$f\")",
+            f"start=$(( $2 > {size} ? $2 - {size} : 0 ))",
+            'echo "BACKLOG $1 $2 $start"',
+            'tail -c +$((start + 1)) "$f" | head -c $(($2 - start))',
+        ]
+    )
+
+
+def ssh_target(inventory: Inventory, node: Node) -> SshTarget:
+    """How to reach ``node``: inventory key and known_hosts on top of the agent and ssh config."""
+    ssh = inventory.ssh
+    return SshTarget(
+        node=node.name,
+        host=node.host,
+        port=node.ssh_port,
+        username=node.ssh_user,
+        client_keys=(str(ssh.identity_file),) if ssh.identity_file else (),
+        known_hosts=str(ssh.known_hosts) if ssh.known_hosts else None,
+        connect_timeout=ssh.connect_timeout,
+    )
+
+
+class NodeWatch:
+    """The probes of one node; `run` until cancelled, `close` to drop the connection."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        node: Node,
+        options: MonitorOptions,
+        observe: Observe,
+        connect_limit: asyncio.Semaphore | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.node = node
+        self.options = options
+        self._observe = observe
+        self.session = NodeSession(
+            ssh_target(inventory, node), on_status=self._on_status, connect_limit=connect_limit
+        )
+        self.followers: dict[str, LogFollower] = {}
+
+    def _on_status(self, status: SshStatus) -> None:
+        self._observe(SshObserved(self.node.name, status.state, status.reason, status.at))
+
+    async def exec(self, command: str, timeout: float = COMMAND_TIMEOUT) -> CommandResult | None:
+        """Run a read-only command once the node is connected; None if it could not run."""
+        try:
+            await asyncio.wait_for(self.session.connection(), timeout=None)
+            return await self.session.exec(command, timeout=timeout)
+        except SshCommandError as exc:
+            log.debug("%s: %s", self.node.name, exc)
+            return None
+
+    async def run(self) -> None:
+        tasks = [self.session.run(), self._process_loop()]
+        tasks += [self._follow(source) for source in self.node.logs]
+        if self.inventory.shared_dir is not None:
+            tasks.append(self._shared_dir_loop(self.inventory.shared_dir.path))
+        if self.inventory.database is not None:
+            database = self.inventory.database
+            tasks.append(self._reach_loop(database.host, database.port))
+        await asyncio.gather(*tasks)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def _process_loop(self) -> None:
+        while True:
+            result = await self.exec(PROCESS_COMMAND)
+            if result is not None:
+                process = parse_processes(result.stdout, self.node.catalina_base)
+                self._observe(ProcessObserved(self.node.name, process, time.time()))
+            await asyncio.sleep(self.options.process_interval)
+
+    async def _shared_dir_loop(self, path: str) -> None:
+        while True:
+            command = shared_dir_command(path, self.node.name, write=not self.options.read_only)
+            result = await self.exec(command)
+            if result is not None:
+                health = parse_shared_dir(result.stdout, result.exit_status)
+                self._observe(SharedDirObserved(self.node.name, health, time.time()))
+            await asyncio.sleep(self.options.shared_dir_interval)
+
+    async def _reach_loop(self, host: str, port: int) -> None:
+        while True:
+            result = await self.exec(reach_command(host, port))
+            if result is not None:
+                reach = parse_reach(result.stdout)
+                self._observe(DatabaseReachObserved(self.node.name, reach, time.time()))
+            await asyncio.sleep(self.options.database_interval * 3)
+
+    def _events(self, source: LogSource, events: list[LogEvent], *, backlog: bool) -> None:
+        now = time.time()
+        for event in events:
+            self._observe(EventObserved(self.node.name, str(source), event, now, backlog))
+
+    async def _backlog(self, source: LogSource, scanner: EventScanner) -> TailPosition | None:
+        """Read the log's recent history; the position where live following must start."""
+        while True:
+            result = await self.exec(backlog_command(source.path, self.options.backlog_bytes), 60)
+            if result is not None:
+                break
+            await asyncio.sleep(1.0)
+        header, _, data = result.stdout.partition(b"\n")
+        words = header.decode("ascii", "replace").split()
+        if words[:1] == ["MISSING"] or len(words) != 4 or not all(w.isdigit() for w in words[1:]):
+            what = "missing" if words[:1] == ["MISSING"] else "unreadable"
+            self._observe(LogTrouble(self.node.name, str(source), f"log {what}", time.time()))
+            self._observe(BacklogScanned(self.node.name, str(source), False, time.time()))
+            return None
+        inode, size, start = (int(word) for word in words[1:])
+        if start > 0:
+            cut = data.find(b"\n") + 1  # the first line is cut in the middle: skip it
+            data, start = data[cut:], start + cut
+        scanner.reset(start)
+        events = scanner.feed(data)
+        self._events(source, events, backlog=True)
+        complete = start == 0 or any(
+            e.kind in ("server-started", "server-stopping") for e in events
+        )
+        self._observe(BacklogScanned(self.node.name, str(source), complete, time.time()))
+        return TailPosition(inode=inode, offset=size)
+
+    async def _follow(self, source: LogSource) -> None:
+        scanner = EventScanner()
+        start = await self._backlog(source, scanner) if source.kind == "file" else None
+
+        def on_chunk(item: TailData | TailReset) -> None:
+            if isinstance(item, TailReset):
+                if item.reason in ("truncated", "rotated", "missing"):
+                    scanner.reset(item.position.offset)
+                    what = f"log {item.reason}" + (f": {item.detail}" if item.detail else "")
+                    self._observe(LogTrouble(self.node.name, str(source), what, time.time()))
+                return
+            self._events(source, scanner.feed(item.data), backlog=False)
+
+        follower = LogFollower(
+            self.session,
+            source.path,
+            on_chunk=on_chunk,
+            kind=source.kind,
+            poll_interval=self.options.poll_interval,
+            start=start,
+        )
+        self.followers[str(source)] = follower
+        flusher = asyncio.create_task(self._idle_flush(source, scanner))
+        try:
+            await follower.run()
+        finally:
+            flusher.cancel()
+
+    async def _idle_flush(self, source: LogSource, scanner: EventScanner) -> None:
+        while True:
+            await asyncio.sleep(IDLE_FLUSH)
+            self._events(source, scanner.idle(), backlog=False)

@@ -1,0 +1,133 @@
+"""What the probes saw, as small frozen messages: the only input of the cluster state.
+
+Each observation names the node or balancer it is about and when it was made (``time.time()``).
+The monitor creates them; `console.state.ClusterState.apply` is the one place that interprets
+them. Recorded observations replay a session for tests and screens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probes.balancer import BalancerPage
+from probes.database import DatabaseHealth
+from probes.files import SharedDirHealth
+from probes.http import HttpCheck
+from probes.logs.model import LogEvent
+from probes.process import TomcatProcess
+from probes.reach import Reach
+from probes.ssh import SshState
+
+
+@dataclass(frozen=True, slots=True)
+class SshObserved:
+    """The node's SSH connection changed state (connecting, up, down, auth-failed ...)."""
+
+    node: str
+    state: SshState
+    reason: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessObserved:
+    """Whether the node's Tomcat (or Carbon) JVM runs, from ``ps`` over SSH."""
+
+    node: str
+    process: TomcatProcess
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class HttpObserved:
+    """One GET of the node's own URL, bypassing the balancer."""
+
+    node: str
+    check: HttpCheck
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventObserved:
+    """An event parsed from one of the node's logs."""
+
+    node: str
+    log: str
+    event: LogEvent
+    at: float
+    backlog: bool = False
+    """True for events read from the log's history when following started (not live)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogScanned:
+    """The history of a node's log was read; ``complete`` when it covered the whole server run.
+
+    Complete means the membership the log told is the whole membership: the history reached
+    the file's start or a server start.
+    """
+
+    node: str
+    log: str
+    complete: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LogTrouble:
+    """Following a log hit something worth showing (missing file, rotation, truncation)."""
+
+    node: str
+    log: str
+    what: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BalancerObserved:
+    """One read of a balancer: its page, or why it could not be read."""
+
+    balancer: str
+    page: BalancerPage | None
+    error: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseObserved:
+    """One check of the shared database from this machine."""
+
+    health: DatabaseHealth
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SharedDirObserved:
+    """The shared directory as the node sees it."""
+
+    node: str
+    health: SharedDirHealth
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseReachObserved:
+    """Whether the node itself can open a TCP connection to the database."""
+
+    node: str
+    reach: Reach
+    at: float
+
+
+Observation = (
+    SshObserved
+    | ProcessObserved
+    | HttpObserved
+    | EventObserved
+    | BacklogScanned
+    | LogTrouble
+    | BalancerObserved
+    | DatabaseObserved
+    | SharedDirObserved
+    | DatabaseReachObserved
+)

@@ -1,0 +1,144 @@
+"""Polls of the shared parts: each balancer and the database, re-armed after each answer.
+
+A poll never overlaps itself; after a failure it backs off (up to 30 s) and keeps trying, and
+each failure becomes an observation with its reason. Only readers are built here: nothing in this
+module can change a balancer or the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from console.config_model import BalancerConfig, ConfigError, DatabaseConfig, Inventory
+from console.observations import BalancerObserved, DatabaseObserved, Observation
+from probes import database as database_probe
+from probes.balancer import BalancerError, BalancerPage
+from probes.balancer_client import BalancerReader
+from probes.haproxy_client import (
+    HaproxyReader,
+    HaproxySocket,
+    HaproxyStatsPage,
+    RemoteHaproxySocket,
+)
+from probes.ssh import SshCommandError
+
+if TYPE_CHECKING:
+    from console.monitor import MonitorOptions
+    from console.node_watch import NodeWatch
+
+Observe = Callable[[Observation], None]
+
+
+def backoff(base: float, failures: int) -> float:
+    """The next poll's delay after ``failures`` failed polls in a row (dolphie's rule)."""
+    delay = base
+    for _ in range(failures):
+        delay = min(max(delay * 2, 5.0), 30.0)
+    return delay
+
+
+def only(page: BalancerPage, name: str | None) -> BalancerPage:
+    """The page restricted to the balancer the inventory manages (all when None)."""
+    if name is None:
+        return page
+    return replace(page, balancers=tuple(b for b in page.balancers if b.name == name))
+
+
+def _auth(config: BalancerConfig) -> tuple[str, str] | None:
+    if config.username is None:
+        return None
+    return config.username, config.password.reveal() if config.password else ""
+
+
+class _SshRunner:
+    """Runs a command on a node through its SSH session (for a stats socket living there)."""
+
+    def __init__(self, watch: NodeWatch) -> None:
+        self._watch = watch
+
+    async def __call__(self, command: str, *, input: bytes, timeout: float) -> bytes:
+        try:
+            await self._watch.session.connection()
+            result = await self._watch.session.exec(command, timeout=timeout, input=input)
+        except SshCommandError as exc:
+            raise BalancerError(str(exc)) from None
+        return result.stdout
+
+
+async def balancer_poll(
+    config: BalancerConfig,
+    inventory: Inventory,
+    watches: Sequence[NodeWatch],
+    options: MonitorOptions,
+    observe: Observe,
+) -> None:
+    """Read one balancer forever, every ``balancer_interval`` seconds."""
+    failures = 0
+    try:
+        reader: BalancerReader | HaproxyReader
+        if config.kind == "apache" and config.url:
+            reader = BalancerReader(config.url, auth=_auth(config), timeout=5.0)
+        elif config.socket is not None and config.socket.node is None:
+            reader = HaproxyReader(HaproxySocket(config.socket.path))
+        elif config.socket is not None and (host := config.socket.node) is not None:
+            watch = next(w for w in watches if w.node.name == host)
+            remote = RemoteHaproxySocket(_SshRunner(watch), config.socket.path, node=host)
+            reader = HaproxyReader(remote)
+        elif config.url:
+            reader = HaproxyReader(HaproxyStatsPage(config.url, auth=_auth(config)))
+        else:
+            observe(BalancerObserved(config.name, None, "no URL or socket to read", time.time()))
+            return
+    except (ConfigError, BalancerError, StopIteration) as exc:
+        observe(BalancerObserved(config.name, None, str(exc), time.time()))
+        return
+    try:
+        while True:
+            try:
+                if isinstance(reader, BalancerReader):
+                    page = only(await reader.read(), config.balancer)
+                else:
+                    page = only(await reader.read_page(), config.balancer)
+            except BalancerError as exc:
+                failures += 1
+                observe(BalancerObserved(config.name, None, str(exc), time.time()))
+            else:
+                failures = 0
+                observe(BalancerObserved(config.name, page, None, time.time()))
+            await asyncio.sleep(backoff(options.balancer_interval, failures))
+    finally:
+        if isinstance(reader, BalancerReader):
+            await reader.aclose()
+        elif isinstance(reader.transport, HaproxyStatsPage):
+            await reader.transport.aclose()
+
+
+def database_target(config: DatabaseConfig) -> database_probe.DatabaseTarget:
+    """The probe's target; ConfigError when the password's variable or file is missing."""
+    return database_probe.DatabaseTarget(
+        host=config.host,
+        port=config.port,
+        user=config.user,
+        database=config.database,
+        password=config.password.reveal() if config.password else None,
+        required_grants=config.required_grants,
+    )
+
+
+async def database_poll(config: DatabaseConfig, options: MonitorOptions, observe: Observe) -> None:
+    """Check the database forever from a worker thread (pymysql blocks)."""
+    failures = 0
+    while True:
+        try:
+            target = database_target(config)
+        except ConfigError as exc:
+            health = database_probe.DatabaseHealth(reachable=False, error=str(exc), at=time.time())
+        else:
+            health = await asyncio.to_thread(database_probe.check, target)
+        observe(DatabaseObserved(health, time.time()))
+        failures = 0 if health.reachable else failures + 1
+        await asyncio.sleep(backoff(options.database_interval, failures))

@@ -1,0 +1,100 @@
+"""Who is who: matching cluster members and balancer workers to inventory nodes.
+
+Logs name members by address (``127.0.0.12:4000``), balancers name workers by URL
+(``http://127.0.0.12:8080``, ``ajp://host:8009``); the inventory names nodes. Matching is exact on
+host (and port where it decides), never by prefix: ``10.0.0.2`` is not ``10.0.0.20``.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from console.config_model import Inventory, Node
+from probes.balancer import Worker
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """What the state needs to know about a node to recognise it elsewhere."""
+
+    name: str
+    host: str
+    addresses: frozenset[str]
+    """The host as written plus every address it resolved to."""
+    jvm_route: str | None = None
+    http_port: int | None = None
+
+
+def split_host_port(text: str) -> tuple[str, int | None]:
+    """``10.0.0.1:4000`` -> (``10.0.0.1``, 4000); ``[::1]:5701`` -> (``::1``, 5701)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+    return host.lower(), int(port) if port.isdigit() else None
+
+
+def resolve(host: str) -> frozenset[str]:
+    """The host and its addresses; a name that does not resolve is kept as written."""
+    found = {host.lower()}
+    try:
+        for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP):
+            found.add(str(info[4][0]).lower())
+    except (OSError, UnicodeError):
+        pass
+    return frozenset(found)
+
+
+def node_spec(node: Node, addresses: frozenset[str] | None = None) -> NodeSpec:
+    port = None
+    if node.http:
+        parts = urlsplit(node.http)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    return NodeSpec(
+        name=node.name,
+        host=node.host,
+        addresses=addresses if addresses is not None else frozenset({node.host.lower()}),
+        jvm_route=node.jvm_route,
+        http_port=port,
+    )
+
+
+def specs_for(inventory: Inventory, *, resolve_names: bool = True) -> tuple[NodeSpec, ...]:
+    """A NodeSpec for every inventory node; host names are resolved once, here."""
+    return tuple(
+        node_spec(node, resolve(node.host) if resolve_names else None) for node in inventory.nodes
+    )
+
+
+def _by_host(host: str, specs: Iterable[NodeSpec]) -> list[NodeSpec]:
+    return [spec for spec in specs if host in spec.addresses]
+
+
+def member_node(member: str, specs: Sequence[NodeSpec]) -> str | None:
+    """The node a member identity names, when exactly one node has that address."""
+    host, _ = split_host_port(member)
+    matches = _by_host(host, specs)
+    return matches[0].name if len(matches) == 1 else None
+
+
+def worker_node(worker: Worker, specs: Sequence[NodeSpec]) -> str | None:
+    """The node a balancer worker sends to: by host and port, else by host, else by route."""
+    try:
+        parts = urlsplit(worker.url if "://" in worker.url else f"//{worker.url}")
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        host, port = "", None
+    matches = _by_host(host, specs) if host else []
+    if len(matches) > 1 and port is not None:
+        matches = [spec for spec in matches if spec.http_port == port] or matches
+    if len(matches) == 1:
+        return matches[0].name
+    if worker.route:
+        routed = [spec for spec in specs if spec.jvm_route == worker.route]
+        if len(routed) == 1:
+            return routed[0].name
+    return None

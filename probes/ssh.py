@@ -1,0 +1,304 @@
+"""One SSH connection per node, kept up forever, with precise failure states and bounded commands.
+
+Host keys are always verified against known_hosts: a mismatch is reported, never bypassed. Nothing
+here logs a key, a passphrase or a command line (commands may carry secrets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncssh
+
+from probes.ssh_handshake import (
+    HandshakeClient,
+    classify,
+    client_keys,
+    known_hosts,
+    lost_reason,
+)
+from probes.ssh_handshake import (
+    SshState as SshState,
+)
+
+# aes128-gcm first: it costs ~40 % less CPU than chacha20 with hundreds of connections (FACTS.md).
+ENCRYPTION_ALGS = (
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com",
+    "aes128-ctr",
+    "aes192-ctr",
+    "aes256-ctr",
+)
+# How long one connect may hold a slot of the shared connect semaphore. The semaphore spreads the
+# CPU cost of many handshakes; a node that does not answer keeps connecting, but outside the slot,
+# so it never holds up the others for its whole connect_timeout.
+SLOT_BUDGET = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SshTarget:
+    """Where and how to reach one node; agent keys and ~/.ssh/config apply on top."""
+
+    node: str
+    host: str
+    port: int = 22
+    username: str | None = None
+    client_keys: tuple[str, ...] = ()  # extra private key files (inventory identity_file)
+    known_hosts: str | None = None  # None: asyncssh's default (~/.ssh/known_hosts)
+    connect_timeout: float = 10.0
+    keepalive_interval: float = 15.0
+    keepalive_count_max: int = 3
+
+    @property
+    def label(self) -> str:
+        """The host as OpenSSH writes it in known_hosts: `host`, or `[host]:port` off port 22."""
+        return self.host if self.port == 22 else f"[{self.host}]:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class SshStatus:
+    """What is known about a node's SSH connection; `reason` is a plain sentence or None."""
+
+    node: str
+    state: SshState
+    reason: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A finished remote command; exit_status is None when it died of a signal."""
+
+    exit_status: int | None
+    stdout: bytes
+    stderr: bytes
+
+
+class SshCommandError(Exception):
+    """A command could not run to its end: the node, the command's program and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Capped exponential delays between reconnects, jittered so a fleet does not retry in step."""
+
+    initial: float = 1.0
+    cap: float = 30.0
+    factor: float = 2.0
+    jitter: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not (0 < self.initial <= self.cap and self.factor >= 1 and 0 <= self.jitter < 1):
+            raise ValueError(f"invalid backoff {self!r}")
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (0-based): min(cap, initial*factor^n)
+        spread by +-jitter, so never more than cap*(1+jitter)."""
+        base = self.initial
+        for _ in range(max(0, attempt)):
+            base *= self.factor
+            if base >= self.cap:
+                break
+        base = min(base, self.cap)
+        spread = (rng or random).uniform(-self.jitter, self.jitter)
+        return base * (1 + spread)
+
+
+def _program(command: str) -> str:
+    """The command's first word only: the rest may hold secrets and must not reach a message."""
+    words = command.split()
+    return (words[0][:40] + " ...") if words else "(empty command)"
+
+
+def bounded(command: str, timeout: float) -> str:
+    """`command` under sh, killed on the node itself a second after `timeout`.
+
+    Closing the channel does not stop a remote command, and sshd refuses signal requests in some
+    setups ("session signalling requires privilege separation"); coreutils `timeout` kills the
+    command's whole process group whatever happens to the connection.
+    """
+    return f"timeout -k 1 {math.ceil(timeout) + 1} sh -c {shlex.quote(command)}"
+
+
+class NodeSession:
+    """One asyncssh connection to one node, kept up forever with capped exponential backoff."""
+
+    def __init__(
+        self,
+        target: SshTarget,
+        *,
+        on_status: Callable[[SshStatus], None] | None = None,
+        backoff: Backoff = Backoff(),  # frozen: one default shared safely
+        connect_limit: asyncio.Semaphore | None = None,
+    ) -> None:
+        self.target = target
+        self._on_status = on_status
+        self._backoff = backoff
+        self._limit = connect_limit
+        self._status = SshStatus(target.node, "connecting", None, time.time())
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._closing = False
+        self._closed = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._attempt: asyncio.Future[asyncssh.SSHClientConnection] | None = None
+        self._rng = random.Random()
+
+    @property
+    def status(self) -> SshStatus:
+        return self._status
+
+    def _set(self, state: SshState, reason: str | None) -> None:
+        if (state, reason) != (self._status.state, self._status.reason):
+            self._status = SshStatus(self.target.node, state, reason, time.time())
+            if self._on_status is not None:
+                self._on_status(self._status)
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def _options(self, client: HandshakeClient) -> dict[str, object]:
+        target = self.target
+        options: dict[str, object] = {
+            "client_factory": lambda: client,
+            "connect_timeout": target.connect_timeout,
+            "keepalive_interval": target.keepalive_interval,
+            "keepalive_count_max": target.keepalive_count_max,
+            "encryption_algs": list(ENCRYPTION_ALGS),
+        }
+        if target.username is not None:
+            options["username"] = target.username
+        if target.client_keys:
+            options["client_keys"] = client_keys(target.client_keys)
+        if target.known_hosts is not None:
+            options["known_hosts"] = known_hosts(target.known_hosts)
+        return options
+
+    async def _connect(self, client: HandshakeClient) -> asyncssh.SSHClientConnection:
+        """One connect, holding a slot of the shared semaphore for at most SLOT_BUDGET seconds."""
+        options = self._options(client)
+        self._attempt = asyncio.ensure_future(
+            asyncssh.connect(self.target.host, self.target.port, **options)
+        )
+        try:
+            if self._limit is not None:
+                async with self._limit:
+                    await asyncio.wait({self._attempt}, timeout=SLOT_BUDGET)
+            return await self._attempt
+        finally:
+            if not self._attempt.done():
+                self._attempt.cancel()
+            self._attempt = None
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), seconds)
+
+    async def run(self) -> None:
+        """Connect, wait for the connection to end, reconnect; until close(). Never raises for
+        network trouble: failures become statuses."""
+        failures = 0
+        while not self._closing:
+            if failures:
+                await self._pause(self._backoff.delay(failures - 1, self._rng))
+                if self._closing:
+                    break
+            client = HandshakeClient()
+            try:
+                conn = await self._connect(client)
+            except asyncio.CancelledError:
+                if self._closing:
+                    break
+                raise
+            except Exception as exc:  # every failure is a state, whatever asyncssh raised
+                self._set(*classify(exc, self.target, client))
+                failures += 1
+                continue
+            if self._closing:
+                conn.close()
+                break
+            self._conn = conn
+            self._set("up", None)
+            up_since = time.monotonic()
+            await conn.wait_closed()
+            self._conn = None
+            if self._closing:
+                break
+            self._set(*lost_reason(client.lost, self.target))
+            # A connection that lived long was healthy: retry at once. One that died young
+            # (a node that accepts then drops) keeps backing off.
+            failures = 0 if time.monotonic() - up_since >= self._backoff.cap else failures + 1
+        self._set("down", "session closed")
+
+    async def connection(self) -> asyncssh.SSHClientConnection:
+        """The live connection, waiting until it is up; SshCommandError once closed."""
+        while True:
+            if self._closing:
+                raise SshCommandError(f"{self.target.node}: the SSH session is closed")
+            conn = self._conn
+            if conn is not None and self._status.state == "up" and not conn.is_closed():
+                return conn
+            await self._changed.wait()
+
+    async def exec(
+        self, command: str, *, timeout: float, input: bytes | None = None
+    ) -> CommandResult:
+        """Run `command` (POSIX sh) within `timeout` seconds, waiting for the connection included;
+        a command still running then is killed and its channel closed."""
+        node, program = self.target.node, _program(command)
+        deadline = asyncio.get_running_loop().time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                conn = await self.connection()
+        except TimeoutError:
+            status = self._status
+            why = f"{status.state}: {status.reason}" if status.reason else status.state
+            raise SshCommandError(
+                f"{node}: `{program}` not run: no connection within {timeout:g} s ({why})"
+            ) from None
+        process: asyncssh.SSHClientProcess[bytes] | None = None
+        try:
+            async with asyncio.timeout_at(deadline):
+                process = await conn.create_process(bounded(command, timeout), encoding=None)
+                if input:
+                    process.stdin.write(input)
+                process.stdin.write_eof()
+                stdout, stderr = await process.communicate()
+        except TimeoutError:
+            if process is not None:
+                _kill(process)
+            raise SshCommandError(
+                f"{node}: `{program}` timed out after {timeout:g} s and was killed"
+            ) from None
+        except (asyncssh.Error, OSError) as exc:
+            if process is not None:
+                process.close()
+            reason = getattr(exc, "reason", "") or str(exc) or type(exc).__name__
+            raise SshCommandError(f"{node}: `{program}` failed: disconnected ({reason})") from None
+        code = process.exit_status  # -1 when asyncssh got an exit signal instead
+        return CommandResult(code if code is None or code >= 0 else None, stdout, stderr)
+
+    async def close(self) -> None:
+        """Stop reconnecting and close the connection; waits until it is closed."""
+        self._closing = True
+        self._closed.set()
+        if self._attempt is not None:
+            self._attempt.cancel()
+        conn = self._conn
+        self._set(self._status.state, self._status.reason)  # wake connection() waiters
+        if conn is not None:
+            conn.close()
+            await conn.wait_closed()
+
+
+def _kill(process: asyncssh.SSHClientProcess[bytes]) -> None:
+    """Ask sshd to SIGKILL the command (OpenSSH >= 7.9 honours it), then close the channel."""
+    with contextlib.suppress(Exception):
+        process.send_signal("KILL")
+    process.close()

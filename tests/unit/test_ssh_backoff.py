@@ -1,0 +1,74 @@
+"""Reconnect backoff and the mapping of SSH failures to states and plain sentences."""
+
+from __future__ import annotations
+
+import random
+
+import asyncssh
+import pytest
+
+from probes.ssh import Backoff, SshTarget
+from probes.ssh_handshake import HandshakeClient, classify, lost_reason
+
+TARGET = SshTarget("node1", "10.0.0.1", port=2222, connect_timeout=7)
+
+
+def test_backoff_grows_then_stays_at_the_cap_without_jitter() -> None:
+    backoff = Backoff(initial=1, cap=30, factor=2, jitter=0)
+    assert [backoff.delay(n) for n in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
+
+
+def test_backoff_never_overflows() -> None:
+    assert Backoff(jitter=0).delay(10_000) == 30
+    assert Backoff(jitter=0).delay(-3) == 1
+
+
+@pytest.mark.parametrize("attempt", [0, 1, 3, 6, 50])
+def test_backoff_jitter_stays_within_bounds(attempt: int) -> None:
+    backoff = Backoff(initial=1, cap=30, factor=2, jitter=0.2)
+    base = min(30, 2**attempt)
+    rng = random.Random(attempt)
+    delays = [backoff.delay(attempt, rng) for _ in range(2000)]
+    assert min(delays) >= base * 0.8
+    assert max(delays) <= base * 1.2
+    assert max(delays) - min(delays) > base * 0.3  # really spread, not constant
+
+
+def test_backoff_rejects_nonsense() -> None:
+    for bad in ({"initial": 0}, {"cap": 0.5}, {"factor": 0.5}, {"jitter": 1.0}):
+        with pytest.raises(ValueError, match="invalid backoff"):
+            Backoff(**bad)
+
+
+def test_classify_maps_each_failure() -> None:
+    client = HandshakeClient()
+    assert classify(asyncssh.PermissionDenied("x"), TARGET, client) == (
+        "auth-failed",
+        "permission denied",
+    )
+    assert classify(TimeoutError(), TARGET, client) == ("timeout", "no SSH answer within 7 s")
+    assert classify(ConnectionRefusedError(111, "refused"), TARGET, client) == (
+        "down",
+        "connection refused",
+    )
+    state, reason = classify(OSError(113, "No route to host"), TARGET, client)
+    assert (state, reason) == ("down", "no route to host")
+    state, reason = classify(asyncssh.HostKeyNotVerifiable("x"), TARGET, client)
+    assert state == "host-key-mismatch"
+    assert "[10.0.0.1]:2222" in reason
+    state, reason = classify(FileNotFoundError(2, "nope", "/keys/id"), TARGET, client)
+    assert state == "auth-failed" and "/keys/id" in reason
+    state, _ = classify(asyncssh.ConnectionLost("Login timeout expired"), TARGET, client)
+    assert state == "timeout"
+
+
+def test_lost_reason() -> None:
+    assert lost_reason(None, TARGET) == ("down", "connection closed by the node")
+    state, reason = lost_reason(
+        asyncssh.ConnectionLost("Server not responding to keepalive"), TARGET
+    )
+    assert state == "timeout" and "3 keepalives 15 s apart" in reason
+    assert lost_reason(asyncssh.ConnectionLost("Connection lost"), TARGET) == (
+        "down",
+        "connection lost: connection lost",
+    )
