@@ -60,13 +60,49 @@ def bench_sandbox(net: str = "127.0.3") -> dict[str, Any]:
     }
 
 
+def _events_scan() -> dict[str, Any]:
+    from tests.bench import events_scan
+
+    return events_scan.run()
+
+
+def _ssh_fanout() -> dict[str, Any]:
+    from tests.bench import ssh_fanout
+
+    return ssh_fanout.run()
+
+
+def _ssh_burst() -> dict[str, Any]:
+    from tests.bench import ssh_burst
+
+    return ssh_burst.run()
+
+
+def _event_latency() -> dict[str, Any]:
+    from tests.bench import event_latency
+
+    return event_latency.run()
+
+
+BENCHMARKS = {
+    "sandbox": bench_sandbox,
+    "events_scan": _events_scan,
+    "ssh_fanout": _ssh_fanout,
+    "ssh_burst": _ssh_burst,
+    "event_latency": _event_latency,
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="bench-results", help="directory for the JSON results")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(BENCHMARKS), help="run only these (repeatable)"
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = [bench_sandbox()]
+    results = [BENCHMARKS[name]() for name in (args.only or BENCHMARKS)]
     machine = {"python": platform.python_version(), "cpus": os.cpu_count()}
     for result in results:
         path = out / f"{result['name']}.json"

@@ -1,0 +1,137 @@
+"""``clusterconsole events FILE...``: membership, lifecycle and error events in saved log files.
+
+The JSON lines (``--json``) are a contract for scripts: one object per event with the keys
+``file``, ``line``, ``time``, ``source``, ``kind``, ``member``, ``members``, ``text``, ``detail``.
+The table is for people; log text is untrusted and printed with control characters escaped.
+A file that cannot be read is reported in one sentence and the others are still scanned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+from console import exitcodes
+from console.textsafe import printable
+from probes.logs.model import LogEvent
+from probes.logs.parallel import MIN_SIZE, scan_file_parallel
+from probes.logs.records import parse
+from probes.logs.scanner import scan_file
+
+PROG = "clusterconsole: events"
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_WHERE, _TIME, _SOURCE, _KIND, _MEMBER = 32, 19, 9, 25, 21
+
+
+def _safe(text: str) -> str:
+    """Text that cannot drive the terminal: control and bidi-override characters escaped."""
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", printable(text))
+
+
+def _events(path: str) -> Iterable[LogEvent]:
+    """The file's events; big files are scanned on several cores. Raises OSError."""
+    if os.path.isfile(path) and os.path.getsize(path) >= MIN_SIZE:
+        return scan_file_parallel(path)
+    return scan_file(path)
+
+
+def _json(name: str, event: LogEvent) -> str:
+    return json.dumps(
+        {
+            "file": name,
+            "line": event.line,
+            "time": event.time,
+            "source": event.source,
+            "kind": event.kind,
+            "member": event.member,
+            "members": list(event.members),
+            "text": event.text,
+            "detail": event.detail,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _member_cell(event: LogEvent) -> str:
+    if event.kind == "membership":
+        count = len(event.members)
+        return f"{count} member" + ("" if count == 1 else "s")
+    return event.member or "-"
+
+
+def _kind_cell(event: LogEvent) -> str:
+    if event.detail and event.kind in ("member-left", "session-sync"):
+        return f"{event.kind} ({event.detail})"
+    return event.kind
+
+
+def _message(event: LogEvent) -> str:
+    """What the record says, without the timestamp and logger the other columns already show."""
+    if event.kind == "membership":
+        return ", ".join(event.members)
+    lines = event.text.split("\n")
+    record = parse(lines[0])
+    if record.awaits_message and len(lines) > 1:
+        record = parse(lines[1])
+    return (record.message.strip() or lines[0]).replace("\t", " ")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+class _Table:
+    """Rows written as they come, in fixed columns, each cut to the terminal width."""
+
+    def __init__(self, out: TextIO, width: int) -> None:
+        self._out = out
+        self._width = max(40, width)
+        self.rows = 0
+
+    def row(self, name: str, event: LogEvent) -> None:
+        where = _safe(f"{name}:{event.line}")
+        if len(where) > _WHERE:
+            where = "…" + where[1 - _WHERE :]
+        if not self.rows:
+            self._write("FILE:LINE", "TIME", "SOURCE", "KIND", "MEMBER", "TEXT", len(where))
+        self.rows += 1
+        time = (event.time or "-")[:19].replace("T", " ")
+        cells = (_safe(time), event.source, _kind_cell(event), _safe(_member_cell(event)))
+        self._write(where, *cells, _safe(_message(event)), len(where))
+
+    def _write(
+        self, where: str, time: str, source: str, kind: str, member: str, text: str, span: int
+    ) -> None:
+        span = max(span, 16)
+        head = (
+            f"{where:<{span}}  {_cut(time, _TIME):<{_TIME}}  {_cut(source, _SOURCE):<{_SOURCE}}  "
+            f"{_cut(kind, _KIND):<{_KIND}}  {_cut(member, _MEMBER):<{_MEMBER}}  "
+        )
+        line = head + _cut(text, max(10, self._width - len(head)))
+        self._out.write(_cut(line, self._width) + "\n")
+
+
+def run(
+    files: Sequence[str], *, as_json: bool, out: TextIO, err: TextIO, width: int | None = None
+) -> int:
+    """Print the events of each file; 0 when every file was read, 2 when one could not be."""
+    status = exitcodes.OK
+    table = None if as_json else _Table(out, width or shutil.get_terminal_size((120, 24)).columns)
+    for name in files:
+        try:
+            for event in _events(name):
+                if table is None:
+                    out.write(_json(name, event) + "\n")
+                else:
+                    table.row(name, event)
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            err.write(f"{PROG}: {_safe(name)}: {_safe(reason)}\n")
+            status = exitcodes.USAGE
+    if table is not None and not table.rows:
+        out.write("no events found\n")
+    return status

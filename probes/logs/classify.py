@@ -1,0 +1,62 @@
+"""From one parsed record to the event it stands for, across Tomcat, WSO2 and JGroups rules.
+
+A record that matches a specific rule (a DeltaManager timeout logged at SEVERE, say) is that
+event only; any other SEVERE/ERROR/FATAL record is an `error` whose detail is its logger.
+"""
+
+from __future__ import annotations
+
+from probes.logs import jgroups, tomcat, wso2
+from probes.logs.draft import Draft
+from probes.logs.model import EventSource, LogEvent
+from probes.logs.records import Record
+from probes.logs.text import cap
+
+_TOMCAT_LAYOUTS = frozenset({"jul1", "jul2", "level", "json", "bare"})
+
+
+def _source(record: Record) -> EventSource:
+    """Which product family an error record comes from."""
+    logger = (record.logger or "").lower()
+    if "hazelcast" in logger or logger.startswith("c.h."):
+        return "hazelcast"
+    if "jgroups" in logger or "infinispan" in logger:
+        return "jgroups"
+    if record.layout == "carbon" or "wso2" in logger:
+        return "wso2"
+    return "tomcat"
+
+
+def classify(record: Record) -> Draft | None:
+    """The event a record stands for, or None for ordinary log noise."""
+    logger = record.logger or ""
+    message = record.message
+    draft: Draft | None = None
+    if logger.startswith(("org.apache.catalina.", "o.a.c.", "o.apache.catalina.")):
+        if record.method:
+            draft = tomcat.by_logger(record)
+        else:
+            draft = tomcat.by_text(message, is_error=record.is_error)
+    elif not logger and record.layout in _TOMCAT_LAYOUTS:
+        draft = tomcat.by_text(message, is_error=record.is_error)
+    if draft is None:
+        draft = wso2.classify(message) or jgroups.view(message) or jgroups.coordinator(message)
+    if draft is None and record.is_error:
+        draft = Draft("error", _source(record), detail=logger or None)
+    return draft
+
+
+def event(draft: Draft, line: int, offset: int, time: str | None, text: str) -> LogEvent:
+    """A located event from a draft and the record it was drawn from."""
+    return LogEvent(
+        kind=draft.kind,
+        source=draft.source,
+        line=line,
+        offset=offset,
+        time=time,
+        member=draft.member,
+        members=draft.members,
+        text=cap(text),
+        detail=draft.detail,
+        observer=draft.observer,
+    )

@@ -1,0 +1,212 @@
+"""One log line read as a record: prefixes removed, layout recognised, fields extracted.
+
+Layouts: Tomcat's OneLineFormatter, JUL's two-line SimpleFormatter (header line, `LEVEL: message`
+line, or both collapsed on one line), Tomcat's JsonFormatter, WSO2 Carbon (`[ts]  INFO {logger} -`,
+`TID:` form), ISO-stamped log4j/logback/Spring Boot lines and time-only JBoss/Hazelcast lines.
+Levels are canonicalised across the JVM's localized names (`GRAVE`, `SCHWERWIEGEND`, `重大`, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from probes.logs.text import iso_from_iso_like, iso_from_jul_one_line, iso_from_jul_two_line
+
+LEVELS: dict[str, str] = {}
+for _canonical, _names in (
+    ("SEVERE", "SEVERE SCHWERWIEGEND GRAVE 重大 심각 严重 嚴重 ALLVARLIG"),
+    ("ERROR", "ERROR FATAL CRITICAL"),
+    ("WARNING", "WARNING WARN WARNUNG AVERTISSEMENT ADVERTENCIA AVVERTENZA ADVERTÊNCIA"),
+    ("WARNING", "VARNING 警告 경고"),
+    ("INFO", "INFO INFOS INFORMATION INFORMACIÓN INFORMAZIONI INFORMAÇÕES NOTICE"),
+    ("INFO", "情報 정보 信息 資訊"),
+    ("DEBUG", "CONFIG KONFIGURATION CONFIGURAR CONFIGURAZIONE CONFIGURAÇÃO KONFIG"),
+    ("DEBUG", "構成 구성 配置 組態 FINE FINER FINEST FEIN FEINER FEINSTE PRÉCIS DETALLADO"),
+    ("DEBUG", "BUONO DETALHADO FIN 普通 미세 詳細 详细 DEBUG TRACE ALL"),
+):
+    for _name in _names.split():
+        LEVELS[_name] = _canonical
+
+ERROR_LEVELS = frozenset({"SEVERE", "ERROR"})
+LOCALIZED_SEVERE = ("GRAVE", "SCHWERWIEGEND", "重大", "심각", "严重", "嚴重", "ALLVARLIG")
+"""SEVERE as non-English JVMs print it (JUL's localized level names)."""
+
+_SRC = r"(?P<src>[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+)"
+_PREFIX = re.compile(
+    r"^(?:<\d{1,3}>"
+    r"|(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?"
+    r"(?:Z|[+-]\d\d:?\d\d)?) \S+ [^\s:\[]+(?:\[\d+\])?: "
+    r"|\[[\w./:-]{1,80}\] (?=[^\s]|\t)"
+    r"|[\w.-]{1,64} +\| )"
+)
+_JUL_ONE = re.compile(
+    r"^(?P<ts>\d{1,2}-[^\W\d_]{3,5}\.?-\d{4} \d{1,2}:\d\d:\d\d(?:[.,]\d+)?) (?P<level>\S+) "
+    r"\[(?P<thread>.*?)\] " + _SRC + r"(?: (?P<msg>.*))?$"
+)
+_STAMP_TWO = (
+    r"(?:(?:[^\W\d_]{3,9}\.?|\d{1,2}[月월])\s+\d{1,2},\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})"
+    r"\s+\d{1,2}:\d{2}:\d{2}"
+    r"(?:\s+(?:[AaPp]\.?\s?[Mm]\.?|午前|午後|上午|下午|오전|오후|vorm\.|nachm\.))?"
+)
+_JUL_TWO = re.compile(
+    r"^(?P<ts>" + _STAMP_TWO + r") " + _SRC + r"(?: (?P<method>[\w$<>-]+))?"
+    r"(?:\s+(?P<level>[^\W\d_]{2,16}): (?P<msg>.*))?\s*$"
+)
+_LEVEL_LINE = re.compile(r"^(?P<level>[^\W\d_]{2,16}): (?P<msg>.*)$")
+_CARBON = re.compile(
+    r"^(?:TID: \[[^\]]*\] \[[^\]]*\] )?\[(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d+)?)\]"
+    r"(?: \[[^\]]*\])*\s+(?P<level>[A-Z]+) \{(?P<logger>[^}]*)\} -\s?(?P<msg>.*)$"
+)
+_ISO_LINE = re.compile(
+    r"^(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+"
+    r"(?:\[[^\]]*\]\s+)?(?P<level>[A-Z]{4,7})\b:?\s*(?P<rest>.*)$"
+)
+_CLOCK_LINE = re.compile(
+    r"^(?P<ts>\d\d:\d\d:\d\d[,.]\d{3})\s+(?P<level>[A-Z]{4,7})\s+(?P<rest>.*)$"
+)
+_REST_LOGGER = (
+    re.compile(r"^\d+ --- \[[^\]]*\] (?P<logger>\S+)\s+: (?P<msg>.*)$"),
+    re.compile(r"^\[(?P<logger>[\w$.]+)\] \([^)]*\) (?P<msg>.*)$"),
+    re.compile(r"^\[[^\]]*\] (?P<logger>[\w$.]+) - (?P<msg>.*)$"),
+    re.compile(r"^(?P<logger>[\w$.]+\.[\w$]+) - (?P<msg>.*)$"),
+)
+_GLUE = re.compile(
+    r"(?<=\S) +(?=(?:" + _STAMP_TWO + r") [A-Za-z_$][\w$]*(?:\.[\w$]+)+ [\w$<>]+ +[^\W\d_]{2,16}: "
+    r"|\d{1,2}-[A-Z][a-z]{2}-\d{4} \d{1,2}:\d\d:\d\d[.,]\d{3} \S+ \[)"
+)
+
+
+@dataclass(slots=True)
+class Record:
+    """The fields of one log record as far as its line shows them."""
+
+    layout: str
+    """jul1, jul2 (header, maybe with the message collapsed on it), level (a `LEVEL: msg` line),
+    carbon, iso, clock, json or bare."""
+    time: str | None
+    level: str | None
+    logger: str | None
+    method: str | None
+    message: str
+    text: str
+
+    @property
+    def is_error(self) -> bool:
+        """SEVERE/ERROR/FATAL in any of the JVM's languages."""
+        return self.level in ERROR_LEVELS
+
+    @property
+    def awaits_message(self) -> bool:
+        """A two-line JUL header whose `LEVEL: message` line is the next line."""
+        return self.layout == "jul2" and self.level is None
+
+
+def canonical_level(name: str | None) -> str | None:
+    """SEVERE, ERROR, WARNING, INFO or DEBUG for a level name in any language, else None."""
+    return LEVELS.get(name.upper()) if name else None
+
+
+def strip_prefixes(text: str) -> str:
+    """The line without syslog/journal, container (`[tomcat] `) or compose (`web-1 | `) prefix."""
+    for _ in range(3):
+        match = _PREFIX.match(text)
+        if not match:
+            break
+        text = text[match.end() :]
+    return text
+
+
+def split_glued(text: str) -> list[str]:
+    """A physical line cut where a second JUL record was glued onto the first (copy-paste, t12)."""
+    body = strip_prefixes(text)
+    parts = [part for part in _GLUE.split(body) if part]
+    if len(parts) < 2:
+        return [text]
+    parts[0] = text[: len(text) - len(body)] + parts[0]
+    return parts
+
+
+def _split_src(src: str, method: str | None) -> tuple[str, str]:
+    """Logger and method; JUL sometimes prints `package.method` with no class (Tomcat 7, t04)."""
+    if method:
+        return src, method
+    logger, _, tail = src.rpartition(".")
+    return logger, tail
+
+
+def _from_json(text: str) -> Record | None:
+    """A line of Tomcat's JsonFormatter."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "message" not in data:
+        return None
+    message = str(data.get("message", ""))
+    thrown = data.get("throwable")
+    if isinstance(thrown, list):
+        message += "\n" + "\n".join(str(item) for item in thrown)
+    return Record(
+        "json",
+        iso_from_iso_like(str(data.get("time", ""))),
+        canonical_level(str(data.get("level", ""))),
+        str(data["class"]) if "class" in data else None,
+        str(data["method"]) if "method" in data else None,
+        message,
+        text,
+    )
+
+
+def _rest(layout: str, time: str | None, level: str, rest: str, text: str) -> Record:
+    """A record whose logger, if any, follows the level in one of the common patterns."""
+    for pattern in _REST_LOGGER:
+        if m := pattern.match(rest):
+            return Record(layout, time, canonical_level(level), m["logger"], None, m["msg"], text)
+    return Record(layout, time, canonical_level(level), None, None, rest, text)
+
+
+def parse(text: str) -> Record:
+    """Read one record from a line (without its newline), whatever its layout."""
+    body = strip_prefixes(text)
+    if m := _JUL_ONE.match(body):
+        logger, method = _split_src(m["src"], None)
+        level = canonical_level(m["level"])
+        time = iso_from_jul_one_line(m["ts"])
+        return Record("jul1", time, level, logger, method, m["msg"] or "", text)
+    if m := _JUL_TWO.match(body):
+        logger, method = _split_src(m["src"], m["method"])
+        level = canonical_level(m["level"]) if m["level"] else None
+        if m["level"] and level is None:
+            level = "INFO"  # an unknown word before ':' in a collapsed header: treat as a message
+        time = iso_from_jul_two_line(m["ts"])
+        return Record("jul2", time, level, logger, method, m["msg"] or "", text)
+    if (m := _LEVEL_LINE.match(body)) and (level := canonical_level(m["level"])):
+        return Record("level", None, level, None, None, m["msg"], text)
+    if m := _CARBON.match(body):
+        time, level = iso_from_iso_like(m["ts"]), canonical_level(m["level"])
+        return Record("carbon", time, level, m["logger"], None, m["msg"], text)
+    if m := _ISO_LINE.match(body):
+        return _rest("iso", iso_from_iso_like(m["ts"]), m["level"], m["rest"], text)
+    if m := _CLOCK_LINE.match(body):
+        return _rest("clock", None, m["level"], m["rest"], text)
+    if body.startswith('{"') and (record := _from_json(body)):
+        return record
+    return Record("bare", None, None, None, None, body, text)
+
+
+def is_continuation(text: str) -> bool:
+    """A stack-trace line that belongs to the record above it."""
+    if not text:
+        return False
+    if text[0] in " \t":
+        return text.strip() != ""
+    return text.startswith(("Caused by:", "Suppressed:", "... ", "\tat ", "at ")) or bool(
+        _EXCEPTION_HEAD.match(text)
+    )
+
+
+_EXCEPTION_HEAD = re.compile(
+    r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)(?::|$)"
+)

@@ -1,0 +1,349 @@
+"""The incremental log scanner: byte chunks in, cluster events out, in bounded memory.
+
+Only lines holding one of a few needles (see `needles`) are decoded and parsed; everything else is
+skipped at `bytearray.find` speed, and newlines are counted with `bytearray.count` so every event
+still carries its exact line number and byte offset. Single-line events come out of the `feed()`
+call that completes their line; a stack trace is folded into its error until a line that is not
+part of it arrives, or until `idle()` says the stream went quiet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from probes.logs import hazelcast, needles
+from probes.logs.classify import classify, event
+from probes.logs.model import LogEvent
+from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
+from probes.logs.records import LEVELS, Record, parse, split_glued, strip_prefixes
+from probes.logs.text import clean
+
+SNIFF_LINES = 64
+"""Lines at the start of a stream that decide whether it is a journal export or a localized JVM."""
+
+_SYSLOG = re.compile(
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ [^\s:\[]+"
+    r"(?:\[\d+\])?: |^-- (?:Logs begin|Journal begins|No entries)"
+)
+_JUL_LEVEL = re.compile(r"^\d{1,2}-\S+-\d{4} \S+ (?P<a>\S+) \[|^(?P<b>[^\W\d_]{2,16}): ")
+_ENGLISH_LEVELS = frozenset({"SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST"})
+_MEMBER_KINDS = frozenset({"member-joined", "member-left", "session-sync"})
+_INDENTED_RUN = re.compile(rb"(?:[ \t][^\n]*?[^\s][^\n]*\n)+")
+"""Stack-trace lines (`\tat ...`): indented and not blank. A run of them is folded in one step."""
+
+
+class _Line(NamedTuple):
+    text: str
+    line: int
+    offset: int
+
+
+class EventScanner:
+    """Incremental scanner: feed byte chunks of one log stream, get the events completed so far."""
+
+    def __init__(self, *, max_line: int = 65536, max_fold_lines: int = 200) -> None:
+        self._max_line = max(80, max_line)
+        self._max_fold = max(0, max_fold_lines)
+        self.reset(0)
+
+    def reset(self, offset: int = 0) -> None:
+        """The stream restarted (truncated or rotated): lines count from 1 again, at `offset`."""
+        self._carry = bytearray()  # the partial last line, at most max_line bytes
+        self._dropped = 0  # bytes of an over-long partial line dropped after max_line
+        self._overlong = False
+        self._buf: bytes | bytearray = b""  # the region being scanned (a chunk, not a copy)
+        self._start = 0
+        self._base_offset = offset
+        self._base_line = 1
+        self._context: list[_Line] = []
+        self._pending: Assembly | None = None
+        self._lines = 0
+        self._bytes = 0
+        self._sniffed = 0
+        self._probes: tuple[needles.Probe, ...] = needles.BASE
+        self._search = needles.Search(self._probes, [0] * len(self._probes))
+        self._cpos = 0
+        self._cline = 1
+        self._out: list[LogEvent] = []
+
+    def _use_probes(self, probes: tuple[needles.Probe, ...]) -> None:
+        """Skip sniffing: use the probes the stream's first lines chose (a part of a big file)."""
+        self._probes = probes
+        self._sniffed = SNIFF_LINES
+        self._search = needles.Search(probes, [0] * len(probes))
+
+    @property
+    def lines_seen(self) -> int:
+        """Complete lines scanned since the last reset (a last line without newline after close)."""
+        return self._lines
+
+    @property
+    def bytes_seen(self) -> int:
+        """Bytes fed since the last reset."""
+        return self._bytes
+
+    def feed(self, data: bytes) -> list[LogEvent]:
+        """Scan the next chunk; return the events it completed."""
+        return self.feed_buffer(data, len(data))
+
+    def feed_buffer(self, data: bytes | bytearray, size: int) -> list[LogEvent]:
+        """Scan `data[:size]` where it lies (a reused `readinto` buffer): no copy of the chunk."""
+        self._bytes += size
+        begin = 0
+        if self._overlong:
+            begin = data.find(b"\n", 0, size)
+            if begin < 0:
+                self._dropped += size
+                return []
+            self._dropped += begin
+            self._overlong = False
+        first = data.find(b"\n", begin, size)
+        if first < 0:
+            self._keep(data, begin, size)
+        else:
+            if self._carry or self._dropped:
+                head = bytes(self._carry) + data[begin : first + 1]
+                self._carry = bytearray()
+                self._region(head, 0, len(head))
+                begin = first + 1
+            last = data.rfind(b"\n", begin, size) + 1
+            if last > begin:
+                self._region(data, begin, last)
+            self._keep(data, max(last, begin), size)
+        out, self._out = self._out, []
+        return out
+
+    def _keep(self, data: bytes | bytearray, start: int, end: int) -> None:
+        """Carry a partial line over to the next chunk, cut at max_line."""
+        room = self._max_line - len(self._carry)
+        if end - start > room:
+            self._carry += data[start : start + max(room, 0)]
+            self._dropped += end - start - max(room, 0)
+            self._overlong = True
+        else:
+            self._carry += data[start:end]
+
+    def idle(self) -> list[LogEvent]:
+        """The stream went quiet: emit a pending error whose stack trace may have ended."""
+        if self._pending is not None and self._pending.emit_on_idle:
+            self._flush()
+        out, self._out = self._out, []
+        return out
+
+    def close(self) -> list[LogEvent]:
+        """End of stream: emit everything, including a last line without newline."""
+        out: list[LogEvent] = []
+        if self._carry or self._overlong:
+            out = self.feed(b"\n")
+            self._bytes -= 1
+        if self._pending is not None:
+            out.extend(self._pending.events(final=True))
+            self._pending = None
+        return out
+
+    # -- one region of complete lines: buf[start:end] -------------------------------------
+
+    def _region(self, buf: bytes | bytearray, start: int, end: int) -> None:
+        self._buf, self._start = buf, start
+        self._cpos, self._cline = start, self._base_line
+        pos = self._drain(start, end)
+        if self._sniffed < SNIFF_LINES and pos < end:
+            pos = self._sniff(pos, end)
+        if pos < end:
+            search = self._search
+            search.start(buf, pos, end)
+            while (hit := search.next_line(pos)) is not None:
+                pos = self._drain(self._handle(*hit), end)
+                if pos >= end:
+                    break
+            search.finish(end - start)
+        next_line = self._line_at(end)
+        self._remember_context(end)
+        self._lines += next_line - self._base_line
+        self._base_line = next_line
+        self._base_offset += end - start + self._dropped
+        self._dropped = 0
+        self._buf = b""
+
+    def _sniff(self, pos: int, end: int) -> int:
+        """Read the stream's first lines one by one, choosing its probes as the evidence comes."""
+        buf = self._buf
+        while pos < end and self._sniffed < SNIFF_LINES:
+            line_end = buf.find(b"\n", pos, end)
+            text = self._text(pos, line_end)
+            self._decide(text)
+            self._search.start(buf, pos, line_end + 1)
+            if self._search.next_line(pos) is not None:
+                pos = self._drain(self._handle(pos, line_end), end)
+            else:
+                pos = line_end + 1
+        return pos
+
+    def _decide(self, text: str) -> None:
+        """Journal exports are known by their first line, localized JVMs by their first record."""
+        first = self._sniffed == 0 and not self._context
+        self._sniffed += 1
+        probes = self._probes
+        if first and _SYSLOG.match(text):
+            probes = (*probes, needles.JOURNAL)
+        match = _JUL_LEVEL.match(strip_prefixes(text))
+        word = (match["a"] or match["b"] or "").upper() if match else ""
+        if word in LEVELS:  # a Tomcat JUL stream
+            probes = tuple(probe for probe in probes if probe is not needles.COORDINATOR)
+            if word not in _ENGLISH_LEVELS:
+                probes = (*probes, needles.LOCALIZED)
+            self._sniffed = SNIFF_LINES
+        if probes != self._probes:
+            self._probes = probes
+            self._search = needles.Search(probes, [0] * len(probes))
+
+    def _drain(self, pos: int, end: int) -> int:
+        """Feed the lines from `pos` to the open multi-line record until it ends."""
+        buf = self._buf
+        while self._pending is not None and pos < end:
+            pending = self._pending
+            if type(pending) is Trace and (run := _INDENTED_RUN.match(buf, pos, end)):
+                count = buf.count(b"\n", pos, run.end())
+                if pending.folded + count < pending.max_fold:
+                    block = bytes(buf[pos : run.end() - 1]).replace(b"\r\n", b"\n")
+                    pending.take_indented(clean(block.removesuffix(b"\r")), count)
+                    pos = run.end()
+                    continue
+            line_end = buf.find(b"\n", pos, end)
+            if not self._pending.take(self._text(pos, line_end)):
+                self._flush()
+                break
+            pos = line_end + 1
+            if self._pending.done:
+                self._flush()
+        return pos
+
+    def _flush(self) -> None:
+        if self._pending is not None:
+            self._out.extend(self._pending.events())
+            self._pending = None
+
+    def _handle(self, start: int, line_end: int) -> int:
+        """Parse a candidate line (and the line above it when needed); return the next line."""
+        text = self._text(start, line_end)
+        line, offset = self._line_at(start), self._offset(start)
+        parts = split_glued(text) if len(text) > 60 else [text]
+        for part in parts[:-1]:
+            self._record(parse(part), _Line(part, line, offset), fold=False)
+        last = parts[-1]
+        record = parse(last)
+        here = _Line(last, line, offset)
+        if record.layout == "level" and len(parts) == 1:
+            above = self._above(start, 1)
+            if above and (header := parse(above[0].text)).awaits_message:
+                whole = _Line(above[0].text + "\n" + last, above[0].line, above[0].offset)
+                self._record(combine(header, record), whole, fold=True)
+                return line_end + 1
+        elif record.awaits_message:
+            self._pending = TwoLine(record, line, offset, last, self._max_fold)
+            return line_end + 1
+        elif (block := hazelcast.block_start(strip_prefixes(last))) is not None:
+            self._open_block(start, here, *block)
+            return line_end + 1
+        self._record(record, here, fold=True)
+        return line_end + 1
+
+    def _record(self, record: Record, where: _Line, *, fold: bool) -> None:
+        """Emit the event a one-line record stands for, or open its stack trace / continuation."""
+        if fold and record.is_error and self._max_fold:
+            self._pending = Trace(record, where.line, where.offset, where.text, self._max_fold)
+            return
+        draft = classify(record)
+        if draft is None:
+            return
+        message = record.message
+        wrapped = "tcp://" in message and "domain=" not in message
+        if fold and wrapped and draft.kind in _MEMBER_KINDS:
+            self._pending = Wrapped(record, where.line, where.offset, where.text)
+            return
+        self._out.append(event(draft, where.line, where.offset, record.time, where.text))
+
+    def _open_block(self, start: int, here: _Line, size: int | None, version: str | None) -> None:
+        """A Hazelcast block, owned by the header line just above it (blank lines allowed).
+
+        When the header is the `INFO: ...` half of a two-line JUL record, the record starts at
+        the JUL header above it.
+        """
+        above = self._above(start, 3)
+        blanks: list[str] = []
+        chain: list[_Line] = []
+        for index, line in enumerate(above[:2]):
+            if line.text.strip():
+                if hazelcast.is_header(line.text):
+                    chain = [line]
+                    if parse(line.text).layout == "level" and index + 1 < len(above):
+                        jul = above[index + 1]
+                        if parse(jul.text).awaits_message:
+                            chain.insert(0, jul)
+                break
+            blanks.insert(0, line.text)
+        if not chain:
+            self._pending = Block(here.line, here.offset, here.text, None, None, size, version)
+            return
+        first = chain[0]
+        text = "\n".join([*(line.text for line in chain), *blanks, here.text])
+        header = chain[-1].text
+        time = parse(first.text).time
+        self._pending = Block(first.line, first.offset, text, time, header, size, version)
+
+    # -- positions, lines and text --------------------------------------------------------
+
+    def _line_at(self, pos: int) -> int:
+        """Line number of the line starting at buffer position `pos`."""
+        if pos >= self._cpos:
+            self._cline += self._buf.count(b"\n", self._cpos, pos)
+            self._cpos = pos
+            return self._cline
+        return self._cline - self._buf.count(b"\n", pos, self._cpos)
+
+    def _offset(self, pos: int) -> int:
+        """Stream offset of a line start in the region (the dropped tail of a long line counts
+        only after that line, which is alone in its region)."""
+        return self._base_offset + pos - self._start
+
+    def _text(self, start: int, end: int) -> str:
+        """A line as safe text, cut to `max_line` bytes for parsing."""
+        end = min(end, start + self._max_line)
+        if end > start and self._buf[end - 1] == 13:
+            end -= 1
+        return clean(self._buf[start:end])
+
+    def _above(self, start: int, count: int) -> list[_Line]:
+        """Up to `count` lines just above the line at `start`, nearest first."""
+        lines: list[_Line] = []
+        while start > self._start and len(lines) < count:
+            above = self._buf.rfind(b"\n", self._start, start - 1) + 1 or self._start
+            text = self._text(above, start - 1)
+            lines.append(_Line(text, self._line_at(above), self._offset(above)))
+            start = above
+        missing = count - len(lines)
+        if start <= self._start and missing > 0:
+            lines.extend(reversed(self._context[-missing:]))
+        return lines
+
+    def _remember_context(self, end: int) -> None:
+        """Keep the region's last lines: the next chunk may need to look above its start."""
+        self._context = list(reversed(self._above(end, 3)))
+
+
+def scan_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> Iterator[LogEvent]:
+    """All events of a file, in order; raises OSError (at the call) for an unreadable file."""
+    handle = open(path, "rb", buffering=0)  # noqa: SIM115 -- closed by the generator
+
+    def events() -> Iterator[LogEvent]:
+        with handle:
+            scanner = EventScanner()
+            chunk = bytearray(max(1, chunk_size))
+            while size := handle.readinto(chunk):
+                yield from scanner.feed_buffer(chunk, size)
+            yield from scanner.close()
+
+    return events()

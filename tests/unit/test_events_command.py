@@ -1,0 +1,126 @@
+"""`clusterconsole events FILE...`: the JSON contract, the table, exit codes, hostile input."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from console import events_command, exitcodes
+
+DATA = Path(__file__).parent / "data" / "logs"
+T12 = DATA / "t12_tomcat6_serverfault_confirmed_dead_state_transfer_collapsed.log"
+KEYS = {"file", "line", "time", "source", "kind", "member", "members", "text", "detail"}
+
+
+def run(*files: str | Path, as_json: bool = False, width: int = 160) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = events_command.run(
+        [str(f) for f in files], as_json=as_json, out=out, err=err, width=width
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_json_lines_carry_exactly_the_contract_keys() -> None:
+    code, out, err = run(T12, as_json=True)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == exitcodes.OK and err == ""
+    assert [set(row) for row in rows] == [KEYS] * 3
+    assert rows[0] == {
+        "file": str(T12),
+        "line": 1,
+        "time": "2014-05-08T11:00:25",
+        "source": "tomcat",
+        "kind": "member-left",
+        "member": "10.2.1.69:5000",
+        "members": [],
+        "text": rows[0]["text"],
+        "detail": "suspect",
+    }
+    assert rows[1]["time"] is None and rows[1]["detail"] == "requested"
+
+
+def test_json_membership_lists_every_member() -> None:
+    _, out, _ = run(DATA / "hz05_hazelcast51_test_members_size3_ver27.log", as_json=True)
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["kind"] == "membership" and row["member"] is None
+    assert row["members"] == ["127.0.0.1:5701", "127.0.0.1:5714", "127.0.0.1:5715"]
+
+
+def test_table_shows_one_row_per_event_within_the_width() -> None:
+    code, out, _ = run(
+        T12, DATA / "hz09_hazelcast38_k8s_springboot_members_2_then_4.log", width=120
+    )
+    lines = out.splitlines()
+    assert code == exitcodes.OK
+    assert lines[0].split() == ["FILE:LINE", "TIME", "SOURCE", "KIND", "MEMBER", "TEXT"]
+    assert len(lines) == 1 + 3 + 2
+    assert all(len(line) <= 120 for line in lines)
+    assert "member-left (suspect)" in lines[1] and "10.2.1.69:5000" in lines[1]
+    assert "2014-05-08 11:00:25" in lines[1]
+    assert "4 members" in lines[5] and lines[5].startswith("…")
+
+
+def test_nothing_found_is_still_success() -> None:
+    code, out, err = run(DATA / "w01_wso2ei650_broker_TID_layout_startup.log")
+    assert (code, out, err) == (exitcodes.OK, "no events found\n", "")
+    code, out, _ = run(DATA / "w01_wso2ei650_broker_TID_layout_startup.log", as_json=True)
+    assert (code, out) == (exitcodes.OK, "")
+
+
+def test_missing_file_and_directory_are_reported_and_other_files_still_scanned(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nope.log"
+    code, out, err = run(missing, tmp_path, T12, as_json=True)
+    assert code == exitcodes.USAGE
+    assert err.splitlines() == [
+        f"clusterconsole: events: {missing}: No such file or directory",
+        f"clusterconsole: events: {tmp_path}: Is a directory",
+    ]
+    assert len(out.splitlines()) == 3
+
+
+def test_unreadable_file_gives_one_sentence_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = tmp_path / "catalina.out"
+    locked.write_text("x\n")
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(events_command, "scan_file", refuse)
+    code, out, err = run(locked)
+    assert code == exitcodes.USAGE
+    assert err == f"clusterconsole: events: {locked}: Permission denied\n"
+    assert "Traceback" not in out + err
+
+
+def test_a_read_error_in_the_middle_of_a_file_is_reported() -> None:
+    code, _, err = run("/proc/self/mem")
+    assert code == exitcodes.USAGE and err.startswith("clusterconsole: events: /proc/self/mem: ")
+
+
+def test_binary_garbage_gives_no_events_and_success(tmp_path: Path) -> None:
+    garbage = tmp_path / "core.bin"
+    garbage.write_bytes(random.Random(3).randbytes(300_000))
+    assert run(garbage) == (exitcodes.OK, "no events found\n", "")
+
+
+def test_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
+    evil = tmp_path / "evil\x1b[31m.log"
+    evil.write_bytes(
+        b"22-Nov-2026 11:59:01.358 SEVERE [main\x1b]0;pwned\x07] org.apache.x.Y.z "
+        b"\x1b[2J\x9b31m boom \xe2\x80\xae [bold]markup[/bold]\n"
+    )
+    code, table, err = run(evil, width=400)
+    _, as_json, _ = run(evil, as_json=True)
+    assert code == exitcodes.OK and err == ""
+    for output in (table, as_json):
+        assert "\x1b" not in output and "\x07" not in output and "\x9b" not in output
+    assert "\u202e" not in table and "[bold]markup[/bold]" in table
+    assert json.loads(as_json)["kind"] == "error"
