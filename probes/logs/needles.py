@@ -82,30 +82,37 @@ class Search:
         self._owner: list[int] = []
         self._pattern: list[bytes] = []
         self._misses = [0] * len(probes)
+        self._built = False  # whether the pattern list matches the probes' current modes
 
     def start(self, buf: bytes | bytearray, start: int, end: int) -> None:
         """Begin a region `buf[start:end]` of complete lines."""
         self._buf, self._end = buf, end
-        self._pattern, self._owner = [], []
         self._misses = [0] * len(self._probes)
-        for index, probe in enumerate(self._probes):
-            anchored = probe.anchor and self._modes[index] == 0
-            for pattern in (probe.anchor,) if anchored else probe.needles:
-                self._pattern.append(pattern)
-                self._owner.append(index)
+        if not self._built:  # rebuilt only when a probe switched mode
+            self._built = True
+            self._pattern, self._owner = [], []
+            for index, probe in enumerate(self._probes):
+                anchored = probe.anchor and self._modes[index] == 0
+                for pattern in (probe.anchor,) if anchored else probe.needles:
+                    self._pattern.append(pattern)
+                    self._owner.append(index)
         self._next = [-1] * len(self._pattern)  # searched lazily by next_line
 
     def finish(self, length: int) -> None:
         """Region done: decide for each anchored probe whether its anchor is still rare."""
+        if not any(self._modes) and not any(self._misses):
+            return
         for index, probe in enumerate(self._probes):
             if not probe.anchor:
                 continue
             if self._modes[index]:
                 self._modes[index] -= 1
+                self._built = self._built and self._modes[index] > 0
             elif self._misses[index] * BREAK_EVEN > max(
                 8 * BREAK_EVEN, length * len(probe.needles)
             ):
                 self._modes[index] = RETRY
+                self._built = False
 
     def next_line(self, pos: int) -> tuple[int, int] | None:
         """Start and end (before its newline) of the first candidate line at or after `pos`."""

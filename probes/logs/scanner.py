@@ -58,7 +58,7 @@ class EventScanner:
         self._start = 0
         self._base_offset = offset
         self._base_line = 1
-        self._context: list[_Line] = []
+        self._context: list[tuple[bytes, int, int]] = []  # raw last lines: (bytes, line, offset)
         self._pending: Assembly | None = None
         self._lines = 0
         self._bytes = 0
@@ -326,12 +326,33 @@ class EventScanner:
             start = above
         missing = count - len(lines)
         if start <= self._start and missing > 0:
-            lines.extend(reversed(self._context[-missing:]))
+            lines.extend(
+                _Line(self._decode(raw), line, offset)
+                for raw, line, offset in reversed(self._context[-missing:])
+            )
         return lines
 
     def _remember_context(self, end: int) -> None:
-        """Keep the region's last lines: the next chunk may need to look above its start."""
-        self._context = list(reversed(self._above(end, 3)))
+        """Keep the region's last lines: the next chunk may need to look above its start.
+
+        They are kept as raw bytes (cut at max_line) and decoded only if someone looks: most
+        regions are never looked above, and a live tail feeds one line at a time.
+        """
+        buf, region_start = self._buf, self._start
+        found: list[tuple[bytes, int, int]] = []
+        pos = end
+        while pos > region_start and len(found) < 3:
+            above = buf.rfind(b"\n", region_start, pos - 1) + 1 or region_start
+            raw = bytes(buf[above : min(pos - 1, above + self._max_line)])
+            found.append((raw, self._line_at(above), self._offset(above)))
+            pos = above
+        found.reverse()
+        if len(found) < 3:
+            found = self._context[len(self._context) - (3 - len(found)) :] + found
+        self._context = found
+
+    def _decode(self, raw: bytes) -> str:
+        return clean(raw[:-1] if raw.endswith(b"\r") else raw)
 
 
 def scan_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> Iterator[LogEvent]:
