@@ -14,12 +14,18 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console import exitcodes
-from console.config import ConfigError, ConfigNotFound, Inventory, find_config, load_inventory
+from console.config_errors import ConfigError, ConfigNotFound
 from console.paths import user_config_dir, user_state_dir
-from console.sandbox import manager
 from console.sandbox.errors import SandboxError
+
+if TYPE_CHECKING:
+    from console.config_model import Inventory
+
+# Heavier modules (the config model, the sandbox, the monitor) are imported where a mode needs
+# them: `events` on a big file should not pay for the whole console before it starts scanning.
 
 PROG = "clusterconsole"
 
@@ -98,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _config_options(parser, suppress=False)
-    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.add_argument("--theme", metavar="NAME", help="colour theme")
 
     watch = parser.add_argument_group("watch mode (a wall screen)")
@@ -149,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """--version, with the version looked up only when asked for (it reads package metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.exit(message=f"{PROG} {_version()}\n")
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -169,6 +185,9 @@ def _no_sandbox(root: Path) -> str:
 
 def _resolve_inventory(args: argparse.Namespace) -> Inventory:
     """The validated inventory the options point at (raises ConfigError/ConfigNotFound)."""
+    from console.config import find_config, load_inventory
+    from console.sandbox import manager
+
     if getattr(args, "sandbox", False):
         layout = manager.current_layout()
         if not layout.inventory.exists():
@@ -178,6 +197,8 @@ def _resolve_inventory(args: argparse.Namespace) -> Inventory:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
+    from console.sandbox import manager
+
     command = args.sandbox_command
     if command == "up":
         manager.up(args.nodes, report=print)

@@ -108,6 +108,19 @@ def tomcat_lines(count: int, seed: int = 7) -> list[bytes]:
     return lines[:count]
 
 
+def busy_lines() -> list[bytes]:
+    """About 4 MB of the `events` benchmark's busy catalina.out (few errors, rare cluster
+    lines), for bursts of an ordinary busy node rather than an error storm."""
+    import tempfile
+
+    from tests.bench.events_scan import generate
+
+    with tempfile.TemporaryDirectory(prefix="cc-sim-lines-") as root:
+        path = Path(root) / "catalina.out"
+        generate(path, 4)
+        return path.read_bytes().splitlines(keepends=True)
+
+
 def write_keys(directory: Path, addr: str, base_port: int, nodes: int) -> asyncssh.SSHKey:
     """Host key, known_hosts with every simulated node, and the client key the fleet accepts."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -136,11 +149,11 @@ class Stream:
 class Fleet:
     """Every open follower stream; one ticker feeds them all (no task per node)."""
 
-    def __init__(self, lines_per_s: float, burst_bytes: int) -> None:
+    def __init__(self, lines_per_s: float, burst_bytes: int, mix: str = "storm") -> None:
         self.lines_per_s = lines_per_s
         self.burst_bytes = burst_bytes
         self.streams: dict[asyncssh.SSHServerProcess[bytes], Stream] = {}
-        self.lines = tomcat_lines(5000)
+        self.lines = tomcat_lines(5000) if mix == "storm" else busy_lines()
         self.block = b""
         if burst_bytes:
             chunk = b"".join(self.lines)
@@ -228,7 +241,7 @@ class Fleet:
 async def serve(args: argparse.Namespace) -> None:
     directory = Path(args.dir)
     host_key = write_keys(directory, args.addr, args.base_port, args.nodes)
-    fleet = Fleet(args.lines_per_s, int(args.burst_mb * (1 << 20)))
+    fleet = Fleet(args.lines_per_s, int(args.burst_mb * (1 << 20)), args.mix)
     for index in range(args.nodes):
         await asyncssh.listen(
             args.addr,
@@ -253,6 +266,9 @@ def main() -> int:
     parser.add_argument("--addr", default="127.0.6.200")
     parser.add_argument("--lines-per-s", type=float, default=10.0)
     parser.add_argument("--burst-mb", type=float, default=0.0)
+    parser.add_argument(
+        "--mix", choices=("storm", "busy"), default="storm", help="line mix of the burst"
+    )
     parser.add_argument("--dir", required=True)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -106,17 +106,28 @@ async def _measure(directory: Path, total: int, sim_pid: int) -> dict[str, Any]:
 
 
 def run(mb: int = 200) -> dict[str, Any]:
-    """Stream `mb` MB through one follower (and the reference reader); lines per second."""
-    with tempfile.TemporaryDirectory(prefix="cc-bench-burst-") as root:
-        directory = Path(root)
-        with simulator(directory, 1, burst_mb=mb) as sim:
-            figures = asyncio.run(_measure(directory, mb << 20, sim.pid))
+    """Stream `mb` MB through one follower (and the reference reader), for two line mixes.
+
+    `busy`: an ordinary busy node (the events benchmark's catalina.out: few errors, rare cluster
+    lines). `storm`: an error storm (a stack trace in one record of a hundred). Ingest is the
+    follower alone (SSH, framing, line accounting); the scanner's event parsing comes on top.
+    """
+    mixes: dict[str, dict[str, Any]] = {}
+    for mix in ("busy", "storm"):
+        with tempfile.TemporaryDirectory(prefix="cc-bench-burst-") as root:
+            directory = Path(root)
+            with simulator(directory, 1, burst_mb=mb, mix=mix) as sim:
+                mixes[mix] = asyncio.run(_measure(directory, mb << 20, sim.pid))
+    ingest = min(figures["follower_only_lines_per_s"] for figures in mixes.values())
     return {
         "name": "ssh_burst",
         "mb": mb,
-        **figures,
-        "targets": {"lines_per_s": TARGET_LINES_PER_S},
-        "met": figures["lines_per_s"] >= TARGET_LINES_PER_S,
+        "ingest_lines_per_s": ingest,
+        "busy_with_events_lines_per_s": mixes["busy"]["lines_per_s"],
+        "storm_with_events_lines_per_s": mixes["storm"]["lines_per_s"],
+        "mixes": mixes,
+        "targets": {"ingest_lines_per_s": TARGET_LINES_PER_S},
+        "met": ingest >= TARGET_LINES_PER_S,
     }
 
 

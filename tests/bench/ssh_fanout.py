@@ -44,13 +44,13 @@ def cpu_seconds(pid: int) -> float:
 
 @contextlib.contextmanager
 def simulator(
-    directory: Path, nodes: int, *, lines_per_s: float = 10, burst_mb: float = 0
+    directory: Path, nodes: int, *, lines_per_s: float = 10, burst_mb: float = 0, mix: str = "storm"
 ) -> Iterator[subprocess.Popen[str]]:
     """Run the simulated fleet in another process until the block ends."""
     command = [
         sys.executable, "-m", "tests.bench.sim_ssh", "--nodes", str(nodes),
         "--base-port", str(BASE_PORT), "--addr", ADDR, "--lines-per-s", str(lines_per_s),
-        "--burst-mb", str(burst_mb), "--dir", str(directory),
+        "--burst-mb", str(burst_mb), "--dir", str(directory), "--mix", mix,
     ]  # fmt: skip
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
