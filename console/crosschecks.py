@@ -186,6 +186,15 @@ def _balancers(state: ClusterState) -> Iterator[Problem]:
                         f"{worker.elected - before} time(s) since the last read: users with "
                         "sessions on it are still there (or the balancer ignores the drain).",
                     )
+            if worker.usable and not worker.disabled and node.tomcat == "stopped":
+                yield Problem(
+                    "warning",
+                    "worker-to-stopped-node",
+                    node.name,
+                    f"{view.name} still counts {node.name} usable ({worker.status}) although its "
+                    "Tomcat is stopped: the next user sent there gets an error or a retry. "
+                    "Disable or drain the worker while the node is down.",
+                )
             if worker.usable is False and not worker.disabled and node.http and node.http.ok:
                 yield Problem(
                     "warning",

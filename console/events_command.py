@@ -80,6 +80,13 @@ def _message(event: LogEvent) -> str:
     return (record.message.strip() or lines[0]).replace("\t", " ")
 
 
+def _isatty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
@@ -120,7 +127,10 @@ def run(
 ) -> int:
     """Print the events of each file; 0 when every file was read, 2 when one could not be."""
     status = exitcodes.OK
-    table = None if as_json else _Table(out, width or shutil.get_terminal_size((120, 24)).columns)
+    if width is None:
+        # On a terminal rows fit its width; into a pipe or a file they are written whole.
+        width = shutil.get_terminal_size((120, 24)).columns if _isatty(out) else 1 << 20
+    table = None if as_json else _Table(out, width)
     for name in files:
         try:
             for event in _events(name):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from probes.database import ALL_PRIVILEGES
+
 LicenseKind = Literal["none", "per-node", "per-server"]
 """How a product is licensed: not at all, one licence per node, or one per server."""
 
@@ -20,28 +22,9 @@ LICENSE_KINDS: tuple[LicenseKind, ...] = ("none", "per-node", "per-server")
 
 DEFAULT_PROFILE = "tomcat"
 
-JOGET_GRANTS: frozenset[str] = frozenset(
-    {
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "CREATE",
-        "DROP",
-        "ALTER",
-        "INDEX",
-        "REFERENCES",
-        "CREATE TEMPORARY TABLES",
-        "LOCK TABLES",
-        "CREATE VIEW",
-        "SHOW VIEW",
-        "CREATE ROUTINE",
-        "ALTER ROUTINE",
-        "EXECUTE",
-        "TRIGGER",
-    }
-)
-"""The MySQL privileges Joget's installer asks for on its database (jwdb)."""
+JOGET_GRANTS: frozenset[str] = ALL_PRIVILEGES - {"EVENT", "DELETE HISTORY"}
+"""The MySQL privileges Joget's installer asks for on its database (jwdb): everything a
+database-level ALL grants but EVENT and DELETE HISTORY."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,7 +148,7 @@ def _table(state: ClusterState, found: tuple[Problem, ...], out: TextIO) -> None
         last = view.last_event.event.kind if view.last_event else "-"
         print(
             f"  {printable(view.name):<12} {_ssh(view):<18} {view.tomcat:<8} "
-            f"{printable(http_text)[:14]:<14} {seen + '/' + str(peers):<6} {last}",
+            f"{printable(http_text)[:20]:<20} {seen + '/' + str(peers):<6} {last}",
             file=out,
         )
     for lb in state.balancers:

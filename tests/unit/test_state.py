@@ -349,3 +349,21 @@ def test_events_are_a_bounded_ring(inventory: Inventory) -> None:
         state = state.apply(joined("node1", "node2"))
     assert len(state.events) == EVENTS_KEPT
     assert state.node("node1").last_event is state.events[-1]
+
+
+def test_a_stopped_node_the_balancer_still_counts_usable(inventory: Inventory) -> None:
+    state = replay(
+        initial(inventory),
+        [*healthy_nodes(), BalancerObserved("httpd", HEALTHY_PAGE, None, 1.0)],
+    )
+    state = state.apply(ProcessObserved("node3", TomcatProcess("stopped"), 3.0))
+    found = problems(state)
+    assert ("worker-to-stopped-node", "node3") in codes(found)
+    assert "Disable or drain" in next(p.text for p in found if p.code == "worker-to-stopped-node")
+    stopped = page(
+        ("node1", "node1", "Init Ok "),
+        ("node2", "node2", "Init Ok "),
+        ("node3", "node3", "Init Dis "),
+    )
+    state = state.apply(BalancerObserved("httpd", stopped, None, 4.0))
+    assert codes(problems(state)) == [("tomcat-stopped", "node3")]
