@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from console.config import load_inventory_text
+from console.monitor import Monitor, MonitorOptions
+from console.sandbox.layout import SandboxLayout
 from probes.balancer import BalancerError
 from probes.haproxy_client import (
     HaproxyReader,
@@ -191,3 +194,23 @@ async def test_the_http_stats_page_reads_the_same_servers_and_cannot_write(
             await page_transport.send("set server app/node1 state drain")
     finally:
         await page_transport.aclose()
+
+
+async def test_the_monitor_reads_haproxy_on_a_node_through_ssh(
+    stats_socket: Path, sandbox: SandboxLayout
+) -> None:
+    """`socket = "node1:PATH"`: the monitor runs socat on node1 over its verified SSH session."""
+    text = sandbox.inventory.read_text() + (
+        f'\n[[balancers]]\nname = "lb"\nkind = "haproxy"\nsocket = "node1:{stats_socket}"\n'
+    )
+    inventory = load_inventory_text(text, sandbox.inventory)
+    options = MonitorOptions(read_only=True, balancer_interval=0.5)
+    async with Monitor(inventory, options) as monitor:
+        state = await monitor.wait_for(lambda s: s.balancer("lb").reachable is not None, 60)
+    view = state.balancer("lb")
+    assert view.reachable, view.error
+    assert view.page is not None
+    app = view.page.balancer("app")
+    assert app is not None
+    assert [w.route for w in app.workers] == ["node1", "node2", "node3"]
+    assert "on node1" in view.page.url
