@@ -22,6 +22,7 @@ from probes.ssh_handshake import (
     classify,
     client_keys,
     known_hosts,
+    known_hosts_path,
     lost_reason,
 )
 from probes.ssh_handshake import (
@@ -176,8 +177,10 @@ class NodeSession:
             options["username"] = target.username
         if target.client_keys:
             options["client_keys"] = client_keys(target.client_keys)
-        if target.known_hosts is not None:
-            options["known_hosts"] = known_hosts(target.known_hosts)
+        # Always an explicit file: ~/.ssh/config may say `UserKnownHostsFile none` or
+        # `StrictHostKeyChecking no`, and asyncssh would then verify nothing. A missing file
+        # fails the connect as "cannot verify the node", never as a silent trust.
+        options["known_hosts"] = known_hosts(known_hosts_path(target))
         return options
 
     async def _connect(self, client: HandshakeClient) -> asyncssh.SSHClientConnection:

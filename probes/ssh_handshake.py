@@ -77,7 +77,8 @@ class HandshakeClient(asyncssh.SSHClient):
         return None
 
 
-def _known_hosts_path(target: SshTarget) -> str:
+def known_hosts_path(target: SshTarget) -> str:
+    """The known_hosts file a node is verified against: the inventory's, else the user's."""
     return target.known_hosts or str(Path("~", ".ssh", "known_hosts").expanduser())
 
 
@@ -91,7 +92,7 @@ def _host_key_reason(target: SshTarget, client: HandshakeClient) -> str:
         peer = client.conn.get_extra_info("peername")
         if peer:
             addr = str(peer[0])
-    path = _known_hosts_path(target)
+    path = known_hosts_path(target)
     try:
         known = known_hosts(path).match(target.host, addr, target.port)[0]
     except (OSError, ValueError):
@@ -127,7 +128,7 @@ def classify(
     if isinstance(exc, OSError) and exc.filename:
         # Raised before any packet left: a local file (known_hosts, a client key) is unreadable.
         what = f"{exc.filename}: {os.strerror(exc.errno) if exc.errno else exc}"
-        if str(exc.filename) == _known_hosts_path(target):
+        if str(exc.filename) == known_hosts_path(target):
             return "host-key-mismatch", f"cannot read known_hosts {what}: cannot verify the node"
         return "auth-failed", f"cannot read a client key ({what})"
     if isinstance(exc, OSError):

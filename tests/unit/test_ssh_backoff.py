@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import asyncssh
 import pytest
 
-from probes.ssh import Backoff, SshTarget
+from probes.ssh import Backoff, NodeSession, SshTarget
 from probes.ssh_handshake import HandshakeClient, classify, lost_reason
 
 TARGET = SshTarget("node1", "10.0.0.1", port=2222, connect_timeout=7)
@@ -72,3 +73,17 @@ def test_lost_reason() -> None:
         "down",
         "connection lost: connection lost",
     )
+
+
+def test_host_keys_are_verified_against_a_file_even_without_one_in_the_inventory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~/.ssh/config cannot switch verification off: known_hosts is always passed explicitly."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    session = NodeSession(SshTarget(node="n", host="127.0.9.9", port=2222))
+    with pytest.raises(FileNotFoundError):
+        session._options(HandshakeClient())  # connect then fails as "cannot verify the node"
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "known_hosts").write_text("")
+    options = session._options(HandshakeClient())
+    assert isinstance(options["known_hosts"], asyncssh.SSHKnownHosts)
