@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from console.node_watch import NodeWatch
 from console.observations import HttpObserved, Observation
 from console.polls import backoff, balancer_poll, database_poll
 from console.state import ClusterState
+from console.tasks import keep_running
 from console.topology import NodeSpec, specs_for
 from probes.http import check as http_check
 
@@ -104,8 +106,8 @@ class Monitor:
                 await self._changed.wait()
         return self._state
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        self._tasks.append(asyncio.create_task(_guarded(coro, name), name=name))
+    def _spawn(self, probe: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        self._tasks.append(asyncio.create_task(keep_running(probe, name), name=name))
 
     async def start(self) -> None:
         """Start every probe; returns at once (probes report through observations)."""
@@ -114,20 +116,24 @@ class Monitor:
         for node in self.inventory.nodes:
             watch = NodeWatch(self.inventory, node, options, self.observe, limit)
             self._watches.append(watch)
-            self._spawn(watch.run(), f"node:{node.name}")
+            self._spawn(watch.run, f"node:{node.name}")
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0, connect=3.0), follow_redirects=False, verify=True
         )
         for node in self.inventory.nodes:
             if node.http:
-                self._spawn(self._http_poll(node.name, node.http), f"http:{node.name}")
+                self._spawn(partial(self._http_poll, node.name, node.http), f"http:{node.name}")
         for balancer in self.inventory.balancers:
             self._spawn(
-                balancer_poll(balancer, self.inventory, self._watches, options, self.observe),
+                partial(
+                    balancer_poll, balancer, self.inventory, self._watches, options, self.observe
+                ),
                 f"balancer:{balancer.name}",
             )
         if self.inventory.database is not None:
-            self._spawn(database_poll(self.inventory.database, options, self.observe), "database")
+            self._spawn(
+                partial(database_poll, self.inventory.database, options, self.observe), "database"
+            )
 
     async def _http_poll(self, node: str, url: str) -> None:
         assert self._http is not None
@@ -154,16 +160,6 @@ class Monitor:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-
-async def _guarded(coro: Coroutine[Any, Any, None], name: str) -> None:
-    """Run a probe task; a bug in it is logged, never allowed to take the monitor down."""
-    try:
-        await coro
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("probe %s failed", name)
 
 
 def first_round_done(state: ClusterState, inventory: Inventory) -> bool:

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import shlex
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from console.config_model import Inventory, LogSource, Node
 from console.observations import (
@@ -26,6 +27,7 @@ from console.observations import (
     SharedDirObserved,
     SshObserved,
 )
+from console.tasks import keep_running
 from probes.files import parse_shared_dir, shared_dir_command
 from probes.logs.model import LogEvent
 from probes.logs.scanner import EventScanner
@@ -106,14 +108,23 @@ class NodeWatch:
             return None
 
     async def run(self) -> None:
-        tasks = [self.session.run(), self._process_loop()]
-        tasks += [self._follow(source) for source in self.node.logs]
+        """Every probe of the node, each restarted on its own if a bug ends it."""
+        name = self.node.name
+        probes: list[tuple[Callable[[], Coroutine[Any, Any, None]], str]] = [
+            (self.session.run, f"{name}: ssh"),
+            (self._process_loop, f"{name}: process"),
+        ]
+        probes += [
+            (partial(self._follow, source), f"{name}: {source}") for source in self.node.logs
+        ]
         if self.inventory.shared_dir is not None:
-            tasks.append(self._shared_dir_loop(self.inventory.shared_dir.path))
+            path = self.inventory.shared_dir.path
+            probes.append((partial(self._shared_dir_loop, path), f"{name}: shared dir"))
         if self.inventory.database is not None:
             database = self.inventory.database
-            tasks.append(self._reach_loop(database.host, database.port))
-        await asyncio.gather(*tasks)
+            reach = partial(self._reach_loop, database.host, database.port)
+            probes.append((reach, f"{name}: database reach"))
+        await asyncio.gather(*(keep_running(probe, label) for probe, label in probes))
 
     async def close(self) -> None:
         await self.session.close()

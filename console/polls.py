@@ -8,6 +8,7 @@ module can change a balancer or the database.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from console.node_watch import NodeWatch
 
 Observe = Callable[[Observation], None]
+log = logging.getLogger(__name__)
 
 
 def backoff(base: float, failures: int) -> float:
@@ -106,6 +108,11 @@ async def balancer_poll(
             except BalancerError as exc:
                 failures += 1
                 observe(BalancerObserved(config.name, None, str(exc), time.time()))
+            except Exception as exc:  # a page no parser foresaw: say so, keep polling
+                failures += 1
+                reason = f"unexpected answer ({type(exc).__name__}); see the console's log"
+                log.exception("balancer %s: reading failed", config.name)
+                observe(BalancerObserved(config.name, None, reason, time.time()))
             else:
                 failures = 0
                 observe(BalancerObserved(config.name, page, None, time.time()))
