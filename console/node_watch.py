@@ -29,6 +29,7 @@ from console.observations import (
 )
 from console.tasks import keep_running
 from probes.files import parse_shared_dir, shared_dir_command
+from probes.journal import JournalDecoder, JournalError, journal_history_command
 from probes.logs.model import LogEvent
 from probes.logs.scanner import EventScanner
 from probes.process import PROCESS_COMMAND, parse_processes
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Observe = Callable[[Observation], None]
 COMMAND_TIMEOUT = 15.0
+JOURNAL_BACKLOG = 20000
+"""Journal entries read back at start (the journal's counterpart of backlog_bytes)."""
 IDLE_FLUSH = 0.5
 """Seconds of quiet after which a pending multi-line record (an error's trace) is reported."""
 
@@ -186,9 +189,32 @@ class NodeWatch:
         self._observe(BacklogScanned(self.node.name, str(source), complete, time.time()))
         return TailPosition(inode=inode, offset=size)
 
+    async def _journal_backlog(
+        self, source: LogSource, scanner: EventScanner
+    ) -> TailPosition | None:
+        """The unit's last journal entries; live following resumes after the last cursor."""
+        while True:
+            result = await self.exec(journal_history_command(source.path, JOURNAL_BACKLOG), 60)
+            if result is not None:
+                break
+            await asyncio.sleep(1.0)
+        try:
+            entries = JournalDecoder(max_line=1 << 20).feed(result.stdout + b"\n")
+        except JournalError as exc:
+            self._observe(LogTrouble(self.node.name, str(source), str(exc), time.time()))
+            entries = []
+        events = scanner.feed(b"".join(entry.message + b"\n" for entry in entries))
+        self._events(source, events, backlog=True)
+        complete = any(e.kind in ("server-started", "server-stopping") for e in events)
+        self._observe(BacklogScanned(self.node.name, str(source), complete, time.time()))
+        return TailPosition(None, 0, entries[-1].cursor) if entries else None
+
     async def _follow(self, source: LogSource) -> None:
         scanner = EventScanner()
-        start = await self._backlog(source, scanner) if source.kind == "file" else None
+        if source.kind == "file":
+            start = await self._backlog(source, scanner)
+        else:
+            start = await self._journal_backlog(source, scanner)
 
         def on_chunk(item: TailData | TailReset) -> None:
             if isinstance(item, TailReset):

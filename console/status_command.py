@@ -74,6 +74,7 @@ def _node(view: NodeView) -> dict[str, Any]:
             "error": http.error,
         },
         "members_seen": sorted(view.members_seen),
+        "log_trouble": view.log_trouble,
         "membership_known": view.membership_known,
         "last_event": _event(view.last_event),
     }

@@ -38,6 +38,12 @@ def journal_command(
     return "exec " + " ".join(shlex.quote(word) for word in words)
 
 
+def journal_history_command(unit: str, entries: int, journalctl: str = "journalctl") -> str:
+    """The remote command printing the unit's last `entries` journal entries (no follow)."""
+    words = [journalctl, "-u", unit, "-o", "json", "--no-pager", "-q", "-n", str(entries)]
+    return " ".join(shlex.quote(word) for word in words)
+
+
 def _message(value: object) -> bytes:
     """MESSAGE is a string, a list of byte values (not valid UTF-8), or null."""
     if isinstance(value, str):

@@ -19,6 +19,7 @@ from console.polls import database_target
 from console.sandbox import tomcat
 from console.sandbox.layout import SandboxLayout
 from console.state import ClusterState
+from console.status_command import snapshot
 from probes import database as database_probe
 
 from .helpers import peers, routes_new_sessions_to
@@ -155,3 +156,23 @@ async def test_monitor_sees_a_stopped_node_leave_and_come_back(sandbox: SandboxL
         assert {r.node for r in joined if not r.backlog} == {p.name for p in others}
         await asyncio.to_thread(routes_new_sessions_to, sandbox, node, 30)
         await monitor.wait_for(lambda s: not problems(s), 30)
+
+
+async def test_a_journal_log_without_journald_does_not_hold_up_status(
+    sandbox: SandboxLayout,
+) -> None:
+    """The sandbox has no journald: `journal:tomcat10` yields nothing, yet every probe still
+    completes its first round (status does not sit out its deadline) and catalina.out still
+    tells the membership."""
+    copy = sandbox.inventory.parent / "with-journal.toml"
+    copy.write_text(
+        sandbox.inventory.read_text().replace(
+            'logs = ["logs/catalina.out"]', 'logs = ["logs/catalina.out", "journal:tomcat10"]', 1
+        )
+    )
+    inventory = load_inventory(copy)
+    state = await snapshot(inventory, timeout=60)
+    assert first_round_done(state, inventory)
+    node = state.nodes[0]
+    assert sorted(node.backlogs_read) == sorted(str(log) for log in inventory.nodes[0].logs)
+    assert node.membership_known and node.members_seen
