@@ -11,20 +11,21 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from console import exitcodes
 from console.textsafe import printable
 from probes.logs.model import LogEvent
-from probes.logs.parallel import MIN_SIZE, scan_file_parallel
+from probes.logs.parallel import MIN_SIZE, iter_file_parallel
 from probes.logs.records import parse
 from probes.logs.scanner import scan_file
 
 PROG = "clusterconsole: events"
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WHERE, _TIME, _SOURCE, _KIND, _MEMBER = 32, 19, 9, 25, 21
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(..., ensure_ascii=False)` without building an encoder for every event."""
 
 
 def _safe(text: str) -> str:
@@ -35,12 +36,12 @@ def _safe(text: str) -> str:
 def _events(path: str) -> Iterable[LogEvent]:
     """The file's events; big files are scanned on several cores. Raises OSError."""
     if os.path.isfile(path) and os.path.getsize(path) >= MIN_SIZE:
-        return scan_file_parallel(path)
+        return iter_file_parallel(path)
     return scan_file(path)
 
 
 def _json(name: str, event: LogEvent) -> str:
-    return json.dumps(
+    return _ENCODER.encode(
         {
             "file": name,
             "line": event.line,
@@ -51,8 +52,7 @@ def _json(name: str, event: LogEvent) -> str:
             "members": list(event.members),
             "text": event.text,
             "detail": event.detail,
-        },
-        ensure_ascii=False,
+        }
     )
 
 
@@ -129,7 +129,12 @@ def run(
     status = exitcodes.OK
     if width is None:
         # On a terminal rows fit its width; into a pipe or a file they are written whole.
-        width = shutil.get_terminal_size((120, 24)).columns if _isatty(out) else 1 << 20
+        if _isatty(out):
+            import shutil  # only a terminal needs it: a pipe skips the import
+
+            width = shutil.get_terminal_size((120, 24)).columns
+        else:
+            width = 1 << 20
     table = None if as_json else _Table(out, width)
     for name in files:
         try:

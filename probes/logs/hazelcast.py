@@ -29,7 +29,7 @@ MAX_LINES = 1024
 
 def block_start(text: str) -> tuple[int | None, str | None] | None:
     """(declared size, view version) when the line opens a membership block, else None."""
-    match = _START.match(text)
+    match = _START.match(text) if "Members" in text else None
     if not match:
         return None
     size = match["count"] or match["size"]

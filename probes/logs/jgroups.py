@@ -26,7 +26,7 @@ _GMS = re.compile(
 
 def view(message: str) -> Draft | None:
     """A membership view announced by a line that says it is the new view."""
-    if not _CONTEXT.search(message):
+    if "|" not in message or not _CONTEXT.search(message):  # no `[coord|id]`, no view
         return None
     match = _VIEW.search(message)
     if not match:
@@ -38,7 +38,7 @@ def view(message: str) -> Draft | None:
 
 def coordinator(message: str) -> Draft | None:
     """`name: no members discovered ...: creating cluster as coordinator` (a view of one)."""
-    match = _GMS.search(message)
+    match = _GMS.search(message) if "members discovered" in message else None
     if not match:
         return None
     name = match["name"].strip()

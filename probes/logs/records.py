@@ -66,11 +66,11 @@ _ISO_LINE = re.compile(
 _CLOCK_LINE = re.compile(
     r"^(?P<ts>\d\d:\d\d:\d\d[,.]\d{3})\s+(?P<level>[A-Z]{4,7})\s+(?P<rest>.*)$"
 )
-_REST_LOGGER = (
-    re.compile(r"^\d+ --- \[[^\]]*\] (?P<logger>\S+)\s+: (?P<msg>.*)$"),
-    re.compile(r"^\[(?P<logger>[\w$.]+)\] \([^)]*\) (?P<msg>.*)$"),
-    re.compile(r"^\[[^\]]*\] (?P<logger>[\w$.]+) - (?P<msg>.*)$"),
-    re.compile(r"^(?P<logger>[\w$.]+\.[\w$]+) - (?P<msg>.*)$"),
+_REST_LOGGER = (  # (a literal each pattern needs: a cheap test before the regex, pattern)
+    (" --- [", re.compile(r"^\d+ --- \[[^\]]*\] (?P<logger>\S+)\s+: (?P<msg>.*)$")),
+    ("] (", re.compile(r"^\[(?P<logger>[\w$.]+)\] \([^)]*\) (?P<msg>.*)$")),
+    (" - ", re.compile(r"^\[[^\]]*\] (?P<logger>[\w$.]+) - (?P<msg>.*)$")),
+    (" - ", re.compile(r"^(?P<logger>[\w$.]+\.[\w$]+) - (?P<msg>.*)$")),
 )
 _GLUE = re.compile(
     r"(?<=\S) +(?=(?:" + _STAMP_TWO + r") [A-Za-z_$][\w$]*(?:\.[\w$]+)+ [\w$<>]+ +[^\W\d_]{2,16}: "
@@ -108,9 +108,21 @@ def canonical_level(name: str | None) -> str | None:
     return LEVELS.get(name.upper()) if name else None
 
 
+def _may_have_prefix(text: str) -> bool:
+    """A cheap necessary condition for `_PREFIX`: its first character, the `T` of an RFC 3339
+    stamp or the compose `|`; most candidate lines fail it and skip the regex."""
+    first = text[:1]
+    if not first:
+        return False
+    syslog = "A" <= first <= "Z" and text[3:4] == " "  # `Nov 22 10:00:00 host app: `
+    return syslog or first in "<[" or text[10:11] == "T" or "|" in text
+
+
 def strip_prefixes(text: str) -> str:
     """The line without syslog/journal, container (`[tomcat] `) or compose (`web-1 | `) prefix."""
     for _ in range(3):
+        if not _may_have_prefix(text):
+            break
         match = _PREFIX.match(text)
         if not match:
             break
@@ -118,9 +130,24 @@ def strip_prefixes(text: str) -> str:
     return text
 
 
+def _may_be_glued(body: str) -> bool:
+    """A cheap necessary condition for `_GLUE`: a two-line stamp has `,` or `/` and its level a
+    `: `; a one-line stamp `d-Mon-yyyy` has its month between dashes, past the line's own stamp."""
+    if ": " in body and ("," in body or "/" in body):
+        return True
+    dash = body.find("-", 3)
+    while dash >= 0:
+        if body[dash + 4 : dash + 5] == "-" and "A" <= body[dash + 1 : dash + 2] <= "Z":
+            return True
+        dash = body.find("-", dash + 1)
+    return False
+
+
 def split_glued(text: str) -> list[str]:
     """A physical line cut where a second JUL record was glued onto the first (copy-paste, t12)."""
     body = strip_prefixes(text)
+    if not _may_be_glued(body):
+        return [text]
     parts = [part for part in _GLUE.split(body) if part]
     if len(parts) < 2:
         return [text]
@@ -161,8 +188,8 @@ def _from_json(text: str) -> Record | None:
 
 def _rest(layout: str, time: str | None, level: str, rest: str, text: str) -> Record:
     """A record whose logger, if any, follows the level in one of the common patterns."""
-    for pattern in _REST_LOGGER:
-        if m := pattern.match(rest):
+    for hint, pattern in _REST_LOGGER:
+        if hint in rest and (m := pattern.match(rest)):
             return Record(layout, time, canonical_level(level), m["logger"], None, m["msg"], text)
     return Record(layout, time, canonical_level(level), None, None, rest, text)
 
@@ -170,26 +197,31 @@ def _rest(layout: str, time: str | None, level: str, rest: str, text: str) -> Re
 def parse(text: str) -> Record:
     """Read one record from a line (without its newline), whatever its layout."""
     body = strip_prefixes(text)
-    if m := _JUL_ONE.match(body):
+    # Cheap tests of what each layout's regex needs at the start skip the regexes that must fail.
+    digit = "0" <= body[:1] <= "9"
+    sep = body[1:3]
+    if (not digit or "-" in sep) and (m := _JUL_ONE.match(body)):
         logger, method = _split_src(m["src"], None)
         level = canonical_level(m["level"])
         time = iso_from_jul_one_line(m["ts"])
         return Record("jul1", time, level, logger, method, m["msg"] or "", text)
-    if m := _JUL_TWO.match(body):
+    jul_two = not digit or "/" in sep or "月" in sep or "월" in sep
+    if jul_two and (m := _JUL_TWO.match(body)):
         logger, method = _split_src(m["src"], m["method"])
         level = canonical_level(m["level"]) if m["level"] else None
         if m["level"] and level is None:
             level = "INFO"  # an unknown word before ':' in a collapsed header: treat as a message
         time = iso_from_jul_two_line(m["ts"])
         return Record("jul2", time, level, logger, method, m["msg"] or "", text)
-    if (m := _LEVEL_LINE.match(body)) and (level := canonical_level(m["level"])):
+    level_line = not digit and ": " in body
+    if level_line and (m := _LEVEL_LINE.match(body)) and (level := canonical_level(m["level"])):
         return Record("level", None, level, None, None, m["msg"], text)
-    if m := _CARBON.match(body):
+    if body[:1] in ("[", "T") and (m := _CARBON.match(body)):
         time, level = iso_from_iso_like(m["ts"]), canonical_level(m["level"])
         return Record("carbon", time, level, m["logger"], None, m["msg"], text)
-    if m := _ISO_LINE.match(body):
+    if body[4:5] == "-" and (m := _ISO_LINE.match(body)):
         return _rest("iso", iso_from_iso_like(m["ts"]), m["level"], m["rest"], text)
-    if m := _CLOCK_LINE.match(body):
+    if body[2:3] == ":" and (m := _CLOCK_LINE.match(body)):
         return _rest("clock", None, m["level"], m["rest"], text)
     if body.startswith('{"') and (record := _from_json(body)):
         return record
@@ -202,9 +234,10 @@ def is_continuation(text: str) -> bool:
         return False
     if text[0] in " \t":
         return text.strip() != ""
-    return text.startswith(("Caused by:", "Suppressed:", "... ", "\tat ", "at ")) or bool(
-        _EXCEPTION_HEAD.match(text)
-    )
+    if text.startswith(("Caused by:", "Suppressed:", "... ", "\tat ", "at ")):
+        return True
+    first = text[0]  # _EXCEPTION_HEAD starts with a package name: [a-z_$]
+    return ("a" <= first <= "z" or first in "_$") and bool(_EXCEPTION_HEAD.match(text))
 
 
 _EXCEPTION_HEAD = re.compile(

@@ -205,7 +205,8 @@ class EventScanner:
         buf = self._buf
         while self._pending is not None and pos < end:
             pending = self._pending
-            if type(pending) is Trace and (run := _INDENTED_RUN.match(buf, pos, end)):
+            indented = buf[pos] in (9, 32)
+            if indented and type(pending) is Trace and (run := _INDENTED_RUN.match(buf, pos, end)):
                 count = buf.count(b"\n", pos, run.end())
                 if pending.folded + count < pending.max_fold:
                     block = bytes(buf[pos : run.end() - 1]).replace(b"\r\n", b"\n")

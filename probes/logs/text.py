@@ -54,6 +54,10 @@ _JUL_TWO = re.compile(
 def clean(raw: bytes | bytearray | memoryview) -> str:
     """Decode untrusted log bytes: invalid UTF-8 and control characters become U+FFFD."""
     text = bytes(raw).decode("utf-8", "replace")
+    if text.isprintable():  # every character _CONTROL replaces is non-printable: nothing to do
+        return text
+    if text.replace("\t", " ").replace("\n", " ").isprintable():  # a folded stack trace
+        return text
     return _CONTROL.sub(REPLACEMENT, text)
 
 

@@ -24,8 +24,8 @@ def classify(message: str) -> Draft | None:
             return Draft(kind, "wso2", member=member)
         if m := _WKA_LEFT.search(message):
             return Draft("member-left", "wso2", member=normalise_member(m["member"]))
-    if _STARTED.search(message):
+    if "WSO2 Carbon started" in message and _STARTED.search(message):
         return Draft("server-started", "wso2")
-    if _STOPPING.match(message):
+    if "hutting down" in message and _STOPPING.match(message):
         return Draft("server-stopping", "wso2")
     return None

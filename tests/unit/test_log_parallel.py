@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from probes.logs import parallel
+from probes.logs.model import LogEvent
 from probes.logs.scanner import scan_file
 from tests.bench.events_scan import generate
 
@@ -47,3 +51,55 @@ def test_small_files_and_unreadable_paths_take_the_one_pass_road(tmp_path: Path)
         parallel.scan_file_parallel(str(tmp_path / "missing.log"))
     with pytest.raises(IsADirectoryError):
         parallel.scan_file_parallel(str(tmp_path))
+
+
+def test_parts_are_claimed_by_whoever_is_free_and_merged_in_order(
+    busy_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_SIZE", 0)
+    monkeypatch.setattr(parallel, "_can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "CHUNK", 4096)  # many lines cross a chunk end
+    parts = parallel._parts(str(busy_log), busy_log.stat().st_size, 2)
+    assert len(parts) > 4 and parts[0][0] == 0 and parts[-1][1] == busy_log.stat().st_size
+    assert all(end == start for (_, end), (start, _) in itertools.pairwise(parts))
+    assert parallel.scan_file_parallel(str(busy_log), workers=2) == list(scan_file(busy_log))
+
+
+def test_parts_of_a_failed_worker_are_scanned_by_the_parent(
+    busy_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_SIZE", 0)
+    monkeypatch.setattr(parallel, "_can_fork", lambda: True)
+    parent = os.getpid()
+    scan_range = parallel._scan_range
+
+    def dies_in_a_worker(*args: Any) -> tuple[list[LogEvent], int]:
+        if os.getpid() != parent:
+            os._exit(3)  # a worker crashing after it claimed a part
+        return scan_range(*args)
+
+    monkeypatch.setattr(parallel, "_scan_range", dies_in_a_worker)
+    assert parallel.scan_file_parallel(str(busy_log), workers=3) == list(scan_file(busy_log))
+
+
+def test_a_consumer_that_stops_early_leaves_no_worker_behind(
+    busy_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_SIZE", 0)
+    monkeypatch.setattr(parallel, "_can_fork", lambda: True)
+    started: list[int] = []
+    fork_worker = parallel._fork_worker
+
+    def recorded(*args: Any) -> parallel.Worker:
+        worker = fork_worker(*args)
+        started.append(worker.pid)
+        return worker
+
+    monkeypatch.setattr(parallel, "_fork_worker", recorded)
+    events = parallel.iter_file_parallel(str(busy_log), workers=3)
+    assert next(events) == next(iter(scan_file(busy_log)))
+    events.close()  # type: ignore[attr-defined]
+    assert len(started) == 2
+    for pid in started:  # every worker was reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
