@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 
-from probes.balancer import Balancer, BalancerError, BalancerPage, Worker
+from probes.balancer import Balancer, BalancerError, BalancerPage, Worker, parse_int
 
 ROW_LIMIT = 100_000
 """Rows read at most from one `show stat` answer."""
@@ -75,16 +75,6 @@ class HaproxyRow:
         return self.svname not in ("FRONTEND", "BACKEND")
 
 
-def _number(text: str) -> int | None:
-    text = text.strip()
-    if not text or len(text) > 24:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
 def _header(line: str) -> list[str] | None:
     """Column names of the `# pxname,svname,...` line (any order), else None."""
     stripped = line.lstrip()
@@ -132,7 +122,7 @@ def parse_show_stat(text: str) -> list[HaproxyRow]:
         values: dict[str, int | None] = {}
         for name in _NUMBERS:
             raw = cell(name)
-            values[name] = _number(raw) if raw is not None else None
+            values[name] = parse_int(raw) if raw is not None else None
         rows.append(
             HaproxyRow(
                 pxname=pxname,

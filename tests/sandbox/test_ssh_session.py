@@ -17,6 +17,8 @@ from console.sandbox.layout import SSH_PORT, NodeLayout, SandboxLayout
 from console.sandbox.procs import cmdline
 from probes.ssh import Backoff, NodeSession, SshCommandError, SshStatus, SshTarget
 
+from .helpers import wait_until_async as wait_until
+
 pytestmark = [pytest.mark.sandbox]
 
 QUICK = Backoff(initial=0.2, cap=1.0)
@@ -34,15 +36,6 @@ def target(layout: SandboxLayout, node: NodeLayout, **changes: Any) -> SshTarget
     }
     fields.update(changes)
     return SshTarget(**fields)
-
-
-async def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll `predicate` on the event loop until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

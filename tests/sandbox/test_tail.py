@@ -14,7 +14,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,18 +28,11 @@ from console.sandbox.procs import cmdline
 from probes.ssh import Backoff, NodeSession, SshStatus, SshTarget
 from probes.tail import LogFollower, TailData, TailPosition, TailReset
 
+from .helpers import wait_until_async as wait_until
+
 pytestmark = [pytest.mark.sandbox]
 
 QUICK = Backoff(initial=0.2, cap=1.0)
-
-
-async def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll `predicate` on the event loop until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @dataclass
