@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from probes.database import ALL_PRIVILEGES
+from probes.privileges import ALL_PRIVILEGES
 
 LicenseKind = Literal["none", "per-node", "per-server"]
 """How a product is licensed: not at all, one licence per node, or one per server."""

@@ -14,30 +14,7 @@ from dataclasses import dataclass, field
 
 import pymysql
 
-ALL_PRIVILEGES: frozenset[str] = frozenset(
-    {
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "CREATE",
-        "DROP",
-        "ALTER",
-        "INDEX",
-        "REFERENCES",
-        "CREATE TEMPORARY TABLES",
-        "LOCK TABLES",
-        "CREATE VIEW",
-        "SHOW VIEW",
-        "CREATE ROUTINE",
-        "ALTER ROUTINE",
-        "EXECUTE",
-        "TRIGGER",
-        "EVENT",
-        "DELETE HISTORY",
-    }
-)
-"""What ``ALL PRIVILEGES`` on a database grants, for comparing with a required list."""
+from probes.privileges import ALL_PRIVILEGES
 
 _GRANT = re.compile(
     r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE)\s+)?"

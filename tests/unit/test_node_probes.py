@@ -10,8 +10,9 @@ import pytest
 from console.profiles import JOGET_GRANTS
 from console.topology import NodeSpec, member_node, split_host_port, worker_node
 from probes.balancer import make_worker
-from probes.database import ALL_PRIVILEGES, granted_on
+from probes.database import granted_on
 from probes.files import PROBE_PREFIX, parse_shared_dir, shared_dir_command
+from probes.privileges import ALL_PRIVILEGES
 from probes.process import parse_processes
 from probes.reach import parse_reach, reach_command
 
