@@ -104,7 +104,7 @@ class NodeWatch:
     async def exec(self, command: str, timeout: float = COMMAND_TIMEOUT) -> CommandResult | None:
         """Run a read-only command once the node is connected; None if it could not run."""
         try:
-            await asyncio.wait_for(self.session.connection(), timeout=None)
+            await self.session.connection()
             return await self.session.exec(command, timeout=timeout)
         except SshCommandError as exc:
             log.debug("%s: %s", self.node.name, exc)
