@@ -9,26 +9,9 @@ from pathlib import Path
 import pytest
 
 from console import balancer_command, exitcodes
+from tests.unit.contracts import WORKER_KEYS
 
 DATA = Path(__file__).parent / "data" / "balancer"
-WORKER_KEYS = {
-    "url",
-    "route",
-    "redirect",
-    "factor",
-    "lbset",
-    "status",
-    "flags",
-    "usable",
-    "draining",
-    "disabled",
-    "standby",
-    "elected",
-    "busy",
-    "load",
-    "to_bytes",
-    "from_bytes",
-}
 
 
 def run(url: str, *, as_json: bool = False) -> tuple[int, str, str]:

@@ -11,6 +11,7 @@ import pytest
 
 from probes.balancer import BalancerError, BalancerPage, Worker, parse_size
 from probes.balancer_html import PAGE_LIMIT, parse_html, tables
+from tests.unit.contracts import WORKER_KEYS
 
 DATA = Path(__file__).parent / "data" / "balancer"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -276,24 +277,7 @@ def test_to_json_is_exactly_the_contract() -> None:
     assert set(document) == {"url", "balancers"}
     balancer = document["balancers"][0]
     assert set(balancer) == {"name", "nonce", "workers"}
-    assert set(balancer["workers"][0]) == {
-        "url",
-        "route",
-        "redirect",
-        "factor",
-        "lbset",
-        "status",
-        "flags",
-        "usable",
-        "draining",
-        "disabled",
-        "standby",
-        "elected",
-        "busy",
-        "load",
-        "to_bytes",
-        "from_bytes",
-    }
+    assert set(balancer["workers"][0]) == WORKER_KEYS
     assert balancer["workers"][0]["flags"] == ["Ok"]
     assert balancer["workers"][0]["busy"] is None
 
