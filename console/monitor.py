@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from console.config_model import Inventory
-from console.node_watch import NodeWatch
+from console.node_watch import LogTap, NodeWatch
 from console.observations import HttpObserved, Observation
 from console.polls import backoff, balancer_poll, database_poll
 from console.state import ClusterState
@@ -82,6 +82,38 @@ class Monitor:
 
     def subscribe(self, listener: StateListener) -> None:
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener: StateListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _watch(self, node: str) -> NodeWatch:
+        for watch in self._watches:
+            if watch.node.name == node:
+                return watch
+        raise KeyError(node)
+
+    def tap_log(self, node: str, tap: LogTap) -> Callable[[], None]:
+        """Call ``tap(log, data)`` with every chunk read from ``node``'s logs; returns an undo.
+
+        KeyError if the monitor has no such node (or has not been started).
+        """
+        watch = self._watch(node)
+        watch.taps.append(tap)
+
+        def untap() -> None:
+            if tap in watch.taps:
+                watch.taps.remove(tap)
+
+        return untap
+
+    def recent_log(self, node: str) -> dict[str, bytes]:
+        """The latest bytes (at most RECENT_BYTES) of each of ``node``'s logs, by log name."""
+        try:
+            watch = self._watch(node)
+        except KeyError:
+            return {}
+        return {name: bytes(data) for name, data in watch.recent.items()}
 
     def observe(self, observation: Observation) -> None:
         """Apply one observation and tell whoever listens; listener errors are logged."""

@@ -42,12 +42,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LogTap = Callable[[str, bytes], None]
+"""A live log view's callback: the log's name (as in the inventory) and the bytes just read."""
+
 Observe = Callable[[Observation], None]
 COMMAND_TIMEOUT = 15.0
 JOURNAL_BACKLOG = 20000
 """Journal entries read back at start (the journal's counterpart of backlog_bytes)."""
 IDLE_FLUSH = 0.5
 """Seconds of quiet after which a pending multi-line record (an error's trace) is reported."""
+RECENT_BYTES = 256 << 10
+"""How much of each log's latest output is kept for a log view that opens later."""
 
 
 def backlog_command(path: str, size: int) -> str:
@@ -97,6 +102,10 @@ class NodeWatch:
             ssh_target(inventory, node), on_status=self._on_status, connect_limit=connect_limit
         )
         self.followers: dict[str, LogFollower] = {}
+        self.taps: list[LogTap] = []
+        """Called with (log, bytes) for every chunk read from a log (the live log view)."""
+        self.recent: dict[str, bytearray] = {}
+        """The last RECENT_BYTES of each log, so a log view opens with history."""
 
     def _on_status(self, status: SshStatus) -> None:
         self._observe(SshObserved(self.node.name, status.state, status.reason, status.at))
@@ -180,6 +189,7 @@ class NodeWatch:
         if start > 0:
             cut = data.find(b"\n") + 1  # the first line is cut in the middle: skip it
             data, start = data[cut:], start + cut
+        self._tap(str(source), data)
         scanner.reset(start)
         events = scanner.feed(data)
         self._events(source, events, backlog=True)
@@ -203,7 +213,9 @@ class NodeWatch:
         except JournalError as exc:
             self._observe(LogTrouble(self.node.name, str(source), str(exc), time.time()))
             entries = []
-        events = scanner.feed(b"".join(entry.message + b"\n" for entry in entries))
+        history = b"".join(entry.message + b"\n" for entry in entries)
+        self._tap(str(source), history)
+        events = scanner.feed(history)
         self._events(source, events, backlog=True)
         complete = any(e.kind in ("server-started", "server-stopping") for e in events)
         self._observe(BacklogScanned(self.node.name, str(source), complete, time.time()))
@@ -223,6 +235,7 @@ class NodeWatch:
                     what = f"log {item.reason}" + (f": {item.detail}" if item.detail else "")
                     self._observe(LogTrouble(self.node.name, str(source), what, time.time()))
                 return
+            self._tap(str(source), item.data)
             self._events(source, scanner.feed(item.data), backlog=False)
 
         follower = LogFollower(
@@ -239,6 +252,20 @@ class NodeWatch:
             await follower.run()
         finally:
             flusher.cancel()
+
+    def _tap(self, log_name: str, data: bytes) -> None:
+        """Keep the log's recent bytes and hand them to the live log views."""
+        if not data:
+            return
+        recent = self.recent.setdefault(log_name, bytearray())
+        recent += data[-RECENT_BYTES:]
+        if len(recent) > RECENT_BYTES:
+            del recent[: len(recent) - RECENT_BYTES]
+        for tap in tuple(self.taps):
+            try:
+                tap(log_name, data)
+            except Exception:
+                log.exception("%s: log view failed on a chunk", self.node.name)
 
     async def _idle_flush(self, source: LogSource, scanner: EventScanner) -> None:
         while True:
