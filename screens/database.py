@@ -1,0 +1,169 @@
+"""The shared database: reachability, latency, version, grants held versus required, the
+application's connections per client host (mapped to inventory nodes) and each node's TCP reach.
+
+Error text from the server or the network is shown literally (it can contain anything).
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from console.state import ClusterState, DatabaseView
+from console.topology import member_node
+from probes.database import DatabaseHealth
+from screens.widgets.common import ago, safe
+
+
+def summary_text(view: DatabaseView | None) -> Text:
+    """Where the database is and whether it answers (with the reason when it does not)."""
+    if view is None:
+        return Text("no [database] in the inventory", style="dim")
+    text = Text("database ", style="bold").append(safe(view.url, limit=200)).append("\n")
+    health = view.health
+    if health is None:
+        return text.append("not checked yet", style="dim")
+    if not health.reachable:
+        text.append("UNREACHABLE ", style="bold red")
+        return text.append(safe(health.error or "no reason given", limit=500)).append(
+            f"\nchecked {ago(health.at)}", style="dim"
+        )
+    text.append("reachable", style="green")
+    if health.ms is not None:
+        style = "green" if health.ms < 50 else "yellow"
+        text.append(" · round trip ").append(f"{health.ms:.1f} ms", style=style)
+    if health.connect_ms is not None:
+        text.append(f" · connect {health.connect_ms:.0f} ms")
+    if health.version:
+        text.append(" · version ").append(safe(health.version, limit=80))
+    text.append(f" · checked {ago(health.at)}", style="dim")
+    if health.error:
+        text.append("\nCHECK FAILED ", style="bold yellow").append(safe(health.error, limit=500))
+    return text
+
+
+def grants_text(health: DatabaseHealth | None, required: frozenset[str]) -> Text:
+    """Privileges held against the ones the application needs: missing and extra named."""
+    text = Text("grants", style="bold underline").append("\n")
+    if health is None or not health.reachable:
+        return text.append("unknown (the database is not reachable)", style="dim")
+    if health.grants_ok is None:
+        return text.append("unknown (the grants could not be read)", style="dim")
+    missing = sorted(health.missing_grants)
+    if missing:
+        text.append("MISSING ", style="bold red").append(", ".join(missing))
+    else:
+        text.append("all required privileges held", style="green")
+    text.append("\nrequired ", style="bold").append(", ".join(sorted(required)) or "none")
+    text.append("\nheld     ", style="bold").append(", ".join(sorted(health.grants)) or "none")
+    extra = sorted(health.grants - required) if required else []
+    if extra:
+        text.append("\nextra    ", style="bold").append(", ".join(extra), style="dim")
+    return text
+
+
+def connections_table(health: DatabaseHealth | None, state: ClusterState) -> Group | Text:
+    """The application user's open connections by client host, with the node each host is."""
+    if health is None or not health.reachable:
+        return Text("connections: unknown", style="dim")
+    table = Table(title=None, box=None, padding=(0, 2), show_edge=False)
+    table.add_column(Text("client host", style="bold"))
+    table.add_column(Text("node", style="bold"))
+    table.add_column(Text("connections", style="bold"), justify="right")
+    seen_nodes: set[str] = set()
+    for host, count in health.connections:
+        node = member_node(host, state.specs)
+        if node is not None:
+            seen_nodes.add(node)
+        table.add_row(
+            safe(host, limit=80),
+            safe(node) if node else Text("not in inventory", style="yellow"),
+            Text(str(count)),
+        )
+    for view in state.nodes:
+        if view.name not in seen_nodes and view.tomcat == "running":
+            table.add_row(safe(view.spec.host), safe(view.name), Text("NONE", style="bold yellow"))
+    if not table.rows:
+        return Text("connections: none open by the application user", style="dim")
+    return Group(Text("connections of the application user", style="bold underline"), table)
+
+
+def reach_table(state: ClusterState) -> Table:
+    """Whether each node can open a TCP connection to the database."""
+    table = Table(box=None, padding=(0, 2), show_edge=False)
+    table.add_column(Text("node", style="bold"))
+    table.add_column(Text("reaches the database", style="bold"))
+    for view in state.nodes:
+        reach = view.database_reach
+        if reach is None:
+            cell = Text("not checked yet", style="dim")
+        elif reach.ok:
+            cell = Text("yes", style="green")
+        elif reach.ok is None:
+            cell = Text("unknown ", style="dim").append(safe(reach.reason or ""))
+        else:
+            cell = Text("NO ", style="bold red").append(safe(reach.reason or "no reason given"))
+        table.add_row(safe(view.name), cell)
+    return table
+
+
+class DatabaseScreen(Screen[None]):
+    """The shared database as this machine and every node see it."""
+
+    DEFAULT_CSS = """
+    DatabaseScreen VerticalScroll > Static { padding: 0 1; margin-bottom: 1; height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._state: ClusterState | None = None
+        self._version = -1
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(
+                Text("database: waiting for the first check", style="dim"), id="database-summary"
+            )
+            yield Static(Text(""), id="database-grants")
+            yield Static(Text(""), id="database-connections")
+            yield Static(Text(""), id="database-reach")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "database"
+        if self._state is None:
+            state = getattr(self.app, "state", None)
+            self._state = state if isinstance(state, ClusterState) else None
+        if self._state is not None:
+            self._paint(self._state)
+
+    def show_state(self, state: ClusterState) -> None:
+        self._state = state
+        if self.is_mounted:
+            self._paint(state)
+
+    def _paint(self, state: ClusterState) -> None:
+        if state.version == self._version:
+            return
+        self._version = state.version
+        view = state.database
+        health = view.health if view is not None else None
+        inventory = getattr(self.app, "inventory", None)
+        config = getattr(inventory, "database", None)
+        required: frozenset[str] = getattr(config, "required_grants", frozenset())
+        self.query_one("#database-summary", Static).update(summary_text(view))
+        if view is None:
+            for name in ("grants", "connections", "reach"):
+                self.query_one(f"#database-{name}", Static).update("")
+            return
+        self.query_one("#database-grants", Static).update(grants_text(health, required))
+        self.query_one("#database-connections", Static).update(connections_table(health, state))
+        self.query_one("#database-reach", Static).update(
+            Group(Text("from each node", style="bold underline"), reach_table(state))
+        )

@@ -1,0 +1,195 @@
+"""Events: every node's cluster events merged newest first, and the membership matrix.
+
+The table is rebuilt only when the snapshot's event ring changed (or a filter did); it holds at
+most EVENTS_KEPT rows. Filters: kind (`k` cycles), node (`n` cycles) and `/` to search the text.
+Every cell is `Text`: event text, members and node names are shown literally.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, get_args
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from console.state import EVENTS_KEPT, ClusterState, NodeEvent
+from probes.logs.model import EventKind
+from screens.widgets.common import clock, safe
+from screens.widgets.matrix import MembershipMatrix
+
+COLUMNS = ("time", "node", "kind", "member", "text")
+KINDS: tuple[str, ...] = get_args(EventKind)
+KIND_STYLES: dict[str, str] = {
+    "member-joined": "green",
+    "member-left": "bold red",
+    "membership": "cyan",
+    "session-sync": "cyan",
+    "server-started": "green",
+    "server-stopping": "yellow",
+    "error": "bold red",
+}
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
+def event_row(record: NodeEvent) -> tuple[Text, Text, Text, Text, Text]:
+    """One table row: time, node, kind, member, text (all literal)."""
+    event = record.event
+    when = safe(event.time or clock(record.at), "dim" if record.backlog else "", limit=40)
+    kind = Text(event.kind, style=KIND_STYLES.get(event.kind, ""), end="")
+    if record.backlog:
+        kind.append(" (history)", style="dim")
+    if event.member:
+        member = safe(event.member, limit=80)
+    elif event.members:
+        member = safe(f"{len(event.members)}: " + ", ".join(event.members), limit=120)
+    else:
+        member = Text("-", style="dim")
+    return (when, safe(record.node), kind, member, safe(_first_line(event.text), limit=300))
+
+
+def matches(record: NodeEvent, kind: str | None, node: str | None, search: str) -> bool:
+    if kind is not None and record.event.kind != kind:
+        return False
+    if node is not None and record.node != node:
+        return False
+    if search:
+        event = record.event
+        hay = " ".join((record.node, event.kind, event.member or "", *event.members, event.text))
+        return search in hay.casefold()
+    return True
+
+
+class EventsScreen(Screen[None]):
+    """The merged timeline of every node's events and who sees whom."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k", "cycle_kind", "Kind filter", id="events.kind"),
+        Binding("n", "cycle_node", "Node filter", id="events.node"),
+        Binding("slash", "search", "Search", id="events.search", key_display="/"),
+        Binding("escape", "clear_filters", "Clear filters", id="events.clear"),
+    ]
+
+    DEFAULT_CSS = """
+    EventsScreen #events-matrix { border-bottom: solid $primary; }
+    EventsScreen #events-filters { height: 1; padding: 0 1; background: $boost; }
+    EventsScreen #events-table { height: 1fr; }
+    EventsScreen #events-search { dock: bottom; display: none; }
+    EventsScreen #events-search.shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._state: ClusterState | None = None
+        self._events: tuple[NodeEvent, ...] | None = None
+        self._shown_key: tuple[object, ...] | None = None
+        self.kind_filter: str | None = None
+        self.node_filter: str | None = None
+        self.search_text = ""
+        self.rows: list[NodeEvent] = []
+        """The events in the table, top row first (for tests and the status line)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield MembershipMatrix(id="events-matrix")
+        yield Static(Text(""), id="events-filters")
+        yield DataTable(id="events-table", cursor_type="row", zebra_stripes=True)
+        yield Input(
+            placeholder="search event text (Enter keeps it, Escape clears)", id="events-search"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "events"
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        if self._state is None:
+            state = getattr(self.app, "state", None)
+            self._state = state if isinstance(state, ClusterState) else None
+        self._paint()
+
+    def show_state(self, state: ClusterState) -> None:
+        """Redraw the matrix and, when the events or filters changed, the table."""
+        self._state = state
+        if self.is_mounted:
+            self._paint()
+
+    def _paint(self) -> None:
+        if self._state is not None:
+            self.query_one(MembershipMatrix).show_state(self._state)
+        self._rebuild()
+        self._filters_line()
+
+    def _rebuild(self, force: bool = False) -> None:
+        state = self._state
+        if state is None:
+            return
+        key = (self.kind_filter, self.node_filter, self.search_text)
+        if not force and state.events is self._events and key == self._shown_key:
+            return
+        self._events, self._shown_key = state.events, key
+        rows = [
+            record
+            for record in reversed(state.events)
+            if matches(record, self.kind_filter, self.node_filter, self.search_text)
+        ][:EVENTS_KEPT]
+        self.rows = rows
+        table = self.query_one(DataTable)
+        table.clear()
+        table.add_rows(event_row(record) for record in rows)
+        self._filters_line()
+
+    def _filters_line(self) -> None:
+        total = len(self._state.events) if self._state is not None else 0
+        text = Text(f"{len(self.rows)} of {total} event(s) · newest first · ")
+        text.append("kind ", style="bold").append(self.kind_filter or "all")
+        text.append(" · node ", style="bold").append(safe(self.node_filter or "all"))
+        if self.search_text:
+            text.append(" · search ", style="bold").append(
+                safe(self.search_text, "reverse", limit=60)
+            )
+        self.query_one("#events-filters", Static).update(text)
+
+    # -- filters -----------------------------------------------------------------------------
+
+    def action_cycle_kind(self) -> None:
+        choices: list[str | None] = [None, *KINDS]
+        self.kind_filter = choices[(choices.index(self.kind_filter) + 1) % len(choices)]
+        self._rebuild()
+
+    def action_cycle_node(self) -> None:
+        names = [view.name for view in self._state.nodes] if self._state is not None else []
+        choices: list[str | None] = [None, *names]
+        current = choices.index(self.node_filter) if self.node_filter in choices else 0
+        self.node_filter = choices[(current + 1) % len(choices)]
+        self._rebuild()
+
+    def action_search(self) -> None:
+        field = self.query_one("#events-search", Input)
+        field.add_class("shown")
+        field.value = self.search_text
+        field.focus()
+
+    def action_clear_filters(self) -> None:
+        field = self.query_one("#events-search", Input)
+        field.remove_class("shown")
+        field.value = ""
+        self.kind_filter, self.node_filter, self.search_text = None, None, ""
+        self.query_one(DataTable).focus()
+        self._rebuild()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "events-search":
+            self.search_text = event.value.casefold()
+            self._rebuild()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "events-search":
+            event.input.remove_class("shown")
+            self.query_one(DataTable).focus()

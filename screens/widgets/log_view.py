@@ -1,0 +1,339 @@
+"""A live log view that stays responsive under bursts and never interprets what a log says.
+
+Bytes arrive through `LogView.feed` (cheap: appended to a bounded pending buffer, one refresh
+scheduled). At most every `FLUSH_SECONDS` the pending bytes are split into lines (a partial last
+line is kept per log until its newline arrives), each line is capped, made printable (control
+characters and ANSI escapes become visible ``\\xNN`` text) and appended to a ring of `MAX_LINES`.
+Rendering goes through the Line API: only the visible rows are turned into `Strip`s, from `Text`
+(never markup), with an LRU cache. A burst of 100k lines costs one split and the decoding of the
+lines that fit in the ring.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from console.textsafe import printable
+
+MAX_LINES = 10_000
+"""Lines kept in the ring (older ones are dropped)."""
+LINE_CAP = 2_000
+"""Characters of a line shown; the rest is replaced by a note of how much was cut."""
+PENDING_CAP = 4 << 20
+"""Bytes waiting for the next flush; beyond this the oldest pending bytes are skipped."""
+PARTIAL_CAP = 64 << 10
+"""Bytes of an unfinished line kept while waiting for its newline."""
+FLUSH_SECONDS = 0.1
+GUTTER = 6
+
+# (needle, word, style): a cheap substring test, first match wins. Words carry the meaning,
+# colour only repeats it.
+HIGHLIGHTS: tuple[tuple[str, str, str], ...] = (
+    ("memberAdded", "JOIN", "bold green"),
+    ("Member joined", "JOIN", "bold green"),
+    ("memberDisappeared", "LEFT", "bold red"),
+    ("Member left", "LEFT", "bold red"),
+    ("left cluster", "LEFT", "bold red"),
+    ("Members [", "VIEW", "bold cyan"),
+    ("Members {", "VIEW", "bold cyan"),
+    ("new cluster view", "VIEW", "bold cyan"),
+    ("session state", "SYNC", "cyan"),
+    ("state transfer", "SYNC", "cyan"),
+    ("Server startup in", "START", "bold green"),
+    ("Stopping service", "STOP", "bold yellow"),
+    ("SEVERE", "ERROR", "bold red"),
+    (" ERROR ", "ERROR", "bold red"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line as shown: already capped and printable, with its highlight (if any)."""
+
+    seq: int
+    source: str
+    text: str
+    word: str | None = None
+    style: str = ""
+
+
+def classify(text: str) -> tuple[str | None, str]:
+    """The highlight word and style of a line, or (None, "")."""
+    for needle, word, style in HIGHLIGHTS:
+        if needle in text:
+            return word, style
+    return None, ""
+
+
+def clean_line(raw: bytes) -> str:
+    """A raw log line as safe, capped, single-line text."""
+    cut = 0
+    if len(raw) > LINE_CAP * 4:
+        cut = len(raw) - LINE_CAP * 4
+        raw = raw[: LINE_CAP * 4]
+    text = raw.decode("utf-8", "replace")
+    if text.endswith("\r"):
+        text = text[:-1]
+    if len(text) > LINE_CAP:
+        cut += len(text[LINE_CAP:].encode("utf-8", "replace"))
+        text = text[:LINE_CAP]
+    text = printable(text, keep_tabs=True).expandtabs(4)
+    if len(text) > LINE_CAP:  # escapes can make it longer again
+        text = text[:LINE_CAP]
+    if cut:
+        text += f" … [{cut} more bytes not shown]"
+    return text
+
+
+class LogView(ScrollView, can_focus=True):
+    """A bounded, filterable, pausable tail of one node's logs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_home", "Top", show=False, id="log.top"),
+        Binding("end", "follow", "Follow", show=False, id="log.follow"),
+    ]
+
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface;
+        scrollbar-gutter: stable;
+    }
+    """
+
+    following: reactive[bool] = reactive(True)
+    """True: the view sticks to the newest line. False: paused, new lines are kept below."""
+
+    class Changed(Message):
+        """Lines were added or the filter or follow state changed (for status lines)."""
+
+    def __init__(
+        self,
+        *,
+        max_lines: int = MAX_LINES,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._ring: deque[LogLine] = deque(maxlen=max_lines)
+        self._shown: deque[LogLine] = self._ring
+        self._pending: deque[tuple[str, bytes]] = deque()
+        self._pending_bytes = 0
+        self._partial: dict[str, bytes] = {}
+        self._sources: set[str] = set()
+        self._seq = 0
+        self._flush_scheduled = False
+        self._max_width = 0
+        self._filter = ""
+        self._cache: LRUCache[tuple[int, str, bool], Strip] = LRUCache(1024)
+        self.lines_received = 0
+        """Complete lines seen since the view was created (kept or not)."""
+        self.bytes_skipped = 0
+        """Bytes dropped unread because a burst outran the flushes."""
+        self.unseen = 0
+        """Lines that arrived while paused (shown as a count in the status)."""
+
+    # -- input -----------------------------------------------------------------------------
+
+    def feed(self, data: bytes, source: str = "") -> None:
+        """Take a chunk of a log (any size, lines may be split across chunks); cheap."""
+        if not data:
+            return
+        self._pending.append((source, data))
+        self._pending_bytes += len(data)
+        while self._pending_bytes > PENDING_CAP and len(self._pending) > 1:
+            dropped_source, dropped = self._pending.popleft()
+            self._pending_bytes -= len(dropped)
+            self.bytes_skipped += len(dropped)
+            self._partial.pop(dropped_source, None)
+        if not self._flush_scheduled and self.is_mounted:
+            self._flush_scheduled = True
+            self.set_timer(FLUSH_SECONDS, self.flush)
+
+    def on_mount(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Turn pending bytes into lines and refresh once."""
+        self._flush_scheduled = False
+        if not self._pending:
+            return
+        by_source: dict[str, list[bytes]] = {}
+        for source, data in self._pending:
+            by_source.setdefault(source, []).append(data)
+        self._pending.clear()
+        self._pending_bytes = 0
+        fresh: list[LogLine] = []
+        for source, chunks in by_source.items():
+            self._sources.add(source)
+            data = self._partial.pop(source, b"") + b"".join(chunks)
+            pieces = data.split(b"\n")
+            rest = pieces.pop()
+            if rest:
+                self._partial[source] = rest[-PARTIAL_CAP:]
+            self.lines_received += len(pieces)
+            keep = pieces[-(self._ring.maxlen or MAX_LINES) :]
+            fresh.extend(self._make(source, raw) for raw in keep)
+        self._append(fresh)
+
+    def _make(self, source: str, raw: bytes) -> LogLine:
+        text = clean_line(raw)
+        word, style = classify(text)
+        self._seq += 1
+        return LogLine(self._seq, source, text, word, style)
+
+    def _append(self, lines: Iterable[LogLine]) -> None:
+        filtered = self._shown is not self._ring
+        added = 0
+        dropped = 0
+        for line in lines:
+            full = len(self._ring) == self._ring.maxlen
+            if filtered and full and self._shown and self._shown[0] is self._ring[0]:
+                self._shown.popleft()
+                dropped += 1
+            elif not filtered and full:
+                dropped += 1
+            self._ring.append(line)
+            if filtered and not self._matches(line):
+                continue
+            if filtered:
+                self._shown.append(line)
+            added += 1
+            self._max_width = max(self._max_width, self._width_of(line))
+        if not added and not dropped:
+            return
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, x_axis=False)
+        else:
+            self.unseen += added
+            if dropped:
+                self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Changed())
+
+    # -- filter and follow -----------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    def set_filter(self, text: str) -> None:
+        """Show only lines containing ``text`` (case-insensitive); empty shows everything."""
+        self._filter = text.casefold()
+        if not self._filter:
+            self._shown = self._ring
+        else:
+            self._shown = deque(
+                (line for line in self._ring if self._matches(line)), maxlen=self._ring.maxlen
+            )
+        self._max_width = max((self._width_of(line) for line in self._shown), default=0)
+        self._cache.clear()
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def _matches(self, line: LogLine) -> bool:
+        return self._filter in line.text.casefold()
+
+    def watch_following(self, following: bool) -> None:
+        if following:
+            self.unseen = 0
+            self.scroll_end(animate=False, x_axis=False)
+        self.post_message(self.Changed())
+
+    def action_follow(self) -> None:
+        self.following = True
+
+    def toggle_follow(self) -> None:
+        self.following = not self.following
+
+    # -- reading back (tests, status lines) --------------------------------------------------
+
+    @property
+    def line_count(self) -> int:
+        """Lines currently shown (after the filter)."""
+        return len(self._shown)
+
+    @property
+    def kept(self) -> int:
+        """Lines in the ring."""
+        return len(self._ring)
+
+    def shown_lines(self) -> list[LogLine]:
+        return list(self._shown)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _gutter(self) -> int:
+        return GUTTER + (self._source_width() + 1 if len(self._sources) > 1 else 0)
+
+    def _source_width(self) -> int:
+        return min(16, max((len(s) for s in self._sources), default=0))
+
+    def _width_of(self, line: LogLine) -> int:
+        return cell_len(line.text) + self._gutter()
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._max_width, len(self._shown))
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        style = self.rich_style
+        if index >= len(self._shown):
+            return Strip.blank(width, style)
+        line = self._shown[index]
+        strip = self._strip(line, style)
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+    def _strip(self, line: LogLine, base: Style) -> Strip:
+        many = len(self._sources) > 1
+        key = (line.seq, self._filter, many)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        text = Text(no_wrap=True, end="")
+        if line.word is not None:
+            text.append(f"{line.word:<{GUTTER - 1}} ", style=line.style)
+        else:
+            text.append(" " * GUTTER)
+        if many:
+            width = self._source_width()
+            text.append(f"{printable(line.source)[:width]:<{width}} ", style="dim")
+        start = len(text)
+        text.append(line.text, style=line.style if line.word == "ERROR" else "")
+        if self._filter:
+            folded = line.text.casefold()
+            at = folded.find(self._filter)
+            while at >= 0 and len(folded) == len(line.text):
+                text.stylize("reverse", start + at, start + at + len(self._filter))
+                at = folded.find(self._filter, at + len(self._filter))
+        segments = [
+            Segment(seg.text, base + seg.style if seg.style else base, seg.control)
+            for seg in text.render(self.app.console, end="")
+        ]
+        strip = Strip(segments, cell_len(text.plain))
+        self._cache[key] = strip
+        return strip
+
+    def on_resize(self) -> None:
+        self._cache.clear()

@@ -1,0 +1,204 @@
+"""A tiny host app for the content views: recorded state in, log chunks in, no monitor needed.
+
+`HarnessApp` implements the `ConsoleHost` protocol the views code against. Tests feed
+observations with `observe` (the active view gets `show_state` like in the real app) and log
+chunks through `FakeMonitor.push`, then wait on predicates (never sleeps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from textual.app import App
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Static
+
+from console.config import load_inventory_text
+from console.config_model import Inventory
+from console.observations import (
+    BacklogScanned,
+    EventObserved,
+    HttpObserved,
+    Observation,
+    ProcessObserved,
+    SshObserved,
+)
+from console.state import ClusterState, replay
+from console.topology import specs_for
+from probes.http import HttpCheck
+from probes.logs.model import LogEvent
+from probes.process import TomcatProcess
+from screens.host import StateView
+
+INVENTORY = """\
+[cluster]
+name = "views"
+
+[[nodes]]
+name = "node1"
+host = "10.0.0.1"
+jvm_route = "node1"
+catalina_base = "/opt/tomcat"
+http = "http://10.0.0.1:8080/app/"
+
+[[nodes]]
+name = "node2"
+host = "10.0.0.2"
+jvm_route = "node2"
+catalina_base = "/opt/tomcat"
+http = "http://10.0.0.2:8080/app/"
+
+[[nodes]]
+name = "node3"
+host = "10.0.0.20"
+jvm_route = "node3"
+catalina_base = "/opt/tomcat"
+http = "http://10.0.0.20:8080/app/"
+
+[[balancers]]
+name = "httpd"
+kind = "apache"
+url = "http://10.0.0.100/balancer-manager"
+
+[database]
+url = "mysql://app@10.0.0.50:3306/appdb"
+password_env = "VIEWS_DB_PASSWORD"
+"""
+
+ADDRESS = {"node1": "10.0.0.1", "node2": "10.0.0.2", "node3": "10.0.0.20"}
+NASTY = ("[bold]", "[/", "[0]", "[red]x[/red]", "\x1b[31m")
+"""Remote text that must show literally (markup and an ANSI escape)."""
+
+
+def inventory(tmp_path: Path, text: str = INVENTORY) -> Inventory:
+    return load_inventory_text(text, tmp_path / "cluster.toml")
+
+
+class FakeMonitor:
+    """The two log calls of `console.monitor.Monitor` that views use."""
+
+    def __init__(self, recent: dict[str, dict[str, bytes]] | None = None) -> None:
+        self.recent = recent or {}
+        self.taps: dict[str, list[Callable[[str, bytes], None]]] = {}
+
+    def recent_log(self, node: str) -> dict[str, bytes]:
+        return dict(self.recent.get(node, {}))
+
+    def tap_log(self, node: str, tap: Callable[[str, bytes], None]) -> Callable[[], None]:
+        taps = self.taps.setdefault(node, [])
+        taps.append(tap)
+
+        def untap() -> None:
+            if tap in taps:
+                taps.remove(tap)
+
+        return untap
+
+    def push(self, node: str, log: str, data: bytes) -> None:
+        for tap in list(self.taps.get(node, [])):
+            tap(log, data)
+
+
+class HarnessApp(App[None]):
+    """Hosts one view; `observe` applies observations and shows the new state."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        make_screen: Callable[[], Screen[None]],
+        *,
+        read_only: bool = False,
+        worker_actions: Any | None = None,
+        monitor: Any | None = None,
+        observations: Sequence[Observation] = (),
+    ) -> None:
+        super().__init__()
+        self.inventory = inventory
+        self.monitor = monitor
+        self.read_only = read_only
+        self.audit = None
+        self.worker_actions = worker_actions
+        self._state = replay(
+            ClusterState.initial(inventory, specs_for(inventory, resolve_names=False)),
+            observations,
+        )
+        self._make_screen = make_screen
+        self.view: Screen[None] | None = None
+
+    @property
+    def state(self) -> ClusterState:
+        return self._state
+
+    def on_mount(self) -> None:
+        self.view = self._make_screen()
+        self.push_screen(self.view)
+        if isinstance(self.view, StateView):
+            self.view.show_state(self._state)
+
+    def observe(self, *observations: Observation) -> ClusterState:
+        self._state = replay(self._state, observations)
+        if isinstance(self.view, StateView):
+            self.view.show_state(self._state)
+        return self._state
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll a condition until it holds (views refresh on timers, so idle is not enough)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def plain(widget: Widget, width: int = 240) -> str:
+    """What a Static shows, as plain text (its content rendered without colour)."""
+    assert isinstance(widget, Static)
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    content = widget.content
+    console.print(content, markup=False)
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    return str(output)
+
+
+def event(kind: str, member: str | None = None, *, text: str = "", **extra: Any) -> LogEvent:
+    return LogEvent(
+        kind=kind,  # type: ignore[arg-type]
+        source="tomcat",
+        line=1,
+        offset=0,
+        time=None,
+        member=member,
+        text=text,
+        **extra,
+    )
+
+
+def joined(observer: str, member: str, at: float = 1.0, text: str = "") -> EventObserved:
+    ev = event("member-joined", f"{ADDRESS[member]}:4000", text=text)
+    return EventObserved(observer, "catalina.out", ev, at)
+
+
+def left(observer: str, member: str, at: float = 2.0, text: str = "") -> EventObserved:
+    ev = event("member-left", f"{ADDRESS[member]}:4000", text=text, detail="crash")
+    return EventObserved(observer, "catalina.out", ev, at)
+
+
+def healthy_nodes(names: Sequence[str] = tuple(ADDRESS)) -> list[Observation]:
+    """Every node up, running, answering, its whole log read, seeing every other node."""
+    out: list[Observation] = []
+    for name in names:
+        out += [
+            SshObserved(name, "up", None, 1.0),
+            ProcessObserved(name, TomcatProcess("running", 100), 1.0),
+            HttpObserved(name, HttpCheck(f"http://{ADDRESS[name]}:8080/app/", 200, 3.0), 1.0),
+            BacklogScanned(name, "catalina.out", True, 1.0),
+        ]
+        out += [joined(name, other) for other in names if other != name]
+    return out
