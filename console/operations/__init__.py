@@ -1,0 +1,1 @@
+"""Operations: wizards (drain, rejoin, ...) as checked steps, and audited worker changes."""

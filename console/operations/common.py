@@ -1,0 +1,176 @@
+"""Pieces the node wizards share: changing the node's worker on every balancer, waiting for it to
+go quiet, and waiting on the monitor's view of the cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from console.operations.context import NodeContext, WorkerRef, describe_refs
+from console.operations.engine import Change, StepFailed, StepRun
+from console.state import ClusterState, NodeEvent
+from console.topology import member_node
+from probes.balancer import BalancerError, Worker
+from probes.balancer_client import WorkerChange
+
+POLL = 0.5
+"""Seconds between balancer reads while waiting."""
+QUIET_READS = 3
+"""Consecutive quiet reads needed (with QUIET_SECONDS) before a worker counts as idle."""
+QUIET_SECONDS = 1.0
+
+
+async def refs_or_fail(run: StepRun[NodeContext]) -> list[WorkerRef]:
+    """The node's workers, read fresh; StepFailed with the balancer's sentence if unreadable."""
+    try:
+        return await run.ctx.workers()
+    except BalancerError as exc:
+        raise StepFailed(str(exc)) from None
+
+
+async def plan_all(run: StepRun[NodeContext], change: WorkerChange) -> list[Change]:
+    """The exact request for `change` on every worker of the node."""
+    ctx = run.ctx
+    changes: list[Change] = []
+    for ref in await refs_or_fail(run):
+        try:
+            planned = await ctx.actions.plan(ref.balancer, ref.worker.url, change, pool=ref.pool)
+        except BalancerError as exc:
+            raise StepFailed(str(exc)) from None
+        what = f"set {planned.change} for {ctx.node.name} on {ref.label}"
+        changes.append(Change(what, planned.request))
+    return changes
+
+
+async def set_all(run: StepRun[NodeContext], change: WorkerChange) -> list[Worker]:
+    """Apply `change` on every worker of the node, audited and read back."""
+    ctx = run.ctx
+    seen: list[Worker] = []
+    for ref in await refs_or_fail(run):
+        try:
+            worker = await ctx.actions.set_worker(
+                ref.balancer,
+                ref.worker.url,
+                change,
+                pool=ref.pool,
+                node=ctx.node.name,
+                wizard=ctx.wizard,
+                step=run.step.name,
+            )
+        except BalancerError as exc:
+            raise StepFailed(str(exc)) from None
+        run.changed(f"{ref.label}: {change.describe()}; the balancer now shows {worker.status}")
+        seen.append(worker)
+    return seen
+
+
+async def wait_quiet(
+    run: StepRun[NodeContext], *, what: str, still_elected_ok: bool, min_seconds: float = 0.0
+) -> None:
+    """Wait until every worker of the node shows Busy 0 on QUIET_READS consecutive reads spanning
+    QUIET_SECONDS (and, unless `still_elected_ok`, its Elected count stops growing)."""
+    began = time.monotonic()
+    quiet_since: float | None = None
+    quiet_reads = 0
+    last: dict[str, int | None] = {}
+    last_at = time.monotonic()
+    while True:
+        refs = await refs_or_fail(run)
+        now = time.monotonic()
+        busy = {ref.label: ref.worker.busy for ref in refs}
+        elected = {ref.label: ref.worker.elected for ref in refs}
+        rates = {
+            label: round(((count or 0) - (last.get(label) or 0)) / max(now - last_at, 1e-3), 1)
+            for label, count in elected.items()
+            if label in last
+        }
+        grew = any(rate > 0 for rate in rates.values()) or not rates
+        quiet = all(value == 0 for value in busy.values()) and (still_elected_ok or not grew)
+        if quiet:
+            quiet_reads += 1
+            quiet_since = quiet_since if quiet_since is not None else now
+        else:
+            quiet_reads, quiet_since = 0, None
+        figures = {
+            "busy": sum(value or 0 for value in busy.values()),
+            "elected_per_s": sum(rates.values()) if rates else None,
+            "quiet_reads": quiet_reads,
+            "seconds": round(now - began, 1),
+        }
+        run.waiting(what, figures)
+        if (
+            quiet_since is not None
+            and quiet_reads >= QUIET_READS
+            and now - quiet_since >= QUIET_SECONDS
+            and now - began >= min_seconds
+        ):
+            return
+        last, last_at = elected, now
+        await asyncio.sleep(POLL)
+
+
+def peer_events_since(
+    state: ClusterState, ctx: NodeContext, kind: str, since: float
+) -> dict[str, NodeEvent]:
+    """The first live `kind` event naming this node logged by each peer after `since`."""
+    found: dict[str, NodeEvent] = {}
+    for record in state.events:
+        if record.backlog or record.at < since or record.node == ctx.node.name:
+            continue
+        event = record.event
+        if event.kind != kind or event.member is None:
+            continue
+        if member_node(event.member, state.specs) == ctx.node.name:
+            found.setdefault(record.node, record)
+    return found
+
+
+def own_events_since(state: ClusterState, ctx: NodeContext, kind: str, since: float) -> set[str]:
+    """The peers this node's own log named in live `kind` events after `since`."""
+    found: set[str] = set()
+    for record in state.events:
+        if record.backlog or record.at < since or record.node != ctx.node.name:
+            continue
+        if record.event.kind == kind and record.event.member is not None:
+            peer = member_node(record.event.member, state.specs)
+            if peer is not None:
+                found.add(peer)
+    return found
+
+
+def running_peers(state: ClusterState, ctx: NodeContext) -> list[str]:
+    return [
+        view.name for view in state.nodes if view.name != ctx.node.name and view.tomcat == "running"
+    ]
+
+
+async def wait_state(
+    run: StepRun[NodeContext],
+    predicate: Callable[[ClusterState], bool],
+    what: Callable[[ClusterState], str],
+) -> ClusterState:
+    """Wait until the monitor's state satisfies `predicate`, reporting `what` it waits for."""
+    monitor = run.ctx.monitor
+    while True:
+        state = monitor.state
+        if predicate(state):
+            return state
+        run.waiting(what(state))
+        try:
+            return await monitor.wait_for(predicate, 2.0)
+        except TimeoutError:
+            continue
+
+
+__all__ = [
+    "describe_refs",
+    "own_events_since",
+    "peer_events_since",
+    "plan_all",
+    "refs_or_fail",
+    "running_peers",
+    "set_all",
+    "wait_quiet",
+    "wait_state",
+]

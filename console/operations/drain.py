@@ -1,0 +1,372 @@
+"""The `drain` wizard: take a node out of the balancers without failing a request, then stop it.
+
+Order, measured in the sandbox under sticky load (see the report in CHANGELOG/README): Drain (N)
+first, so no new session goes to the node; wait until its Busy is 0; then Disabled (D), so its
+sticky users fail over to peers that hold replicated copies of their sessions; wait until no
+request is routed there any more; only then stop Tomcat. Stopping a Tomcat that still receives
+sticky requests resets connections mid-request, which users see as failed requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from console.membership import matrix
+from console.operations.common import (
+    peer_events_since,
+    plan_all,
+    refs_or_fail,
+    running_peers,
+    set_all,
+    wait_quiet,
+    wait_state,
+)
+from console.operations.context import NodeContext, describe_refs
+from console.operations.engine import Change, Refused, Skip, Step, StepFailed, StepRun, Wizard
+from console.operations.unload import (
+    TOMCAT_DEFAULT_MS,
+    UnloadDelay,
+    candidate_files,
+    context_path,
+    effective,
+    read_command,
+    split_output,
+)
+from probes.balancer import Worker
+from probes.balancer_client import WorkerChange
+from probes.ssh import SshCommandError
+
+COMMAND_GRACE = 10.0
+"""Seconds the stop command may still take once the JVM is gone."""
+DRAIN = WorkerChange(drain=True)
+DISABLE = WorkerChange(disabled=True)
+
+ANSWERS = {
+    "drain_timeout": "seconds to wait for the node's Busy to reach 0 after the drain (300)",
+    "drain_seconds": "seconds to keep the node draining at least, so sessions can end (0)",
+    "idle_timeout": "seconds to wait for the disabled worker to stop being elected (120)",
+    "stop_margin": "seconds added to unloadDelay when waiting for Tomcat to exit (30)",
+    "member_timeout": "seconds to wait for every peer to log the member leaving (60)",
+    "context": "the application's context path for unloadDelay (from the node's http URL)",
+}
+
+
+def _usable_elsewhere(workers: tuple[Worker, ...], ctx: NodeContext) -> list[str]:
+    """Other nodes (or worker URLs) a balancer can still send new sessions to."""
+    stopped = {view.name for view in ctx.monitor.state.nodes if view.tomcat == "stopped"}
+    names: list[str] = []
+    for worker in workers:
+        node = ctx.node_of(worker)
+        if node == ctx.node.name or node in stopped:
+            continue
+        if worker.usable and not worker.disabled and not worker.draining:
+            names.append(node or worker.url)
+    return names
+
+
+async def _check(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    name = ctx.node.name
+    try:
+        pools = await ctx.pools()
+    except Exception as exc:
+        raise StepFailed(str(exc)) from None
+    if not pools:
+        raise Refused(
+            f"no balancer in the inventory has a worker for {name}: there is nothing to drain",
+            forceable=True,
+        )
+    for (balancer, pool), workers in pools.items():
+        others = _usable_elsewhere(workers, ctx)
+        if not others:
+            raise Refused(
+                f"{name} is the last usable worker of balancer://{pool} on {balancer}: "
+                "draining it would leave no node to serve users",
+                forceable=True,
+            )
+    state = ctx.monitor.state
+    peers = running_peers(state, ctx)
+    if state.node(name).tomcat != "running":
+        run.warn(f"{name}'s Tomcat is not seen running; the drain only changes the balancers")
+        return
+    if not peers:
+        run.warn(f"no peer of {name} is running: sessions on {name} will be lost")
+        return
+    rows = matrix(state)
+    missing = [
+        f"{a} does not see {b}"
+        for a in peers
+        for b in [name, *peers]
+        if a != b and rows.get(a, {}).get(b) is not True
+    ]
+    if missing:
+        run.warn(
+            f"replication is not healthy ({'; '.join(missing)}): sessions on {name} "
+            "may be lost when its users move to the peers"
+        )
+
+
+async def _plan_drain(run: StepRun[NodeContext]) -> list[Change]:
+    return await plan_all(run, DRAIN)
+
+
+async def _drain(run: StepRun[NodeContext]) -> None:
+    await set_all(run, DRAIN)
+
+
+async def _wait_drained(run: StepRun[NodeContext]) -> None:
+    await wait_quiet(
+        run,
+        what=f"{run.ctx.node.name}'s Busy to stay at 0 (sticky users are still served)",
+        still_elected_ok=True,
+        min_seconds=float(run.ctx.answer("drain_seconds", 0)),
+    )
+
+
+async def _plan_disable(run: StepRun[NodeContext]) -> list[Change]:
+    return await plan_all(run, DISABLE)
+
+
+async def _disable(run: StepRun[NodeContext]) -> None:
+    await set_all(run, DISABLE)
+
+
+async def _wait_idle(run: StepRun[NodeContext]) -> None:
+    await wait_quiet(
+        run,
+        what=f"the balancers to stop sending requests to {run.ctx.node.name}",
+        still_elected_ok=False,
+    )
+
+
+async def _read_unload(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    context = str(ctx.answer("context", context_path(ctx.node.http)))
+    files = candidate_files(ctx.node.catalina_base, context)
+    expected = ctx.inventory.profile.expected_unload_delay_ms
+    try:
+        result = await ctx.open_session().exec(read_command(files), timeout=30)
+    except SshCommandError as exc:
+        delay = UnloadDelay(max(expected, TOMCAT_DEFAULT_MS), None, str(exc))
+        run.warn(f"could not read unloadDelay ({exc}); assuming {delay.ms} ms")
+    else:
+        delay = effective(files, split_output(result.stdout))
+    ctx.facts["unload_delay"] = delay
+    if delay.problem:
+        run.warn(delay.problem)
+    run.changed(f"unloadDelay of {context} on {ctx.node.name}: {delay.describe}")
+    if delay.ms <= TOMCAT_DEFAULT_MS < expected:
+        run.warn(
+            f"unloadDelay is Tomcat's default {delay.ms} ms but the "
+            f"{ctx.inventory.profile.name} profile expects {expected} ms: requests still in "
+            "flight when the application stops may be cut off"
+        )
+
+
+def _stop_budget(ctx: NodeContext) -> float:
+    delay = ctx.facts.get("unload_delay")
+    ms = (
+        delay.ms
+        if isinstance(delay, UnloadDelay)
+        else ctx.inventory.profile.expected_unload_delay_ms
+    )
+    return ms / 1000 + float(ctx.answer("stop_margin", 30))
+
+
+async def _check_stop(run: StepRun[NodeContext]) -> None:
+    process = await run.ctx.tomcat()
+    if process.state == "stopped":
+        raise Skip(f"Tomcat on {run.ctx.node.name} is already stopped")
+
+
+async def _plan_stop(run: StepRun[NodeContext]) -> list[Change]:
+    ctx = run.ctx
+    target = ctx.open_session().target
+    request = {"ssh": f"{target.host}:{target.port}", "command": ctx.node.stop}
+    return [Change(f"stop Tomcat on {ctx.node.name} with its stop command", request)]
+
+
+async def _stop(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    name = ctx.node.name
+    budget = _stop_budget(ctx)
+    began = time.monotonic()
+    ctx.facts["stop_began"] = time.time()
+    command = asyncio.create_task(
+        ctx.run_command(ctx.node.stop, step=run.step.name, timeout=budget, what="stop Tomcat")
+    )
+    try:
+        while True:
+            process = await ctx.tomcat()
+            elapsed = time.monotonic() - began
+            if process.state == "stopped":
+                run.changed(f"Tomcat on {name} stopped after {elapsed:.1f} s")
+                # The stop command usually returns right after the JVM exits: let it finish,
+                # so the audit log records its exit status rather than an interruption.
+                await asyncio.wait({command}, timeout=COMMAND_GRACE)
+                return
+            if elapsed >= budget:
+                break
+            run.waiting(
+                f"Tomcat on {name} to exit (unloadDelay plus margin: {budget:g} s)",
+                {"seconds": round(elapsed, 1), "pid": process.pid},
+            )
+            await asyncio.sleep(0.5)
+    finally:
+        if command.done():
+            if not command.cancelled() and command.exception() is not None:
+                run.warn(f"the stop command failed: {command.exception()}")
+        else:
+            command.cancel()
+            await asyncio.gather(command, return_exceptions=True)
+    pid = process.pid
+    if not run.force:
+        raise StepFailed(
+            f"Tomcat on {name} did not stop within {budget:g} s (pid {pid} still runs); "
+            "it is out of the balancers, so no user is affected; stop it by hand or run "
+            "again with --force to kill it"
+        )
+    run.warn(f"Tomcat on {name} did not stop within {budget:g} s: killing pid {pid} (--force)")
+    await ctx.run_command(f"kill -9 {int(pid or 0)}", step="kill", timeout=15, what="kill Tomcat")
+    for _ in range(40):
+        if (await ctx.tomcat()).state == "stopped":
+            run.changed(f"Tomcat on {name} was killed")
+            return
+        await asyncio.sleep(0.5)
+    raise StepFailed(f"Tomcat on {name} (pid {pid}) still runs after kill -9")
+
+
+def _stop_timeout(ctx: NodeContext) -> float:
+    return _stop_budget(ctx) + 60.0
+
+
+async def _verify(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    name = ctx.node.name
+    since = ctx.facts.get("stop_began")
+    if isinstance(since, float):
+        peers = running_peers(ctx.monitor.state, ctx)
+        since -= 1.0
+
+        def all_logged(state: object) -> bool:
+            seen = peer_events_since(ctx.monitor.state, ctx, "member-left", since)
+            return all(peer in seen for peer in peers)
+
+        def what(state: object) -> str:
+            seen = peer_events_since(ctx.monitor.state, ctx, "member-left", since)
+            waiting = [peer for peer in peers if peer not in seen]
+            return f"{', '.join(waiting)} to log {name} leaving the cluster"
+
+        timeout = float(ctx.answer("member_timeout", 60))
+        try:
+            async with asyncio.timeout(timeout):
+                await wait_state(run, all_logged, what)
+        except TimeoutError:
+            raise StepFailed(f"not every peer logged {name} leaving within {timeout:g} s") from None
+        if peers:
+            run.changed(f"{', '.join(peers)} logged {name} leaving the cluster")
+    first = {ref.label: ref.worker.elected for ref in await refs_or_fail(run)}
+    await asyncio.sleep(1.0)
+    refs = await refs_or_fail(run)
+    grew = [ref.label for ref in refs if ref.worker.elected != first.get(ref.label)]
+    if grew:
+        raise StepFailed(f"{name} is still elected on {', '.join(grew)}")
+    enabled = [ref for ref in refs if not ref.worker.disabled]
+    if enabled:
+        run.warn(f"{describe_refs(enabled)} no longer shows {name} disabled: disabling again")
+        await set_all(run, DISABLE)
+
+
+def _left_drained(ctx: NodeContext) -> str:
+    return f"{ctx.node.name} is drained (no new sessions) and still serves its sticky users"
+
+
+def _left_disabled(ctx: NodeContext) -> str:
+    return (
+        f"{ctx.node.name} is disabled on its balancers (no request goes there); its Tomcat "
+        "still runs. Bring it back with --wizard rejoin"
+    )
+
+
+def _left_stopping(ctx: NodeContext) -> str:
+    return (
+        f"{ctx.node.name} is disabled on its balancers; its Tomcat may still be stopping "
+        "(see `clusterconsole status`). Bring it back with --wizard rejoin"
+    )
+
+
+def _left_stopped(ctx: NodeContext) -> str:
+    return (
+        f"{ctx.node.name}'s Tomcat is stopped and its worker disabled on every balancer. "
+        "Bring it back with --wizard rejoin"
+    )
+
+
+WIZARD: Wizard[NodeContext] = Wizard(
+    name="drain",
+    title="drain and shut down a node",
+    steps=(
+        Step(
+            "check",
+            "check that every balancer keeps another usable worker and that the peers "
+            "replicate sessions",
+            check=_check,
+            timeout=60,
+        ),
+        Step(
+            "drain",
+            "set the worker to Drain (N) on every balancer: no new sessions go to the node",
+            plan=_plan_drain,
+            action=_drain,
+            timeout=60,
+            left=_left_drained,
+            interrupted=_left_drained,
+        ),
+        Step(
+            "wait-drained",
+            "wait until the node's Busy stays at 0 (its sticky users are still served)",
+            action=_wait_drained,
+            timeout=lambda ctx: float(ctx.answer("drain_timeout", 300)),
+        ),
+        Step(
+            "disable",
+            "set the worker to Disabled (D): its sticky users move to peers holding "
+            "replicated copies of their sessions",
+            plan=_plan_disable,
+            action=_disable,
+            timeout=60,
+            left=_left_disabled,
+            interrupted=_left_disabled,
+        ),
+        Step(
+            "wait-idle",
+            "wait until the balancers send no request to the node (Busy 0, Elected still)",
+            action=_wait_idle,
+            timeout=lambda ctx: float(ctx.answer("idle_timeout", 120)),
+        ),
+        Step(
+            "unload-delay",
+            "read the application's unloadDelay from the node's context configuration",
+            action=_read_unload,
+            timeout=60,
+        ),
+        Step(
+            "stop",
+            "stop Tomcat with the node's stop command and wait for the process to exit",
+            check=_check_stop,
+            plan=_plan_stop,
+            action=_stop,
+            timeout=_stop_timeout,
+            left=_left_stopped,
+            interrupted=_left_stopping,
+        ),
+        Step(
+            "verify",
+            "verify that the peers logged the member leaving and the worker is no longer "
+            "elected, and keep it disabled",
+            action=_verify,
+            timeout=lambda ctx: float(ctx.answer("member_timeout", 60)) + 60,
+        ),
+    ),
+)

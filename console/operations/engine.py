@@ -1,0 +1,404 @@
+"""The wizard engine: a wizard is a list of named, checked steps run in order, reporting progress.
+
+Each step has a plain-language description, an optional precondition check, a plan (the exact
+changes it would make), an action, a verification and its own timeout. The runner drives a
+wizard for the scripted CLI and the wizard screen alike: dry run (checks and plans only),
+confirmation before every step that changes something, cancellation, an overall deadline and
+``force`` for the checks that allow it. Whatever ends a run, its outcome says in which state the
+cluster was left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from console import exitcodes
+
+C = TypeVar("C")
+
+ProgressKind = Literal[
+    "plan",  # dry run: the step and the exact changes it would make
+    "started",  # a step began
+    "waiting",  # a step waits: for what, with the current figures
+    "warning",  # something the operator should know; the run goes on
+    "change",  # a change was made and read back (the result is in `detail`)
+    "done",  # a step finished and was verified
+    "skipped",  # a step had nothing to do
+    "failed",  # a step failed (why is in `text`)
+    "refused",  # a safety check refused the run
+    "cancelled",  # the run was cancelled
+    "finished",  # the run ended: `text` says how and `state` where the cluster was left
+]
+
+Status = Literal["done", "failed", "timed-out", "refused", "cancelled", "declined", "planned"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change a step makes, as it would be sent (for dry runs and confirmations)."""
+
+    what: str
+    """A plain sentence: `set node2 to drain on httpd (balancer://cluster)`."""
+    request: Mapping[str, Any]
+    """The exact request (HTTP form, HAProxy command, shell command); never a password."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"what": self.what, "request": dict(self.request)}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One event of a run. Screens and the scripted runner render these; nothing else."""
+
+    kind: ProgressKind
+    wizard: str
+    node: str
+    step: str | None
+    """The step's name (None for run-level events)."""
+    index: int
+    """1-based position of the step (0 for run-level events)."""
+    total: int
+    text: str
+    """A plain sentence for people."""
+    waiting_for: str | None = None
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    """Live figures (`busy`, `elected/s`, `seconds left` ...), for `waiting` events."""
+    changes: tuple[Change, ...] = ()
+    state: str | None = None
+    """For `finished`, `failed`, `cancelled`: the state the cluster is left in."""
+    status: Status | None = None
+    """For `finished`: how the run ended."""
+    at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.kind,
+            "wizard": self.wizard,
+            "node": self.node,
+            "step": self.step,
+            "index": self.index,
+            "total": self.total,
+            "text": self.text,
+            "waiting_for": self.waiting_for,
+            "figures": dict(self.figures),
+            "changes": [change.to_json() for change in self.changes],
+            "state": self.state,
+            "status": self.status,
+            "time": self.at,
+        }
+
+
+class Refused(Exception):
+    """A safety check says no. `forceable` ones are overridden by ``force`` (with a warning)."""
+
+    def __init__(self, reason: str, *, forceable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.forceable = forceable
+
+
+class StepFailed(Exception):
+    """A step could not do or verify what it is for; str() says why in one sentence."""
+
+
+class Skip(Exception):
+    """Raised by a check: the step has nothing to do (e.g. Tomcat is already stopped)."""
+
+
+class StepRun(Generic[C]):
+    """What a step's functions receive: the wizard's context and ways to report."""
+
+    def __init__(self, runner: Runner[C], step: Step[C], index: int) -> None:
+        self.runner = runner
+        self.step = step
+        self.index = index
+        self.deadline: float | None = None
+        """Loop time at which the step times out (None: no limit)."""
+
+    @property
+    def ctx(self) -> C:
+        return self.runner.ctx
+
+    @property
+    def force(self) -> bool:
+        return self.runner.force
+
+    @property
+    def dry_run(self) -> bool:
+        return self.runner.dry_run
+
+    def seconds_left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    def waiting(self, what: str, figures: Mapping[str, Any] | None = None) -> None:
+        """Report that the step waits for `what`, with the current figures."""
+        shown = {key: value for key, value in (figures or {}).items() if value is not None}
+        left = self.seconds_left()
+        if left is not None:
+            shown.setdefault("seconds_left", round(left, 1))
+        self.runner.emit("waiting", self.step, self.index, f"waiting for {what}", what, shown)
+
+    def warn(self, text: str) -> None:
+        self.runner.emit("warning", self.step, self.index, text)
+
+    def changed(self, text: str) -> None:
+        """Report a change that was made and read back."""
+        self.runner.emit("change", self.step, self.index, text)
+
+
+StepFn = Callable[[StepRun[C]], Awaitable[None]]
+PlanFn = Callable[[StepRun[C]], Awaitable[list[Change]]]
+StateFn = Callable[[C], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Step(Generic[C]):
+    """One named step of a wizard."""
+
+    name: str
+    description: str
+    """What it does and why, in plain language (shown before it runs and in dry runs)."""
+    check: StepFn[C] | None = None
+    """Precondition: raise Refused, StepFailed or Skip; warn through the StepRun."""
+    plan: PlanFn[C] | None = None
+    """The exact changes the action would make; a step with changes is confirmed first."""
+    action: StepFn[C] | None = None
+    verify: StepFn[C] | None = None
+    timeout: float | Callable[[C], float] = 60.0
+    """Seconds the check, action and verification together may take."""
+    left: StateFn[C] | str = ""
+    """The cluster's state once this step is done (what a stop right after it leaves)."""
+    interrupted: StateFn[C] | str = ""
+    """The cluster's state if the step is cut short (cancelled, failed, timed out) midway;
+    empty means the same as after the previous step."""
+
+    def timeout_for(self, ctx: C) -> float:
+        return self.timeout(ctx) if callable(self.timeout) else self.timeout
+
+
+@dataclass(frozen=True, slots=True)
+class Wizard(Generic[C]):
+    """A named sequence of steps, with the state the cluster is in before any of them."""
+
+    name: str
+    title: str
+    steps: tuple[Step[C], ...]
+    initial: StateFn[C] | str = "nothing was changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a run ended and the state it left the cluster in."""
+
+    status: Status
+    text: str
+    state: str
+    step: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.status in ("done", "planned"):
+            return exitcodes.OK
+        if self.status == "refused":
+            return exitcodes.REFUSED
+        return exitcodes.PROBLEMS
+
+
+Confirm = Callable[[Step[Any], list[Change]], Awaitable[bool]]
+"""Asked before each step that changes something; False stops the run (nothing more changes)."""
+
+
+def _describe(text: StateFn[C] | str, ctx: C) -> str:
+    return text(ctx) if callable(text) else text
+
+
+class Runner(Generic[C]):
+    """Runs one wizard once; `run()` never raises for anything a step does."""
+
+    def __init__(
+        self,
+        wizard: Wizard[C],
+        ctx: C,
+        *,
+        node: str,
+        on_progress: Callable[[Progress], None],
+        confirm: Confirm | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+        timeout: float | None = None,
+    ) -> None:
+        self.wizard = wizard
+        self.ctx = ctx
+        self.node = node
+        self.on_progress = on_progress
+        self.confirm = confirm
+        self.dry_run = dry_run
+        self.force = force
+        self.timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_reason: str | None = None
+        self._left: str = ""
+
+    def emit(
+        self,
+        kind: ProgressKind,
+        step: Step[C] | None,
+        index: int,
+        text: str,
+        waiting_for: str | None = None,
+        figures: Mapping[str, Any] | None = None,
+        *,
+        changes: tuple[Change, ...] = (),
+        state: str | None = None,
+        status: Status | None = None,
+    ) -> None:
+        self.on_progress(
+            Progress(
+                kind=kind,
+                wizard=self.wizard.name,
+                node=self.node,
+                step=step.name if step else None,
+                index=index,
+                total=len(self.wizard.steps),
+                text=text,
+                waiting_for=waiting_for,
+                figures=dict(figures or {}),
+                changes=changes,
+                state=state,
+                status=status,
+            )
+        )
+
+    def cancel(self, reason: str = "cancelled by the operator") -> None:
+        """Stop the run at the next await; the step in progress is cut short."""
+        self._cancel_reason = reason
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _finish(self, outcome: Outcome) -> Outcome:
+        self.emit("finished", None, 0, outcome.text, state=outcome.state, status=outcome.status)
+        return outcome
+
+    async def run(self) -> Outcome:
+        """Every step in order (or its plan, in a dry run); the outcome, already reported."""
+        self._left = _describe(self.wizard.initial, self.ctx)
+        loop = asyncio.get_running_loop()
+        run_deadline = loop.time() + self.timeout if self.timeout else None
+        refusals: list[str] = []
+        for index, step in enumerate(self.wizard.steps, start=1):
+            if self._cancel_reason is not None:
+                return self._cancelled(step, index)
+            run = StepRun(self, step, index)
+            limit = step.timeout_for(self.ctx)
+            deadline = loop.time() + limit
+            overall = run_deadline is not None and run_deadline < deadline
+            if run_deadline is not None:
+                deadline = min(deadline, run_deadline)
+            run.deadline = deadline
+            self._task = asyncio.ensure_future(self._step(run, refusals))
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                if self.dry_run:
+                    self.emit("warning", step, index, f"{step.name}: could not plan in time")
+                    continue
+                what = f"the whole run's {self.timeout:g} s" if overall else f"{limit:g} s"
+                return self._failed(step, index, f"{step.name} timed out after {what}", "timed-out")
+            except asyncio.CancelledError:
+                if self._cancel_reason is None:  # the caller cancelled run() itself
+                    self._task.cancel()
+                    raise
+                await asyncio.gather(self._task, return_exceptions=True)
+                return self._cancelled(step, index)
+            finally:
+                self._task = None
+            error = self._step_error
+            if isinstance(error, Refused):
+                return self._refused(step, index, error.reason)
+            if isinstance(error, _Declined):
+                return self._finish(
+                    Outcome("declined", f"stopped before {step.name}: not confirmed", self._left)
+                )
+            if error is not None:
+                return self._failed(step, index, str(error) or type(error).__name__, "failed")
+        if self.dry_run:
+            if refusals:
+                return self._finish(
+                    Outcome(
+                        "refused",
+                        "dry run: the run would be refused: " + "; ".join(refusals),
+                        self._left,
+                    )
+                )
+            return self._finish(Outcome("planned", "dry run: nothing was changed", self._left))
+        return self._finish(Outcome("done", f"{self.wizard.title}: done", self._left))
+
+    _step_error: BaseException | None = None
+
+    async def _step(self, run: StepRun[C], refusals: list[str]) -> None:
+        """One step; its error (if any) is kept in _step_error, never raised."""
+        self._step_error = None
+        step, index = run.step, run.index
+        try:
+            if not self.dry_run:
+                self.emit("started", step, index, step.description)
+            if step.check is not None:
+                try:
+                    await step.check(run)
+                except Refused as refusal:
+                    if refusal.forceable and self.force:
+                        self.emit("warning", step, index, f"forced past: {refusal.reason}")
+                    elif self.dry_run:
+                        refusals.append(refusal.reason)
+                        self.emit("refused", step, index, f"would refuse: {refusal.reason}")
+                    else:
+                        raise
+            changes = await step.plan(run) if step.plan is not None else []
+            if self.dry_run:
+                self.emit("plan", step, index, step.description, changes=tuple(changes))
+                return
+            if changes and (self.confirm is None or not await self.confirm(step, changes)):
+                raise _Declined()
+            if step.action is not None:
+                await step.action(run)
+            self._left = _describe(step.interrupted, self.ctx) or self._left
+            if step.verify is not None:
+                await step.verify(run)
+            self._left = _describe(step.left, self.ctx) or self._left
+            self.emit("done", step, index, "done")
+        except Skip as skip:
+            self.emit("skipped", step, index, str(skip) or f"{step.name}: nothing to do")
+        except asyncio.CancelledError:
+            self._left = _describe(step.interrupted, self.ctx) or self._left
+            raise
+        except Exception as error:  # every step failure becomes an outcome, never a traceback
+            if not isinstance(error, Refused | _Declined):
+                self._left = _describe(step.interrupted, self.ctx) or self._left
+            self._step_error = error
+
+    def _failed(self, step: Step[C], index: int, why: str, status: Status) -> Outcome:
+        self.emit("failed", step, index, why, state=self._left)
+        return self._finish(Outcome(status, why, self._left, step.name))
+
+    def _refused(self, step: Step[C], index: int, why: str) -> Outcome:
+        self.emit("refused", step, index, why, state=self._left)
+        text = f"refused: {why}" + ("" if self.force else " (nothing more was changed)")
+        return self._finish(Outcome("refused", text, self._left, step.name))
+
+    def _cancelled(self, step: Step[C], index: int) -> Outcome:
+        reason = self._cancel_reason or "cancelled"
+        self.emit("cancelled", step, index, f"{reason} during {step.name}", state=self._left)
+        return self._finish(Outcome("cancelled", f"{reason} during {step.name}", self._left))
+
+
+class _Declined(Exception):
+    """The confirm hook said no (or there was nobody to ask)."""

@@ -1,0 +1,223 @@
+"""The `rejoin` wizard: bring a drained node back.
+
+Start Tomcat, wait for it to log that it started and for every running peer to see it (and it
+them): only then does the balancer get it back, so no user lands on a node whose sessions are
+not replicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from console.operations.common import (
+    own_events_since,
+    peer_events_since,
+    plan_all,
+    refs_or_fail,
+    running_peers,
+    set_all,
+    wait_state,
+)
+from console.operations.context import NodeContext
+from console.operations.engine import Change, Refused, Skip, Step, StepFailed, StepRun, Wizard
+from console.state import ClusterState
+from probes.balancer_client import WorkerChange
+from probes.http import check as http_check
+
+ENABLE = WorkerChange(drain=False, disabled=False)
+
+ANSWERS = {
+    "start_timeout": "seconds to wait for Tomcat to log that it started (180)",
+    "membership_timeout": "seconds to wait for every peer to see the node (120)",
+    "http_timeout": "seconds to wait for the node's own URL to answer (60)",
+}
+
+
+async def _check(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    refs = await refs_or_fail(run)
+    if not refs:
+        raise Refused(
+            f"no balancer in the inventory has a worker for {ctx.node.name}: it cannot be "
+            "enabled anywhere",
+            forceable=True,
+        )
+    process = await ctx.tomcat()
+    if process.state == "running":
+        run.warn(f"Tomcat on {ctx.node.name} already runs (pid {process.pid}); it is not started")
+
+
+async def _check_start(run: StepRun[NodeContext]) -> None:
+    process = await run.ctx.tomcat()
+    if process.state == "running":
+        raise Skip(f"Tomcat on {run.ctx.node.name} already runs")
+
+
+async def _plan_start(run: StepRun[NodeContext]) -> list[Change]:
+    ctx = run.ctx
+    target = ctx.open_session().target
+    request = {"ssh": f"{target.host}:{target.port}", "command": ctx.node.start}
+    return [Change(f"start Tomcat on {ctx.node.name} with its start command", request)]
+
+
+def _started_since(state: ClusterState, node: str, since: float) -> bool:
+    return any(
+        record.node == node
+        and not record.backlog
+        and record.at >= since
+        and record.event.kind == "server-started"
+        for record in state.events
+    )
+
+
+async def _start(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    name = ctx.node.name
+    since = time.time() - 1.0
+    ctx.facts["start_began"] = since
+    result = await ctx.run_command(ctx.node.start, step=run.step.name, timeout=60, what="start")
+    if result.exit_status != 0:
+        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        raise StepFailed(
+            f"the start command on {name} ended with status {result.exit_status}"
+            + (f": {detail[0][:200]}" if detail else "")
+        )
+    began = time.monotonic()
+    await wait_state(
+        run,
+        lambda state: _started_since(state, name, since),
+        lambda state: (
+            f"{name}'s log to say the server started ({time.monotonic() - began:.0f} s so far)"
+        ),
+    )
+    run.changed(f"Tomcat on {name} started")
+
+
+def _converged(state: ClusterState, ctx: NodeContext) -> list[str]:
+    """What is still missing for the node and its running peers to see each other.
+
+    A peer's (or the node's) own log saying `member added` since the start counts, as does the
+    membership the state derived: the latter can be cleared by DeltaManager's sync warnings.
+    """
+    name = ctx.node.name
+    specs = state.specs
+    since = ctx.facts.get("start_began")
+    since = since if isinstance(since, float) else float("inf")
+    peers_logged = peer_events_since(state, ctx, "member-joined", since)
+    own_logged = own_events_since(state, ctx, "member-joined", since)
+    missing: list[str] = []
+    view = state.node(name)
+    for peer in running_peers(state, ctx):
+        if peer not in peers_logged and name not in state.node(peer).sees(specs):
+            missing.append(f"{peer} to see {name}")
+        if peer not in own_logged and peer not in view.sees(specs):
+            missing.append(f"{name} to see {peer}")
+    return missing
+
+
+async def _membership(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    await wait_state(
+        run,
+        lambda state: not _converged(state, ctx),
+        lambda state: "membership to converge: " + ", ".join(_converged(state, ctx)),
+    )
+    peers = running_peers(ctx.monitor.state, ctx)
+    if not peers:
+        run.warn(f"no peer of {ctx.node.name} is running: it serves alone, without replication")
+    else:
+        run.changed(f"{ctx.node.name} and {', '.join(peers)} see each other")
+
+
+async def _http(run: StepRun[NodeContext]) -> None:
+    ctx = run.ctx
+    url = ctx.node.http
+    if not url:
+        raise Skip(f"{ctx.node.name} has no http URL in the inventory: not checked")
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+        while True:
+            result = await http_check(client, url)
+            if result.ok:
+                run.changed(f"{url} answered HTTP {result.status} in {result.ms or 0:.0f} ms")
+                return
+            run.waiting(
+                f"{url} to answer",
+                {"status": result.status, "error": result.error},
+            )
+            await asyncio.sleep(1.0)
+
+
+async def _plan_enable(run: StepRun[NodeContext]) -> list[Change]:
+    return await plan_all(run, ENABLE)
+
+
+async def _enable(run: StepRun[NodeContext]) -> None:
+    workers = await set_all(run, ENABLE)
+    unusable = [worker.url for worker in workers if worker.usable is False]
+    if unusable:
+        raise StepFailed(f"enabled, but the balancer shows {', '.join(unusable)} unusable")
+
+
+def _left_started(ctx: NodeContext) -> str:
+    return (
+        f"{ctx.node.name}'s Tomcat runs but its worker is still disabled: no user is sent "
+        "there. Run --wizard rejoin again to finish"
+    )
+
+
+def _left_enabled(ctx: NodeContext) -> str:
+    return f"{ctx.node.name} is back: Tomcat runs, its peers see it, every balancer sends to it"
+
+
+WIZARD: Wizard[NodeContext] = Wizard(
+    name="rejoin",
+    title="bring a drained node back",
+    initial=lambda ctx: f"nothing was changed: {ctx.node.name} is as it was",
+    steps=(
+        Step(
+            "check",
+            "check that the node has a worker on the balancers and whether Tomcat runs",
+            check=_check,
+            timeout=60,
+        ),
+        Step(
+            "start",
+            "start Tomcat with the node's start command and wait until it logs that it started",
+            check=_check_start,
+            plan=_plan_start,
+            action=_start,
+            timeout=lambda ctx: float(ctx.answer("start_timeout", 180)),
+            left=_left_started,
+            interrupted=lambda ctx: (
+                f"{ctx.node.name}'s Tomcat may be starting; its worker is still disabled"
+            ),
+        ),
+        Step(
+            "membership",
+            "wait until every running peer logs the node joining and the node sees them",
+            action=_membership,
+            timeout=lambda ctx: float(ctx.answer("membership_timeout", 120)),
+        ),
+        Step(
+            "http",
+            "check that the node answers on its own URL, bypassing the balancer",
+            action=_http,
+            timeout=lambda ctx: float(ctx.answer("http_timeout", 60)),
+        ),
+        Step(
+            "enable",
+            "enable the worker on every balancer (drain off, disabled off) and read it back",
+            plan=_plan_enable,
+            action=_enable,
+            timeout=60,
+            left=_left_enabled,
+            interrupted=lambda ctx: (
+                f"{ctx.node.name}'s Tomcat runs; its worker may be enabled on some balancers "
+                "only: run --wizard rejoin again"
+            ),
+        ),
+    ),
+)

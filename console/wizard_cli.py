@@ -1,0 +1,194 @@
+"""The scripted wizard runner: `clusterconsole --wizard NAME --node NODE [...]`.
+
+One line per progress event on stdout (JSON lines with --json; `waiting` lines at most once a
+second per step), the outcome and the state the cluster was left in at the end. Without --yes
+and without a terminal to confirm on it changes nothing (exit 3). Ctrl-C cancels cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import tomli
+
+from console import exitcodes
+from console.audit import AuditError, AuditLog
+from console.config_model import Inventory
+from console.operations.engine import Change, Progress, Refused, Runner, Step
+from console.operations.registry import (
+    WizardUsageError,
+    check_answers,
+    node_context,
+    wizard_named,
+)
+from console.textsafe import printable
+
+PLANNED = ("add-node", "deploy", "license")
+"""Wizards of later issues: named, refused as not yet available."""
+WAITING_EVERY = 1.0
+"""Seconds between two printed `waiting` lines of the same step (unless what it waits for
+changes)."""
+
+
+def _read_answers(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with Path(path).open("rb") as handle:
+            return tomli.load(handle)
+    except OSError as exc:
+        raise WizardUsageError(f"cannot read the answers file {path}: {exc.strerror}") from None
+    except tomli.TOMLDecodeError as exc:
+        raise WizardUsageError(f"the answers file {path} is not valid TOML: {exc}") from None
+
+
+class _Printer:
+    """Renders progress events as lines of text or JSON."""
+
+    def __init__(self, out: TextIO, *, as_json: bool) -> None:
+        self.out = out
+        self.as_json = as_json
+        self._last_wait: dict[str | None, tuple[float, str | None]] = {}
+
+    def __call__(self, event: Progress) -> None:
+        if event.kind == "waiting":
+            now = time.monotonic()
+            last = self._last_wait.get(event.step)
+            if last is not None and now - last[0] < WAITING_EVERY and last[1] == event.waiting_for:
+                return
+            self._last_wait[event.step] = (now, event.waiting_for)
+        if self.as_json:
+            self.out.write(json.dumps(event.to_json(), default=str) + "\n")
+        else:
+            for line in _text_lines(event):
+                self.out.write(printable(line) + "\n")
+        self.out.flush()
+
+
+def _figures(figures: dict[str, Any]) -> str:
+    shown = [f"{key.replace('_', ' ')} {value}" for key, value in figures.items()]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
+def _text_lines(event: Progress) -> list[str]:
+    where = f"[{event.index}/{event.total}] {event.step}" if event.step else event.wizard
+    kind = event.kind
+    if kind == "finished":
+        lines = [f"{event.wizard} {event.node}: {event.status}: {event.text}"]
+        if event.state:
+            lines.append(f"state: {event.state}")
+        return lines
+    if kind == "waiting":
+        return [f"{where}: {event.text}{_figures(dict(event.figures))}"]
+    if kind == "plan":
+        lines = [f"{where}: {event.text}"]
+        if not event.changes:
+            lines.append("    (changes nothing)")
+        for change in event.changes:
+            lines.append(f"    would {change.what}")
+            lines.append(f"      request: {json.dumps(dict(change.request), default=str)}")
+        return lines
+    label = {"failed": "FAILED: ", "refused": "REFUSED: ", "warning": "warning: "}.get(kind, "")
+    lines = [f"{where}: {label}{event.text}"]
+    if kind in ("failed", "cancelled") and event.state:
+        lines.append(f"    state: {event.state}")
+    return lines
+
+
+def _interactive(out: TextIO) -> bool:
+    try:
+        return sys.stdin.isatty() and out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _confirm_hook(args: argparse.Namespace, out: TextIO) -> Any:
+    yes = bool(args.yes)
+    tty = _interactive(out)
+
+    async def confirm(step: Step[Any], changes: list[Change]) -> bool:
+        if yes:
+            return True
+        if not tty:
+            raise Refused(
+                "no terminal to confirm on and no --yes: nothing more was changed "
+                "(use --yes to make the changes, or --dry-run to see them)"
+            )
+        for change in changes:
+            out.write(printable(f"  about to {change.what}") + "\n")
+        out.write(f"apply step {step.name}? [y/N] ")
+        out.flush()
+        reply = await asyncio.to_thread(sys.stdin.readline)
+        return reply.strip().lower() in ("y", "yes")
+
+    return confirm
+
+
+async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    name, node = args.wizard, args.node
+    wizard = wizard_named(name)
+    answers = check_answers(name, _read_answers(args.answers))
+    if args.timeout is not None and not args.timeout > 0:
+        raise WizardUsageError("--timeout must be a positive number of seconds")
+    audit = AuditLog.from_env("scripted", inventory.cluster.name)
+    if not args.dry_run:
+        audit.check_writable()
+    printer = _Printer(out, as_json=bool(args.json))
+    async with node_context(inventory, node, name, audit, answers) as ctx:
+        runner = Runner(
+            wizard,
+            ctx,
+            node=node,
+            on_progress=printer,
+            confirm=_confirm_hook(args, out),
+            dry_run=bool(args.dry_run),
+            force=bool(args.force),
+            timeout=args.timeout,
+        )
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, runner.cancel)
+            loop.add_signal_handler(signal.SIGTERM, runner.cancel, "stopped by SIGTERM")
+        try:
+            outcome = await runner.run()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+    if outcome.exit_code != exitcodes.OK:
+        err.write(printable(f"clusterconsole: {name} {node}: {outcome.text}") + "\n")
+    return outcome.exit_code
+
+
+def run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the wizard the flags name; the exit code (0 done, 1 failed, 2 usage, 3 refused)."""
+    if args.wizard in PLANNED:
+        err.write(
+            f"clusterconsole: --wizard {args.wizard}: not yet available in this version of "
+            "clusterconsole (available: drain, rejoin)\n"
+        )
+        return exitcodes.USAGE
+    try:
+        wizard_named(args.wizard)
+    except WizardUsageError as exc:
+        err.write(printable(f"clusterconsole: {exc}") + "\n")
+        return exitcodes.USAGE
+    if not args.node:
+        err.write("clusterconsole: --wizard needs --node NODE (the node it acts on)\n")
+        return exitcodes.USAGE
+    try:
+        return asyncio.run(_run(inventory, args, out, err))
+    except WizardUsageError as exc:
+        err.write(printable(f"clusterconsole: {exc}") + "\n")
+        return exitcodes.USAGE
+    except AuditError as exc:
+        err.write(printable(f"clusterconsole: {exc}; nothing was changed") + "\n")
+        return exitcodes.USAGE
