@@ -56,7 +56,11 @@ def _state_transfer(method: str, record: Record) -> Draft | None:
     if method == "getAllClusterSessions":
         if member:
             return Draft("session-sync", "tomcat", member=member, detail="requested")
-        return None if record.is_error else Draft("session-sync", "tomcat", detail="skipped")
+        if record.is_error or record.level == "WARNING":
+            # e.g. "Drop message [SESSION-DELTA] inside GET_ALL_SESSIONS sync phase": a message
+            # dropped during a transfer that did happen, not a node alone in its group.
+            return None
+        return Draft("session-sync", "tomcat", detail="skipped")
     if record.is_error or _NO_STATE.search(record.message):
         return Draft("session-sync", "tomcat", detail="timed-out")
     if record.level == "WARNING":

@@ -152,3 +152,21 @@ def test_jgroups_views_merged_views_liferay_and_gms_but_not_pipes_in_app_text() 
         (5, ("LXKA-6RLTVL3-46217",), None),
     ]
     assert {event.source for event in found} == {"jgroups"}
+
+
+def test_a_dropped_message_during_state_transfer_is_not_a_node_alone(tmp_path: Path) -> None:
+    """DeltaManager warns about messages dropped while a transfer runs; that is no 'skipped'."""
+    log = tmp_path / "catalina.out"
+    log.write_text(
+        "22-Nov-2026 12:00:00.100 INFO [main] org.apache.catalina.ha.session.DeltaManager"
+        ".getAllClusterSessions Manager [localhost#/app], requesting session state from "
+        "[org.apache.catalina.tribes.membership.StaticMember[tcp://{127, 0, 0, 12}:4000,"
+        "{127, 0, 0, 12},4000, alive=10, securePort=-1, UDP Port=-1, id={0 }, payload={}, "
+        "command={}, domain={}]]. This operation will timeout if no session state has been "
+        "received within [60] seconds.\n"
+        "22-Nov-2026 12:00:00.200 WARNING [main] org.apache.catalina.ha.session.DeltaManager"
+        ".getAllClusterSessions Manager [localhost#/app]: Drop message [SESSION-DELTA] inside "
+        "GET_ALL_SESSIONS sync phase start date [Sun Nov 22 12:00:00 UTC 2026] message date "
+        "[Sun Nov 22 11:59:59 UTC 2026]\n"
+    )
+    assert summary(list(scan_file(log))) == [("session-sync", "127.0.0.12:4000", "requested")]
