@@ -1,81 +1,516 @@
-"""The Textual application shell: the interactive session on one inventory.
+"""The Textual application shell: the interactive session and the read-only wall screen.
 
-For now it shows the fleet view and polls each node's direct HTTP URL; the probes, state and
-the full dashboard arrive with the monitor (see the README's roadmap). Polls never overlap:
-the next one is armed when the previous one has finished.
+The app owns the one `Monitor` (or, in tests, a state fed through `apply`), keeps the newest
+snapshot and hands it to the active view through `show_state` at most `DELIVERY_HZ` times a
+second (and at once when a view becomes active), so a burst of observations costs one render.
+It also owns view switching (modes), the key map, the command palette, themes and the live
+reload of cluster.toml. Watch mode (`read_only=True`) never constructs anything that can change
+the cluster: no audit log, no worker actions, no wizard, and no binding or command for them.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import ClassVar
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
 
-import httpx
-from textual.app import App
-from textual.binding import Binding
+from textual.app import App, ScreenStackError, UnknownModeError
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
 
+import themes
 from console import exitcodes
-from console.config import Inventory
-from probes.http import HttpCheck, check
-from screens.fleet import FleetScreen
+from console.config_errors import ConfigError
+from console.config_model import Inventory
+from console.monitor import Monitor, MonitorOptions
+from console.observations import Observation
+from console.state import ClusterState
+from screens.commands import ConsoleCommand, ConsoleCommands
+from screens.dashboard import DashboardScreen, OperatorDashboardScreen, UnavailableView
+from screens.help import HelpScreen, KeyHelp
+from screens.host import StateView
+from screens.watch import Incident, incidents
 
-POLL_SECONDS = 2.0
-HTTP_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
+log = logging.getLogger(__name__)
+
+DELIVERY_HZ = 4.0
+"""Most snapshots a view is shown per second; newer ones replace older ones in between."""
+
+MIN_CYCLE = 1.0
+"""Shortest --cycle period: each view gets time to mount and render before the next."""
+
+VIEWS: tuple[tuple[str, str, str, str], ...] = (
+    ("dashboard", "1", "Nodes", ""),
+    ("events", "2", "Events", "screens.events:EventsScreen"),
+    ("balancer", "3", "Balancer", "screens.balancer:BalancerScreen"),
+    ("database", "4", "Database", "screens.database:DatabaseScreen"),
+)
+"""(mode, key, title, "module:Class") of each top-level view."""
+
+Clock = Callable[[], datetime]
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _import(target: str) -> Any | None:
+    """The class named by ``module:Class``, or None if it cannot be imported (yet)."""
+    module, _, name = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def wizard_screen_class() -> Any | None:
+    """``screens.wizard.WizardScreen`` once it exists, else None."""
+    return _import("screens.wizard:WizardScreen")
 
 
 class ClusterConsoleApp(App[int]):
-    """The interactive session."""
+    """The interactive session (and, with ``read_only``, the wall screen)."""
 
     TITLE = "clusterconsole"
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("r", "refresh", "Refresh now", id="refresh"),
+    CSS_PATH = themes.CSS_PATH
+    DEFAULT_MODE = "dashboard"
+    COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, ConsoleCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("colon", "command_palette", "Commands", key_display=":", id="app.palette"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette-ctrl"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("1", "view('dashboard')", "Nodes", id="app.view-dashboard"),
+        Binding("2", "view('events')", "Events", id="app.view-events"),
+        Binding("3", "view('balancer')", "LB", id="app.view-balancer"),
+        Binding("4", "view('database')", "DB", id="app.view-database"),
+        Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
+        Binding("t", "next_theme", "Next theme", show=False, id="app.next-theme"),
     ]
 
-    def __init__(self, inventory: Inventory, theme_name: str | None = None) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        read_only: bool = False,
+        theme: str | None = None,
+        cycle: float | None = None,
+        monitor: bool = True,
+        clock: Clock | None = None,
+        reload: bool | None = None,
+    ) -> None:
         super().__init__()
         self.inventory = inventory
-        self.sub_title = inventory.cluster.name
-        if theme_name:
-            self.theme = theme_name
-        self._client: httpx.AsyncClient | None = None
+        self.read_only = read_only
+        self.cycle = max(cycle, MIN_CYCLE) if cycle and cycle > 0 else None
+        self.clock: Clock = clock or _local_now
+        self.monitor: Monitor | None = None
+        self.audit: Any | None = None
+        self.worker_actions: Any | None = None
+        self.config_error: str | None = None
+        """The last broken edit of cluster.toml (the last good inventory stays in force)."""
+        self._use_monitor = monitor
+        self._reload = monitor if reload is None else reload
+        self._state = ClusterState.initial(inventory)
+        self._delivered: tuple[int, int, int] | None = None
+        self._generation = 0
+        self._watched_state = self._state
+        self._incident: Incident | None = None
+        self._console_timers: list[Timer] = []
+        self._switching = False
+        self.title = f"clusterconsole · {inventory.cluster.name}"
+        self.sub_title = "WATCH (read-only)" if read_only else "interactive"
+        for view, _key, _title, target in VIEWS:
+            self.add_mode(view, self._view_factory(view, target))
+        self._theme_base = themes.resolve(theme, watch=read_only)
+        for item in themes.THEMES.values():
+            self.register_theme(item)
+        self.theme = self._themed(self._theme_base)
+        if not read_only:
+            self._build_operator_tools()
 
-    def on_mount(self) -> None:
-        self._client = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
-        self.push_screen(FleetScreen(self.inventory))
-        self.run_worker(self._poll_forever(), name="http-poll", exit_on_error=False)
+    # -- construction --------------------------------------------------------------------------
+
+    def _themed(self, base_name: str) -> str:
+        """The theme to use for ``base_name``: its per-cluster accent variant when one is set."""
+        color = themes.valid_color(self.inventory.cluster.color)
+        base = self.available_themes.get(base_name)
+        if base is None:
+            raise ValueError(
+                f"unknown theme {base_name!r}; try one of: "
+                + ", ".join(sorted({*themes.ALIASES, *self.available_themes}))
+            )
+        if color is None:
+            return base_name
+        accented = themes.accent_theme(base, color, self.inventory.cluster.name)
+        self.register_theme(accented)
+        return accented.name
+
+    def _build_operator_tools(self) -> None:
+        """The audit log and the worker actions of the interactive session (never in watch)."""
+        from console.audit import AuditLog
+
+        self.audit = AuditLog.from_env("interactive", self.inventory.cluster.name)
+        actions = _import("console.operations.workers:WorkerActions")
+        if actions is not None:
+            try:
+                self.worker_actions = actions(self.inventory, self.audit)
+            except Exception:  # a half-built operations layer must not stop the console
+                log.exception("cannot construct the worker actions")
+                self.worker_actions = None
+
+    def _view_factory(self, view: str, target: str) -> Callable[[], Screen[Any]]:
+        def build() -> Screen[Any]:
+            if view == "dashboard":
+                if self.read_only:
+                    return DashboardScreen(watch=True)
+                return OperatorDashboardScreen()
+            cls = _import(target)
+            return cls() if cls is not None else UnavailableView(view)
+
+        return build
+
+    @property
+    def wizards_available(self) -> bool:
+        """Node wizards (drain, rejoin) can be opened: interactive and the module is there."""
+        return not self.read_only and wizard_screen_class() is not None
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClusterState:
+        """The latest snapshot."""
+        return self._state
+
+    def apply(self, observation: Observation) -> None:
+        """Feed one observation through the reducer (the monitor's when it runs)."""
+        if self.monitor is not None:
+            self.monitor.observe(observation)
+        else:
+            self._on_state(self._state.apply(observation))
+
+    def _on_state(self, state: ClusterState) -> None:
+        """The monitor's listener: keep only the newest snapshot; delivery is on a timer."""
+        self._state = state
+
+    def deliver_now(self) -> None:
+        """Show the newest snapshot to the active view now (also used by tests)."""
+        self._delivered = None
+        self._deliver()
+
+    def _deliver(self) -> None:
+        try:
+            screen = self.screen
+        except (ScreenStackError, UnknownModeError):  # starting, stopping, between modes
+            return
+        state = self._state
+        if self.read_only and state is not self._watched_state:
+            self._watch_incidents(self._watched_state, state)
+            self._watched_state = state
+        key = (id(screen), state.version, self._generation)
+        if key == self._delivered or not isinstance(screen, StateView):
+            return
+        self._delivered = key
+        try:
+            screen.show_state(state)
+        except Exception:  # remote data must never crash the console
+            log.exception("view %s failed to render a snapshot", type(screen).__name__)
+
+    def _watch_incidents(self, old: ClusterState, new: ClusterState) -> None:
+        found = incidents(old, new)
+        if not found:
+            return
+        incident = Incident(self.clock(), found[-1])
+        self._incident = incident
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, DashboardScreen):
+                    screen.raise_incident(incident)
+        if not isinstance(self.screen, DashboardScreen):
+            self.notify(incident.text, title="incident", severity="error", timeout=30)
+
+    @property
+    def incident(self) -> Incident | None:
+        """The latest incident raised on the wall screen's banner."""
+        return self._incident
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        self._console_timers.append(
+            self.set_interval(1 / DELIVERY_HZ, self._deliver, name="deliver")
+        )
+        if self.read_only:
+            self._console_timers.append(self.set_interval(1.0, self._tick, name="clock"))
+        if self.cycle:
+            self._console_timers.append(self.set_interval(self.cycle, self.next_view, name="cycle"))
+        self.call_after_refresh(self.deliver_now)
+        if self._use_monitor:
+            await self._start_monitor(self.inventory)
+        if self._reload and self.inventory.path.exists():
+            self.run_worker(self._watch_config(), name="reload", exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        await self._stop_monitor()
 
-    async def _poll_once(self) -> None:
-        client = self._client
-        if client is None:
+    async def _start_monitor(self, inventory: Inventory) -> None:
+        monitor = Monitor(inventory, MonitorOptions(read_only=self.read_only))
+        monitor.subscribe(self._on_state)
+        self.monitor = monitor
+        self._state = monitor.state
+        await monitor.start()
+
+    async def _stop_monitor(self) -> None:
+        monitor, self.monitor = self.monitor, None
+        if monitor is not None:
+            monitor.unsubscribe(self._on_state)
+            await monitor.stop()
+
+    def _tick(self) -> None:
+        try:
+            screen = self.screen
+        except (ScreenStackError, UnknownModeError):
             return
-        nodes = [node for node in self.inventory.nodes if node.http]
-        results = await asyncio.gather(
-            *(check(client, node.http or "") for node in nodes), return_exceptions=True
-        )
-        screen = self.screen
-        if not isinstance(screen, FleetScreen):
-            return
-        for node, result in zip(nodes, results, strict=True):
-            if isinstance(result, HttpCheck):
-                screen.show_http(node.name, result)
+        if isinstance(screen, DashboardScreen):
+            screen.tick()
+
+    # -- live reload ---------------------------------------------------------------------------
+
+    async def _watch_config(self) -> None:
+        from console.reload import watch_inventory
+
+        async for result in watch_inventory(self.inventory):
+            if isinstance(result, ConfigError):
+                self.show_config_error(result)
             else:
-                screen.show_http(node.name, HttpCheck(node.http or "", None, None, "probe failed"))
+                await self.replace_inventory(result)
 
-    async def _poll_forever(self) -> None:
-        while True:
-            await self._poll_once()
-            await asyncio.sleep(POLL_SECONDS)
+    def show_config_error(self, error: ConfigError) -> None:
+        """A broken edit: say so, keep the last good inventory running."""
+        self.config_error = str(error)
+        self._generation += 1
+        self.notify(
+            "cluster.toml has errors; keeping the last good inventory",
+            severity="error",
+            timeout=10,
+        )
+        self.deliver_now()
 
-    async def action_refresh(self) -> None:
-        await self._poll_once()
+    async def replace_inventory(self, inventory: Inventory) -> None:
+        """A valid edit: a new monitor on the new inventory (nodes added or removed)."""
+        self.inventory = inventory
+        self.config_error = None
+        self._generation += 1
+        if self.monitor is not None or self._use_monitor:
+            await self._stop_monitor()
+            await self._start_monitor(inventory)
+        else:
+            self._state = ClusterState.initial(inventory)
+        self._watched_state = self._state
+        self.title = f"clusterconsole · {inventory.cluster.name}"
+        self.notify(f"inventory reloaded: {len(inventory.nodes)} nodes", timeout=5)
+        self.deliver_now()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def available_views(self) -> list[str]:
+        """Views that exist in this build, in key order."""
+        return [view for view, _k, _t, target in VIEWS if not target or _import(target)]
+
+    async def action_view(self, view: str) -> None:
+        """Switch to a top-level view (its own stack is kept)."""
+        if view not in self._modes:
+            return
+        await self.switch_mode(view)
+        self.deliver_now()
+
+    async def next_view(self) -> None:
+        """The next available view (watch mode's --cycle)."""
+        if self._switching or len(self.screen_stack) > 1 or isinstance(self.screen, HelpScreen):
+            return
+        views = self.available_views()
+        current = self.current_mode
+        following = views[(views.index(current) + 1) % len(views)] if current in views else views[0]
+        self._switching = True
+        try:
+            await self.action_view(following)
+        except Exception:  # a wall screen must keep running whatever a view does
+            log.exception("cannot cycle to the %s view", following)
+        finally:
+            self._switching = False
+
+    async def action_back(self) -> None:
+        """Esc: close the filter, else the pushed view, else back to the dashboard."""
+        screen = self.screen
+        if isinstance(screen, DashboardScreen) and screen.clear_filter():
+            return
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+            self.call_after_refresh(self.deliver_now)
+            return
+        if self.current_mode != "dashboard":
+            await self.action_view("dashboard")
+
+    def action_refresh(self) -> None:
+        self.deliver_now()
+
+    def action_next_theme(self) -> None:
+        names = [themes.DARK.name, themes.LIGHT.name, themes.WALL.name]
+        index = names.index(self._theme_base) if self._theme_base in names else -1
+        self.set_theme(names[(index + 1) % len(names)])
+
+    def set_theme(self, base_name: str) -> None:
+        """Switch theme (keeping the cluster's accent colour)."""
+        self._theme_base = themes.resolve(base_name, watch=self.read_only)
+        self.theme = self._themed(self._theme_base)
+        self.deliver_now()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self._help_title(), self.key_help()))
+
+    def _help_title(self) -> str:
+        mode = "watch mode (read-only)" if self.read_only else "interactive session"
+        return f"clusterconsole, {mode}: keys of this view"
+
+    def key_help(self) -> list[KeyHelp]:
+        """Every binding active on the current view, with description and id."""
+        found: list[KeyHelp] = []
+        seen: set[tuple[str, str]] = set()
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if binding.system or not active.enabled:
+                continue
+            marker = (binding.action, binding.id or key)
+            if marker in seen:
+                continue
+            seen.add(marker)
+            display = binding.key_display or self.get_key_display(binding)
+            found.append(KeyHelp(display, binding.description or binding.action, binding.id or "-"))
+        found.sort(key=lambda item: item.id == "-")  # ours first, then the widget's own keys
+        return found
+
+    def open_node(self, node: str) -> None:
+        """Enter on a dashboard row: the node's live view, pushed over the current one."""
+        cls = _import("screens.node:NodeScreen")
+        if cls is None:
+            self.notify("the node view is not available in this build", severity="warning")
+            return
+        self.push_screen(cls(node))
+        self.call_after_refresh(self.deliver_now)
+
+    def open_wizard(self, wizard: str, node: str) -> None:
+        """A node wizard (drain, rejoin); never in watch mode."""
+        if self.read_only:
+            return
+        cls = wizard_screen_class()
+        if cls is None:
+            self.notify("wizards are not available in this build", severity="warning")
+            return
+        self.push_screen(cls(wizard, node))
+
+    def console_commands(self) -> list[ConsoleCommand]:
+        """Every action, for the command palette; node actions only when allowed."""
+        commands = [
+            ConsoleCommand(
+                f"view-{view}",
+                f"View: {title}",
+                f"switch to the {view} view (key {key})",
+                _later(self, self.action_view, view),
+            )
+            for view, key, title, _t in VIEWS
+        ]
+        commands += [
+            ConsoleCommand(
+                "filter",
+                "Filter nodes",
+                "show only nodes matching a text (key /)",
+                self._filter_from_palette,
+            ),
+            ConsoleCommand(
+                "help", "Help: keys", "every key of this view (key ?)", self.action_help
+            ),
+            ConsoleCommand(
+                "refresh",
+                "Refresh now",
+                "redraw the view from the newest state (key r)",
+                self.action_refresh,
+            ),
+            ConsoleCommand("quit", "Quit", "leave clusterconsole (key q)", self.exit),
+        ]
+        for base in (themes.DARK, themes.LIGHT, themes.WALL):
+            short = base.name.rsplit("-", 1)[-1]
+            commands.append(
+                ConsoleCommand(
+                    f"theme-{short}",
+                    f"Theme: {short}",
+                    "change the colour theme",
+                    _bind(self.set_theme, base.name),
+                )
+            )
+        for node in self.inventory.nodes:
+            commands.append(
+                ConsoleCommand(
+                    f"open-{node.name}",
+                    f"Open node {node.name}",
+                    "the node's live log and details",
+                    _bind(self.open_node, node.name),
+                )
+            )
+        if self.wizards_available:
+            for node in self.inventory.nodes:
+                for wizard, title in (("drain", "Drain node"), ("rejoin", "Rejoin node")):
+                    commands.append(
+                        ConsoleCommand(
+                            f"{wizard}-{node.name}",
+                            f"{title} {node.name}",
+                            f"run the {wizard} wizard",
+                            _bind(self.open_wizard, wizard, node.name),
+                        )
+                    )
+        return commands
+
+    def _filter_from_palette(self) -> None:
+        screen = self.screen
+        if isinstance(screen, DashboardScreen):
+            screen.action_filter()
 
 
-def run_interactive(inventory: Inventory, theme: str | None = None) -> int:
-    """Run the interactive session until the operator quits; returns the exit code."""
-    result = ClusterConsoleApp(inventory, theme).run()
+def _bind(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        return func(*args)
+
+    return call
+
+
+def _later(app: App[Any], func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """A palette callback that runs an async action on the app's loop."""
+
+    def call() -> None:
+        app.call_later(func, *args)
+
+    return call
+
+
+def run_interactive(
+    inventory: Inventory,
+    theme: str | None = None,
+    *,
+    read_only: bool = False,
+    cycle: float | None = None,
+) -> int:
+    """Run the session (or the wall screen) until the operator quits; returns the exit code."""
+    try:
+        app = ClusterConsoleApp(inventory, read_only=read_only, theme=theme, cycle=cycle)
+    except ValueError as exc:
+        import sys
+
+        print(f"clusterconsole: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    result = app.run()
     return exitcodes.OK if result is None else result

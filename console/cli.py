@@ -53,6 +53,8 @@ environment:
   CLUSTERCONSOLE_CONFIG        path of cluster.toml
   CLUSTERCONSOLE_SANDBOX_DIR   where the sandbox lives (default {user_state_dir() / "sandbox"})
   CLUSTERCONSOLE_SANDBOX_NET   loopback /24 of the sandbox (default 127.0.0)
+  CLUSTERCONSOLE_AUDIT_LOG     the audit log: one JSON line before and after every change
+                               (default {user_state_dir() / "audit.jsonl"})
 
 exit codes:
   0  ok
@@ -260,11 +262,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return status_command.run(inventory, as_json=getattr(args, "json", False), out=sys.stdout)
     if args.wizard:
-        _err(f"--wizard {args.wizard}: {NOT_YET}")
-        return exitcodes.USAGE
+        from console import wizard_cli
+
+        return wizard_cli.run(inventory, args, out=sys.stdout, err=sys.stderr)
     if args.watch:
-        _err(f"--watch: {NOT_YET}")
-        return exitcodes.USAGE
+        from console.app import run_interactive
+
+        return run_interactive(inventory, theme=args.theme, read_only=True, cycle=args.cycle)
     from console.app import run_interactive
 
     return run_interactive(inventory, theme=args.theme)

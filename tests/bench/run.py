@@ -90,6 +90,9 @@ BENCHMARKS = {
     "ssh_fanout": _ssh_fanout,
     "ssh_burst": _ssh_burst,
     "event_latency": _event_latency,
+    "drain_proof": lambda: __import__("tests.bench.drain_proof", fromlist=["run"]).run(),
+    "dashboard": lambda: __import__("tests.bench.dashboard", fromlist=["run"]).run(),
+    "first_frame": lambda: __import__("tests.bench.dashboard", fromlist=["x"]).run_first_frame(),
 }
 
 

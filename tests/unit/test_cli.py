@@ -110,16 +110,10 @@ def test_watch_with_wizard_is_refused_with_exit_3(tmp_path: Path) -> None:
     assert "read-only" in result.stderr
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("--watch",),
-        ("--wizard", "add-node"),
-    ],
-)
-def test_modes_not_built_yet_say_so_and_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("wizard", ["add-node", "deploy", "license"])
+def test_wizards_not_built_yet_say_so_and_exit_2(tmp_path: Path, wizard: str) -> None:
     (tmp_path / "cluster.toml").write_text(GOOD)
-    result = run(*args, cwd=tmp_path)
+    result = run("--wizard", wizard, "--node", "node1", cwd=tmp_path)
     assert result.returncode == exitcodes.USAGE
     assert "not yet available" in result.stderr
 

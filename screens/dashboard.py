@@ -1,0 +1,370 @@
+"""The dashboard: one row per node and a problems panel, fed by cluster snapshots.
+
+Rows are keyed by node name. A row is recomputed only when its `NodeView` (or a balancer read)
+changed, and a cell is written only when its text differs: with 500 nodes updating each second
+that is the difference between a few and a hundred milliseconds per batch. Every cell is `Text`
+built from printable text (see `screens.cells`), never markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from console.crosschecks import Problem, problems
+from console.state import BalancerView, ClusterState, NodeView
+from console.topology import NodeSpec
+from probes.balancer import Worker
+from screens import cells
+from screens.cells import Palette
+from screens.problems import ProblemsPanel
+from screens.watch import Banner, Incident, WatchBar
+
+if TYPE_CHECKING:
+    from screens.host import ConsoleHost
+
+Row = tuple[Text, ...]
+
+_NAME = Style(bold=True)
+
+FIXED_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("ssh", "SSH", 10),
+    ("tomcat", "Tomcat", 8),
+    ("http", "HTTP direct", 15),
+)
+TAIL_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("peers", "peers", 5),
+    ("event", "last event", 44),
+    ("host", "host", 22),
+)
+
+
+class DashboardScreen(Screen[None]):
+    """Every node at a glance; Enter opens a node, `/` filters."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/", id="dashboard.filter"),
+        Binding("enter", "open_node", "Open node", show=False, id="dashboard.open-node"),
+    ]
+
+    DEFAULT_CSS = """
+    DashboardScreen #filter { dock: top; display: none; }
+    DashboardScreen #filter.shown { display: block; }
+    DashboardScreen #config-error {
+        display: none; height: auto; max-height: 6; background: $error; color: $background;
+        padding: 0 1;
+    }
+    DashboardScreen #config-error.shown { display: block; }
+    DashboardScreen #nodes { height: 1fr; }
+    """
+
+    def __init__(self, *, watch: bool = False) -> None:
+        super().__init__()
+        self.wall = watch
+        self.filter_text = ""
+        self._names: tuple[str, ...] = ()
+        self._shown: tuple[str, ...] = ()
+        self._balancer_names: tuple[str, ...] = ()
+        self._rows: dict[str, Row] = {}
+        self._views: dict[str, NodeView] = {}
+        self._expected: dict[str, int] = {}
+        self._balancers: tuple[BalancerView, ...] = ()
+        self._workers: list[dict[str, list[Worker]]] = []
+        self._palette_key: str | None = None
+        self._palette = cells.palette_for(None)
+        self._state: ClusterState | None = None
+        self._problems: tuple[Problem, ...] = ()
+        self._problems_version = -1
+
+    @property
+    def host(self) -> ConsoleHost:
+        return cast("ConsoleHost", self.app)
+
+    def compose(self) -> ComposeResult:
+        if not self.wall:
+            yield Header()
+        else:
+            clock = getattr(self.app, "clock", None)
+            if clock is not None:
+                yield WatchBar(clock, self.host.inventory.cluster.name)
+            yield Banner(id="banner")
+        yield Input(placeholder="filter nodes (name, host or state words)", id="filter")
+        yield Static("", id="config-error", markup=False)
+        yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
+        yield ProblemsPanel(id="problems")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.show_state(self.host.state)
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _current_palette(self) -> Palette:
+        theme = self.app.current_theme
+        key = f"{theme.name}:{self.wall}"
+        if key != self._palette_key:
+            self._palette_key = key
+            self._palette = cells.palette_for(theme, loud=self.wall)
+            self._rows.clear()
+            self._views.clear()
+        return self._palette
+
+    def _setup_columns(self, state: ClusterState) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        names = [view.name for view in state.nodes]
+        width = min(max((len(name) for name in names), default=4) + 1, 24)
+        table.add_column("node", key="node", width=max(width, 5))
+        for key, label, size in FIXED_COLUMNS:
+            table.add_column(label, key=key, width=size)
+        for view in state.balancers:
+            table.add_column(cells.safe(view.name, 20), key=f"lb:{view.name}", width=21)
+        for key, label, size in TAIL_COLUMNS:
+            table.add_column(label, key=key, width=size)
+        self._names = tuple(names)
+        self._balancer_names = tuple(view.name for view in state.balancers)
+        self._shown = ()
+        self._rows.clear()
+        self._views.clear()
+        self._balancers = ()
+
+    def _row(
+        self,
+        view: NodeView,
+        state: ClusterState,
+        specs: tuple[NodeSpec, ...],
+        expected: int,
+        palette: Palette,
+    ) -> Row:
+        return (
+            cells.plain(view.name, _NAME),
+            cells.ssh_cell(view, palette),
+            cells.tomcat_cell(view, palette),
+            cells.http_cell(view, palette),
+            *(
+                cells.worker_cell(balancer, workers.get(view.name, []), palette)
+                for balancer, workers in zip(state.balancers, self._workers, strict=True)
+            ),
+            cells.peers_cell(view, expected, specs, palette),
+            cells.event_cell(view, palette),
+            cells.plain(view.spec.host),
+        )
+
+    def _matches(self, name: str) -> bool:
+        if not self.filter_text:
+            return True
+        row = self._rows.get(name)
+        text = " ".join(cell.plain for cell in row) if row else name
+        return self.filter_text.lower() in text.lower()
+
+    def show_state(self, state: ClusterState) -> None:
+        """Render one snapshot: changed rows only, changed cells only."""
+        self._state = state
+        table = self.query_one(DataTable)
+        names = tuple(view.name for view in state.nodes)
+        balancer_names = tuple(view.name for view in state.balancers)
+        if names != self._names or balancer_names != self._balancer_names or not table.columns:
+            self._setup_columns(state)
+        palette = self._current_palette()
+        specs = state.specs  # a property that builds a tuple: once per snapshot
+        balancers_changed = state.balancers is not self._balancers
+        if balancers_changed:
+            self._workers = [cells.workers_by_node(view, specs) for view in state.balancers]
+            self._balancers = state.balancers
+        # Peers expected: every other node not known to be stopped.
+        candidates = sum(1 for view in state.nodes if view.tomcat != "stopped")
+        changed: dict[str, Row] = {}
+        for view in state.nodes:
+            name = view.name
+            expected = candidates - (1 if view.tomcat != "stopped" else 0)
+            if (
+                not balancers_changed
+                and self._views.get(name) is view
+                and self._expected.get(name) == expected
+            ):
+                continue
+            self._views[name] = view
+            self._expected[name] = expected
+            row = self._row(view, state, specs, expected, palette)
+            if self._rows.get(name) != row:
+                changed[name] = row
+        previous = {name: self._rows.get(name) for name in changed}
+        self._rows.update(changed)
+        self._apply_rows(table, changed, previous)
+        self._show_problems(state, palette)
+        self._show_config_error()
+        if self.wall:
+            self._show_watch(state)
+
+    def _apply_rows(
+        self,
+        table: DataTable[Text],
+        changed: dict[str, Row],
+        previous: dict[str, Row | None] | None = None,
+    ) -> None:
+        shown = tuple(name for name in self._names if self._matches(name))
+        if shown != self._shown:
+            cursor = self.selected_node
+            table.clear()
+            for name in shown:
+                table.add_row(*self._rows[name], key=name)
+            self._shown = shown
+            if cursor in shown:
+                table.move_cursor(row=shown.index(cursor), animate=False)
+            return
+        keys = [column.key for column in table.columns.values()]
+        before = previous or {}
+        for name, row in changed.items():
+            if name not in shown:
+                continue
+            old = before.get(name)
+            for index, (key, cell) in enumerate(zip(keys, row, strict=True)):
+                if old is None or old[index] != cell:
+                    table.update_cell(name, key, cell)
+
+    def _show_problems(self, state: ClusterState, palette: Palette) -> None:
+        if state.version != self._problems_version:
+            self._problems = problems(state)
+            self._problems_version = state.version
+        self.query_one(ProblemsPanel).show(self._problems, palette)
+
+    def _show_config_error(self) -> None:
+        error = getattr(self.app, "config_error", None)
+        widget = self.query_one("#config-error", Static)
+        if error:
+            widget.update(
+                Text(f"cluster.toml has errors; still showing the last good inventory:\n{error}")
+            )
+        widget.set_class(bool(error), "shown")
+
+    def _show_watch(self, state: ClusterState) -> None:
+        for bar in self.query(WatchBar):
+            bar.show(state, self._problems)
+
+    # -- watch chrome --------------------------------------------------------------------------
+
+    def raise_incident(self, incident: Incident) -> None:
+        """Show an incident on the banner (watch mode)."""
+        for banner in self.query(Banner):
+            banner.raise_incident(incident)
+
+    def tick(self) -> None:
+        """Once a second in watch mode: the clock, and expiring the banner."""
+        clock = getattr(self.app, "clock", None)
+        for bar in self.query(WatchBar):
+            bar.tick()
+        if clock is not None:
+            for banner in self.query(Banner):
+                banner.expire(clock())
+
+    # -- interaction ---------------------------------------------------------------------------
+
+    @property
+    def selected_node(self) -> str | None:
+        """The node under the cursor, if any."""
+        table = self.query_one(DataTable)
+        if not self._shown or table.cursor_row < 0 or table.cursor_row >= len(self._shown):
+            return None
+        return self._shown[table.cursor_row]
+
+    @property
+    def rows(self) -> dict[str, Row]:
+        """The cells of every node's row as last rendered (for tests and the filter)."""
+        return dict(self._rows)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The nodes listed now (after the filter), in order."""
+        return self._shown
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("shown")
+        field.focus()
+
+    def clear_filter(self) -> bool:
+        """Hide the filter and show every node again; False if there was nothing to clear."""
+        field = self.query_one("#filter", Input)
+        if not field.has_class("shown") and not self.filter_text:
+            return False
+        field.value = ""
+        field.remove_class("shown")
+        self.filter_text = ""
+        self.query_one(DataTable).focus()
+        self._refilter()
+        return True
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value.strip()
+            self._refilter()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(DataTable).focus()
+
+    def _refilter(self) -> None:
+        if self._state is not None:
+            self._apply_rows(self.query_one(DataTable), {})
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self._open(event.row_key.value)
+
+    def action_open_node(self) -> None:
+        node = self.selected_node
+        if node is not None:
+            self._open(node)
+
+    def _open(self, node: str) -> None:
+        opener = getattr(self.app, "open_node", None)
+        if opener is not None:
+            opener(node)
+
+
+class OperatorDashboardScreen(DashboardScreen):
+    """The interactive dashboard: adds the node actions (wizards) when they are available."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "wizard('drain')", "Drain node", id="dashboard.drain-node"),
+        Binding("j", "wizard('rejoin')", "Rejoin node", id="dashboard.rejoin-node"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "wizard":
+            available = getattr(self.app, "wizards_available", False)
+            return bool(available) and not self.host.read_only
+        return True
+
+    def action_wizard(self, wizard: str) -> None:
+        node = self.selected_node
+        opener = getattr(self.app, "open_wizard", None)
+        if node is not None and opener is not None:
+            opener(wizard, node)
+
+
+class UnavailableView(Screen[None]):
+    """Stands in for a view whose module is not installed yet."""
+
+    def __init__(self, view: str) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text(f"the {self.view} view is not available in this build"), markup=False)
+        yield Footer()
+
+    def show_state(self, state: ClusterState) -> None:
+        """Nothing to render."""
+
+
+__all__ = ["DashboardScreen", "OperatorDashboardScreen", "UnavailableView"]

@@ -1,0 +1,169 @@
+"""The dashboard in a headless app fed recorded observations: rows, words, problems, keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from console.app import ClusterConsoleApp
+from screens.dashboard import DashboardScreen
+from screens.help import HelpScreen
+from screens.problems import ProblemsPanel
+from tests.app import recorded
+from tests.app.waiting import wait_for
+
+
+def row(app: ClusterConsoleApp, node: str) -> list[str]:
+    screen = app.screen
+    assert isinstance(screen, DashboardScreen)
+    return [cell.plain for cell in screen.rows[node]]
+
+
+def feed(app: ClusterConsoleApp, observations: list[recorded.Observation]) -> None:
+    for observation in observations:
+        app.apply(observation)
+
+
+async def test_every_node_with_states_in_words(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        feed(app, recorded.healthy())
+        await wait_for(lambda: row(app, "node3")[1] == "up")
+        assert row(app, "node1")[:4] == ["node1", "up", "running", "up 200 4ms"]
+        assert row(app, "node1")[4] == "ok 10.0/s busy 1"
+        assert row(app, "node2")[5] == "2/2"
+        assert "member-joined" in row(app, "node1")[6]
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 3
+        assert str(app.screen.query_one(ProblemsPanel).render()) == "no problems found"
+        await pilot.press("q")
+    assert app.return_code in (0, None)
+
+
+async def test_unreachable_things_say_why_and_problems_are_sorted(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)):
+        feed(app, recorded.healthy() + recorded.trouble())
+        await wait_for(lambda: row(app, "node3")[2] == "stopped")
+        assert row(app, "node3")[3] == "down connection refused"
+        assert row(app, "node3")[4].startswith("error")
+        panel = app.screen.query_one(ProblemsPanel)
+        await wait_for(lambda: panel.problems)
+        severities = [problem.severity for problem in panel.problems]
+        assert severities == sorted(severities, key=lambda s: s != "critical")
+        assert {"tomcat-stopped"} <= {problem.code for problem in panel.problems}
+
+
+async def test_only_changed_cells_are_written(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)):
+        feed(app, recorded.healthy())
+        await wait_for(lambda: row(app, "node3")[1] == "up")
+        table = app.screen.query_one(DataTable)
+        writes: list[tuple[object, object]] = []
+        original = table.update_cell
+
+        def spy(row_key: object, column_key: object, value: object, **kw: object) -> None:
+            writes.append((row_key, column_key))
+            original(row_key, column_key, value, **kw)  # type: ignore[arg-type]
+
+        table.update_cell = spy  # type: ignore[method-assign]
+        first = recorded.healthy()[2]
+        assert isinstance(first, recorded.HttpObserved)
+        app.apply(
+            recorded.HttpObserved("node1", first.check.__class__(first.check.url, 200, 9.0), 1)
+        )
+        app.deliver_now()
+        assert writes == [("node1", "http")]
+
+
+async def test_filter_enter_escape_and_views(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        feed(app, recorded.healthy())
+        await wait_for(lambda: row(app, "node3")[1] == "up")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await pilot.press("slash", "n", "o", "d", "e", "2")
+        await wait_for(lambda: screen.shown == ("node2",))
+        await pilot.press("enter")  # back to the table
+        await pilot.press("escape")
+        await wait_for(lambda: screen.shown == ("node1", "node2", "node3"))
+        await pilot.press("down", "enter")
+        await wait_for(lambda: type(app.screen).__name__ == "NodeScreen")
+        assert getattr(app.screen, "node", None) in (None, "node3")  # cursor kept on node2
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen)
+        for key, mode in (
+            ("2", "events"),
+            ("3", "balancer"),
+            ("4", "database"),
+            ("1", "dashboard"),
+        ):
+            await pilot.press(key)
+            await wait_for(lambda mode=mode: app.current_mode == mode)  # type: ignore[misc]
+        await pilot.press("3", "escape")
+        await wait_for(lambda: app.current_mode == "dashboard")
+
+
+async def test_help_lists_every_binding_with_id_and_description(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        ids = {item.id for item in help_screen.keys}
+        for wanted in ("app.quit", "app.help", "app.palette", "app.back", "dashboard.filter"):
+            assert wanted in ids
+        assert {"app.view-dashboard", "app.view-events", "app.view-balancer"} <= ids
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, DashboardScreen))
+
+
+def test_every_binding_of_ours_has_an_id_and_a_description() -> None:
+    from screens.dashboard import OperatorDashboardScreen
+    from screens.help import HelpScreen as Help
+
+    for owner in (ClusterConsoleApp, DashboardScreen, OperatorDashboardScreen, Help):
+        for binding in owner.BINDINGS:
+            assert not isinstance(binding, tuple), owner
+            assert binding.id and binding.description, (owner, binding.key)
+
+
+async def test_palette_lists_views_nodes_and_actions(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(120, 40)):
+        titles = {command.title for command in app.console_commands()}
+        assert {"View: Nodes", "View: Events", "Filter nodes", "Help: keys", "Quit"} <= titles
+        assert {"Open node node1", "Open node node3", "Theme: wall"} <= titles
+
+
+async def test_palette_opens_with_colon(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon")
+        await wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"events")
+        await pilot.press("enter")
+        await wait_for(lambda: app.current_mode == "events")
+
+
+async def test_themes_and_cluster_accent(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(
+        recorded.inventory(tmp_path, color="#d75f00"), monitor=False, theme="light"
+    )
+    async with app.run_test(size=(120, 40)):
+        assert app.theme.startswith("clusterconsole-light+")
+        assert (
+            app.current_theme.primary == "#D75F00".lower()
+            or app.current_theme.primary.lower() == "#d75f00"
+        )
+        app.set_theme("wall")
+        assert app.theme.startswith("clusterconsole-wall+")
+    plain = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False, read_only=True)
+    async with plain.run_test(size=(120, 40)):
+        assert plain.theme == "clusterconsole-wall"
