@@ -119,6 +119,7 @@ class ClusterState:
     version: int = 0
     """Incremented by every apply(); a cheap way for screens to skip unchanged snapshots."""
     _index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _specs: tuple[NodeSpec, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def initial(cls, inventory: Inventory, specs: Sequence[NodeSpec] | None = None) -> ClusterState:
@@ -134,10 +135,15 @@ class ClusterState:
             database=DatabaseView(inventory.database.url) if inventory.database else None,
             shared_dir=inventory.shared_dir.path if inventory.shared_dir else None,
             _index=MappingProxyType({spec.name: i for i, spec in enumerate(specs)}),
+            _specs=specs,
         )
 
     @property
     def specs(self) -> tuple[NodeSpec, ...]:
+        """Every node's spec, in inventory order: the same tuple object for every snapshot of
+        one inventory, so lookups keyed on it (`topology.index_for`) are built once."""
+        if len(self._specs) == len(self.nodes):
+            return self._specs
         return tuple(node.spec for node in self.nodes)
 
     def node(self, name: str) -> NodeView:

@@ -8,7 +8,7 @@ host (and port where it decides), never by prefix: ``10.0.0.2`` is not ``10.0.0.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -70,31 +70,74 @@ def specs_for(inventory: Inventory, *, resolve_names: bool = True) -> tuple[Node
     )
 
 
-def _by_host(host: str, specs: Iterable[NodeSpec]) -> list[NodeSpec]:
-    return [spec for spec in specs if host in spec.addresses]
+class SpecIndex:
+    """The nodes of one specs tuple by address and by route, for lookups in O(1)."""
+
+    def __init__(self, specs: Sequence[NodeSpec]) -> None:
+        self.specs = tuple(specs)
+        self.by_host: dict[str, list[NodeSpec]] = {}
+        self.by_route: dict[str, list[NodeSpec]] = {}
+        for spec in self.specs:
+            for address in spec.addresses:
+                self.by_host.setdefault(address, []).append(spec)
+            if spec.jvm_route:
+                self.by_route.setdefault(spec.jvm_route, []).append(spec)
+        self._workers: dict[tuple[str, str | None], str | None] = {}
+
+    def member_node(self, member: str) -> str | None:
+        host, _ = split_host_port(member)
+        matches = self.by_host.get(host, ())
+        return matches[0].name if len(matches) == 1 else None
+
+    def worker_node(self, worker: Worker) -> str | None:
+        key = (worker.url, worker.route)
+        if key not in self._workers:
+            if len(self._workers) > 4 * len(self.specs) + 64:
+                self._workers.clear()  # bounded: worker URLs come from outside
+            self._workers[key] = self._find_worker(worker)
+        return self._workers[key]
+
+    def _find_worker(self, worker: Worker) -> str | None:
+        try:
+            parts = urlsplit(worker.url if "://" in worker.url else f"//{worker.url}")
+            host, port = (parts.hostname or "").lower(), parts.port
+        except ValueError:
+            host, port = "", None
+        matches = list(self.by_host.get(host, ())) if host else []
+        if len(matches) > 1 and port is not None:
+            matches = [spec for spec in matches if spec.http_port == port] or matches
+        if len(matches) == 1:
+            return matches[0].name
+        if worker.route:
+            routed = self.by_route.get(worker.route, ())
+            if len(routed) == 1:
+                return routed[0].name
+        return None
+
+
+_INDEXES: list[SpecIndex] = []
+_INDEXES_KEPT = 4
+
+
+def index_for(specs: Sequence[NodeSpec]) -> SpecIndex:
+    """The index of ``specs``, built once per specs object (a snapshot's `specs` is one
+    tuple for the life of an inventory)."""
+    for index in _INDEXES:
+        if index.specs is specs:
+            return index
+    index = SpecIndex(specs)
+    if isinstance(specs, tuple):
+        index.specs = specs
+        _INDEXES.insert(0, index)
+        del _INDEXES[_INDEXES_KEPT:]
+    return index
 
 
 def member_node(member: str, specs: Sequence[NodeSpec]) -> str | None:
     """The node a member identity names, when exactly one node has that address."""
-    host, _ = split_host_port(member)
-    matches = _by_host(host, specs)
-    return matches[0].name if len(matches) == 1 else None
+    return index_for(specs).member_node(member)
 
 
 def worker_node(worker: Worker, specs: Sequence[NodeSpec]) -> str | None:
     """The node a balancer worker sends to: by host and port, else by host, else by route."""
-    try:
-        parts = urlsplit(worker.url if "://" in worker.url else f"//{worker.url}")
-        host, port = (parts.hostname or "").lower(), parts.port
-    except ValueError:
-        host, port = "", None
-    matches = _by_host(host, specs) if host else []
-    if len(matches) > 1 and port is not None:
-        matches = [spec for spec in matches if spec.http_port == port] or matches
-    if len(matches) == 1:
-        return matches[0].name
-    if worker.route:
-        routed = [spec for spec in specs if spec.jvm_route == worker.route]
-        if len(routed) == 1:
-            return routed[0].name
-    return None
+    return index_for(specs).worker_node(worker)
