@@ -14,7 +14,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ScreenStackError, UnknownModeError
 from textual.binding import Binding, BindingType
@@ -25,7 +25,6 @@ import themes
 from console import exitcodes
 from console.config_errors import ConfigError
 from console.config_model import Inventory
-from console.monitor import Monitor, MonitorOptions
 from console.observations import Observation
 from console.state import ClusterState
 from screens.commands import ConsoleCommand, ConsoleCommands
@@ -33,6 +32,9 @@ from screens.dashboard import DashboardScreen, OperatorDashboardScreen, Unavaila
 from screens.help import HelpScreen, KeyHelp
 from screens.host import StateView
 from screens.watch import Incident, incidents
+
+if TYPE_CHECKING:  # imported when the monitor starts, after the first frame (asyncssh is slow)
+    from console.monitor import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +252,8 @@ class ClusterConsoleApp(App[int]):
             self._console_timers.append(self.set_interval(self.cycle, self.next_view, name="cycle"))
         self.call_after_refresh(self.deliver_now)
         if self._use_monitor:
-            await self._start_monitor(self.inventory)
+            # After the first frame: importing and starting the probes must not delay it.
+            self.call_after_refresh(self._start_monitor, self.inventory)
         if self._reload and self.inventory.path.exists():
             self.run_worker(self._watch_config(), name="reload", exit_on_error=False)
 
@@ -258,6 +261,8 @@ class ClusterConsoleApp(App[int]):
         await self._stop_monitor()
 
     async def _start_monitor(self, inventory: Inventory) -> None:
+        from console.monitor import Monitor, MonitorOptions
+
         monitor = Monitor(inventory, MonitorOptions(read_only=self.read_only))
         monitor.subscribe(self._on_state)
         self.monitor = monitor

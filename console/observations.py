@@ -16,7 +16,7 @@ from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from probes.reach import Reach
-from probes.ssh import SshState
+from probes.ssh_state import SshState
 
 
 @dataclass(frozen=True, slots=True)

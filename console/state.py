@@ -33,7 +33,7 @@ from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import ProcessState
 from probes.reach import Reach
-from probes.ssh import SshState
+from probes.ssh_state import SshState
 
 EVENTS_KEPT = 1000
 """How many recent events the snapshot keeps across all nodes (a ring: oldest dropped)."""

@@ -12,8 +12,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import pymysql
-
 from probes.privileges import ALL_PRIVILEGES
 
 _GRANT = re.compile(
@@ -129,6 +127,8 @@ def _reason(exc: BaseException) -> str:
 
 def check(target: DatabaseTarget) -> DatabaseHealth:
     """Connect, time a round trip, read version, grants and connections; never raises."""
+    import pymysql  # here, not at the top: the console's first frame should not wait for it
+
     began = time.perf_counter()
     try:
         connection = pymysql.connect(

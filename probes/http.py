@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # imported where used: the state and the screens need HttpCheck, not httpx
+    import httpx
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ def _os_error(exc: BaseException) -> OSError | None:
 
 def network_reason(exc: httpx.HTTPError) -> str:
     """A short literal reason for a failed request: `connection refused`, `timed out`, ..."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     cause = _os_error(exc)
@@ -52,6 +56,8 @@ def network_reason(exc: httpx.HTTPError) -> str:
 
 async def check(client: httpx.AsyncClient, url: str) -> HttpCheck:
     """GET `url` once with the client's timeouts; never raises for network trouble."""
+    import httpx
+
     began = time.perf_counter()
     try:
         response = await client.get(url)

@@ -12,15 +12,14 @@ import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import asyncssh
 
+from probes.ssh_state import SshState as SshState
+
 if TYPE_CHECKING:
     from probes.ssh import SshTarget
-
-SshState = Literal["connecting", "up", "down", "auth-failed", "host-key-mismatch", "timeout"]
-
 
 _loaded: dict[tuple[str, ...], tuple[tuple[tuple[int, int], ...], object]] = {}
 

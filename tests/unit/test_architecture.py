@@ -47,3 +47,18 @@ def test_screens_do_not_reach_into_the_sandbox_or_cli() -> None:
     for path in sources("screens"):
         text = path.read_text(encoding="utf-8")
         assert "console.cli" not in text and "console.sandbox" not in text, path
+
+
+def test_the_first_frame_does_not_wait_for_the_network_libraries() -> None:
+    """asyncssh, httpx and pymysql load after the dashboard's first frame, not before it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, console.app, screens.dashboard, console.state\n"
+        "print(sorted(m for m in ('asyncssh', 'httpx', 'pymysql') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

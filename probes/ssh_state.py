@@ -1,0 +1,8 @@
+"""The words for a node's SSH state, in a module of their own so the state and the screens can
+name them without loading asyncssh (which costs a quarter of a second at start)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+SshState = Literal["connecting", "up", "down", "auth-failed", "host-key-mismatch", "timeout"]
