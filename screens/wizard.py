@@ -1,0 +1,475 @@
+"""The wizard screen: one node wizard (drain, rejoin) run by the engine, step by step.
+
+The same `Runner` as the scripted runner (`console.wizard_cli`) drives it, in an async worker:
+each progress event updates the step list (a state word and a colour per step), the live figures
+of the current step, the progress bar (steps through / total) and a bounded log. Every step that
+changes something is confirmed first in a `ConfirmScreen` that shows the exact requests; "no"
+ends the run as the engine decides. The end shows the outcome, the state the cluster was left in
+and the audit log's path. The context reuses the app's monitor and worker actions.
+
+Watch mode (``read_only``) or a host without an audit log refuses at once and offers only Close:
+no context is opened and the engine is never called.
+
+Keys: Escape stops a running wizard after a confirmation (the engine cuts the step short and
+says in which state it left the cluster) and closes a finished or refused one. ``q`` does not
+quit while a wizard runs: it shows a notice (stop it first, so the state the cluster is left in is
+known and shown); once the run is over ``q`` quits as usual. The app's priority ``ctrl+q`` still
+exits: then the run is cancelled as the screen goes away, without an outcome on screen (the audit
+log keeps every change made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, ProgressBar, RichLog, Static
+
+from console.operations import registry
+from console.operations.engine import Change, Outcome, Progress, Runner, Step, Wizard
+from console.operations.tracking import RunTracker
+from console.textsafe import printable
+from screens.confirm import ConfirmScreen
+from screens.widgets.common import clock, host_of, safe, word
+
+LOG_LINES = 200
+"""Progress lines kept in the log (older ones scroll away)."""
+WAITING_EVERY = 1.0
+"""Seconds between two logged `waiting` lines of one step (the figures panel shows every one)."""
+
+ContextOpener = Callable[[], AbstractAsyncContextManager[Any]]
+"""Opens the wizard's context (tests pass their own; the default is `registry.node_context`)."""
+
+STYLES: Mapping[str, str] = {
+    "pending": "dim",
+    "RUNNING": "bold cyan",
+    "WAITING": "bold yellow",
+    "done": "green",
+    "skipped": "green",
+    "planned": "cyan",
+    "FAILED": "bold red",
+    "REFUSED": "bold red",
+    "cancelled": "yellow",
+    "declined": "yellow",
+}
+"""The step states; the word always carries the meaning, the colour only helps."""
+OUTCOME_STYLES: Mapping[str, str] = {
+    "done": "bold green",
+    "planned": "bold cyan",
+    "declined": "bold yellow",
+    "cancelled": "bold yellow",
+}
+
+
+def _figures(figures: Mapping[str, Any]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column()
+    for key, value in figures.items():
+        grid.add_row(safe(str(key).replace("_", " ")), safe(value))
+    return grid
+
+
+def _request(request: Mapping[str, Any]) -> str:
+    """The exact request, pretty; json escapes every control character."""
+    return json.dumps(dict(request), indent=2, sort_keys=True, default=str)
+
+
+class WizardScreen(Screen[None]):
+    """Runs one wizard on one node, confirming every change; shows where the cluster was left."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel_or_close", "Cancel/close", id="wizard.cancel-close"),
+        Binding("q", "quit_guard", "Quit (not while running)", id="wizard.quit"),
+    ]
+    DEFAULT_CSS = """
+    WizardScreen #wizard-title { height: auto; padding: 0 1; }
+    WizardScreen #wizard-refusal { height: auto; padding: 1 1; }
+    WizardScreen #wizard-body { height: auto; max-height: 60%; }
+    WizardScreen #wizard-steps {
+        width: 3fr; height: auto; border: round $primary; padding: 0 1;
+    }
+    WizardScreen #wizard-figures {
+        width: 2fr; height: auto; min-height: 5; border: round $secondary; padding: 0 1;
+    }
+    WizardScreen #wizard-progress { height: 1; margin: 0 1; }
+    WizardScreen #wizard-outcome { height: auto; padding: 0 1; }
+    WizardScreen #wizard-log { height: 1fr; min-height: 5; border: round $panel; }
+    WizardScreen #wizard-close { margin: 0 1; }
+    WizardScreen #wizard-close.hidden { display: none; }
+    """
+
+    def __init__(
+        self,
+        wizard: str,
+        node: str,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        definition: Wizard[Any] | None = None,
+        open_context: ContextOpener | None = None,
+    ) -> None:
+        """`definition` and `open_context` replace the registry's wizard and context (tests)."""
+        super().__init__()
+        self.wizard_name = wizard
+        self.node = node
+        self.dry_run = dry_run
+        self.force = force
+        self.definition = definition
+        self._open_context = open_context
+        self.refusal: str | None = None
+        """Why this wizard cannot run here (set when mounted), or None."""
+        self.runner: Runner[Any] | None = None
+        self.outcome: Outcome | None = None
+        self.running = False
+        self.tracker = RunTracker()
+        self._last_wait: dict[str | None, tuple[float, str | None]] = {}
+        self._drive_task: asyncio.Task[Outcome] | None = None
+        self._cancel_before_start: str | None = None
+        self._cancel_prompt: ConfirmScreen | None = None
+        self._gone = False
+        """Set once the screen goes away: nothing more is rendered."""
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def _why_not(self) -> str | None:
+        host = host_of(self.app)
+        if host.read_only:
+            return "watch mode is read-only: no wizard can run here"
+        if host.audit is None:
+            return "there is no audit log to record changes in: no wizard can run here"
+        if self.definition is None:
+            try:
+                self.definition = registry.wizard_named(self.wizard_name)
+            except registry.WizardUsageError as exc:
+                return str(exc)
+        return None
+
+    def _title_text(self) -> Text:
+        title = self.definition.title if self.definition is not None else self.wizard_name
+        text = Text(printable(title), style="bold")
+        text.append(" · node ").append(safe(self.node, "bold"))
+        if self.dry_run:
+            text.append(" ").append(" DRY RUN ", style="reverse cyan")
+        if self.force:
+            text.append(" ").append(" FORCE ", style="reverse red")
+        return text
+
+    def compose(self) -> ComposeResult:
+        self.refusal = self._why_not()
+        yield Header()
+        yield Static(self._title_text(), id="wizard-title")
+        if self.refusal is not None:
+            refusal = Text("REFUSED: ", style="bold red").append(safe(self.refusal))
+            yield Static(refusal, id="wizard-refusal")
+            yield Button("Close", variant="primary", id="wizard-close")
+        else:
+            with Horizontal(id="wizard-body"):
+                yield Static(id="wizard-steps")
+                yield Static(id="wizard-figures")
+            yield ProgressBar(show_eta=False, id="wizard-progress")
+            yield Static(id="wizard-outcome")
+            yield Button("Close", variant="primary", id="wizard-close", classes="hidden")
+            yield RichLog(max_lines=LOG_LINES, wrap=True, id="wizard-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.refusal is not None or self.definition is None:
+            self.query_one("#wizard-close", Button).focus()
+            return
+        self.query_one(ProgressBar).update(total=len(self.definition.steps), progress=0)
+        self._show_steps()
+        self._status(Text("connecting: waiting for the monitor's first answers ...", "dim"))
+        self.running = True
+        self.run_worker(
+            self._run_wizard(),
+            name=f"wizard {self.wizard_name} {self.node}",
+            group="wizard",
+            exit_on_error=False,
+        )
+
+    def on_unmount(self) -> None:
+        self._gone = True
+        if self.runner is not None:
+            self.runner.cancel("the wizard screen was closed")
+        elif self._drive_task is not None:
+            self._drive_task.cancel()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "wizard-close":
+            event.stop()
+            self.dismiss()
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def _open_run_context(self) -> AbstractAsyncContextManager[Any]:
+        if self._open_context is not None:
+            return self._open_context()
+        host = host_of(self.app)
+        assert host.audit is not None
+        return registry.node_context(
+            host.inventory,
+            self.node,
+            self.wizard_name,
+            host.audit,
+            {},
+            monitor=host.monitor,
+            actions=host.worker_actions,
+        )
+
+    async def _drive(self) -> Outcome:
+        wizard, audit = self.definition, host_of(self.app).audit
+        assert wizard is not None and audit is not None
+        if not self.dry_run:
+            audit.check_writable()
+        async with self._open_run_context() as ctx:
+            self.runner = Runner(
+                wizard,
+                ctx,
+                node=self.node,
+                on_progress=self._on_progress,
+                confirm=self._confirm,
+                dry_run=self.dry_run,
+                force=self.force,
+            )
+            self._status(Text("running · Escape stops the wizard", "dim"))
+            return await self.runner.run()
+
+    async def _run_wizard(self) -> None:
+        """The worker: the outcome is always shown, whatever ends the run."""
+        self._drive_task = asyncio.ensure_future(self._drive())
+        try:
+            outcome = await self._drive_task
+        except asyncio.CancelledError:
+            if self._cancel_before_start is None:
+                raise  # the screen or the app is going away
+            outcome = Outcome(
+                "cancelled",
+                f"{self._cancel_before_start} before the first step",
+                "nothing was changed",
+            )
+        except Exception as exc:  # a usage or audit error, a broken context: shown, not raised
+            why = str(exc) or type(exc).__name__
+            finished = self.tracker.finished
+            status = finished.status if finished is not None else None
+            if self.runner is None:
+                outcome = Outcome("failed", why, "nothing was changed")
+            elif finished is not None and status is not None:  # the context failed to close
+                outcome = Outcome(status, f"{finished.text}; then: {why}", str(finished.state))
+            else:
+                outcome = Outcome("failed", why, "unknown: check the node and the audit log")
+        finally:
+            self.running = False
+            self._drive_task = None
+            if self._cancel_prompt is not None and self._cancel_prompt.is_active:
+                self._cancel_prompt.dismiss(False)
+        if not self._gone:
+            self._show_outcome(outcome)
+
+    def cancel_run(self, reason: str) -> None:
+        """Stop the run: the engine cuts the step short (before it starts: nothing changes)."""
+        if not self.running:
+            return
+        self._note(f"stopping: {reason}", "bold yellow")
+        if self.runner is not None:
+            self.runner.cancel(reason)
+        elif self._drive_task is not None:
+            self._cancel_before_start = reason
+            self._drive_task.cancel()
+
+    async def _confirm(self, step: Step[Any], changes: list[Change]) -> bool:
+        """Ask before the step's changes; a Future resolved by the prompt's dismiss callback."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def answered(result: bool | None) -> None:
+            if not answer.done():
+                answer.set_result(result is True)
+
+        prompt = ConfirmScreen(
+            self._confirm_title(step), self._confirm_body(step, changes), action="Apply"
+        )
+        self._note(f"asking to confirm {step.name} ...")
+        self.app.push_screen(prompt, answered)
+        try:
+            yes = await answer
+        except asyncio.CancelledError:  # the step timed out or was cancelled while asking
+            if prompt.is_active:
+                prompt.dismiss(False)
+            raise
+        verdict = "confirmed" if yes else "not confirmed"
+        self._note(f"{step.name}: {verdict}", "green" if yes else "yellow")
+        return yes
+
+    def _confirm_title(self, step: Step[Any]) -> Text:
+        assert self.definition is not None
+        steps = self.definition.steps
+        index = steps.index(step) + 1 if step in steps else 0
+        text = f"{self.definition.title} · {self.node} · step {index}/{len(steps)}: {step.name}"
+        return Text(printable(text))
+
+    @staticmethod
+    def _confirm_body(step: Step[Any], changes: list[Change]) -> Text:
+        body = Text(printable(step.description, keep_tabs=True))
+        body.append("\n\nThis step makes these changes:\n", style="bold")
+        for change in changes:
+            body.append("\n• ").append(printable(change.what), style="bold")
+            body.append("\n" + _request(change.request) + "\n")
+        return body
+
+    # -- progress -------------------------------------------------------------------------------
+
+    def _on_progress(self, event: Progress) -> None:
+        self.tracker.apply(event)
+        if self._gone:
+            return
+        self._show_steps()
+        line = self._progress_line(event)
+        if line is not None:
+            self._log_line(line)
+
+    def _progress_line(self, event: Progress) -> Text | None:
+        if event.kind == "waiting":
+            now = time.monotonic()
+            last = self._last_wait.get(event.step)
+            if last is not None and now - last[0] < WAITING_EVERY and last[1] == event.waiting_for:
+                return None
+            self._last_wait[event.step] = (now, event.waiting_for)
+        line = Text(clock(event.at) + " ", style="dim")
+        if event.step:
+            line.append(f"[{event.index}/{event.total}] ").append(safe(event.step, "bold"))
+            line.append(": ")
+        style = {
+            "failed": "bold red",
+            "refused": "bold red",
+            "warning": "yellow",
+            "cancelled": "yellow",
+            "change": "cyan",
+            "done": "green",
+        }.get(event.kind, "")
+        label = {"failed": "FAILED: ", "refused": "REFUSED: ", "warning": "warning: "}
+        if event.kind == "finished":
+            line.append(
+                f"{event.status}: ", style=OUTCOME_STYLES.get(str(event.status), "bold red")
+            )
+        line.append(label.get(event.kind, "") + printable(event.text), style=style)
+        if event.figures:
+            shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.figures.items())
+            line.append(" (" + printable(shown) + ")", style="dim")
+        for change in event.changes:
+            line.append("\n    would " + printable(change.what))
+            line.append("\n      " + json.dumps(dict(change.request), default=str), style="dim")
+        if event.kind == "plan" and not event.changes:
+            line.append("\n    (changes nothing)", style="dim")
+        if event.state and event.kind in ("failed", "cancelled", "refused", "finished"):
+            line.append("\n    state: " + printable(event.state))
+        return line
+
+    def _log_line(self, line: Text) -> None:
+        log = self.query_one("#wizard-log", RichLog)
+        width = log.scrollable_content_region.width  # else the app console's width wraps lines
+        log.write(line, width=width if width > 0 else None)
+
+    def _note(self, text: str, style: str = "dim") -> None:
+        """A line of the screen's own (not from the engine) in the log."""
+        self._log_line(Text(clock(time.time()) + " ", style="dim").append(printable(text), style))
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#wizard-outcome", Static).update(text)
+
+    def _show_steps(self) -> None:
+        assert self.definition is not None
+        steps = Table.grid(padding=(0, 1))
+        steps.add_column(width=1)
+        steps.add_column(no_wrap=True)
+        steps.add_column(no_wrap=True)
+        steps.add_column(ratio=1)
+        tracker = self.tracker
+        current = tracker.current.step if tracker.current is not None else None
+        for step in self.definition.steps:
+            state = tracker.state_of(step.name)
+            steps.add_row(
+                "▶" if step.name == current and state in ("RUNNING", "WAITING") else " ",
+                word(state, STYLES.get(state, "")),
+                safe(step.name, "bold"),
+                Text(printable(step.description)),
+            )
+        self.query_one("#wizard-steps", Static).update(steps)
+        self.query_one("#wizard-figures", Static).update(self._figures_panel())
+        self.query_one(ProgressBar).update(progress=tracker.gone_through)
+
+    def _figures_panel(self) -> RenderableType:
+        event = self.tracker.current
+        if event is None or event.step is None:
+            return Text("no step has started yet", style="dim")
+        state = self.tracker.state_of(event.step)
+        head = Text(f"step {event.index}/{event.total} ").append(safe(event.step, "bold"))
+        head.append(" ").append(word(state, STYLES.get(state, "")))
+        if event.kind != "waiting":
+            return Group(head, Text(printable(event.text), style="dim"))
+        what = Text("waiting for ", style="bold").append(safe(event.waiting_for or "-"))
+        return Group(head, what, _figures(event.figures))
+
+    def _show_outcome(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        text = Text(
+            f"{outcome.status.upper()}: ", style=OUTCOME_STYLES.get(outcome.status, "bold red")
+        )
+        text.append(printable(outcome.text))
+        text.append("\nstate: ", style="bold").append(printable(outcome.state))
+        audit = host_of(self.app).audit
+        if audit is not None:
+            text.append("\naudit log: ", style="bold").append(printable(str(audit.path)))
+        text.append("\nEscape closes this screen", style="dim")
+        self._status(text)
+        close = self.query_one("#wizard-close", Button)
+        close.remove_class("hidden")
+        close.focus()
+        self.refresh_bindings()
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    def action_cancel_or_close(self) -> None:
+        """Escape: while running, ask and then stop the run; otherwise close the screen."""
+        if not self.running:
+            self.dismiss()
+            return
+        if self._cancel_prompt is not None:
+            return
+        assert self.definition is not None
+        title = Text(printable(f"Stop {self.definition.title} on {self.node}?"))
+        body = Text(
+            "The step in progress is cut short and nothing more is changed. The screen then "
+            "shows the state the cluster was left in."
+        )
+        self._cancel_prompt = ConfirmScreen(title, body, action="Stop the wizard")
+        self.app.push_screen(self._cancel_prompt, self._cancel_answered)
+
+    def _cancel_answered(self, stop: bool | None) -> None:
+        self._cancel_prompt = None
+        if stop is True:
+            self.cancel_run("cancelled by the operator")
+
+    async def action_quit_guard(self) -> None:
+        """q: never quits in the middle of a run (the cluster's state would not be shown)."""
+        if self.running:
+            self.notify(
+                "a wizard is running: press Escape to stop it first",
+                title="not quitting",
+                severity="warning",
+            )
+            return
+        await self.app.run_action("quit")
+
+
+__all__ = ["WizardScreen"]
