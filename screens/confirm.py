@@ -55,7 +55,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("Cancel", variant="primary", id="confirm-no")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()
+        # The prompt may already be closing (answered or timed out before it was drawn).
+        for button in self.query("#confirm-no").results(Button):
+            button.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -98,7 +100,8 @@ class NumberPrompt(ModalScreen[int | None]):
                 yield Button("Cancel", variant="primary", id="prompt-cancel")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        for field in self.query(Input):
+            field.focus()
 
     def _submit(self) -> None:
         field = self.query_one(Input)
