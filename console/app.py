@@ -10,6 +10,7 @@ the cluster: no audit log, no worker actions, no wizard, and no binding or comma
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import Callable
@@ -57,6 +58,12 @@ Clock = Callable[[], datetime]
 
 def _local_now() -> datetime:
     return datetime.now().astimezone()
+
+
+def _freeze_survivors() -> None:
+    """Collect once, then exempt every survivor from later full collections."""
+    gc.collect()
+    gc.freeze()
 
 
 def _import(target: str) -> Any | None:
@@ -251,6 +258,9 @@ class ClusterConsoleApp(App[int]):
         if self.cycle:
             self._console_timers.append(self.set_interval(self.cycle, self.next_view, name="cycle"))
         self.call_after_refresh(self.deliver_now)
+        # What exists after the first frame (modules, widgets, the inventory) lives as long as the
+        # app: keep it out of the collector's full passes (63 ms spikes with 500 nodes).
+        self.call_after_refresh(_freeze_survivors)
         if self._use_monitor:
             # After the first frame: importing and starting the probes must not delay it.
             self.call_after_refresh(self._start_monitor, self.inventory)

@@ -8,6 +8,7 @@ a log shows literally. Colours come from a `Palette` built from the active theme
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from rich.style import Style
@@ -103,6 +104,15 @@ def http_cell(view: NodeView, palette: Palette) -> Text:
     return text
 
 
+@lru_cache(maxsize=4096)
+def _url_host(url: str) -> str:
+    """A worker URL's host, lower-cased ("" if the URL is malformed); URLs repeat every read."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def workers_by_node(view: BalancerView, specs: tuple[NodeSpec, ...]) -> dict[str, list[Worker]]:
     """The workers of one balancer read, by the node each sends to (computed once per read).
 
@@ -117,20 +127,40 @@ def workers_by_node(view: BalancerView, specs: tuple[NodeSpec, ...]) -> dict[str
             by_address.setdefault(address, []).append(spec.name)
     for balancer in view.page.balancers:
         for worker in balancer.workers:
-            try:
-                host = (urlsplit(worker.url).hostname or "").lower()
-            except ValueError:
-                host = ""
-            names = by_address.get(host, [])
+            names = by_address.get(_url_host(worker.url), [])
             node = names[0] if len(names) == 1 else worker_node(worker, specs)
             if node is not None:
                 found.setdefault(node, []).append(worker)
     return found
 
 
-def _rate(view: BalancerView, worker: Worker) -> float | None:
+def previous_elected(view: BalancerView) -> dict[str, int]:
+    """The previous read's elected count by worker URL (computed once per read).
+
+    Same answer as asking each previous balancer for the worker by URL in order, without a
+    linear search per worker (quadratic with hundreds of workers).
+    """
+    found: dict[str, int] = {}
+    if view.previous is None:
+        return found
+    for balancer in view.previous.balancers:
+        first: set[str] = set()
+        for worker in balancer.workers:
+            if worker.url in first:
+                continue
+            first.add(worker.url)
+            if worker.elected is not None:
+                found.setdefault(worker.url, worker.elected)
+    return found
+
+
+def _rate(
+    view: BalancerView, worker: Worker, previous: dict[str, int] | None = None
+) -> float | None:
     if view.previous is None or not view.interval or worker.elected is None:
         return None
+    if previous is not None and worker.url in previous:
+        return max(0.0, (worker.elected - previous[worker.url]) / view.interval)
     for balancer in view.previous.balancers:
         old = balancer.worker(worker.url)
         if old is not None and old.elected is not None:
@@ -154,8 +184,16 @@ def worker_words(worker: Worker) -> str:
     return "ok"
 
 
-def worker_cell(view: BalancerView, workers: list[Worker], palette: Palette) -> Text:
-    """A node's worker(s) on one balancer: state, elected per second and busy."""
+def worker_cell(
+    view: BalancerView,
+    workers: list[Worker],
+    palette: Palette,
+    previous: dict[str, int] | None = None,
+) -> Text:
+    """A node's worker(s) on one balancer: state, elected per second and busy.
+
+    ``previous`` is `previous_elected(view)`, for callers drawing many workers of one read.
+    """
     if view.reachable is False:
         return word(palette, "lb unreachable", palette.bad)
     if view.page is None:
@@ -168,7 +206,7 @@ def worker_cell(view: BalancerView, workers: list[Worker], palette: Palette) -> 
         words, palette.bad
     )
     text = word(palette, words, style)
-    rate = _rate(view, worker)
+    rate = _rate(view, worker, previous)
     text.append(f" {rate:.1f}/s" if rate is not None else " -/s")
     text.append(f" busy {worker.busy}" if worker.busy is not None else "")
     if len(workers) > 1:
@@ -215,6 +253,7 @@ __all__ = [
     "palette_for",
     "peers_cell",
     "plain",
+    "previous_elected",
     "safe",
     "ssh_cell",
     "tomcat_cell",

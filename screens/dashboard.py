@@ -1,9 +1,9 @@
 """The dashboard: one row per node and a problems panel, fed by cluster snapshots.
 
 Rows are keyed by node name. A row is recomputed only when its `NodeView` (or a balancer read)
-changed, and a cell is written only when its text differs: with 500 nodes updating each second
-that is the difference between a few and a hundred milliseconds per batch. Every cell is `Text`
-built from printable text (see `screens.cells`), never markup.
+changed, and handed to the `NodeTable` only when its cells differ; the table then re-renders just
+that row, and only if it is visible. Every cell is `Text` built from printable text (see
+`screens.cells`), never markup.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from console.crosschecks import Problem, problems
 from console.state import BalancerView, ClusterState, NodeView
@@ -25,6 +25,7 @@ from screens import cells
 from screens.cells import Palette
 from screens.problems import ProblemsPanel
 from screens.watch import Banner, Incident, WatchBar
+from screens.widgets.node_table import Column, NodeTable
 
 if TYPE_CHECKING:
     from screens.host import ConsoleHost
@@ -33,15 +34,16 @@ Row = tuple[Text, ...]
 
 _NAME = Style(bold=True)
 
-FIXED_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("ssh", "SSH", 10),
-    ("tomcat", "Tomcat", 8),
-    ("http", "HTTP direct", 15),
+# (key, title, width, widest): a column grows from its width towards its widest to fit content.
+FIXED_COLUMNS: tuple[tuple[str, str, int, int], ...] = (
+    ("ssh", "SSH", 10, 32),
+    ("tomcat", "Tomcat", 8, 8),
+    ("http", "HTTP direct", 15, 32),
 )
-TAIL_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("peers", "peers", 5),
-    ("event", "last event", 44),
-    ("host", "host", 22),
+TAIL_COLUMNS: tuple[tuple[str, str, int, int], ...] = (
+    ("peers", "peers", 5, 9),
+    ("event", "last event", 44, 64),
+    ("host", "host", 22, 40),
 )
 
 
@@ -72,10 +74,12 @@ class DashboardScreen(Screen[None]):
         self._shown: tuple[str, ...] = ()
         self._balancer_names: tuple[str, ...] = ()
         self._rows: dict[str, Row] = {}
+        self._cell_inputs: dict[str, tuple[object, ...]] = {}
         self._views: dict[str, NodeView] = {}
         self._expected: dict[str, int] = {}
         self._balancers: tuple[BalancerView, ...] = ()
         self._workers: list[dict[str, list[Worker]]] = []
+        self._elected: list[dict[str, int]] = []
         self._palette_key: str | None = None
         self._palette = cells.palette_for(None)
         self._state: ClusterState | None = None
@@ -96,12 +100,12 @@ class DashboardScreen(Screen[None]):
             yield Banner(id="banner")
         yield Input(placeholder="filter nodes (name, host or state words)", id="filter")
         yield Static("", id="config-error", markup=False)
-        yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
+        yield NodeTable(id="nodes", zebra_stripes=True)
         yield ProblemsPanel(id="problems")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(NodeTable).focus()
         self.show_state(self.host.state)
 
     # -- rendering -----------------------------------------------------------------------------
@@ -113,25 +117,25 @@ class DashboardScreen(Screen[None]):
             self._palette_key = key
             self._palette = cells.palette_for(theme, loud=self.wall)
             self._rows.clear()
+            self._cell_inputs.clear()
             self._views.clear()
         return self._palette
 
     def _setup_columns(self, state: ClusterState) -> None:
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
         names = [view.name for view in state.nodes]
         width = min(max((len(name) for name in names), default=4) + 1, 24)
-        table.add_column("node", key="node", width=max(width, 5))
-        for key, label, size in FIXED_COLUMNS:
-            table.add_column(label, key=key, width=size)
-        for view in state.balancers:
-            table.add_column(cells.safe(view.name, 20), key=f"lb:{view.name}", width=21)
-        for key, label, size in TAIL_COLUMNS:
-            table.add_column(label, key=key, width=size)
+        columns = [Column("node", "node", max(width, 5), 32)]
+        columns += [Column(*spec) for spec in FIXED_COLUMNS]
+        columns += [
+            Column(f"lb:{view.name}", cells.safe(view.name, 20), 21, 32) for view in state.balancers
+        ]
+        columns += [Column(*spec) for spec in TAIL_COLUMNS]
+        self.query_one(NodeTable).set_columns(columns)
         self._names = tuple(names)
         self._balancer_names = tuple(view.name for view in state.balancers)
         self._shown = ()
         self._rows.clear()
+        self._cell_inputs.clear()
         self._views.clear()
         self._balancers = ()
 
@@ -143,19 +147,68 @@ class DashboardScreen(Screen[None]):
         expected: int,
         palette: Palette,
     ) -> Row:
-        return (
-            cells.plain(view.name, _NAME),
-            cells.ssh_cell(view, palette),
-            cells.tomcat_cell(view, palette),
-            cells.http_cell(view, palette),
-            *(
-                cells.worker_cell(balancer, workers.get(view.name, []), palette)
-                for balancer, workers in zip(state.balancers, self._workers, strict=True)
-            ),
-            cells.peers_cell(view, expected, specs, palette),
-            cells.event_cell(view, palette),
-            cells.plain(view.spec.host),
+        """A node's cells; a cell is rebuilt only when its inputs changed.
+
+        Returns the previous row object itself when no cell changed, so callers can compare
+        rows by identity. With 500 nodes a snapshot usually changes one or two cells a row.
+        Inputs that are snapshot objects (checks, balancer reads, events) are compared by
+        identity: the reducer replaces what changed, and comparing a balancer read by value
+        would walk all its workers for every row.
+        """
+        inputs: tuple[object, ...] = (
+            view.spec,
+            (view.ssh, view.ssh_reason),
+            view.tomcat,
+            view.http,
+            *state.balancers,
+            (view.tomcat, view.membership_known, view.members_seen, expected),
+            view.last_event,
+            view.spec,
         )
+        previous = self._cell_inputs.get(view.name)
+        old = self._rows.get(view.name)
+        if previous is not None and old is not None:
+            self._cell_inputs[view.name] = inputs
+            fresh = list(old)
+            for index, (was, now) in enumerate(zip(previous, inputs, strict=True)):
+                if was is not now and (not isinstance(now, tuple | str) or was != now):
+                    cell = self._cell(index, view, specs, expected, palette)
+                    if cell != old[index]:
+                        fresh[index] = cell
+            return old if all(a is b for a, b in zip(fresh, old, strict=True)) else tuple(fresh)
+        self._cell_inputs[view.name] = inputs
+        return tuple(
+            self._cell(index, view, specs, expected, palette) for index in range(len(inputs))
+        )
+
+    def _cell(
+        self,
+        index: int,
+        view: NodeView,
+        specs: tuple[NodeSpec, ...],
+        expected: int,
+        palette: Palette,
+    ) -> Text:
+        """Cell ``index`` of a node's row (columns as set up by `_setup_columns`)."""
+        lb = index - 4
+        if index == 0:
+            return cells.plain(view.name, _NAME)
+        if index == 1:
+            return cells.ssh_cell(view, palette)
+        if index == 2:
+            return cells.tomcat_cell(view, palette)
+        if index == 3:
+            return cells.http_cell(view, palette)
+        if lb < len(self._workers):
+            balancer = self._balancers[lb]
+            workers = self._workers[lb].get(view.name, [])
+            return cells.worker_cell(balancer, workers, palette, self._elected[lb])
+        tail = lb - len(self._workers)
+        if tail == 0:
+            return cells.peers_cell(view, expected, specs, palette)
+        if tail == 1:
+            return cells.event_cell(view, palette)
+        return cells.plain(view.spec.host)
 
     def _matches(self, name: str) -> bool:
         if not self.filter_text:
@@ -165,9 +218,9 @@ class DashboardScreen(Screen[None]):
         return self.filter_text.lower() in text.lower()
 
     def show_state(self, state: ClusterState) -> None:
-        """Render one snapshot: changed rows only, changed cells only."""
+        """Render one snapshot: changed rows only."""
         self._state = state
-        table = self.query_one(DataTable)
+        table = self.query_one(NodeTable)
         names = tuple(view.name for view in state.nodes)
         balancer_names = tuple(view.name for view in state.balancers)
         if names != self._names or balancer_names != self._balancer_names or not table.columns:
@@ -177,6 +230,7 @@ class DashboardScreen(Screen[None]):
         balancers_changed = state.balancers is not self._balancers
         if balancers_changed:
             self._workers = [cells.workers_by_node(view, specs) for view in state.balancers]
+            self._elected = [cells.previous_elected(view) for view in state.balancers]
             self._balancers = state.balancers
         # Peers expected: every other node not known to be stopped.
         candidates = sum(1 for view in state.nodes if view.tomcat != "stopped")
@@ -193,41 +247,26 @@ class DashboardScreen(Screen[None]):
             self._views[name] = view
             self._expected[name] = expected
             row = self._row(view, state, specs, expected, palette)
-            if self._rows.get(name) != row:
+            if row is not self._rows.get(name):
                 changed[name] = row
-        previous = {name: self._rows.get(name) for name in changed}
         self._rows.update(changed)
-        self._apply_rows(table, changed, previous)
+        table.update_rows(changed)
+        self._apply_rows(table)
         self._show_problems(state, palette)
         self._show_config_error()
         if self.wall:
             self._show_watch(state)
 
-    def _apply_rows(
-        self,
-        table: DataTable[Text],
-        changed: dict[str, Row],
-        previous: dict[str, Row | None] | None = None,
-    ) -> None:
-        shown = tuple(name for name in self._names if self._matches(name))
+    def _apply_rows(self, table: NodeTable) -> None:
+        """List the nodes the filter lets through (the table keeps the cursor on its node)."""
+        shown = (
+            tuple(name for name in self._names if self._matches(name))
+            if self.filter_text
+            else self._names
+        )
         if shown != self._shown:
-            cursor = self.selected_node
-            table.clear()
-            for name in shown:
-                table.add_row(*self._rows[name], key=name)
+            table.set_rows(shown)
             self._shown = shown
-            if cursor in shown:
-                table.move_cursor(row=shown.index(cursor), animate=False)
-            return
-        keys = [column.key for column in table.columns.values()]
-        before = previous or {}
-        for name, row in changed.items():
-            if name not in shown:
-                continue
-            old = before.get(name)
-            for index, (key, cell) in enumerate(zip(keys, row, strict=True)):
-                if old is None or old[index] != cell:
-                    table.update_cell(name, key, cell)
 
     def _show_problems(self, state: ClusterState, palette: Palette) -> None:
         if state.version != self._problems_version:
@@ -269,10 +308,7 @@ class DashboardScreen(Screen[None]):
     @property
     def selected_node(self) -> str | None:
         """The node under the cursor, if any."""
-        table = self.query_one(DataTable)
-        if not self._shown or table.cursor_row < 0 or table.cursor_row >= len(self._shown):
-            return None
-        return self._shown[table.cursor_row]
+        return self.query_one(NodeTable).selected_node
 
     @property
     def rows(self) -> dict[str, Row]:
@@ -297,7 +333,7 @@ class DashboardScreen(Screen[None]):
         field.value = ""
         field.remove_class("shown")
         self.filter_text = ""
-        self.query_one(DataTable).focus()
+        self.query_one(NodeTable).focus()
         self._refilter()
         return True
 
@@ -308,16 +344,15 @@ class DashboardScreen(Screen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
-            self.query_one(DataTable).focus()
+            self.query_one(NodeTable).focus()
 
     def _refilter(self) -> None:
         if self._state is not None:
-            self._apply_rows(self.query_one(DataTable), {})
+            self._apply_rows(self.query_one(NodeTable))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_node_table_selected(self, event: NodeTable.Selected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self._open(event.row_key.value)
+        self._open(event.node)
 
     def action_open_node(self) -> None:
         node = self.selected_node

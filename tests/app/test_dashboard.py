@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from textual.widgets import DataTable
+from rich.text import Text
 
 from console.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.problems import ProblemsPanel
+from screens.widgets.node_table import NodeTable
 from tests.app import recorded
 from tests.app.waiting import wait_for
 
@@ -34,8 +36,9 @@ async def test_every_node_with_states_in_words(tmp_path: Path) -> None:
         assert row(app, "node1")[4] == "ok 10.0/s busy 1"
         assert row(app, "node2")[5] == "2/2"
         assert "member-joined" in row(app, "node1")[6]
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(NodeTable)
         assert table.row_count == 3
+        assert table.row_text("node1").startswith(" node1   up          running   up 200 4ms ")
         assert str(app.screen.query_one(ProblemsPanel).render()) == "no problems found"
         await pilot.press("q")
     assert app.return_code in (0, None)
@@ -55,27 +58,41 @@ async def test_unreachable_things_say_why_and_problems_are_sorted(tmp_path: Path
         assert {"tomcat-stopped"} <= {problem.code for problem in panel.problems}
 
 
-async def test_only_changed_cells_are_written(tmp_path: Path) -> None:
+async def test_only_changed_rows_are_written_and_rendered(tmp_path: Path) -> None:
     app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
     async with app.run_test(size=(160, 40)):
         feed(app, recorded.healthy())
         await wait_for(lambda: row(app, "node3")[1] == "up")
-        table = app.screen.query_one(DataTable)
-        writes: list[tuple[object, object]] = []
-        original = table.update_cell
+        table = app.screen.query_one(NodeTable)
+        names = ("node1", "node2", "node3")
+        await wait_for(lambda: "up 200 4ms" in table.row_text("node1"))
+        await wait_for(lambda: all(table.drawn_version(n) == table.row_version(n) for n in names))
+        writes: list[str] = []
+        original = table.update_rows
 
-        def spy(row_key: object, column_key: object, value: object, **kw: object) -> None:
-            writes.append((row_key, column_key))
-            original(row_key, column_key, value, **kw)  # type: ignore[arg-type]
+        def spy(rows: Mapping[str, Sequence[Text]]) -> list[str]:
+            writes.extend(rows)
+            return original(rows)
 
-        table.update_cell = spy  # type: ignore[method-assign]
+        table.update_rows = spy  # type: ignore[method-assign]
+        before = {name: row(app, name) for name in names}
+        rendered = table.rows_rendered
         first = recorded.healthy()[2]
         assert isinstance(first, recorded.HttpObserved)
         app.apply(
             recorded.HttpObserved("node1", first.check.__class__(first.check.url, 200, 9.0), 1)
         )
         app.deliver_now()
-        assert writes == [("node1", "http")]
+        assert writes == ["node1"]
+        after = row(app, "node1")
+        assert [
+            i for i, (a, b) in enumerate(zip(before["node1"], after, strict=True)) if a != b
+        ] == [3]
+        assert after[3] == "up 200 9ms"
+        assert row(app, "node2") == before["node2"] and row(app, "node3") == before["node3"]
+        # The next frame rebuilds node1's strip only; the other rows come from the cache.
+        await wait_for(lambda: table.drawn_version("node1") == table.row_version("node1"))
+        assert table.rows_rendered == rendered + 1
 
 
 async def test_filter_enter_escape_and_views(tmp_path: Path) -> None:

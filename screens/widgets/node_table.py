@@ -1,0 +1,461 @@
+"""A table of nodes drawn through the Line API: one cached `Strip` per row, rebuilt only when
+that row changed.
+
+Textual's `DataTable` re-renders every visible cell after any `update_cell` (its render caches
+are keyed by a global update counter), about 0.4 ms a cell: with 500 nodes changing each second
+that alone exceeds the dashboard's budget. Here each row carries a version; its strip is cached
+under (node, version, column layout, row style), so a frame re-renders only rows that changed
+*and* are visible, each as one `Text` rendered once. Column widths grow when a cell outgrows its
+column (up to the column's cap) and never shrink until the columns are set again.
+
+Cells are `Text` and stay literal: nothing here parses markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+PADDING = 1
+"""Blank cells on each side of every column."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column: its key, its title, and the width range of its content (without padding)."""
+
+    key: str
+    label: str
+    width: int
+    """Narrowest the column gets (the title also widens it)."""
+    max_width: int = 0
+    """Widest the column grows to fit content; 0 means `width` (never grows)."""
+
+
+class NodeTable(ScrollView, can_focus=True):
+    """Rows of cells keyed by node name, a header, a row cursor; Enter posts `Selected`."""
+
+    # No ids: like a DataTable's own keys, these list after the view's keys in the help.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select row", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First row", show=False),
+        Binding("end", "last", "Last row", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "node-table--header",
+        "node-table--cursor",
+        "node-table--hover",
+        "node-table--even-row",
+        "node-table--odd-row",
+    }
+
+    # The look of Textual's DataTable, which this replaces.
+    DEFAULT_CSS = """
+    NodeTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .node-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .node-table--header { background-tint: $foreground 5%; }
+        }
+        &:dark > .node-table--even-row { background: $surface-darken-1 40%; }
+        & > .node-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .node-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .node-table--even-row { background: $surface-lighten-1 50%; }
+        & > .node-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .node-table--hover { background: $block-hover-background; }
+    }
+    """
+
+    cursor_row: reactive[int] = reactive(0, always_update=False, layout=False, repaint=False)
+    """Index (in the shown rows) of the highlighted row."""
+    hover_row: reactive[int] = reactive(-1, repaint=False)
+    """Index of the row under the mouse, or -1."""
+
+    class Selected(Message):
+        """Enter (or a click on the highlighted row) on a node's row."""
+
+        def __init__(self, table: NodeTable, node: str) -> None:
+            super().__init__()
+            self.table = table
+            self.node = node
+
+        @property
+        def control(self) -> NodeTable:
+            return self.table
+
+    def __init__(
+        self,
+        *,
+        zebra_stripes: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.zebra_stripes = zebra_stripes
+        self._columns: tuple[Column, ...] = ()
+        self._widths: list[int] = []
+        self._layout = 0
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._versions: dict[str, int] = {}
+        self._order: tuple[str, ...] = ()
+        self._index: dict[str, int] = {}
+        self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
+        self._drawn: dict[str, int] = {}
+        self._pieces: dict[tuple[str, int], tuple[Text, int, list[Segment]]] = {}
+        self._base: Style | None = None
+        self.rows_rendered = 0
+        """Row strips built so far (cache misses): what frames cost, for tests and benches."""
+
+    # -- content -------------------------------------------------------------------------------
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Replace the columns; forgets every row."""
+        self._columns = tuple(columns)
+        self._widths = [max(column.width, len(column.label)) for column in self._columns]
+        self._cells.clear()
+        self._versions.clear()
+        self._drawn.clear()
+        self._pieces.clear()
+        self._order = ()
+        self._index = {}
+        self._relayout()
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self._columns
+
+    @property
+    def column_widths(self) -> tuple[int, ...]:
+        """Content width of each column now (without padding)."""
+        return tuple(self._widths)
+
+    def update_row(self, name: str, cells: Sequence[Text]) -> bool:
+        """Set a node's cells (shown or not); True if they differ from what it had."""
+        changed = self._store(name, cells)
+        if changed and (at := self._index.get(name)) is not None:
+            self._refresh_row(at)
+        return changed
+
+    def update_rows(self, rows: Mapping[str, Sequence[Text]]) -> list[str]:
+        """`update_row` for many nodes with one repaint; the names whose cells changed."""
+        layout = self._layout
+        changed = [name for name, cells in rows.items() if self._store(name, cells)]
+        if self._layout == layout and changed:
+            top = int(self.scroll_y)
+            bottom = top + self.size.height - 1
+            index = self._index
+            if any(top <= index.get(name, -1) < bottom for name in changed):
+                self.refresh()
+        return changed
+
+    def _store(self, name: str, cells: Sequence[Text]) -> bool:
+        """Keep a node's cells and bump its version; widen columns (and repaint) if needed."""
+        row = tuple(cells)
+        if len(row) != len(self._columns):
+            raise ValueError(f"{len(row)} cells for {len(self._columns)} columns")
+        old = self._cells.get(name)
+        if old == row:
+            return False
+        self._cells[name] = row
+        self._versions[name] = self._versions.get(name, 0) + 1
+        grew = False
+        widths = self._widths
+        for index, cell in enumerate(row):
+            if old is not None and old[index] is cell:
+                continue
+            width = widths[index]
+            if cell.cell_len > width:
+                column = self._columns[index]
+                cap = max(column.max_width, column.width)
+                if width < cap:
+                    widths[index] = min(cell.cell_len, cap)
+                    grew = True
+        if grew:
+            self._relayout()
+        return True
+
+    def set_rows(self, order: Sequence[str]) -> None:
+        """Show these nodes in this order (each needs cells); the cursor stays on its node."""
+        order = tuple(order)
+        if order == self._order:
+            return
+        missing = [name for name in order if name not in self._cells]
+        if missing:
+            raise KeyError(f"no cells for {missing[0]!r}")
+        selected = self.selected_node
+        self._order = order
+        self._index = {name: at for at, name in enumerate(order)}
+        self._resize()
+        self.hover_row = -1
+        if selected in self._index:
+            self.move_cursor(self._index[selected])
+        else:
+            self.move_cursor(min(self.cursor_row, len(order) - 1))
+        self.refresh()
+
+    def row_cells(self, name: str) -> tuple[Text, ...]:
+        """The cells last given for a node."""
+        return self._cells[name]
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The nodes listed, in order."""
+        return self._order
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def selected_node(self) -> str | None:
+        """The node under the cursor, if any."""
+        if 0 <= self.cursor_row < len(self._order):
+            return self._order[self.cursor_row]
+        return None
+
+    def row_version(self, name: str) -> int:
+        """How many times a node's cells changed (1 after its first `update_row`)."""
+        return self._versions.get(name, 0)
+
+    def drawn_version(self, name: str) -> int:
+        """The row version last turned into a strip (0: never drawn)."""
+        return self._drawn.get(name, 0)
+
+    def row_text(self, name: str) -> str:
+        """A row as it reads on screen, padded and clipped to the column widths."""
+        return self._row_text(self._cells[name]).plain
+
+    # -- cursor and keys -----------------------------------------------------------------------
+
+    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
+        """Highlight the row at ``row`` (clamped) and scroll it into view."""
+        row = max(0, min(row, len(self._order) - 1))
+        old = self.cursor_row
+        self.cursor_row = row
+        if old != row:
+            self._refresh_row(old)
+            self._refresh_row(row)
+        if scroll:
+            self._scroll_to_row(row)
+
+    def select_node(self, name: str) -> bool:
+        """Move the cursor to a node's row; False if it is not shown."""
+        at = self._index.get(name)
+        if at is None:
+            return False
+        self.move_cursor(at)
+        return True
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor_row - self._page())
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor_row + self._page())
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def action_select_cursor(self) -> None:
+        node = self.selected_node
+        if node is not None:
+            self.post_message(self.Selected(self, node))
+
+    def _row_at(self, event: events.MouseEvent) -> int | None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return None
+        row = int(self.scroll_y) + offset.y - 1
+        return row if 0 <= row < len(self._order) else None
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = self._row_at(event)
+        if row is None:
+            return
+        event.stop()
+        if row == self.cursor_row:
+            self.action_select_cursor()
+        else:
+            self.move_cursor(row)
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        row = self._row_at(event)
+        self._set_hover(-1 if row is None else row)
+
+    def _on_leave(self, event: events.Leave) -> None:
+        self._set_hover(-1)
+
+    def _set_hover(self, row: int) -> None:
+        old = self.hover_row
+        if old != row:
+            self.hover_row = row
+            self._refresh_row(old)
+            self._refresh_row(row)
+
+    def _scroll_to_row(self, row: int) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 1:
+            return
+        top = int(self.scroll_y)
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row > top + height - 2:
+            self.scroll_to(y=row - height + 2, animate=False, immediate=True)
+
+    # -- layout and rendering ------------------------------------------------------------------
+
+    def _table_width(self) -> int:
+        return sum(width + 2 * PADDING for width in self._widths)
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._table_width(), len(self._order) + 1)
+
+    def _relayout(self) -> None:
+        self._layout += 1
+        self._resize()
+        self.refresh()
+
+    def _refresh_row(self, row: int) -> None:
+        if 0 <= row < len(self._order):
+            line = row + 1 - int(self.scroll_y)
+            if 1 <= line < self.size.height:
+                self.refresh_line(row + 1)
+
+    def _row_text(self, cells: Sequence[Text]) -> Text:
+        text = Text(no_wrap=True, end="")
+        pad = " " * PADDING
+        for cell, width in zip(cells, self._widths, strict=True):
+            text.append(pad)
+            size = cell.cell_len
+            if size > width:
+                cell = cell.copy()
+                cell.truncate(width, overflow="ellipsis")
+                size = cell.cell_len
+            text.append_text(cell)
+            text.append(" " * (width - size + PADDING))
+        return text
+
+    def _cell_segments(self, key: tuple[str, int], cell: Text, width: int) -> list[Segment]:
+        """A cell clipped and padded to its column, as segments (cached while unchanged)."""
+        cached = self._pieces.get(key)
+        if cached is not None and cached[0] is cell and cached[1] == self._layout:
+            return cached[2]
+        size = cell.cell_len
+        shown = cell
+        if size > width:
+            shown = cell.copy()
+            shown.truncate(width, overflow="ellipsis")
+            size = shown.cell_len
+        if shown.spans or not shown.style:
+            segments = list(shown.render(self.app.console, end=""))
+        else:  # rich's Text.render drops the base style of a text without spans
+            segments = [Segment(shown.plain, self.app.console.get_style(shown.style))]
+        if size < width:
+            segments.append(Segment(" " * (width - size)))
+        self._pieces[key] = (cell, self._layout, segments)
+        return segments
+
+    def _draw_row(self, name: str, cells: Sequence[Text], pre: Style, post: Style | None) -> Strip:
+        """One line: every cell's cached segments between paddings, under the row's style."""
+        pad = Segment(" " * PADDING, pre + post if post else pre)
+        line: list[Segment] = []
+        append = line.append
+        for index, (cell, width) in enumerate(zip(cells, self._widths, strict=True)):
+            append(pad)
+            for text, style, _ in self._cell_segments((name, index), cell, width):
+                combined = pre + style if style else pre
+                append(Segment(text, combined + post if post else combined))
+            append(pad)
+        return Strip(line, self._table_width())
+
+    def _row_styles(self, row: int, base: Style) -> tuple[Style, Style | None]:
+        style = base
+        if self.zebra_stripes:
+            name = "node-table--odd-row" if row % 2 else "node-table--even-row"
+            style += self.get_component_rich_style(name)
+        if row == self.hover_row:
+            style += self.get_component_rich_style("node-table--hover")
+        post: Style | None = None
+        if row == self.cursor_row:
+            cursor = self.get_component_rich_style("node-table--cursor")
+            style += cursor
+            post = Style.from_color(cursor.color, cursor.bgcolor)
+        return style, post
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once a frame, not once a line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self._base or self.rich_style
+        if y == 0:
+            pre = base + self.get_component_rich_style("node-table--header")
+            key: tuple[object, ...] = (None, self._layout, pre)
+            strip = self._cache.get(key)
+            if strip is None:
+                labels = [Text(column.label, end="") for column in self._columns]
+                strip = self._draw_row("\x00", labels, pre, None)
+                self._cache[key] = strip
+            return strip.crop_extend(scroll_x, scroll_x + width, pre)
+        row = scroll_y + y - 1
+        if row >= len(self._order):
+            return Strip.blank(width, base)
+        name = self._order[row]
+        pre, post = self._row_styles(row, base)
+        version = self._versions[name]
+        key = (name, version, self._layout, pre, post)
+        strip = self._cache.get(key)
+        if strip is None:
+            self.rows_rendered += 1
+            self._drawn[name] = version
+            strip = self._draw_row(name, self._cells[name], pre, post)
+            self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, pre + post if post else pre)
+
+
+__all__ = ["PADDING", "Column", "NodeTable"]
