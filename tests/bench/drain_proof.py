@@ -381,6 +381,15 @@ async def restore(layout: SandboxLayout) -> list[str]:
                     done.append(f"could not enable {worker.url}: {exc}")
                 else:
                     done.append(f"enabled {worker.url} (was {worker.status!r})")
+        # byrequests counts sticky requests too: after minutes of uneven sticky load one worker's
+        # counter is far behind and gets no new session for a long while. Re-posting a worker's
+        # own load factor makes httpd reset every worker's counter (recalc_factors).
+        first = found.workers[0] if found is not None and found.workers else None
+        if first is not None:
+            try:
+                await writer.apply("cluster", first.url, WorkerChange(factor=first.factor or 1))
+            except BalancerError as exc:
+                done.append(f"could not reset the balancer's counters: {exc}")
     return done
 
 
