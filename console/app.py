@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -160,10 +161,16 @@ class ClusterConsoleApp(App[int]):
         return accented.name
 
     def _build_operator_tools(self) -> None:
-        """The audit log and the worker actions of the interactive session (never in watch)."""
+        """The audit log of the interactive session (never in watch mode)."""
         from console.audit import AuditLog
 
         self.audit = AuditLog.from_env("interactive", self.inventory.cluster.name)
+
+    def _build_worker_actions(self) -> None:
+        """The balancer worker actions (never in watch mode), built after the first frame: they
+        load the HTTP client, which the first frame does not need."""
+        if self.read_only or self.audit is None or self.worker_actions is not None:
+            return
         actions = _import("console.operations.workers:WorkerActions")
         if actions is not None:
             try:
@@ -186,7 +193,9 @@ class ClusterConsoleApp(App[int]):
     @property
     def wizards_available(self) -> bool:
         """Node wizards (drain, rejoin) can be opened: interactive and the module is there."""
-        return not self.read_only and wizard_screen_class() is not None
+        # Asked by every footer redraw: find the module, do not import it (importing it loads
+        # the probes, which would delay the first frame by half a second).
+        return not self.read_only and importlib.util.find_spec("screens.wizard") is not None
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -260,6 +269,7 @@ class ClusterConsoleApp(App[int]):
         self.call_after_refresh(self.deliver_now)
         # What exists after the first frame (modules, widgets, the inventory) lives as long as the
         # app: keep it out of the collector's full passes (63 ms spikes with 500 nodes).
+        self.call_after_refresh(self._build_worker_actions)
         self.call_after_refresh(_freeze_survivors)
         if self._use_monitor:
             # After the first frame: importing and starting the probes must not delay it.
@@ -269,6 +279,9 @@ class ClusterConsoleApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self._stop_monitor()
+        actions, self.worker_actions = self.worker_actions, None
+        if actions is not None:
+            await actions.aclose()
 
     async def _start_monitor(self, inventory: Inventory) -> None:
         from console.monitor import Monitor, MonitorOptions
@@ -320,6 +333,10 @@ class ClusterConsoleApp(App[int]):
         self.inventory = inventory
         self.config_error = None
         self._generation += 1
+        if self.worker_actions is not None:  # its balancers are the old inventory's
+            old, self.worker_actions = self.worker_actions, None
+            await old.aclose()
+            self._build_worker_actions()
         if self.monitor is not None or self._use_monitor:
             await self._stop_monitor()
             await self._start_monitor(inventory)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from console.app import ClusterConsoleApp
+from console.config import load_inventory_text
 from screens.dashboard import DashboardScreen
 from tests.app import recorded
 from tests.app.waiting import wait_for
@@ -37,3 +39,19 @@ async def test_edits_add_and_remove_nodes_and_a_broken_edit_is_shown(tmp_path: P
         path.write_text(recorded.inventory_text(2))
         await wait_for(lambda: screen.shown == ("node1", "node2"))
         assert app.config_error is None and not banner.has_class("shown")
+
+
+async def test_balancer_actions_follow_a_reloaded_inventory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker changes made after an edit use the edited balancers, not the ones at start."""
+    monkeypatch.setenv("CLUSTERCONSOLE_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    app = ClusterConsoleApp(recorded.inventory(tmp_path, 3), monitor=False)
+    async with app.run_test(size=(120, 40)):
+        await wait_for(lambda: app.worker_actions is not None)
+        first = app.worker_actions
+        edited = load_inventory_text(recorded.inventory_text(4), tmp_path / "cluster.toml")
+        await app.replace_inventory(edited)
+        assert app.worker_actions is not first
+        assert app.worker_actions is not None and app.worker_actions.inventory is edited
+    assert app.worker_actions is None  # closed with the app

@@ -55,7 +55,15 @@ def test_the_first_frame_does_not_wait_for_the_network_libraries() -> None:
     import sys
 
     code = (
-        "import sys, console.app, screens.dashboard, console.state\n"
+        "import asyncio, sys, tempfile\n"
+        "from pathlib import Path\n"
+        "from console.app import ClusterConsoleApp\n"
+        "from tests.app import recorded\n"
+        "async def first_frame():\n"
+        "    app = ClusterConsoleApp(recorded.inventory(Path(tempfile.mkdtemp())), monitor=False)\n"
+        "    async with app.run_test(size=(120, 40)):\n"
+        "        pass\n"
+        "asyncio.run(first_frame())\n"
         "print(sorted(m for m in ('asyncssh', 'httpx', 'pymysql') if m in sys.modules))"
     )
     result = subprocess.run(
