@@ -29,6 +29,13 @@ async def refs_or_fail(run: StepRun[NodeContext]) -> list[WorkerRef]:
         raise StepFailed(str(exc)) from None
 
 
+def plan_command(ctx: NodeContext, command: str, what: str) -> list[Change]:
+    """The change of running ``command`` on the node over SSH (for dry runs and confirms)."""
+    target = ctx.open_session().target
+    request = {"ssh": f"{target.host}:{target.port}", "command": command}
+    return [Change(what, request)]
+
+
 async def plan_all(run: StepRun[NodeContext], change: WorkerChange) -> list[Change]:
     """The exact request for `change` on every worker of the node."""
     ctx = run.ctx

@@ -16,6 +16,7 @@ from console.membership import matrix
 from console.operations.common import (
     peer_events_since,
     plan_all,
+    plan_command,
     refs_or_fail,
     running_peers,
     set_all,
@@ -182,9 +183,7 @@ async def _check_stop(run: StepRun[NodeContext]) -> None:
 
 async def _plan_stop(run: StepRun[NodeContext]) -> list[Change]:
     ctx = run.ctx
-    target = ctx.open_session().target
-    request = {"ssh": f"{target.host}:{target.port}", "command": ctx.node.stop}
-    return [Change(f"stop Tomcat on {ctx.node.name} with its stop command", request)]
+    return plan_command(ctx, ctx.node.stop, f"stop Tomcat on {ctx.node.name} with its stop command")
 
 
 async def _stop(run: StepRun[NodeContext]) -> None:

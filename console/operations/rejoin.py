@@ -16,6 +16,7 @@ from console.operations.common import (
     own_events_since,
     peer_events_since,
     plan_all,
+    plan_command,
     refs_or_fail,
     running_peers,
     set_all,
@@ -58,9 +59,9 @@ async def _check_start(run: StepRun[NodeContext]) -> None:
 
 async def _plan_start(run: StepRun[NodeContext]) -> list[Change]:
     ctx = run.ctx
-    target = ctx.open_session().target
-    request = {"ssh": f"{target.host}:{target.port}", "command": ctx.node.start}
-    return [Change(f"start Tomcat on {ctx.node.name} with its start command", request)]
+    return plan_command(
+        ctx, ctx.node.start, f"start Tomcat on {ctx.node.name} with its start command"
+    )
 
 
 def _started_since(state: ClusterState, node: str, since: float) -> bool:
