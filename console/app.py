@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import importlib.util
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -192,10 +191,11 @@ class ClusterConsoleApp(App[int]):
 
     @property
     def wizards_available(self) -> bool:
-        """Node wizards (drain, rejoin) can be opened: interactive and the module is there."""
-        # Asked by every footer redraw: find the module, do not import it (importing it loads
-        # the probes, which would delay the first frame by half a second).
-        return not self.read_only and importlib.util.find_spec("screens.wizard") is not None
+        """Node wizards (drain, rejoin) can be opened: only in the interactive session.
+
+        Asked by every footer redraw, so it must not import the wizard screen (that loads the
+        probes, half a second before the first frame); the screen is imported when opened."""
+        return not self.read_only
 
     # -- state ---------------------------------------------------------------------------------
 
