@@ -4,7 +4,8 @@ Rates come from successive pages (`BalancerView.page/previous/interval`); the sc
 bounded history per worker. In the interactive session the selected worker can be drained,
 disabled, put in standby or given a load factor: each change is planned (the exact request is
 shown), confirmed, applied by `WorkerActions.set_worker` (which audits and reads back) in a
-worker, and its outcome notified. In watch mode those actions do not exist at all.
+worker, and its outcome notified, by `screens.balancer_actions`. In watch mode those actions do
+not exist at all.
 """
 
 from __future__ import annotations
@@ -15,17 +16,23 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 
-from console.audit import AuditError
 from console.state import BalancerView, ClusterState
 from console.topology import worker_node
-from probes.balancer import BalancerError, Worker
+from probes.balancer import Worker
 from probes.balancer_client import WorkerChange
-from screens.confirm import ConfirmScreen, NumberPrompt
+from screens.balancer_actions import (
+    ACTION_BINDINGS,
+    ACTIONS,
+    Target,
+    change_worker,
+    status_text,
+)
+from screens.confirm import NumberPrompt
 from screens.widgets.common import ago, is_interactive, safe
 from screens.widgets.sparktext import spark
 
@@ -44,50 +51,12 @@ COLUMNS = (
     "elected/s",
     "busy",
 )
-ACTION_BINDINGS: tuple[Binding, ...] = (
-    Binding("d", "drain", "Drain/undrain", id="balancer.drain"),
-    Binding("x", "disable", "Disable/enable", id="balancer.disable"),
-    Binding("s", "standby", "Standby on/off", id="balancer.standby"),
-    Binding("f", "factor", "Load factor", id="balancer.factor"),
-)
-ACTIONS = frozenset(binding.action for binding in ACTION_BINDINGS)
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """The worker a change is for, named the way `WorkerActions` wants it."""
-
-    balancer: str
-    pool: str
-    url: str
-    node: str | None
-    worker: Worker
 
 
 @dataclass(slots=True)
 class History:
     elected_rate: deque[float]
     busy: deque[float]
-
-
-def status_text(worker: Worker) -> Text:
-    """The worker's state as a word (and colour), then httpd's own status text."""
-    if worker.usable is None:
-        text = Text("unknown", style="dim")
-    elif worker.disabled:
-        text = Text("DISABLED", style="bold red")
-    elif not worker.usable:
-        text = Text("UNUSABLE", style="bold red")
-    elif worker.draining:
-        text = Text("DRAINING", style="bold yellow")
-    elif worker.standby:
-        text = Text("standby", style="cyan")
-    else:
-        text = Text("serving", style="green")
-    if worker.status:
-        text.append(" ").append(safe(worker.status, "dim", limit=60))
-    return text
 
 
 def _number(value: float | int | None, fmt: str = "{:g}") -> Text:
@@ -103,36 +72,6 @@ def elected_rate(view: BalancerView, pool: str, worker: Worker) -> float | None:
     if old is None or old.elected is None or worker.elected < old.elected:
         return None
     return (worker.elected - old.elected) / view.interval
-
-
-def describe_plan(planned: Any) -> Text:
-    """The confirmation body: what will be changed, and the exact request."""
-    text = Text()
-    text.append("balancer ", style="bold").append(safe(getattr(planned, "balancer", "?")))
-    text.append("  pool ", style="bold").append(safe(getattr(planned, "pool", None) or "-"))
-    text.append("\nworker ", style="bold").append(safe(getattr(planned, "worker", "?")))
-    text.append("\nchange ", style="bold").append(safe(getattr(planned, "change", "?")))
-    request = getattr(planned, "request", None)
-    if isinstance(request, dict):
-        text.append("\n\nrequest", style="bold underline")
-        for key, value in request.items():
-            if key == "headers" and isinstance(value, dict):
-                text.append("\nheaders:", style="bold")
-                for name, header in value.items():
-                    shown = "(hidden)" if str(name).lower() in REDACTED_HEADERS else header
-                    text.append("\n  ").append(safe(f"{name}: {shown}", limit=300))
-            elif key == "form" and isinstance(value, list):
-                text.append("\nform:", style="bold")
-                for pair in value:
-                    field = (
-                        "=".join(str(part) for part in pair)
-                        if isinstance(pair, list | tuple)
-                        else pair
-                    )
-                    text.append("\n  ").append(safe(field, limit=300))
-            else:
-                text.append(f"\n{key}: ", style="bold").append(safe(value, limit=1000))
-    return text
 
 
 class BalancerScreen(Screen[None]):
@@ -396,52 +335,9 @@ class BalancerScreen(Screen[None]):
     async def _apply(self, target: Target, change: WorkerChange) -> None:
         """Plan, confirm, apply and report one change; every failure becomes a notification."""
         try:
-            await self._apply_steps(target, change)
+            await change_worker(self, target, change)
         finally:
             self._busy_change = False
 
-    async def _apply_steps(self, target: Target, change: WorkerChange) -> None:
-        actions = getattr(self.app, "worker_actions", None)
-        if actions is None or not is_interactive(self.app):
-            return
-        where = f"{target.url} on {target.balancer}"
-        try:
-            planned = await actions.plan(target.balancer, target.url, change, pool=target.pool)
-        except (BalancerError, AuditError) as exc:
-            self.notify(str(exc), title="cannot plan the change", severity="error", markup=False)
-            return
-        except Exception as exc:  # an unexpected failure must not take the session down
-            self.notify(
-                f"{where}: {exc}", title="cannot plan the change", severity="error", markup=False
-            )
-            return
-        title = Text(f"{change.describe()}? ", style="bold").append(safe(where, limit=200))
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(title, describe_plan(planned), action="Apply")
-        )
-        if not confirmed:
-            self.notify(f"cancelled: {change.describe()} for {where}", markup=False)
-            return
-        try:
-            worker = await actions.set_worker(
-                target.balancer,
-                target.url,
-                change,
-                pool=target.pool,
-                node=target.node,
-                step="balancer-screen",
-            )
-        except (BalancerError, AuditError) as exc:
-            self.notify(str(exc), title="change failed", severity="error", markup=False, timeout=30)
-            return
-        except Exception as exc:
-            self.notify(
-                f"{where}: {exc}", title="change failed", severity="error", markup=False, timeout=30
-            )
-            return
-        status = status_text(worker).plain
-        self.notify(
-            f"{where}: {change.describe()} done; read back: {status}",
-            title="change applied",
-            markup=False,
-        )
+
+__all__ = ["ACTIONS", "BalancerScreen"]  # ACTIONS: re-exported from screens.balancer_actions

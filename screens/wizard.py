@@ -5,7 +5,8 @@ each progress event updates the step list (a state word and a colour per step), 
 of the current step, the progress bar (steps through / total) and a bounded log. Every step that
 changes something is confirmed first in a `ConfirmScreen` that shows the exact requests; "no"
 ends the run as the engine decides. The end shows the outcome, the state the cluster was left in
-and the audit log's path. The context reuses the app's monitor and worker actions.
+and the audit log's path. The context reuses the app's monitor and worker actions. How steps,
+log lines, figures and confirmations are drawn is in `screens.wizard_text`.
 
 Watch mode (``read_only``) or a host without an audit log refuses at once and offers only Close:
 no context is opened and the engine is never called.
@@ -21,14 +22,11 @@ log keeps every change made).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -41,7 +39,14 @@ from console.operations.engine import Change, Outcome, Progress, Runner, Step, W
 from console.operations.tracking import RunTracker
 from console.textsafe import printable
 from screens.confirm import ConfirmScreen
-from screens.widgets.common import clock, host_of, safe, word
+from screens.widgets.common import clock, host_of, safe
+from screens.wizard_text import (
+    OUTCOME_STYLES,
+    confirm_body,
+    figures_panel,
+    progress_line,
+    steps_table,
+)
 
 LOG_LINES = 200
 """Progress lines kept in the log (older ones scroll away)."""
@@ -50,40 +55,6 @@ WAITING_EVERY = 1.0
 
 ContextOpener = Callable[[], AbstractAsyncContextManager[Any]]
 """Opens the wizard's context (tests pass their own; the default is `registry.node_context`)."""
-
-STYLES: Mapping[str, str] = {
-    "pending": "dim",
-    "RUNNING": "bold cyan",
-    "WAITING": "bold yellow",
-    "done": "green",
-    "skipped": "green",
-    "planned": "cyan",
-    "FAILED": "bold red",
-    "REFUSED": "bold red",
-    "cancelled": "yellow",
-    "declined": "yellow",
-}
-"""The step states; the word always carries the meaning, the colour only helps."""
-OUTCOME_STYLES: Mapping[str, str] = {
-    "done": "bold green",
-    "planned": "bold cyan",
-    "declined": "bold yellow",
-    "cancelled": "bold yellow",
-}
-
-
-def _figures(figures: Mapping[str, Any]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim")
-    grid.add_column()
-    for key, value in figures.items():
-        grid.add_row(safe(str(key).replace("_", " ")), safe(value))
-    return grid
-
-
-def _request(request: Mapping[str, Any]) -> str:
-    """The exact request, pretty; json escapes every control character."""
-    return json.dumps(dict(request), indent=2, sort_keys=True, default=str)
 
 
 class WizardScreen(Screen[None]):
@@ -297,7 +268,7 @@ class WizardScreen(Screen[None]):
                 answer.set_result(result is True)
 
         prompt = ConfirmScreen(
-            self._confirm_title(step), self._confirm_body(step, changes), action="Apply"
+            self._confirm_title(step), confirm_body(step, changes), action="Apply"
         )
         self._note(f"asking to confirm {step.name} ...")
         self.app.push_screen(prompt, answered)
@@ -318,15 +289,6 @@ class WizardScreen(Screen[None]):
         text = f"{self.definition.title} · {self.node} · step {index}/{len(steps)}: {step.name}"
         return Text(printable(text))
 
-    @staticmethod
-    def _confirm_body(step: Step[Any], changes: list[Change]) -> Text:
-        body = Text(printable(step.description, keep_tabs=True))
-        body.append("\n\nThis step makes these changes:\n", style="bold")
-        for change in changes:
-            body.append("\n• ").append(printable(change.what), style="bold")
-            body.append("\n" + _request(change.request) + "\n")
-        return body
-
     # -- progress -------------------------------------------------------------------------------
 
     def _on_progress(self, event: Progress) -> None:
@@ -345,35 +307,7 @@ class WizardScreen(Screen[None]):
             if last is not None and now - last[0] < WAITING_EVERY and last[1] == event.waiting_for:
                 return None
             self._last_wait[event.step] = (now, event.waiting_for)
-        line = Text(clock(event.at) + " ", style="dim")
-        if event.step:
-            line.append(f"[{event.index}/{event.total}] ").append(safe(event.step, "bold"))
-            line.append(": ")
-        style = {
-            "failed": "bold red",
-            "refused": "bold red",
-            "warning": "yellow",
-            "cancelled": "yellow",
-            "change": "cyan",
-            "done": "green",
-        }.get(event.kind, "")
-        label = {"failed": "FAILED: ", "refused": "REFUSED: ", "warning": "warning: "}
-        if event.kind == "finished":
-            line.append(
-                f"{event.status}: ", style=OUTCOME_STYLES.get(str(event.status), "bold red")
-            )
-        line.append(label.get(event.kind, "") + printable(event.text), style=style)
-        if event.figures:
-            shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.figures.items())
-            line.append(" (" + printable(shown) + ")", style="dim")
-        for change in event.changes:
-            line.append("\n    would " + printable(change.what))
-            line.append("\n      " + json.dumps(dict(change.request), default=str), style="dim")
-        if event.kind == "plan" and not event.changes:
-            line.append("\n    (changes nothing)", style="dim")
-        if event.state and event.kind in ("failed", "cancelled", "refused", "finished"):
-            line.append("\n    state: " + printable(event.state))
-        return line
+        return progress_line(event)
 
     def _log_line(self, line: Text) -> None:
         log = self.query_one("#wizard-log", RichLog)
@@ -389,36 +323,9 @@ class WizardScreen(Screen[None]):
 
     def _show_steps(self) -> None:
         assert self.definition is not None
-        steps = Table.grid(padding=(0, 1))
-        steps.add_column(width=1)
-        steps.add_column(no_wrap=True)
-        steps.add_column(no_wrap=True)
-        steps.add_column(ratio=1)
-        tracker = self.tracker
-        current = tracker.current.step if tracker.current is not None else None
-        for step in self.definition.steps:
-            state = tracker.state_of(step.name)
-            steps.add_row(
-                "▶" if step.name == current and state in ("RUNNING", "WAITING") else " ",
-                word(state, STYLES.get(state, "")),
-                safe(step.name, "bold"),
-                Text(printable(step.description)),
-            )
-        self.query_one("#wizard-steps", Static).update(steps)
-        self.query_one("#wizard-figures", Static).update(self._figures_panel())
-        self.query_one(ProgressBar).update(progress=tracker.gone_through)
-
-    def _figures_panel(self) -> RenderableType:
-        event = self.tracker.current
-        if event is None or event.step is None:
-            return Text("no step has started yet", style="dim")
-        state = self.tracker.state_of(event.step)
-        head = Text(f"step {event.index}/{event.total} ").append(safe(event.step, "bold"))
-        head.append(" ").append(word(state, STYLES.get(state, "")))
-        if event.kind != "waiting":
-            return Group(head, Text(printable(event.text), style="dim"))
-        what = Text("waiting for ", style="bold").append(safe(event.waiting_for or "-"))
-        return Group(head, what, _figures(event.figures))
+        self.query_one("#wizard-steps", Static).update(steps_table(self.definition, self.tracker))
+        self.query_one("#wizard-figures", Static).update(figures_panel(self.tracker))
+        self.query_one(ProgressBar).update(progress=self.tracker.gone_through)
 
     def _show_outcome(self, outcome: Outcome) -> None:
         self.outcome = outcome

@@ -5,18 +5,19 @@ first, so no new session goes to the node; wait until its Busy is 0; then Disabl
 sticky users fail over to peers that hold replicated copies of their sessions; wait until no
 request is routed there any more; only then stop Tomcat. Stopping a Tomcat that still receives
 sticky requests resets connections mid-request, which users see as failed requests.
+
+This module holds the order and the steps that take the node out of the balancers; reading
+unloadDelay and stopping Tomcat are in `console.operations.drain_stop`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 from console.membership import matrix
 from console.operations.common import (
     peer_events_since,
     plan_all,
-    plan_command,
     refs_or_fail,
     running_peers,
     set_all,
@@ -24,22 +25,17 @@ from console.operations.common import (
     wait_state,
 )
 from console.operations.context import NodeContext, describe_refs
-from console.operations.engine import Change, Refused, Skip, Step, StepFailed, StepRun, Wizard
-from console.operations.unload import (
-    TOMCAT_DEFAULT_MS,
-    UnloadDelay,
-    candidate_files,
-    context_path,
-    effective,
-    read_command,
-    split_output,
+from console.operations.drain_stop import (
+    check_stop,
+    plan_stop,
+    read_unload,
+    stop_timeout,
+    stop_tomcat,
 )
+from console.operations.engine import Change, Refused, Step, StepFailed, StepRun, Wizard
 from probes.balancer import Worker
 from probes.balancer_client import WorkerChange
-from probes.ssh import SshCommandError
 
-COMMAND_GRACE = 10.0
-"""Seconds the stop command may still take once the JVM is gone."""
 DRAIN = WorkerChange(drain=True)
 DISABLE = WorkerChange(disabled=True)
 
@@ -139,105 +135,6 @@ async def _wait_idle(run: StepRun[NodeContext]) -> None:
         what=f"the balancers to stop sending requests to {run.ctx.node.name}",
         still_elected_ok=False,
     )
-
-
-async def _read_unload(run: StepRun[NodeContext]) -> None:
-    ctx = run.ctx
-    context = str(ctx.answer("context", context_path(ctx.node.http)))
-    files = candidate_files(ctx.node.catalina_base, context)
-    expected = ctx.inventory.profile.expected_unload_delay_ms
-    try:
-        result = await ctx.open_session().exec(read_command(files), timeout=30)
-    except SshCommandError as exc:
-        delay = UnloadDelay(max(expected, TOMCAT_DEFAULT_MS), None, str(exc))
-        run.warn(f"could not read unloadDelay ({exc}); assuming {delay.ms} ms")
-    else:
-        delay = effective(files, split_output(result.stdout))
-    ctx.facts["unload_delay"] = delay
-    if delay.problem:
-        run.warn(delay.problem)
-    run.changed(f"unloadDelay of {context} on {ctx.node.name}: {delay.describe}")
-    if delay.ms <= TOMCAT_DEFAULT_MS < expected:
-        run.warn(
-            f"unloadDelay is Tomcat's default {delay.ms} ms but the "
-            f"{ctx.inventory.profile.name} profile expects {expected} ms: requests still in "
-            "flight when the application stops may be cut off"
-        )
-
-
-def _stop_budget(ctx: NodeContext) -> float:
-    delay = ctx.facts.get("unload_delay")
-    ms = (
-        delay.ms
-        if isinstance(delay, UnloadDelay)
-        else ctx.inventory.profile.expected_unload_delay_ms
-    )
-    return ms / 1000 + float(ctx.answer("stop_margin", 30))
-
-
-async def _check_stop(run: StepRun[NodeContext]) -> None:
-    process = await run.ctx.tomcat()
-    if process.state == "stopped":
-        raise Skip(f"Tomcat on {run.ctx.node.name} is already stopped")
-
-
-async def _plan_stop(run: StepRun[NodeContext]) -> list[Change]:
-    ctx = run.ctx
-    return plan_command(ctx, ctx.node.stop, f"stop Tomcat on {ctx.node.name} with its stop command")
-
-
-async def _stop(run: StepRun[NodeContext]) -> None:
-    ctx = run.ctx
-    name = ctx.node.name
-    budget = _stop_budget(ctx)
-    began = time.monotonic()
-    ctx.facts["stop_began"] = time.time()
-    command = asyncio.create_task(
-        ctx.run_command(ctx.node.stop, step=run.step.name, timeout=budget, what="stop Tomcat")
-    )
-    try:
-        while True:
-            process = await ctx.tomcat()
-            elapsed = time.monotonic() - began
-            if process.state == "stopped":
-                run.changed(f"Tomcat on {name} stopped after {elapsed:.1f} s")
-                # The stop command usually returns right after the JVM exits: let it finish,
-                # so the audit log records its exit status rather than an interruption.
-                await asyncio.wait({command}, timeout=COMMAND_GRACE)
-                return
-            if elapsed >= budget:
-                break
-            run.waiting(
-                f"Tomcat on {name} to exit (unloadDelay plus margin: {budget:g} s)",
-                {"seconds": round(elapsed, 1), "pid": process.pid},
-            )
-            await asyncio.sleep(0.5)
-    finally:
-        if command.done():
-            if not command.cancelled() and command.exception() is not None:
-                run.warn(f"the stop command failed: {command.exception()}")
-        else:
-            command.cancel()
-            await asyncio.gather(command, return_exceptions=True)
-    pid = process.pid
-    if not run.force:
-        raise StepFailed(
-            f"Tomcat on {name} did not stop within {budget:g} s (pid {pid} still runs); "
-            "it is out of the balancers, so no user is affected; stop it by hand or run "
-            "again with --force to kill it"
-        )
-    run.warn(f"Tomcat on {name} did not stop within {budget:g} s: killing pid {pid} (--force)")
-    await ctx.run_command(f"kill -9 {int(pid or 0)}", step="kill", timeout=15, what="kill Tomcat")
-    for _ in range(40):
-        if (await ctx.tomcat()).state == "stopped":
-            run.changed(f"Tomcat on {name} was killed")
-            return
-        await asyncio.sleep(0.5)
-    raise StepFailed(f"Tomcat on {name} (pid {pid}) still runs after kill -9")
-
-
-def _stop_timeout(ctx: NodeContext) -> float:
-    return _stop_budget(ctx) + 60.0
 
 
 async def _verify(run: StepRun[NodeContext]) -> None:
@@ -347,16 +244,16 @@ WIZARD: Wizard[NodeContext] = Wizard(
         Step(
             "unload-delay",
             "read the application's unloadDelay from the node's context configuration",
-            action=_read_unload,
+            action=read_unload,
             timeout=60,
         ),
         Step(
             "stop",
             "stop Tomcat with the node's stop command and wait for the process to exit",
-            check=_check_stop,
-            plan=_plan_stop,
-            action=_stop,
-            timeout=_stop_timeout,
+            check=check_stop,
+            plan=plan_stop,
+            action=stop_tomcat,
+            timeout=stop_timeout,
             left=_left_stopped,
             interrupted=_left_stopping,
         ),

@@ -5,91 +5,38 @@ changes it would make), an action, a verification and its own timeout. The runne
 wizard for the scripted CLI and the wizard screen alike: dry run (checks and plans only),
 confirmation before every step that changes something, cancellation, an overall deadline and
 ``force`` for the checks that allow it. Whatever ends a run, its outcome says in which state the
-cluster was left.
+cluster was left. The events and the outcome it reports are in `console.operations.progress`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from console import exitcodes
+from console.operations.progress import Change, Outcome, Progress, ProgressKind, Status
 
-C = TypeVar("C")
-
-ProgressKind = Literal[
-    "plan",  # dry run: the step and the exact changes it would make
-    "started",  # a step began
-    "waiting",  # a step waits: for what, with the current figures
-    "warning",  # something the operator should know; the run goes on
-    "change",  # a change was made and read back (the result is in `detail`)
-    "done",  # a step finished and was verified
-    "skipped",  # a step had nothing to do
-    "failed",  # a step failed (why is in `text`)
-    "refused",  # a safety check refused the run
-    "cancelled",  # the run was cancelled
-    "finished",  # the run ended: `text` says how and `state` where the cluster was left
+__all__ = [
+    "Change",
+    "Confirm",
+    "Outcome",
+    "PlanFn",
+    "Progress",
+    "ProgressKind",
+    "Refused",
+    "Runner",
+    "Skip",
+    "StateFn",
+    "Status",
+    "Step",
+    "StepFailed",
+    "StepFn",
+    "StepRun",
+    "Wizard",
 ]
 
-Status = Literal["done", "failed", "timed-out", "refused", "cancelled", "declined", "planned"]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One change a step makes, as it would be sent (for dry runs and confirmations)."""
-
-    what: str
-    """A plain sentence: `set node2 to drain on httpd (balancer://cluster)`."""
-    request: Mapping[str, Any]
-    """The exact request (HTTP form, HAProxy command, shell command); never a password."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"what": self.what, "request": dict(self.request)}
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """One event of a run. Screens and the scripted runner render these; nothing else."""
-
-    kind: ProgressKind
-    wizard: str
-    node: str
-    step: str | None
-    """The step's name (None for run-level events)."""
-    index: int
-    """1-based position of the step (0 for run-level events)."""
-    total: int
-    text: str
-    """A plain sentence for people."""
-    waiting_for: str | None = None
-    figures: Mapping[str, Any] = field(default_factory=dict)
-    """Live figures (`busy`, `elected/s`, `seconds left` ...), for `waiting` events."""
-    changes: tuple[Change, ...] = ()
-    state: str | None = None
-    """For `finished`, `failed`, `cancelled`: the state the cluster is left in."""
-    status: Status | None = None
-    """For `finished`: how the run ended."""
-    at: float = field(default_factory=time.time)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "event": self.kind,
-            "wizard": self.wizard,
-            "node": self.node,
-            "step": self.step,
-            "index": self.index,
-            "total": self.total,
-            "text": self.text,
-            "waiting_for": self.waiting_for,
-            "figures": dict(self.figures),
-            "changes": [change.to_json() for change in self.changes],
-            "state": self.state,
-            "status": self.status,
-            "time": self.at,
-        }
+C = TypeVar("C")
 
 
 class Refused(Exception):
@@ -190,24 +137,6 @@ class Wizard(Generic[C]):
     title: str
     steps: tuple[Step[C], ...]
     initial: StateFn[C] | str = "nothing was changed"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How a run ended and the state it left the cluster in."""
-
-    status: Status
-    text: str
-    state: str
-    step: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        if self.status in ("done", "planned"):
-            return exitcodes.OK
-        if self.status == "refused":
-            return exitcodes.REFUSED
-        return exitcodes.PROBLEMS
 
 
 Confirm = Callable[[Step[Any], list[Change]], Awaitable[bool]]
