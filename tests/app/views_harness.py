@@ -7,7 +7,6 @@ chunks through `FakeMonitor.push`, then wait on predicates (never sleeps).
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from screens.host import StateView
+from tests.app.waiting import wait_for as wait_for
 
 INVENTORY = """\
 [cluster]
@@ -146,15 +146,6 @@ class HarnessApp(App[None]):
         if isinstance(self.view, StateView):
             self.view.show_state(self._state)
         return self._state
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll a condition until it holds (views refresh on timers, so idle is not enough)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def plain(widget: Widget, width: int = 240) -> str:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 
-async def wait_for(condition: Callable[[], object], timeout: float = 10.0) -> None:
+async def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
     """Return once ``condition()`` is truthy; fail the test after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
