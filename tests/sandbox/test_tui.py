@@ -67,20 +67,25 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def dead(self) -> bool:
-        result = subprocess.run(
-            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead} #{pane_dead_status}"],
-            capture_output=True,
-            text=True,
-        )
-        return result.stdout.startswith("1")
-
-    def exit_status(self) -> str:
+    def _pane(self, fields: str) -> str:
         return subprocess.run(
-            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead_status}"],
+            ["tmux", "display-message", "-p", "-t", self.name, fields],
             capture_output=True,
             text=True,
         ).stdout.strip()
+
+    def dead(self) -> bool:
+        """The command has exited and tmux has reaped it. tmux marks a pane dead when its
+        terminal closes, a moment before it learns the exit status: wait for both."""
+        dead, status, signal = self._pane(
+            "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"
+        ).split(":")
+        return dead == "1" and bool(status or signal)
+
+    def exit_status(self) -> str:
+        """The exit status, or ``signal N`` if a signal ended the command."""
+        status, signal = self._pane("#{pane_dead_status}:#{pane_dead_signal}").split(":")
+        return status or f"signal {signal}"
 
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
