@@ -70,6 +70,11 @@ def _status_error(url: str, response: httpx.Response, has_auth: bool) -> Balance
     return BalancerError(f"{url} answered HTTP {code}{phrase}, not a balancer-manager page")
 
 
+KEEPALIVE_SECONDS = 2.0
+"""How long an idle connection is kept: less than httpd's default KeepAliveTimeout (5 s), so the
+client lets go of a connection before the server closes it."""
+
+
 class BalancerReader:
     """Reads one balancer-manager; one long-lived httpx.AsyncClient with explicit timeouts."""
 
@@ -86,6 +91,7 @@ class BalancerReader:
         self._client = httpx.AsyncClient(
             auth=self._auth,
             timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
             transport=transport,
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
@@ -102,7 +108,19 @@ class BalancerReader:
         return self._client
 
     async def _get(self, url: str) -> tuple[bytes, httpx.Response]:
-        """GET with the Referer, at most PAGE_LIMIT bytes, every failure as a BalancerError."""
+        """GET with the Referer, at most PAGE_LIMIT bytes, every failure as a BalancerError.
+
+        A GET that finds its kept-alive connection closed under it (httpd closes idle ones
+        after KeepAliveTimeout, and the close can cross the request) is sent once more on a new
+        connection: it is a read, so repeating it is harmless."""
+        try:
+            return await self._get_once(url)
+        except BalancerError as exc:
+            if not isinstance(exc.__cause__, httpx.RemoteProtocolError | httpx.ReadError):
+                raise
+        return await self._get_once(url)
+
+    async def _get_once(self, url: str) -> tuple[bytes, httpx.Response]:
         try:
             async with self._client.stream("GET", url, headers={"Referer": self.url}) as response:
                 if response.status_code != 200:

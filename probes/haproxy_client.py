@@ -117,7 +117,11 @@ class HaproxyStatsPage:
     ) -> None:
         self.url = url if url.rstrip("/").endswith(";csv") else url.rstrip("/") + ";csv"
         self._client = httpx.AsyncClient(
-            auth=auth, timeout=httpx.Timeout(timeout), transport=transport
+            auth=auth,
+            timeout=httpx.Timeout(timeout),
+            # let idle connections go before the server closes them under a request
+            limits=httpx.Limits(keepalive_expiry=2.0),
+            transport=transport,
         )
 
     @property

@@ -327,3 +327,26 @@ async def test_apply_posts_then_reads_back() -> None:
     message = str(caught.value)
     assert "drain: asked off, seen on" in message and URL in message
     assert isinstance(caught.value, BalancerError)
+
+
+async def test_a_read_on_a_connection_httpd_just_closed_is_sent_once_more() -> None:
+    """httpd closes idle kept-alive connections; a GET that crosses the close is repeated."""
+    sent: list[str] = []
+
+    def closed_once(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if len(sent) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, text=REAL)
+
+    page = await reader(closed_once).read()
+    assert sent == ["GET", "GET"]
+    assert page.balancer("cluster") is not None
+
+
+async def test_a_balancer_that_keeps_closing_the_connection_is_an_error() -> None:
+    def always_closed(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    with pytest.raises(BalancerError, match="cannot read the balancer-manager"):
+        await reader(always_closed).read()
