@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import shutil
 import string
 import subprocess
@@ -38,8 +39,9 @@ def wait_until(
 class Tmux:
     """One detached tmux session running one command."""
 
-    def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
+    def __init__(self, name: str, command: str, env: dict[str, str], status: Path) -> None:
         self.name = name
+        self.status = status
         exports = " ".join(f"{key}={value}" for key, value in env.items())
         subprocess.run(
             [
@@ -52,7 +54,9 @@ class Tmux:
                 "160",
                 "-y",
                 "45",
-                f"env {exports} {command}",
+                # The shell records the exit status itself: tmux sometimes leaves an exited
+                # pane's process unreaped for a long while, and then never shows its status.
+                f"env {exports} {command}; echo $? > {shlex.quote(str(status))}",
             ],
             check=True,
         )
@@ -67,25 +71,15 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def _pane(self, fields: str) -> str:
-        return subprocess.run(
-            ["tmux", "display-message", "-p", "-t", self.name, fields],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-
     def dead(self) -> bool:
-        """The command has exited and tmux has reaped it. tmux marks a pane dead when its
-        terminal closes, a moment before it learns the exit status: wait for both."""
-        dead, status, signal = self._pane(
-            "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"
-        ).split(":")
-        return dead == "1" and bool(status or signal)
+        """The command has exited (its shell wrote the exit status)."""
+        return self.exit_status() != ""
 
     def exit_status(self) -> str:
-        """The exit status, or ``signal N`` if a signal ended the command."""
-        status, signal = self._pane("#{pane_dead_status}:#{pane_dead_signal}").split(":")
-        return status or f"signal {signal}"
+        try:
+            return self.status.read_text().strip()
+        except FileNotFoundError:
+            return ""
 
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
@@ -101,7 +95,7 @@ def tmux_console(sandbox: SandboxLayout, tmp_path: Path) -> Iterator[Tmux]:
         "CLUSTERCONSOLE_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
         "TERM": "xterm-256color",
     }
-    session = Tmux(f"cc-tui-{os.getpid()}", f"{CONSOLE} --sandbox", env)
+    session = Tmux(f"cc-tui-{os.getpid()}", f"{CONSOLE} --sandbox", env, tmp_path / "status")
     try:
         yield session
     finally:
