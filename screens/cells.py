@@ -8,8 +8,6 @@ a log shows literally. Colours come from a `Palette` built from the active theme
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -17,7 +15,7 @@ from textual.theme import Theme
 
 from console.state import BalancerView, NodeView
 from console.textsafe import printable
-from console.topology import NodeSpec, worker_node
+from console.topology import NodeSpec, index_for
 from probes.balancer import Worker
 
 
@@ -104,31 +102,16 @@ def http_cell(view: NodeView, palette: Palette) -> Text:
     return text
 
 
-@lru_cache(maxsize=4096)
-def _url_host(url: str) -> str:
-    """A worker URL's host, lower-cased ("" if the URL is malformed); URLs repeat every read."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
 def workers_by_node(view: BalancerView, specs: tuple[NodeSpec, ...]) -> dict[str, list[Worker]]:
-    """The workers of one balancer read, by the node each sends to (computed once per read).
-
-    An address index makes this linear; ambiguous hosts fall back to `worker_node`'s rules.
-    """
+    """The workers of one balancer read, by the node each sends to (computed once per read;
+    `topology.index_for` keeps the address index and each worker's answer)."""
     found: dict[str, list[Worker]] = {}
     if view.page is None:
         return found
-    by_address: dict[str, list[str]] = {}
-    for spec in specs:
-        for address in spec.addresses:
-            by_address.setdefault(address, []).append(spec.name)
+    index = index_for(specs)
     for balancer in view.page.balancers:
         for worker in balancer.workers:
-            names = by_address.get(_url_host(worker.url), [])
-            node = names[0] if len(names) == 1 else worker_node(worker, specs)
+            node = index.worker_node(worker)
             if node is not None:
                 found.setdefault(node, []).append(worker)
     return found
