@@ -76,7 +76,13 @@ async def wait_quiet(
     run: StepRun[NodeContext], *, what: str, still_elected_ok: bool, min_seconds: float = 0.0
 ) -> None:
     """Wait until every worker of the node shows Busy 0 on QUIET_READS consecutive reads spanning
-    QUIET_SECONDS (and, unless `still_elected_ok`, its Elected count stops growing)."""
+    QUIET_SECONDS and its Elected count stops growing.
+
+    While the node still serves its sticky users (`still_elected_ok`), one read with Busy 0 is
+    enough: under steady sticky load Busy is 0 only between requests, and whether three reads in
+    a row catch that depends on the load and the machine, not on the drain (a slow run never got
+    there in 300 s). The strict test comes once nothing is routed to the node any more."""
+    needed_reads, needed_span = (1, 0.0) if still_elected_ok else (QUIET_READS, QUIET_SECONDS)
     began = time.monotonic()
     quiet_since: float | None = None
     quiet_reads = 0
@@ -108,8 +114,8 @@ async def wait_quiet(
         run.waiting(what, figures)
         if (
             quiet_since is not None
-            and quiet_reads >= QUIET_READS
-            and now - quiet_since >= QUIET_SECONDS
+            and quiet_reads >= needed_reads
+            and now - quiet_since >= needed_span
             and now - began >= min_seconds
         ):
             return
