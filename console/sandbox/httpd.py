@@ -33,8 +33,11 @@ def prepare(layout: SandboxLayout) -> None:
         raise SandboxError(f"Apache httpd is not installed ({APACHE2} is missing): run `make demo`")
     (layout.httpd_dir / "logs").mkdir(parents=True, exist_ok=True)
     layout.run.mkdir(parents=True, exist_ok=True)
+    # ttl=10: httpd drops an idle backend connection before Tomcat's keep-alive timeout (20 s)
+    # closes it; reusing one that Tomcat is closing answers the client 502 (seen in the tests).
     members = "\n".join(
-        f'  BalancerMember "http://{node.address}:{HTTP_PORT}" route={node.jvm_route} retry=5'
+        f'  BalancerMember "http://{node.address}:{HTTP_PORT}" route={node.jvm_route} retry=5 '
+        "ttl=10"
         for node in layout.nodes
     )
     write_if_changed(
