@@ -275,7 +275,11 @@ class ClusterConsoleApp(App[int]):
             # After the first frame: importing and starting the probes must not delay it.
             self.call_after_refresh(self._start_monitor, self.inventory)
         if self._reload and self.inventory.path.exists():
-            self.run_worker(self._watch_config(), name="reload", exit_on_error=False)
+            # watchfiles (and anyio under it) load in ~20 ms: after the first frame too.
+            self.call_after_refresh(self._start_reload)
+
+    def _start_reload(self) -> None:
+        self.run_worker(self._watch_config(), name="reload", exit_on_error=False)
 
     async def on_unmount(self) -> None:
         await self._stop_monitor()
@@ -510,7 +514,7 @@ class ClusterConsoleApp(App[int]):
     def _filter_from_palette(self) -> None:
         screen = self.screen
         if isinstance(screen, DashboardScreen):
-            screen.action_filter()
+            screen.call_later(screen.action_filter)
 
 
 def _bind(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:

@@ -188,10 +188,11 @@ def _no_sandbox(root: Path) -> str:
 def _resolve_inventory(args: argparse.Namespace) -> Inventory:
     """The validated inventory the options point at (raises ConfigError/ConfigNotFound)."""
     from console.config import find_config, load_inventory
-    from console.sandbox import manager
 
     if getattr(args, "sandbox", False):
-        layout = manager.current_layout()
+        from console.sandbox.layout import current_layout  # not the manager: a light import
+
+        layout = current_layout()
         if not layout.inventory.exists():
             raise ConfigNotFound(_no_sandbox(layout.root))
         return load_inventory(layout.inventory)
@@ -200,6 +201,7 @@ def _resolve_inventory(args: argparse.Namespace) -> Inventory:
 
 def _run_sandbox(args: argparse.Namespace) -> int:
     from console.sandbox import manager
+    from console.sandbox.layout import current_layout
 
     command = args.sandbox_command
     if command == "up":
@@ -209,7 +211,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     if command == "down":
         manager.down(report=print)
         return exitcodes.OK
-    layout = manager.current_layout()
+    layout = current_layout()
     if command == "inventory":
         if not layout.inventory.exists():
             _err(_no_sandbox(layout.root))

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static
 
 from console.state import BalancerView, ClusterState
 from console.topology import worker_node
@@ -34,6 +34,7 @@ from screens.balancer_actions import (
 )
 from screens.confirm import NumberPrompt
 from screens.widgets.common import ago, is_interactive, safe
+from screens.widgets.keybar import KeyBar
 from screens.widgets.sparktext import spark
 
 HISTORY = 60
@@ -110,7 +111,7 @@ class BalancerScreen(Screen[None]):
             with Vertical():
                 yield Static(Text("busy", style="bold"), id="spark-busy-label")
                 yield Sparkline([], id="spark-busy")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "balancers"

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from console.crosschecks import Problem, problems
 from console.state import BalancerView, ClusterState, NodeView
@@ -25,6 +25,7 @@ from screens import cells
 from screens.cells import Palette
 from screens.problems import ProblemsPanel
 from screens.watch import Banner, Incident, WatchBar
+from screens.widgets.keybar import KeyBar
 from screens.widgets.node_table import Column, NodeTable
 
 if TYPE_CHECKING:
@@ -98,11 +99,10 @@ class DashboardScreen(Screen[None]):
             if clock is not None:
                 yield WatchBar(clock, self.host.inventory.cluster.name)
             yield Banner(id="banner")
-        yield Input(placeholder="filter nodes (name, host or state words)", id="filter")
         yield Static("", id="config-error", markup=False)
         yield NodeTable(id="nodes", zebra_stripes=True)
         yield ProblemsPanel(id="problems")
-        yield Footer(show_command_palette=False)
+        yield KeyBar(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(NodeTable).focus()
@@ -320,15 +320,19 @@ class DashboardScreen(Screen[None]):
         """The nodes listed now (after the filter), in order."""
         return self._shown
 
-    def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        fields = self.query("#filter").results(Input)
+        field = next(fields, None)
+        if field is None:  # built on first use: the first frame does not need it
+            field = Input(placeholder="filter nodes (name, host or state words)", id="filter")
+            await self.mount(field, before=self.query_one("#config-error"))
         field.add_class("shown")
         field.focus()
 
     def clear_filter(self) -> bool:
         """Hide the filter and show every node again; False if there was nothing to clear."""
-        field = self.query_one("#filter", Input)
-        if not field.has_class("shown") and not self.filter_text:
+        field = next(self.query("#filter").results(Input), None)
+        if field is None or (not field.has_class("shown") and not self.filter_text):
             return False
         field.value = ""
         field.remove_class("shown")
@@ -396,7 +400,7 @@ class UnavailableView(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(f"the {self.view} view is not available in this build"), markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def show_state(self, state: ClusterState) -> None:
         """Nothing to render."""

@@ -12,12 +12,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from console.state import ClusterState, DatabaseView
 from console.topology import member_node
 from probes.database import DatabaseHealth
 from screens.widgets.common import ago, safe
+from screens.widgets.keybar import KeyBar
 
 
 def summary_text(view: DatabaseView | None) -> Text:
@@ -133,7 +134,7 @@ class DatabaseScreen(Screen[None]):
             yield Static(Text(""), id="database-grants")
             yield Static(Text(""), id="database-connections")
             yield Static(Text(""), id="database-reach")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "database"

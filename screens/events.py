@@ -13,11 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from console.state import EVENTS_KEPT, ClusterState, NodeEvent
 from probes.logs.model import EventKind
 from screens.widgets.common import clock, safe
+from screens.widgets.keybar import KeyBar
 from screens.widgets.matrix import MembershipMatrix
 
 COLUMNS = ("time", "node", "kind", "member", "text")
@@ -102,7 +103,7 @@ class EventsScreen(Screen[None]):
         yield Input(
             placeholder="search event text (Enter keeps it, Escape clears)", id="events-search"
         )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "events"

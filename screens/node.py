@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from console.crosschecks import problems
 from console.node_watch import RECENT_BYTES
 from console.state import ClusterState, NodeView
 from console.topology import member_node
 from screens.widgets.common import ago, host_of, safe
+from screens.widgets.keybar import KeyBar
 from screens.widgets.log_view import LogView
 
 
@@ -197,7 +198,7 @@ class NodeScreen(Screen[None]):
                 yield Static(Text(f"node {self.node}", style="dim"), id="node-facts")
                 yield Static(Text(""), id="node-problems")
         yield Input(placeholder="filter the log (Enter keeps it, Escape clears)", id="node-filter")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def log_view(self) -> LogView:

@@ -32,7 +32,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, ProgressBar, RichLog, Static
+from textual.widgets import Button, Header, ProgressBar, RichLog, Static
 
 from console.operations import registry
 from console.operations.engine import Change, Outcome, Progress, Runner, Step, Wizard
@@ -40,6 +40,7 @@ from console.operations.tracking import RunTracker
 from console.textsafe import printable
 from screens.confirm import ConfirmScreen
 from screens.widgets.common import clock, host_of, safe
+from screens.widgets.keybar import KeyBar
 from screens.wizard_text import (
     OUTCOME_STYLES,
     confirm_body,
@@ -153,7 +154,7 @@ class WizardScreen(Screen[None]):
             yield Static(id="wizard-outcome")
             yield Button("Close", variant="primary", id="wizard-close", classes="hidden")
             yield RichLog(max_lines=LOG_LINES, wrap=True, id="wizard-log")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         if self.refusal is not None or self.definition is None:

@@ -6,6 +6,7 @@ One frozen description derived from the sandbox directory and the node count, so
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,3 +191,18 @@ class SandboxLayout:
             base=self.root / "nodes" / name,
             ssh_dir=self.root / "ssh" / name,
         )
+
+
+def recorded_layout() -> SandboxLayout | None:
+    """The layout of the sandbox last brought up in this directory, if any."""
+    root = sandbox_dir()
+    try:
+        state = json.loads((root / "sandbox.json").read_text())
+        return SandboxLayout(root, int(state["nodes"]), str(state["net"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def current_layout() -> SandboxLayout:
+    """The layout of the sandbox recorded on disk (the default one when there is none)."""
+    return recorded_layout() or SandboxLayout(sandbox_dir(), DEFAULT_NODES, sandbox_net())

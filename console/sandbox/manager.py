@@ -24,8 +24,12 @@ from console.sandbox.layout import (
     MAX_NODES,
     SSH_PORT,
     SandboxLayout,
+    recorded_layout,
     sandbox_dir,
     sandbox_net,
+)
+from console.sandbox.layout import (
+    current_layout as current_layout,
 )
 
 Report = Callable[[str], None]
@@ -43,21 +47,6 @@ class ComponentStatus:
     @property
     def running(self) -> bool:
         return self.pid is not None
-
-
-def _recorded() -> SandboxLayout | None:
-    """The layout of the sandbox last brought up in this directory, if any."""
-    root = sandbox_dir()
-    try:
-        state = json.loads((root / "sandbox.json").read_text())
-        return SandboxLayout(root, int(state["nodes"]), str(state["net"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def current_layout() -> SandboxLayout:
-    """The layout of the sandbox recorded on disk (the default one when there is none)."""
-    return _recorded() or SandboxLayout(sandbox_dir(), DEFAULT_NODES, sandbox_net())
 
 
 def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
@@ -94,7 +83,7 @@ def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
     if not 1 <= count <= MAX_NODES:
         raise SandboxError(f"--nodes must be between 1 and {MAX_NODES}, got {count}")
     layout = SandboxLayout(sandbox_dir(), count, sandbox_net())
-    recorded = _recorded()
+    recorded = recorded_layout()
     if recorded is not None and (recorded.count, recorded.net) != (count, layout.net):
         running = [row.name for row in status(recorded) if row.running]
         if running:
