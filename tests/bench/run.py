@@ -92,7 +92,7 @@ BENCHMARKS = {
     "event_latency": _event_latency,
     "drain_proof": lambda: __import__("tests.bench.drain_proof", fromlist=["run"]).run(),
     "dashboard": lambda: __import__("tests.bench.dashboard", fromlist=["run"]).run(),
-    "first_frame": lambda: __import__("tests.bench.dashboard", fromlist=["x"]).run_first_frame(),
+    "first_frame": lambda: __import__("tests.bench.first_frame", fromlist=["x"]).run(),
 }
 
 
