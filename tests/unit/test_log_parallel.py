@@ -103,3 +103,18 @@ def test_a_consumer_that_stops_early_leaves_no_worker_behind(
     for pid in started:  # every worker was reaped
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_SETPIPE_SZ"), reason="Linux pipes only")
+def test_a_worker_hands_over_several_busy_parts_without_waiting_for_the_parent() -> None:
+    # A busy part's results are ~80 KB marshalled; with a default 64 KB pipe the worker blocked
+    # on every write until the parent, scanning a part of its own, read it (a third of its time).
+    read_end, write_end = os.pipe()
+    try:
+        parallel._widen(write_end)
+        os.set_blocking(write_end, False)
+        message = b"x" * (4 * 80 << 10)
+        assert os.write(write_end, message) == len(message)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
