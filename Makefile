@@ -1,12 +1,13 @@
 # clusterconsole: every command installs what it needs first (Debian packages via apt-get, the
 # Python environment in .venv), so `make demo` and `make test` work on a fresh Debian 12 machine.
+# gcc and python3-dev build the log scanner's small C helper (probes/logs/_lines.c).
 
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 DEB_PACKAGES := apache2 tomcat10 openssh-server openssh-client mariadb-server mariadb-client \
-	rsync haproxy socat python3 python3-venv python3-pip tmux curl procps
+	rsync haproxy socat python3 python3-venv python3-pip python3-dev gcc tmux curl procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint unit bench clean deps venv
@@ -47,7 +48,7 @@ deps:
 
 venv: deps $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml probes/logs/_lines.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -57,3 +58,4 @@ clean:
 	-test -x $(VENV)/bin/clusterconsole && $(VENV)/bin/clusterconsole sandbox down
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench-results *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find probes -name '_lines*.so' -delete

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from probes.logs import hazelcast, needles
 from probes.logs.classify import classify, event
+from probes.logs.lines import count_newlines
 from probes.logs.model import LogEvent
 from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
 from probes.logs.records import LEVELS, Record, parse, split_glued, strip_prefixes
@@ -207,7 +208,7 @@ class EventScanner:
             pending = self._pending
             indented = buf[pos] in (9, 32)
             if indented and type(pending) is Trace and (run := _INDENTED_RUN.match(buf, pos, end)):
-                count = buf.count(b"\n", pos, run.end())
+                count = count_newlines(buf, pos, run.end())
                 if pending.folded + count < pending.max_fold:
                     block = bytes(buf[pos : run.end() - 1]).replace(b"\r\n", b"\n")
                     pending.take_indented(clean(block.removesuffix(b"\r")), count)
@@ -300,10 +301,10 @@ class EventScanner:
     def _line_at(self, pos: int) -> int:
         """Line number of the line starting at buffer position `pos`."""
         if pos >= self._cpos:
-            self._cline += self._buf.count(b"\n", self._cpos, pos)
+            self._cline += count_newlines(self._buf, self._cpos, pos)
             self._cpos = pos
             return self._cline
-        return self._cline - self._buf.count(b"\n", pos, self._cpos)
+        return self._cline - count_newlines(self._buf, pos, self._cpos)
 
     def _offset(self, pos: int) -> int:
         """Stream offset of a line start in the region (the dropped tail of a long line counts
