@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from console.membership import partitions, serving_nodes
+from console.rates import elected_before
 from console.state import BalancerView, ClusterState, NodeView
 from console.topology import worker_node
 from probes.balancer import Worker
@@ -130,14 +131,6 @@ def _workers(view: BalancerView) -> list[tuple[str, Worker]]:
     ]
 
 
-def _previous_elected(view: BalancerView, balancer: str, worker: Worker) -> int | None:
-    if view.previous is None:
-        return None
-    before = view.previous.balancer(balancer)
-    old = before.worker(worker.url) if before is not None else None
-    return old.elected if old is not None else None
-
-
 def _balancers(state: ClusterState) -> Iterator[Problem]:
     specs = state.specs
     by_name = {view.name: view for view in state.nodes}
@@ -176,7 +169,7 @@ def _balancers(state: ClusterState) -> Iterator[Problem]:
                     f"{worker.url} as {worker.route!r}: sticky sessions will not stick.",
                 )
             if worker.draining:
-                before = _previous_elected(view, balancer_name, worker)
+                before = elected_before(view, balancer_name, worker.url)
                 if before is not None and worker.elected is not None and worker.elected > before:
                     yield Problem(
                         "warning",

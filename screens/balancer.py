@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Sparkline, Static
 
+from console.rates import elected_rate
 from console.state import BalancerView, ClusterState
 from console.topology import worker_node
 from probes.balancer import Worker
@@ -62,17 +63,6 @@ class History:
 
 def _number(value: float | int | None, fmt: str = "{:g}") -> Text:
     return Text("-", style="dim") if value is None else Text(fmt.format(value))
-
-
-def elected_rate(view: BalancerView, pool: str, worker: Worker) -> float | None:
-    """Elections per second since the previous read (None when it cannot be told)."""
-    if view.previous is None or not view.interval or worker.elected is None:
-        return None
-    before = view.previous.balancer(pool)
-    old = before.worker(worker.url) if before is not None else None
-    if old is None or old.elected is None or worker.elected < old.elected:
-        return None
-    return (worker.elected - old.elected) / view.interval
 
 
 class BalancerScreen(Screen[None]):

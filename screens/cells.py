@@ -7,12 +7,14 @@ a log shows literally. Colours come from a `Palette` built from the active theme
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
 from textual.theme import Theme
 
+from console.rates import PoolWorker, elected_rate
 from console.state import BalancerView, NodeView
 from console.textsafe import printable
 from console.topology import NodeSpec, index_for
@@ -102,10 +104,12 @@ def http_cell(view: NodeView, palette: Palette) -> Text:
     return text
 
 
-def workers_by_node(view: BalancerView, specs: tuple[NodeSpec, ...]) -> dict[str, list[Worker]]:
-    """The workers of one balancer read, by the node each sends to (computed once per read;
-    `topology.index_for` keeps the address index and each worker's answer)."""
-    found: dict[str, list[Worker]] = {}
+def workers_by_node(
+    view: BalancerView, specs: tuple[NodeSpec, ...]
+) -> dict[str, list[tuple[str, Worker]]]:
+    """The workers of one balancer read with their pools, by the node each sends to (computed
+    once per read; `topology.index_for` keeps the address index and each worker's answer)."""
+    found: dict[str, list[tuple[str, Worker]]] = {}
     if view.page is None:
         return found
     index = index_for(specs)
@@ -113,42 +117,8 @@ def workers_by_node(view: BalancerView, specs: tuple[NodeSpec, ...]) -> dict[str
         for worker in balancer.workers:
             node = index.worker_node(worker)
             if node is not None:
-                found.setdefault(node, []).append(worker)
+                found.setdefault(node, []).append((balancer.name, worker))
     return found
-
-
-def previous_elected(view: BalancerView) -> dict[str, int]:
-    """The previous read's elected count by worker URL (computed once per read).
-
-    Same answer as asking each previous balancer for the worker by URL in order, without a
-    linear search per worker (quadratic with hundreds of workers).
-    """
-    found: dict[str, int] = {}
-    if view.previous is None:
-        return found
-    for balancer in view.previous.balancers:
-        first: set[str] = set()
-        for worker in balancer.workers:
-            if worker.url in first:
-                continue
-            first.add(worker.url)
-            if worker.elected is not None:
-                found.setdefault(worker.url, worker.elected)
-    return found
-
-
-def _rate(
-    view: BalancerView, worker: Worker, previous: dict[str, int] | None = None
-) -> float | None:
-    if view.previous is None or not view.interval or worker.elected is None:
-        return None
-    if previous is not None and worker.url in previous:
-        return max(0.0, (worker.elected - previous[worker.url]) / view.interval)
-    for balancer in view.previous.balancers:
-        old = balancer.worker(worker.url)
-        if old is not None and old.elected is not None:
-            return max(0.0, (worker.elected - old.elected) / view.interval)
-    return None
 
 
 def worker_words(worker: Worker) -> str:
@@ -169,13 +139,13 @@ def worker_words(worker: Worker) -> str:
 
 def worker_cell(
     view: BalancerView,
-    workers: list[Worker],
+    workers: list[tuple[str, Worker]],
     palette: Palette,
-    previous: dict[str, int] | None = None,
+    previous: Mapping[PoolWorker, int] | None = None,
 ) -> Text:
-    """A node's worker(s) on one balancer: state, elected per second and busy.
+    """A node's worker(s) on one balancer (with their pools): state, elected per second, busy.
 
-    ``previous`` is `previous_elected(view)`, for callers drawing many workers of one read.
+    ``previous`` is `rates.previous_elected(view)`, for callers drawing many workers of one read.
     """
     if view.reachable is False:
         return word(palette, "lb unreachable", palette.bad)
@@ -183,13 +153,13 @@ def worker_cell(
         return word(palette, "reading", palette.muted)
     if not workers:
         return word(palette, "absent", palette.warn)
-    worker = workers[0]
+    pool, worker = workers[0]
     words = worker_words(worker)
     style = {"ok": palette.ok, "draining": palette.warn, "standby": palette.muted}.get(
         words, palette.bad
     )
     text = word(palette, words, style)
-    rate = _rate(view, worker, previous)
+    rate = elected_rate(view, pool, worker, previous)
     text.append(f" {rate:.1f}/s" if rate is not None else " -/s")
     text.append(f" busy {worker.busy}" if worker.busy is not None else "")
     if len(workers) > 1:
@@ -236,7 +206,6 @@ __all__ = [
     "palette_for",
     "peers_cell",
     "plain",
-    "previous_elected",
     "safe",
     "ssh_cell",
     "tomcat_cell",

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from console.crosschecks import Problem, problems
+from console.rates import PoolWorker, previous_elected
 from console.state import BalancerView, ClusterState, NodeView
 from console.topology import NodeSpec
 from probes.balancer import Worker
@@ -79,8 +80,8 @@ class DashboardScreen(Screen[None]):
         self._views: dict[str, NodeView] = {}
         self._expected: dict[str, int] = {}
         self._balancers: tuple[BalancerView, ...] = ()
-        self._workers: list[dict[str, list[Worker]]] = []
-        self._elected: list[dict[str, int]] = []
+        self._workers: list[dict[str, list[tuple[str, Worker]]]] = []
+        self._elected: list[dict[PoolWorker, int]] = []
         self._palette_key: str | None = None
         self._palette = cells.palette_for(None)
         self._state: ClusterState | None = None
@@ -230,7 +231,7 @@ class DashboardScreen(Screen[None]):
         balancers_changed = state.balancers is not self._balancers
         if balancers_changed:
             self._workers = [cells.workers_by_node(view, specs) for view in state.balancers]
-            self._elected = [cells.previous_elected(view) for view in state.balancers]
+            self._elected = [previous_elected(view) for view in state.balancers]
             self._balancers = state.balancers
         # Peers expected: every other node not known to be stopped.
         candidates = sum(1 for view in state.nodes if view.tomcat != "stopped")
