@@ -22,9 +22,10 @@ from console.operations.common import (
     set_all,
     wait_state,
 )
-from console.operations.context import NodeContext
+from console.operations.context import NodeContext, WorkerRef
 from console.operations.engine import Change, Refused, Skip, Step, StepFailed, StepRun, Wizard
 from console.state import ClusterState
+from probes.balancer import BalancerError
 from probes.balancer_client import WorkerChange
 from probes.http import check as http_check
 
@@ -162,6 +163,69 @@ async def _enable(run: StepRun[NodeContext]) -> None:
         raise StepFailed(f"enabled, but the balancer shows {', '.join(unusable)} unusable")
 
 
+async def _httpd_refs(run: StepRun[NodeContext]) -> list[WorkerRef]:
+    """The node's workers on httpd balancers with a load factor shown (HAProxy has no such
+    counters to reset)."""
+    ctx = run.ctx
+    return [
+        ref
+        for ref in await refs_or_fail(run)
+        if ctx.actions.config(ref.balancer).kind == "apache" and ref.worker.factor is not None
+    ]
+
+
+async def _check_rebalance(run: StepRun[NodeContext]) -> None:
+    if not await _httpd_refs(run):
+        raise Skip("no httpd balancer sends to the node: no counters to reset")
+
+
+def _same_factor(ref: WorkerRef) -> WorkerChange:
+    return WorkerChange(factor=ref.worker.factor)
+
+
+async def _plan_rebalance(run: StepRun[NodeContext]) -> list[Change]:
+    ctx = run.ctx
+    changes: list[Change] = []
+    for ref in await _httpd_refs(run):
+        try:
+            planned = await ctx.actions.plan(
+                ref.balancer, ref.worker.url, _same_factor(ref), pool=ref.pool
+            )
+        except BalancerError as exc:
+            raise StepFailed(str(exc)) from None
+        what = f"re-post {ctx.node.name}'s load factor {ref.worker.factor:g} on {ref.label}"
+        changes.append(Change(what, planned.request))
+    return changes
+
+
+async def _rebalance(run: StepRun[NodeContext]) -> None:
+    """httpd's byrequests scheduler keeps a counter per worker; while the node was out the
+    others' counters moved on and new sessions can stay away from it for a long while.
+    Re-posting a worker's load factor (unchanged) makes httpd reset every worker's counter."""
+    ctx = run.ctx
+    for ref in await _httpd_refs(run):
+        try:
+            worker = await ctx.actions.set_worker(
+                ref.balancer,
+                ref.worker.url,
+                _same_factor(ref),
+                pool=ref.pool,
+                node=ctx.node.name,
+                wizard=ctx.wizard,
+                step=run.step.name,
+            )
+        except BalancerError as exc:  # the node serves already: a warning, not a failure
+            run.warn(
+                f"{ref.label}: the scheduling counters were not reset ({exc}); new sessions "
+                f"may reach {ctx.node.name} only after a while"
+            )
+            continue
+        run.changed(
+            f"{ref.label}: counters reset (load factor {worker.factor:g} re-posted); the "
+            f"balancer now shows {worker.status}"
+        )
+
+
 def _left_started(ctx: NodeContext) -> str:
     return (
         f"{ctx.node.name}'s Tomcat runs but its worker is still disabled: no user is sent "
@@ -219,6 +283,17 @@ WIZARD: Wizard[NodeContext] = Wizard(
                 f"{ctx.node.name}'s Tomcat runs; its worker may be enabled on some balancers "
                 "only: run --wizard rejoin again"
             ),
+        ),
+        Step(
+            "rebalance",
+            "reset httpd's request counters (re-post the node's load factor, unchanged) so new "
+            "sessions reach it now rather than after the others' counters catch up",
+            check=_check_rebalance,
+            plan=_plan_rebalance,
+            action=_rebalance,
+            timeout=60,
+            left=_left_enabled,
+            interrupted=_left_enabled,
         ),
     ),
 )
