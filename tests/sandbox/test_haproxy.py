@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from console.audit import AuditLog, read_entries
 from console.config import load_inventory_text
 from console.monitor import Monitor, MonitorOptions
+from console.operations.workers import WorkerActions
 from console.sandbox.layout import SandboxLayout
 from probes.balancer import BalancerError
+from probes.balancer_client import WorkerChange
 from probes.haproxy_client import (
     HaproxyReader,
     HaproxySocket,
@@ -214,3 +217,53 @@ async def test_the_monitor_reads_haproxy_on_a_node_through_ssh(
     assert app is not None
     assert [w.route for w in app.workers] == ["node1", "node2", "node3"]
     assert "on node1" in view.page.url
+
+
+async def test_worker_actions_change_haproxy_audited_and_read_back(
+    stats_socket: Path, sandbox: SandboxLayout, tmp_path: Path
+) -> None:
+    """What the wizards and the balancer view use on HAProxy: each change planned from a fresh
+    read, audited before and after, applied over the admin socket and read back."""
+    text = sandbox.inventory.read_text() + (
+        f'\n[[balancers]]\nname = "lb"\nkind = "haproxy"\nsocket = "{stats_socket}"\n'
+    )
+    inventory = load_inventory_text(text, sandbox.inventory)
+    audit = AuditLog(tmp_path / "audit.jsonl", "interactive", "sandbox")
+    actions = WorkerActions(inventory, audit)
+    try:
+        planned = await actions.plan("lb", "node2", WorkerChange(drain=True), pool="app")
+        assert planned.request["command"] == "set server app/node2 state drain"
+        drained = await actions.set_worker(
+            "lb", "node2", WorkerChange(drain=True), pool="app", node="node2"
+        )
+        assert drained.draining and not drained.disabled
+        down = await actions.set_worker(
+            "lb", "node2", WorkerChange(disabled=True), pool="app", node="node2"
+        )
+        assert down.disabled
+        ready = await actions.set_worker(
+            "lb", "node2", WorkerChange(drain=False, disabled=False), pool="app", node="node2"
+        )
+        assert not ready.draining and not ready.disabled
+        with pytest.raises(BalancerError, match="cannot apply"):  # HAProxy has no load factor
+            await actions.set_worker("lb", "node2", WorkerChange(factor=3), pool="app")
+        page = await actions.read("lb")
+    finally:
+        await actions.aclose()
+    app = page.balancer("app")
+    assert app is not None
+    assert [(w.route, w.draining, w.disabled) for w in app.workers] == [
+        ("node1", False, False),
+        ("node2", False, False),
+        ("node3", False, False),
+    ]
+    entries = read_entries(audit.path)
+    before = [e for e in entries if e["phase"] == "before"]
+    after = [e for e in entries if e["phase"] == "after"]
+    assert [e["request"]["command"] for e in before] == [
+        "set server app/node2 state drain",
+        "set server app/node2 state maint",
+        "set server app/node2 state ready",
+    ]  # the refused factor change was never sent, so it is not in the log
+    assert [e["id"] for e in after] == [e["id"] for e in before]
+    assert all(e["result"]["ok"] for e in after)
