@@ -36,13 +36,19 @@ def plan_command(ctx: NodeContext, command: str, what: str) -> list[Change]:
     return [Change(what, request)]
 
 
-async def plan_all(run: StepRun[NodeContext], change: WorkerChange) -> list[Change]:
-    """The exact request for `change` on every worker of the node."""
+async def plan_all(
+    run: StepRun[NodeContext],
+    change: WorkerChange | Callable[[WorkerRef], WorkerChange],
+    refs: list[WorkerRef] | None = None,
+) -> list[Change]:
+    """The exact request for `change` (or the change for each worker) on every worker of the
+    node, or on `refs`."""
     ctx = run.ctx
     changes: list[Change] = []
-    for ref in await refs_or_fail(run):
+    for ref in refs if refs is not None else await refs_or_fail(run):
+        wanted = change(ref) if callable(change) else change
         try:
-            planned = await ctx.actions.plan(ref.balancer, ref.worker.url, change, pool=ref.pool)
+            planned = await ctx.actions.plan(ref.balancer, ref.worker.url, wanted, pool=ref.pool)
         except BalancerError as exc:
             raise StepFailed(str(exc)) from None
         what = f"set {planned.change} for {ctx.node.name} on {ref.label}"

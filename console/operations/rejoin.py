@@ -184,18 +184,7 @@ def _same_factor(ref: WorkerRef) -> WorkerChange:
 
 
 async def _plan_rebalance(run: StepRun[NodeContext]) -> list[Change]:
-    ctx = run.ctx
-    changes: list[Change] = []
-    for ref in await _httpd_refs(run):
-        try:
-            planned = await ctx.actions.plan(
-                ref.balancer, ref.worker.url, _same_factor(ref), pool=ref.pool
-            )
-        except BalancerError as exc:
-            raise StepFailed(str(exc)) from None
-        what = f"re-post {ctx.node.name}'s load factor {ref.worker.factor:g} on {ref.label}"
-        changes.append(Change(what, planned.request))
-    return changes
+    return await plan_all(run, _same_factor, await _httpd_refs(run))
 
 
 async def _rebalance(run: StepRun[NodeContext]) -> None:
