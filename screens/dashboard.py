@@ -58,7 +58,7 @@ class DashboardScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    DashboardScreen #filter { dock: top; display: none; }
+    DashboardScreen #filter { display: none; }
     DashboardScreen #filter.shown { display: block; }
     DashboardScreen #config-error {
         display: none; height: auto; max-height: 6; background: $error; color: $background;

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.text import Text
+from textual.widgets import Header
 
 from console.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
@@ -104,6 +105,8 @@ async def test_filter_enter_escape_and_views(tmp_path: Path) -> None:
         assert isinstance(screen, DashboardScreen)
         await pilot.press("slash", "n", "o", "d", "e", "2")
         await wait_for(lambda: screen.shown == ("node2",))
+        field, header = screen.query_one("#filter"), screen.query_one(Header)
+        assert not field.region.overlaps(header.region)  # the title bar stays in view
         await pilot.press("enter")  # back to the table
         await pilot.press("escape")
         await wait_for(lambda: screen.shown == ("node1", "node2", "node3"))
