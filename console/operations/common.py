@@ -56,24 +56,36 @@ async def plan_all(
     return changes
 
 
-async def set_all(run: StepRun[NodeContext], change: WorkerChange) -> list[Worker]:
-    """Apply `change` on every worker of the node, audited and read back."""
+async def set_all(
+    run: StepRun[NodeContext],
+    change: WorkerChange | Callable[[WorkerRef], WorkerChange],
+    refs: list[WorkerRef] | None = None,
+    *,
+    on_error: Callable[[WorkerRef, BalancerError], None] | None = None,
+) -> list[Worker]:
+    """Apply `change` (or the change for each worker) on every worker of the node, or on
+    `refs`, audited and read back. A balancer error fails the step, unless `on_error` takes it
+    (then the other workers are still changed)."""
     ctx = run.ctx
     seen: list[Worker] = []
-    for ref in await refs_or_fail(run):
+    for ref in refs if refs is not None else await refs_or_fail(run):
+        wanted = change(ref) if callable(change) else change
         try:
             worker = await ctx.actions.set_worker(
                 ref.balancer,
                 ref.worker.url,
-                change,
+                wanted,
                 pool=ref.pool,
                 node=ctx.node.name,
                 wizard=ctx.wizard,
                 step=run.step.name,
             )
         except BalancerError as exc:
-            raise StepFailed(str(exc)) from None
-        run.changed(f"{ref.label}: {change.describe()}; the balancer now shows {worker.status}")
+            if on_error is None:
+                raise StepFailed(str(exc)) from None
+            on_error(ref, exc)
+            continue
+        run.changed(f"{ref.label}: {wanted.describe()}; the balancer now shows {worker.status}")
         seen.append(worker)
     return seen
 

@@ -191,28 +191,15 @@ async def _rebalance(run: StepRun[NodeContext]) -> None:
     """httpd's byrequests scheduler keeps a counter per worker; while the node was out the
     others' counters moved on and new sessions can stay away from it for a long while.
     Re-posting a worker's load factor (unchanged) makes httpd reset every worker's counter."""
-    ctx = run.ctx
-    for ref in await _httpd_refs(run):
-        try:
-            worker = await ctx.actions.set_worker(
-                ref.balancer,
-                ref.worker.url,
-                _same_factor(ref),
-                pool=ref.pool,
-                node=ctx.node.name,
-                wizard=ctx.wizard,
-                step=run.step.name,
-            )
-        except BalancerError as exc:  # the node serves already: a warning, not a failure
-            run.warn(
-                f"{ref.label}: the scheduling counters were not reset ({exc}); new sessions "
-                f"may reach {ctx.node.name} only after a while"
-            )
-            continue
-        run.changed(
-            f"{ref.label}: counters reset (load factor {worker.factor:g} re-posted); the "
-            f"balancer now shows {worker.status}"
+    name = run.ctx.node.name
+
+    def not_reset(ref: WorkerRef, exc: BalancerError) -> None:  # the node serves already
+        run.warn(
+            f"{ref.label}: the scheduling counters were not reset ({exc}); new sessions may "
+            f"reach {name} only after a while"
         )
+
+    await set_all(run, _same_factor, await _httpd_refs(run), on_error=not_reset)
 
 
 def _left_started(ctx: NodeContext) -> str:
