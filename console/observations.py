@@ -84,6 +84,23 @@ class LogTrouble:
 
 
 @dataclass(frozen=True, slots=True)
+class LogHistoryLost:
+    """A node's log lost its history under the follower (truncated, replaced, or bytes skipped).
+
+    What the log told about membership before is no longer known to hold: the state treats
+    that observer's view as unknown (with ``reason`` shown) until the log tells it again,
+    never as every member having left. ``missed`` is True when bytes were written and lost
+    before the follower could read them (truncation followed by a burst within one poll).
+    """
+
+    node: str
+    log: str
+    reason: str
+    missed: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class BalancerObserved:
     """One read of a balancer: its page, or why it could not be read."""
 
