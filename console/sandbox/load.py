@@ -26,7 +26,7 @@ a node switch, not a break. Comparing a reply with the client's previous success
 - **lost session** (a break): the session id (without its route) changed: the node that answered
   did not have the session and made a new one (its count restarts at 1).
 - **stale count** (a break): ``count <= previous``: the node that answered held an older copy of
-  the session (replication is asynchronous, FACTS.md), so at least one update the client had
+  the session (replication is asynchronous, docs/facts.md), so at least one update the client had
   already seen acknowledged was lost.
 - **skip** (*not* a break, counted separately): ``count > previous + 1``: the server counted a
   request whose reply the client never saw. That happens when the client's request failed or

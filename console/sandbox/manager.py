@@ -2,7 +2,7 @@
 
 Everything runs from Debian's packages with configuration, data and logs under the sandbox
 directory; nothing is written to /etc. Tomcat nodes start one after another because two nodes
-starting at once each wait 60 s for the other's session state (FACTS.md).
+starting at once each wait 60 s for the other's session state (docs/facts.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dependency rules of DESIGN.md, checked on the source: probes never import Textual."""
+"""The dependency rules of docs/design.md, checked on the source: probes never import Textual."""
 
 from __future__ import annotations
 
