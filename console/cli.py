@@ -8,6 +8,7 @@ unexpected internal error is written to a crash file and summarised in one line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import traceback
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from console import exitcodes
 from console.config_errors import ConfigError, ConfigNotFound
+from console.output import GuardedOutput, OutputClosed
 from console.paths import user_config_dir, user_state_dir
 from console.sandbox.errors import SandboxError
 
@@ -289,11 +291,52 @@ def _crash_report(exc: BaseException) -> Path | None:
         return None
 
 
+def _changes_something(args: argparse.Namespace) -> bool:
+    """Whether the mode may change a cluster or the sandbox: then output failing must not stop
+    it halfway (it goes on without output); a read-only command just ends."""
+    if args.command == "sandbox":
+        return bool(args.sandbox_command in ("up", "down"))
+    return args.command is None and bool(args.wizard)
+
+
+def _screen(args: argparse.Namespace) -> bool:
+    """The interactive session and watch mode own the terminal (Textual writes to it)."""
+    return args.command is None and not args.wizard
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `clusterconsole` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the `clusterconsole` console script; returns the exit code.
+
+    Standard output and error are guarded (`console.output`): a reader that goes away
+    (`| head`, a closed terminal) ends a read-only command quietly with 0 and never stops a
+    wizard or a sandbox change halfway, which then finish without output.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout = GuardedOutput.wrap(sys.stdout, stop=True)
+    sys.stderr = GuardedOutput.wrap(sys.stderr, stop=False)
+    try:
+        args = build_parser().parse_args(argv)
+        if _screen(args):
+            sys.stdout, sys.stderr = saved
+        else:
+            sys.stdout = GuardedOutput.wrap(sys.stdout, stop=not _changes_something(args))
+        return _main(args)
+    except OutputClosed as exc:
+        if exc.gone:
+            return exitcodes.OK
+        _err(f"cannot write the output: {exc.reason}")
+        return exitcodes.PROBLEMS
+    finally:
+        with contextlib.suppress(OutputClosed):
+            sys.stdout.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return _dispatch(args)
+    except OutputClosed:
+        raise
     except ConfigNotFound as exc:
         print(str(exc), file=sys.stderr)
         return exitcodes.USAGE

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from console import exitcodes
+from console.output import GuardedOutput
 from console.textsafe import printable
 from probes.logs.model import LogEvent
 from probes.logs.parallel import MIN_SIZE, iter_file_parallel
@@ -125,7 +126,11 @@ class _Table:
 def run(
     files: Sequence[str], *, as_json: bool, out: TextIO, err: TextIO, width: int | None = None
 ) -> int:
-    """Print the events of each file; 0 when every file was read, 2 when one could not be."""
+    """Print the events of each file; 0 when every file was read, 2 when one could not be.
+
+    Output that cannot be written (a closed pipe) raises `OutputClosed`, never OSError: only a
+    file that cannot be read is blamed on the file."""
+    out = GuardedOutput.wrap(out, stop=True)
     status = exitcodes.OK
     if width is None:
         # On a terminal rows fit its width; into a pipe or a file they are written whole.

@@ -29,10 +29,18 @@ from console.operations.registry import (
     node_context,
     wizard_named,
 )
+from console.output import GuardedOutput
 from console.textsafe import printable
 
 PLANNED = ("add-node", "deploy", "license")
 """Wizards of later issues: named, refused as not yet available."""
+CANCELLING_SIGNALS = {
+    signal.SIGINT: "cancelled by the operator",
+    signal.SIGTERM: "stopped by SIGTERM",
+    signal.SIGHUP: "stopped by SIGHUP (the terminal was closed)",
+}
+"""Signals that cancel a run: the step in progress is cut short, the outcome and the state the
+cluster was left in are reported and audited, as for any other ending."""
 WAITING_EVERY = 1.0
 """Seconds between two printed `waiting` lines of the same step (unless what it waits for
 changes)."""
@@ -154,13 +162,13 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
             timeout=args.timeout,
         )
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, runner.cancel)
-            loop.add_signal_handler(signal.SIGTERM, runner.cancel, "stopped by SIGTERM")
+        for sig, reason in CANCELLING_SIGNALS.items():
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, runner.cancel, reason)
         try:
             outcome = await runner.run()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in CANCELLING_SIGNALS:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
     if outcome.exit_code != exitcodes.OK:
@@ -169,7 +177,11 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
 
 
 def run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Run the wizard the flags name; the exit code (0 done, 1 failed, 2 usage, 3 refused)."""
+    """Run the wizard the flags name; the exit code (0 done, 1 failed, 2 usage, 3 refused).
+
+    Output that fails (a closed pipe or terminal) is dropped: the run goes on to its end."""
+    out = GuardedOutput.wrap(out, stop=False)
+    err = GuardedOutput.wrap(err, stop=False)
     if args.wizard in PLANNED:
         err.write(
             f"clusterconsole: --wizard {args.wizard}: not yet available in this version of "
