@@ -8,9 +8,11 @@ A file that cannot be read is reported in one sentence and the others are still 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
@@ -35,8 +37,12 @@ def _safe(text: str) -> str:
 
 
 def _events(path: str) -> Iterable[LogEvent]:
-    """The file's events; big files are scanned on several cores. Raises OSError."""
-    if os.path.isfile(path) and os.path.getsize(path) >= MIN_SIZE:
+    """The file's events; big files are scanned on several cores. Raises OSError, also for
+    what is not a regular file: a FIFO, /dev/zero or /dev/urandom would never end."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
+    if stat.S_ISREG(info.st_mode) and info.st_size >= MIN_SIZE:
         return iter_file_parallel(path)
     return scan_file(path)
 

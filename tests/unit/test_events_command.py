@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,26 @@ def test_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
         assert "\x1b" not in output and "\x07" not in output and "\x9b" not in output
     assert "\u202e" not in table and "[bold]markup[/bold]" in table
     assert json.loads(as_json)["kind"] == "error"
+
+
+def test_what_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    """A FIFO never ends (nobody writes), /dev/zero and /dev/urandom never end either: each is
+    refused with one sentence and exit 2, and the regular file after them is still scanned."""
+    fifo = tmp_path / "catalina.fifo"
+    os.mkfifo(fifo)
+    result: list[tuple[int, str, str]] = []
+    worker = threading.Thread(
+        target=lambda: result.append(run(fifo, "/dev/zero", "/dev/urandom", T12, as_json=True)),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(60)
+    assert result, "events kept reading something that never ends"
+    code, out, err = result[0]
+    assert code == exitcodes.USAGE
+    assert err.splitlines() == [
+        f"clusterconsole: events: {fifo}: not a regular file",
+        "clusterconsole: events: /dev/zero: not a regular file",
+        "clusterconsole: events: /dev/urandom: not a regular file",
+    ]
+    assert len(out.splitlines()) == 3  # T12's events
