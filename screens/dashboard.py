@@ -53,7 +53,9 @@ class DashboardScreen(Screen[None]):
     """Every node at a glance; Enter opens a node, `/` filters."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/", id="dashboard.filter"),
+        # A priority binding runs as the app reads the key, before the keys typed after it are
+        # handed to the focused widget: the field then has focus and receives every one of them.
+        Binding("slash", "filter", "Filter", key_display="/", id="dashboard.filter", priority=True),
         Binding("enter", "open_node", "Open node", show=False, id="dashboard.open-node"),
     ]
 
@@ -321,14 +323,23 @@ class DashboardScreen(Screen[None]):
         """The nodes listed now (after the filter), in order."""
         return self._shown
 
+    def _filter_field(self) -> Input | None:
+        return next(self.query("#filter").results(Input), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":  # `/` typed in the field is text, not the filter key again
+            field = self._filter_field()
+            return field is None or not field.has_focus
+        return True
+
     async def action_filter(self) -> None:
-        fields = self.query("#filter").results(Input)
-        field = next(fields, None)
+        field = self._filter_field()
         if field is None:  # built on first use: the first frame does not need it
             field = Input(placeholder="filter nodes (name, host or state words)", id="filter")
             await self.mount(field, before=self.query_one("#config-error"))
         field.add_class("shown")
-        field.focus()
+        # At once, not on the next idle (`focus()`): keys already typed go to the field.
+        self.set_focus(field)
 
     def clear_filter(self) -> bool:
         """Hide the filter and show every node again; False if there was nothing to clear."""
@@ -382,7 +393,7 @@ class OperatorDashboardScreen(DashboardScreen):
         if action == "wizard":
             available = getattr(self.app, "wizards_available", False)
             return bool(available) and not self.host.read_only
-        return True
+        return super().check_action(action, parameters)
 
     def action_wizard(self, wizard: str) -> None:
         node = self.selected_node

@@ -72,7 +72,8 @@ class EventsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k", "cycle_kind", "Kind filter", id="events.kind"),
         Binding("n", "cycle_node", "Node filter", id="events.node"),
-        Binding("slash", "search", "Search", id="events.search", key_display="/"),
+        # Priority: runs as the app reads `/`, so the keys typed after it reach the field.
+        Binding("slash", "search", "Search", id="events.search", key_display="/", priority=True),
         Binding("escape", "clear_filters", "Clear filters", id="events.clear"),
     ]
 
@@ -171,11 +172,16 @@ class EventsScreen(Screen[None]):
         self.node_filter = choices[(current + 1) % len(choices)]
         self._rebuild()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":  # `/` typed in the field is text
+            return not self.query_one("#events-search", Input).has_focus
+        return True
+
     def action_search(self) -> None:
         field = self.query_one("#events-search", Input)
         field.add_class("shown")
         field.value = self.search_text
-        field.focus()
+        self.set_focus(field)  # at once: the keys typed after `/` go to the field
 
     def action_clear_filters(self) -> None:
         field = self.query_one("#events-search", Input)

@@ -165,7 +165,8 @@ class NodeScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p,space", "toggle_follow", "Pause/resume", id="node.pause"),
-        Binding("slash", "filter", "Filter", id="node.filter", key_display="/"),
+        # Priority: runs as the app reads `/`, so the keys typed after it reach the field.
+        Binding("slash", "filter", "Filter", id="node.filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear filter / back", id="node.clear"),
         Binding("end", "follow", "Follow tail", id="node.follow", show=False),
     ]
@@ -295,11 +296,16 @@ class NodeScreen(Screen[None]):
     def action_follow(self) -> None:
         self.log_view.following = True
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":  # `/` typed in the field is text
+            return not self.query_one("#node-filter", Input).has_focus
+        return True
+
     def action_filter(self) -> None:
         field = self.query_one("#node-filter", Input)
         field.add_class("shown")
         field.value = self.log_view.filter_text
-        field.focus()
+        self.set_focus(field)  # at once: the keys typed after `/` go to the field
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#node-filter", Input)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pytest
 from rich.text import Text
-from textual.widgets import Header
+from textual.widgets import Header, Input
 
 from console.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
@@ -14,7 +15,7 @@ from screens.help import HelpScreen
 from screens.problems import ProblemsPanel
 from screens.widgets.node_table import NodeTable
 from tests.app import recorded
-from tests.app.waiting import wait_for
+from tests.app.waiting import type_burst, wait_for
 
 
 def row(app: ClusterConsoleApp, node: str) -> list[str]:
@@ -187,3 +188,27 @@ async def test_themes_and_cluster_accent(tmp_path: Path) -> None:
     plain = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False, read_only=True)
     async with plain.run_test(size=(120, 40)):
         assert plain.theme == "clusterconsole-wall"
+
+
+async def test_keys_typed_right_after_slash_all_reach_the_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/down` typed in one burst filters on "down"; `d` never opens the drain wizard."""
+    opened: list[tuple[str, str]] = []
+    monkeypatch.setattr(ClusterConsoleApp, "open_wizard", lambda self, w, n: opened.append((w, n)))
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        feed(app, recorded.healthy() + recorded.trouble())
+        await wait_for(lambda: row(app, "node3")[2] == "stopped")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await type_burst(app, "slash", "d", "o", "w", "n")
+        await wait_for(lambda: screen.filter_text == "down")
+        await pilot.pause()
+        assert screen.query_one("#filter", Input).value == "down"
+        assert screen.shown == ("node3",)
+        assert opened == [] and app.screen is screen
+        await pilot.press("escape")  # closes the filter
+        await wait_for(lambda: screen.shown == ("node1", "node2", "node3"))
+        await pilot.press("slash", "n", "o", "d", "e", "1", "slash")  # a typed "/" is text
+        await wait_for(lambda: screen.filter_text == "node1/")

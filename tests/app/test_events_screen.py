@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from console.observations import EventObserved
 from console.state import EVENTS_KEPT
@@ -21,6 +21,7 @@ from tests.app.views_harness import (
     plain,
     wait_for,
 )
+from tests.app.waiting import type_burst
 
 
 def table_rows(app: HarnessApp) -> list[list[str]]:
@@ -92,3 +93,18 @@ async def test_matrix_shows_split_brain_in_words(tmp_path: Path) -> None:
         assert "{node1, node2} | {node3}" in text
         node3_row = next(line for line in text.splitlines() if line.strip().startswith("node3"))
         assert node3_row.count("MISSING") == 2
+
+
+async def test_keys_typed_right_after_slash_all_reach_the_search(tmp_path: Path) -> None:
+    app = HarnessApp(inventory(tmp_path), EventsScreen, observations=healthy_nodes())
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: len(table_rows(app)) == 6)
+        await type_burst(app, "slash", "a", "b", "c", "k")
+        field = app.screen.query_one("#events-search", Input)
+        await wait_for(lambda: field.value == "abck")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EventsScreen)
+        assert screen.kind_filter is None  # `k` was text, not the kind filter
+        await pilot.press("slash")  # typed in the field: text
+        await wait_for(lambda: field.value == "abck/")

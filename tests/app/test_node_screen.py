@@ -17,6 +17,7 @@ from probes.reach import Reach
 from screens.node import NodeScreen
 from screens.widgets.log_view import LINE_CAP, MAX_LINES, LogView
 from tests.app.views_harness import NASTY, FakeMonitor, HarnessApp, inventory, plain, wait_for
+from tests.app.waiting import type_burst
 
 
 def texts(app: HarnessApp) -> list[str]:
@@ -152,3 +153,13 @@ async def test_facts_and_problems_of_the_node(tmp_path: Path) -> None:
             ProcessObserved("node2", TomcatProcess("running", 4242), 2.0),
         )
         await wait_for(lambda: "running (pid 4242)" in static_text(app, "#node-facts"))
+
+
+async def test_keys_typed_right_after_slash_all_reach_the_filter(tmp_path: Path) -> None:
+    monitor = FakeMonitor({"node1": {"catalina.out": b"one\ntwo\n"}})
+    app = HarnessApp(inventory(tmp_path), lambda: NodeScreen("node1"), monitor=monitor)
+    async with app.run_test(size=(160, 40)):
+        await wait_for(lambda: texts(app) == ["one", "two"])
+        await type_burst(app, "slash", "p", "t", "w")
+        await wait_for(lambda: app.screen.query_one(LogView).filter_text == "ptw")
+        assert app.screen.query_one(LogView).following  # `p` was text, not pause
