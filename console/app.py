@@ -392,6 +392,9 @@ class ClusterConsoleApp(App[int]):
             await self.action_view("dashboard")
 
     def action_refresh(self) -> None:
+        """Probe everything again now (every poll and SSH reconnect), and redraw."""
+        if self.monitor is not None:
+            self.monitor.reprobe()
         self.deliver_now()
 
     def action_next_theme(self) -> None:
@@ -474,7 +477,7 @@ class ClusterConsoleApp(App[int]):
             ConsoleCommand(
                 "refresh",
                 "Refresh now",
-                "redraw the view from the newest state (key r)",
+                "probe every node, balancer and the database again now (key r)",
                 self.action_refresh,
             ),
             ConsoleCommand("quit", "Quit", "leave clusterconsole (key q)", self.exit),

@@ -23,7 +23,7 @@ from console.node_watch import LogTap, NodeWatch
 from console.observations import HttpObserved, Observation
 from console.polls import backoff, balancer_poll, database_poll
 from console.state import ClusterState
-from console.tasks import keep_running
+from console.tasks import Pacer, keep_running
 from console.topology import NodeSpec, specs_for
 from probes.http import check as http_check
 
@@ -40,8 +40,12 @@ class MonitorOptions:
     """Watch mode: nothing may change the cluster (the shared-dir check only tests permissions)."""
     http_interval: float = 2.0
     balancer_interval: float = 2.0
-    process_interval: float = 5.0
-    database_interval: float = 10.0
+    process_interval: float = 3.0
+    database_interval: float = 4.0
+    """The database from this machine, and each node's reach to it."""
+    listener_interval: float = 4.0
+    """How often each node's SSH port is asked for a banner while its connection is up (a
+    listener that refuses new connections is a problem even while the old one works)."""
     shared_dir_interval: float = 30.0
     backlog_bytes: int = 4 << 20
     """How much of each log's history to read at start to learn the current membership."""
@@ -71,6 +75,8 @@ class Monitor:
         self._tasks: list[asyncio.Task[None]] = []
         self._watches: list[NodeWatch] = []
         self._http: httpx.AsyncClient | None = None
+        self.pacer = Pacer()
+        """The pauses of every poll; `reprobe` ends them all at once."""
 
     @property
     def state(self) -> ClusterState:
@@ -138,6 +144,13 @@ class Monitor:
                 await self._changed.wait()
         return self._state
 
+    def reprobe(self) -> None:
+        """Probe everything again now (the `r` key): every poll asleep between two reads runs at
+        once, and every SSH session waiting to reconnect tries now."""
+        self.pacer.wake()
+        for watch in self._watches:
+            watch.session.retry_now()
+
     def _spawn(self, probe: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         self._tasks.append(asyncio.create_task(keep_running(probe, name), name=name))
 
@@ -146,7 +159,7 @@ class Monitor:
         options = self.options
         limit = asyncio.Semaphore(options.connect_limit)
         for node in self.inventory.nodes:
-            watch = NodeWatch(self.inventory, node, options, self.observe, limit)
+            watch = NodeWatch(self.inventory, node, options, self.observe, limit, self.pacer)
             self._watches.append(watch)
             self._spawn(watch.run, f"node:{node.name}")
         self._http = httpx.AsyncClient(
@@ -158,13 +171,20 @@ class Monitor:
         for balancer in self.inventory.balancers:
             self._spawn(
                 partial(
-                    balancer_poll, balancer, self.inventory, self._watches, options, self.observe
+                    balancer_poll,
+                    balancer,
+                    self.inventory,
+                    self._watches,
+                    options,
+                    self.observe,
+                    self.pacer,
                 ),
                 f"balancer:{balancer.name}",
             )
         if self.inventory.database is not None:
             self._spawn(
-                partial(database_poll, self.inventory.database, options, self.observe), "database"
+                partial(database_poll, self.inventory.database, options, self.observe, self.pacer),
+                "database",
             )
 
     async def _http_poll(self, node: str, url: str) -> None:
@@ -174,7 +194,7 @@ class Monitor:
             result = await http_check(self._http, url)
             self.observe(HttpObserved(node, result, time.time()))
             failures = 0 if result.ok else failures + 1
-            await asyncio.sleep(backoff(self.options.http_interval, min(failures, 1)))
+            await self.pacer.sleep(backoff(self.options.http_interval, failures))
 
     async def stop(self) -> None:
         """Stop every probe and close every connection."""

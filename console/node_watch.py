@@ -13,6 +13,7 @@ import logging
 import shlex
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from console.observations import (
     SharedDirObserved,
     SshObserved,
 )
-from console.tasks import keep_running
+from console.tasks import Pacer, keep_running
 from probes.files import parse_shared_dir, shared_dir_command
 from probes.journal import JournalDecoder, JournalError, journal_history_command
 from probes.logs.model import LogEvent
@@ -93,14 +94,15 @@ class NodeWatch:
         options: MonitorOptions,
         observe: Observe,
         connect_limit: asyncio.Semaphore | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.inventory = inventory
         self.node = node
         self.options = options
         self._observe = observe
-        self.session = NodeSession(
-            ssh_target(inventory, node), on_status=self._on_status, connect_limit=connect_limit
-        )
+        self._pacer = pacer or Pacer()
+        target = replace(ssh_target(inventory, node), listener_interval=options.listener_interval)
+        self.session = NodeSession(target, on_status=self._on_status, connect_limit=connect_limit)
         self.followers: dict[str, LogFollower] = {}
         self.taps: list[LogTap] = []
         """Called with (log, bytes) for every chunk read from a log (the live log view)."""
@@ -147,7 +149,7 @@ class NodeWatch:
             if result is not None:
                 process = parse_processes(result.stdout, self.node.catalina_base)
                 self._observe(ProcessObserved(self.node.name, process, time.time()))
-            await asyncio.sleep(self.options.process_interval)
+            await self._pacer.sleep(self.options.process_interval)
 
     async def _shared_dir_loop(self, path: str) -> None:
         while True:
@@ -156,7 +158,7 @@ class NodeWatch:
             if result is not None:
                 health = parse_shared_dir(result.stdout, result.exit_status)
                 self._observe(SharedDirObserved(self.node.name, health, time.time()))
-            await asyncio.sleep(self.options.shared_dir_interval)
+            await self._pacer.sleep(self.options.shared_dir_interval)
 
     async def _reach_loop(self, host: str, port: int) -> None:
         while True:
@@ -164,7 +166,7 @@ class NodeWatch:
             if result is not None:
                 reach = parse_reach(result.stdout)
                 self._observe(DatabaseReachObserved(self.node.name, reach, time.time()))
-            await asyncio.sleep(self.options.database_interval * 3)
+            await self._pacer.sleep(self.options.database_interval)
 
     def _events(self, source: LogSource, events: list[LogEvent], *, backlog: bool) -> None:
         now = time.time()

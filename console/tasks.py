@@ -1,8 +1,9 @@
-"""Probe tasks that outlive their own bugs: restarted after a pause, never left dead."""
+"""Probe tasks that outlive their own bugs, and the pauses between polls that `r` cuts short."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -11,6 +12,30 @@ log = logging.getLogger(__name__)
 
 PROBE_RESTART = 5.0
 """Seconds before a probe that ended on an unexpected error is started again."""
+
+
+class Pacer:
+    """The pauses between polls of every probe, all cut short at once by `wake`.
+
+    `wake` is the operator's "re-probe now" (`r`): every poll asleep in `sleep` runs at once,
+    whatever its interval or backoff. A poll that is running when `wake` comes is not repeated.
+    """
+
+    def __init__(self) -> None:
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """End every pause now (the sleepers of this moment only; later ones sleep normally)."""
+        woken, self._woken = self._woken, asyncio.Event()
+        woken.set()
+
+    async def sleep(self, seconds: float) -> bool:
+        """Pause ``seconds``; True when `wake` cut the pause short."""
+        woken = self._woken
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(woken.wait(), seconds)
+            return True
+        return False
 
 
 async def keep_running(probe: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:

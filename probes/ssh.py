@@ -24,6 +24,7 @@ from probes.ssh_handshake import (
     known_hosts,
     known_hosts_path,
     lost_reason,
+    os_reason,
 )
 from probes.ssh_handshake import (
     SshState as SshState,
@@ -38,6 +39,16 @@ ENCRYPTION_ALGS = (
     "aes192-ctr",
     "aes256-ctr",
 )
+# Keepalives: asyncssh sends one after `interval` seconds without a packet from the node and drops
+# the connection when `count_max` of them in a row got no answer, so a peer that went silent
+# (a frozen host, a partition) is noticed within interval * (count_max + 1) = 4 s.
+KEEPALIVE_INTERVAL = 2.0
+KEEPALIVE_COUNT_MAX = 1
+LISTENER_INTERVAL = 4.0
+"""Seconds between two checks that the node's SSH port still answers with a banner, while the
+connection is up: killing sshd's listener leaves established sessions (and their keepalives)
+alive, so only a new connection shows that the node can no longer be reached."""
+LISTENER_TIMEOUT = 3.0
 # How long one connect may hold a slot of the shared connect semaphore. The semaphore spreads the
 # CPU cost of many handshakes; a node that does not answer keeps connecting, but outside the slot,
 # so it never holds up the others for its whole connect_timeout.
@@ -55,8 +66,10 @@ class SshTarget:
     client_keys: tuple[str, ...] = ()  # extra private key files (inventory identity_file)
     known_hosts: str | None = None  # None: asyncssh's default (~/.ssh/known_hosts)
     connect_timeout: float = 10.0
-    keepalive_interval: float = 15.0
-    keepalive_count_max: int = 3
+    keepalive_interval: float = KEEPALIVE_INTERVAL
+    keepalive_count_max: int = KEEPALIVE_COUNT_MAX
+    listener_interval: float | None = LISTENER_INTERVAL
+    """Check the SSH port for a banner this often while connected; None: never."""
 
     @property
     def label(self) -> str:
@@ -102,7 +115,7 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number `attempt` (0-based): min(cap, initial*factor^n)
-        spread by +-jitter, so never more than cap*(1+jitter)."""
+        spread by +-jitter, and never more than cap (the cap is what recovery time promises)."""
         base = self.initial
         for _ in range(max(0, attempt)):
             base *= self.factor
@@ -110,7 +123,46 @@ class Backoff:
                 break
         base = min(base, self.cap)
         spread = (rng or random).uniform(-self.jitter, self.jitter)
-        return base * (1 + spread)
+        return min(self.cap, base * (1 + spread))
+
+
+NETWORK_BACKOFF = Backoff(initial=0.5, cap=2.0)
+"""Between reconnects after a refused, unreachable or timed-out node: a node back up is
+connected again within 2 s (one normal poll interval). Failing connects cost the node nothing."""
+CREDENTIAL_BACKOFF = Backoff(initial=5.0, cap=30.0)
+"""After a refused login or a host key that cannot be verified: only an edit fixes those, and
+repeated failed logins fill the node's auth log (and may get this machine banned)."""
+SLOW_STATES: frozenset[SshState] = frozenset({"auth-failed", "host-key-mismatch"})
+
+
+async def listener_trouble(host: str, port: int, timeout: float = LISTENER_TIMEOUT) -> str | None:
+    """None when ``host:port`` accepts a TCP connection and sends an SSH banner; else why not.
+
+    Nothing is sent: the connection is closed right after the banner (sshd logs it as a
+    connection closed before authentication).
+    """
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+            for _ in range(5):  # RFC 4253 lets a server send other lines before its banner
+                line = await reader.readline()
+                if not line:
+                    return "the SSH port closed new connections without a banner"
+                if line.startswith(b"SSH-"):
+                    return None
+            return "the SSH port does not answer like an SSH server"
+    except TimeoutError:
+        return f"no SSH banner within {timeout:g} s"
+    except (ValueError, asyncio.LimitOverrunError):
+        return "the SSH port does not answer like an SSH server"
+    except OSError as exc:
+        return os_reason(exc)
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
 
 
 def _program(command: str) -> str:
@@ -137,17 +189,19 @@ class NodeSession:
         target: SshTarget,
         *,
         on_status: Callable[[SshStatus], None] | None = None,
-        backoff: Backoff = Backoff(),  # frozen: one default shared safely
+        backoff: Backoff = NETWORK_BACKOFF,
+        credential_backoff: Backoff = CREDENTIAL_BACKOFF,
         connect_limit: asyncio.Semaphore | None = None,
     ) -> None:
         self.target = target
         self._on_status = on_status
         self._backoff = backoff
+        self._credential_backoff = credential_backoff
         self._limit = connect_limit
         self._status = SshStatus(target.node, "connecting", None, time.time())
         self._conn: asyncssh.SSHClientConnection | None = None
         self._closing = False
-        self._closed = asyncio.Event()
+        self._nudge = asyncio.Event()  # ends a pause: close() or retry_now()
         self._changed = asyncio.Event()
         self._attempt: asyncio.Future[asyncssh.SSHClientConnection] | None = None
         self._rng = random.Random()
@@ -200,8 +254,35 @@ class NodeSession:
             self._attempt = None
 
     async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, less if the session is closed or `retry_now` is called."""
+        self._nudge.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closed.wait(), seconds)
+            await asyncio.wait_for(self._nudge.wait(), seconds)
+
+    def retry_now(self) -> None:
+        """Reconnect now if waiting to (and check the listener now if connected): the
+        operator's re-probe. A connect under way is not disturbed."""
+        self._nudge.set()
+
+    async def _watch_listener(self, interval: float) -> None:
+        """While connected: every ``interval`` s, does the SSH port still take new connections?
+
+        A listener that does not (sshd killed, MaxStartups full, a firewall change) makes the
+        node "down" with that reason although the open connection still carries commands:
+        nothing could reconnect, and a new `status` already says down.
+        """
+        while not self._closing:
+            await self._pause(interval)
+            if self._closing:
+                return
+            timeout = min(LISTENER_TIMEOUT, self.target.connect_timeout)
+            trouble = await listener_trouble(self.target.host, self.target.port, timeout)
+            if self._conn is None:
+                return
+            if trouble is None:
+                self._set("up", None)
+            else:
+                self._set("down", f"{trouble} (the open session still works)")
 
     async def run(self) -> None:
         """Connect, wait for the connection to end, reconnect; until close(). Never raises for
@@ -209,7 +290,9 @@ class NodeSession:
         failures = 0
         while not self._closing:
             if failures:
-                await self._pause(self._backoff.delay(failures - 1, self._rng))
+                slow = self._status.state in SLOW_STATES
+                backoff = self._credential_backoff if slow else self._backoff
+                await self._pause(backoff.delay(failures - 1, self._rng))
                 if self._closing:
                     break
             client = HandshakeClient()
@@ -229,8 +312,15 @@ class NodeSession:
             self._conn = conn
             self._set("up", None)
             up_since = time.monotonic()
-            await conn.wait_closed()
-            self._conn = None
+            interval = self.target.listener_interval
+            watcher = asyncio.create_task(self._watch_listener(interval)) if interval else None
+            try:
+                await conn.wait_closed()
+            finally:
+                self._conn = None
+                if watcher is not None:
+                    watcher.cancel()
+                    await asyncio.gather(watcher, return_exceptions=True)
             if self._closing:
                 break
             self._set(*lost_reason(client.lost, self.target))
@@ -244,8 +334,8 @@ class NodeSession:
         while True:
             if self._closing:
                 raise SshCommandError(f"{self.target.node}: the SSH session is closed")
-            conn = self._conn
-            if conn is not None and self._status.state == "up" and not conn.is_closed():
+            conn = self._conn  # usable even while the listener refuses new connections
+            if conn is not None and not conn.is_closed():
                 return conn
             await self._changed.wait()
 
@@ -290,7 +380,7 @@ class NodeSession:
     async def close(self) -> None:
         """Stop reconnecting and close the connection; waits until it is closed."""
         self._closing = True
-        self._closed.set()
+        self._nudge.set()
         if self._attempt is not None:
             self._attempt.cancel()
         conn = self._conn

@@ -101,7 +101,8 @@ def _host_key_reason(target: SshTarget, client: HandshakeClient) -> str:
     return f"host key for {target.label} is not in {path}{offered}: refusing to connect"
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
+    """An OS-level failure in plain lower-case words."""
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve the host name ({exc.strerror or exc})"
     if isinstance(exc, ConnectionRefusedError):
@@ -132,8 +133,8 @@ def classify(
         return "auth-failed", f"cannot read a client key ({what})"
     if isinstance(exc, OSError):
         if exc.errno == errno.ETIMEDOUT:
-            return "timeout", _os_reason(exc)
-        return "down", _os_reason(exc)
+            return "timeout", os_reason(exc)
+        return "down", os_reason(exc)
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return "auth-failed", f"cannot use a client key: {exc}"
     if isinstance(exc, asyncssh.DisconnectError):
@@ -147,11 +148,8 @@ def lost_reason(exc: Exception | None, target: SshTarget) -> tuple[SshState, str
         return "down", "connection closed by the node"
     text = str(exc).strip() or type(exc).__name__
     if "keepalive" in text:
-        interval = target.keepalive_interval
-        return (
-            "timeout",
-            f"no answer to {target.keepalive_count_max} keepalives {interval:g} s apart",
-        )
+        count, interval = target.keepalive_count_max + 1, target.keepalive_interval
+        return "timeout", f"no answer within {count * interval:g} s (keepalives every {interval:g} s)"
     if isinstance(exc, OSError):
-        return "down", f"connection lost: {_os_reason(exc)}"
+        return "down", f"connection lost: {os_reason(exc)}"
     return "down", f"connection lost: {text[0].lower()}{text[1:]}"

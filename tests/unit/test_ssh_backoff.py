@@ -31,8 +31,8 @@ def test_backoff_jitter_stays_within_bounds(attempt: int) -> None:
     rng = random.Random(attempt)
     delays = [backoff.delay(attempt, rng) for _ in range(2000)]
     assert min(delays) >= base * 0.8
-    assert max(delays) <= base * 1.2
-    assert max(delays) - min(delays) > base * 0.3  # really spread, not constant
+    assert max(delays) <= min(base * 1.2, 30)  # the cap is a promise: jitter never passes it
+    assert max(delays) - min(delays) > base * 0.15  # really spread, not constant
 
 
 def test_backoff_rejects_nonsense() -> None:
@@ -68,7 +68,7 @@ def test_lost_reason() -> None:
     state, reason = lost_reason(
         asyncssh.ConnectionLost("Server not responding to keepalive"), TARGET
     )
-    assert state == "timeout" and "3 keepalives 15 s apart" in reason
+    assert (state, reason) == ("timeout", "no answer within 4 s (keepalives every 2 s)")
     assert lost_reason(asyncssh.ConnectionLost("Connection lost"), TARGET) == (
         "down",
         "connection lost: connection lost",
