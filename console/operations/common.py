@@ -8,11 +8,12 @@ import time
 from collections.abc import Callable
 
 from console.operations.context import NodeContext, WorkerRef, describe_refs
-from console.operations.engine import Change, StepFailed, StepRun
+from console.operations.engine import Change, Refused, StepFailed, StepRun
 from console.state import ClusterState, NodeEvent
 from console.topology import member_node
 from probes.balancer import BalancerError, Worker
 from probes.balancer_client import WorkerChange
+from probes.process import TomcatProcess
 
 POLL = 0.5
 """Seconds between balancer reads while waiting."""
@@ -71,7 +72,7 @@ async def set_all(
     for ref in refs if refs is not None else await refs_or_fail(run):
         wanted = change(ref) if callable(change) else change
         try:
-            worker = await ctx.actions.set_worker(
+            planned, worker = await ctx.actions.change_worker(
                 ref.balancer,
                 ref.worker.url,
                 wanted,
@@ -85,13 +86,21 @@ async def set_all(
                 raise StepFailed(str(exc)) from None
             on_error(ref, exc)
             continue
-        run.changed(f"{ref.label}: {wanted.describe()}; the balancer now shows {worker.status}")
+        run.changed(
+            f"{ref.label}: {wanted.describe()}; the balancer now shows {worker.status}",
+            [Change(f"set {planned.change} for {ctx.node.name} on {ref.label}", planned.request)],
+        )
         seen.append(worker)
     return seen
 
 
 async def wait_quiet(
-    run: StepRun[NodeContext], *, what: str, still_elected_ok: bool, min_seconds: float = 0.0
+    run: StepRun[NodeContext],
+    *,
+    what: str,
+    still_elected_ok: bool,
+    min_seconds: float = 0.0,
+    keep: tuple[WorkerChange, str] | None = None,
 ) -> None:
     """Wait until every worker of the node shows Busy 0 on QUIET_READS consecutive reads spanning
     QUIET_SECONDS and its Elected count stops growing.
@@ -99,7 +108,10 @@ async def wait_quiet(
     While the node still serves its sticky users (`still_elected_ok`), one read with Busy 0 is
     enough: under steady sticky load Busy is 0 only between requests, and whether three reads in
     a row catch that depends on the load and the machine, not on the drain (a slow run never got
-    there in 300 s). The strict test comes once nothing is routed to the node any more."""
+    there in 300 s). The strict test comes once nothing is routed to the node any more.
+
+    `keep` (a change and its name): on every read, a worker that no longer shows the change
+    (undone under the wizard) gets it again, audited, and the count of quiet reads restarts."""
     needed_reads, needed_span = (1, 0.0) if still_elected_ok else (QUIET_READS, QUIET_SECONDS)
     began = time.monotonic()
     quiet_since: float | None = None
@@ -108,6 +120,10 @@ async def wait_quiet(
     last_at = time.monotonic()
     while True:
         refs = await refs_or_fail(run)
+        if keep is not None and not all(keeps(ref.worker, keep[0]) for ref in refs):
+            await ensure_workers(run, *keep)
+            quiet_reads, quiet_since, last = 0, None, {}
+            continue
         now = time.monotonic()
         busy = {ref.label: ref.worker.busy for ref in refs}
         elected = {ref.label: ref.worker.elected for ref in refs}
@@ -139,6 +155,94 @@ async def wait_quiet(
             return
         last, last_at = elected, now
         await asyncio.sleep(POLL)
+
+
+def worker_words(worker: Worker) -> str:
+    """What a worker's flags mean for users, in words."""
+    if worker.disabled:
+        return "disabled (no request goes there)"
+    if worker.draining:
+        return "drained (no new sessions) and still serving its sticky users"
+    if worker.usable:
+        return "serving"
+    return "not usable"
+
+
+def keeps(worker: Worker, change: WorkerChange) -> bool:
+    """Whether the worker still shows what `change` set (drain on: draining or disabled, which
+    HAProxy's maint replaces drain with; disabled on: disabled)."""
+    if change.disabled and not worker.disabled:
+        return False
+    return not (change.drain and not (worker.draining or worker.disabled))
+
+
+async def ensure_workers(run: StepRun[NodeContext], change: WorkerChange, what: str) -> bool:
+    """Re-read the node's workers right before a step that depends on `change`; re-apply it
+    (audited, read back) where it was undone under the wizard, or fail the step. True when
+    something had to be re-applied."""
+    ctx = run.ctx
+    undone = [ref for ref in await refs_or_fail(run) if not keeps(ref.worker, change)]
+    if not undone:
+        return False
+    shown = "; ".join(f"{ref.label} shows {ref.worker.status}" for ref in undone)
+    run.warn(
+        f"the {what} of {ctx.node.name} was undone under the wizard ({shown}; e.g. a "
+        "graceful restart of httpd without BalancerPersist): applying it again"
+    )
+    await set_all(run, change, undone)
+    still = [ref for ref in await refs_or_fail(run) if not keeps(ref.worker, change)]
+    if still:
+        shown = "; ".join(f"{ref.label} shows {ref.worker.status}" for ref in still)
+        raise StepFailed(f"the {what} of {ctx.node.name} does not hold: {shown}")
+    return True
+
+
+async def read_back(ctx: NodeContext) -> tuple[list[WorkerRef], TomcatProcess]:
+    """A fresh read of the node's workers and of its Tomcat, side by side."""
+    refs, process = await asyncio.gather(ctx.workers(), ctx.tomcat(timeout=10.0))
+    return refs, process
+
+
+def describe_read_back(ctx: NodeContext, refs: list[WorkerRef], process: TomcatProcess) -> str:
+    """The node's state as read: each balancer's worker, and its Tomcat."""
+    name = ctx.node.name
+    shown = [
+        f"{ref.label} shows {name} {worker_words(ref.worker)} ({ref.worker.status})" for ref in refs
+    ]
+    balancers = "; ".join(shown) if shown else f"no balancer has a worker for {name}"
+    if process.state == "running":
+        tomcat = "its Tomcat runs" + (f" (pid {process.pid})" if process.pid else "")
+    elif process.state == "stopped":
+        tomcat = "its Tomcat is stopped"
+    else:
+        tomcat = f"whether its Tomcat runs is unknown ({process.reason or 'not readable'})"
+    text = f"{balancers}; {tomcat}"
+    out = any(not ref.worker.usable or ref.worker.draining or ref.worker.disabled for ref in refs)
+    if out or process.state == "stopped":
+        text += ". Bring it back with --wizard rejoin"
+    return text
+
+
+async def node_state_known(run: StepRun[NodeContext]) -> TomcatProcess:
+    """Whether the node's Tomcat runs, read now over SSH. Not knowing is a refusal (forceable):
+    a wizard that cannot see the node would take a possibly healthy, serving node out of the
+    balancers, then fail to stop it."""
+    ctx = run.ctx
+    name = ctx.node.name
+    view = ctx.monitor.state.node(name)
+    if view.ssh in ("host-key-mismatch", "auth-failed"):
+        process = TomcatProcess("unknown", reason=f"SSH {view.ssh}: {view.ssh_reason or ''}")
+    else:
+        process = await ctx.tomcat()
+    if process.state == "unknown":
+        raise Refused(
+            f"{name}'s state is unknown: {(process.reason or 'SSH does not answer').strip(': ')}. "
+            f"Without it the {ctx.wizard} wizard could change the balancers of a node that may "
+            "be serving users and then fail to stop or start its Tomcat; fix SSH to the node "
+            "first (--force changes the balancers regardless)",
+            forceable=True,
+        )
+    return process
 
 
 def peer_events_since(
@@ -195,13 +299,19 @@ async def wait_state(
 
 
 __all__ = [
+    "describe_read_back",
     "describe_refs",
+    "ensure_workers",
+    "keeps",
+    "node_state_known",
     "own_events_since",
     "peer_events_since",
     "plan_all",
+    "read_back",
     "refs_or_fail",
     "running_peers",
     "set_all",
     "wait_quiet",
     "wait_state",
+    "worker_words",
 ]

@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import asyncio
 
+from console import maintenance
 from console.membership import matrix
 from console.operations.common import (
+    describe_read_back,
+    ensure_workers,
+    node_state_known,
     peer_events_since,
     plan_all,
+    read_back,
     refs_or_fail,
     running_peers,
     set_all,
     wait_quiet,
     wait_state,
 )
-from console.operations.context import NodeContext, describe_refs
+from console.operations.context import NodeContext
 from console.operations.drain_stop import (
     check_stop,
     plan_stop,
@@ -32,7 +37,15 @@ from console.operations.drain_stop import (
     stop_timeout,
     stop_tomcat,
 )
-from console.operations.engine import Change, Refused, Step, StepFailed, StepRun, Wizard
+from console.operations.engine import (
+    Change,
+    Refused,
+    Status,
+    Step,
+    StepFailed,
+    StepRun,
+    Wizard,
+)
 from probes.balancer import Worker
 from probes.balancer_client import WorkerChange
 
@@ -82,10 +95,11 @@ async def _check(run: StepRun[NodeContext]) -> None:
                 "draining it would leave no node to serve users",
                 forceable=True,
             )
+    process = await node_state_known(run)
     state = ctx.monitor.state
     peers = running_peers(state, ctx)
-    if state.node(name).tomcat != "running":
-        run.warn(f"{name}'s Tomcat is not seen running; the drain only changes the balancers")
+    if process.state != "running":
+        run.warn(f"{name}'s Tomcat is stopped; the drain only changes the balancers")
         return
     if not peers:
         run.warn(f"no peer of {name} is running: sessions on {name} will be lost")
@@ -118,6 +132,7 @@ async def _wait_drained(run: StepRun[NodeContext]) -> None:
         what=f"{run.ctx.node.name}'s Busy to stay at 0 (sticky users are still served)",
         still_elected_ok=True,
         min_seconds=float(run.ctx.answer("drain_seconds", 0)),
+        keep=(DRAIN, "drain"),
     )
 
 
@@ -134,6 +149,7 @@ async def _wait_idle(run: StepRun[NodeContext]) -> None:
         run,
         what=f"the balancers to stop sending requests to {run.ctx.node.name}",
         still_elected_ok=False,
+        keep=(DISABLE, "disable"),
     )
 
 
@@ -161,17 +177,36 @@ async def _verify(run: StepRun[NodeContext]) -> None:
         except TimeoutError:
             raise StepFailed(f"not every peer logged {name} leaving within {timeout:g} s") from None
         if peers:
-            run.changed(f"{', '.join(peers)} logged {name} leaving the cluster")
+            run.observed(f"{', '.join(peers)} logged {name} leaving the cluster")
     first = {ref.label: ref.worker.elected for ref in await refs_or_fail(run)}
     await asyncio.sleep(1.0)
     refs = await refs_or_fail(run)
     grew = [ref.label for ref in refs if ref.worker.elected != first.get(ref.label)]
     if grew:
         raise StepFailed(f"{name} is still elected on {', '.join(grew)}")
-    enabled = [ref for ref in refs if not ref.worker.disabled]
-    if enabled:
-        run.warn(f"{describe_refs(enabled)} no longer shows {name} disabled: disabling again")
-        await set_all(run, DISABLE)
+    await ensure_workers(run, DISABLE, "disable")
+
+
+async def _conclude(ctx: NodeContext, status: Status) -> str:
+    """The state left, read back; a node found stopped and disabled everywhere is marked in
+    maintenance (audited), so the console shows it as such rather than as an alarm."""
+    refs, process = await read_back(ctx)
+    text = describe_read_back(ctx, refs, process)
+    if process.state == "stopped" and refs and all(ref.worker.disabled for ref in refs):
+        try:
+            maintenance.mark(
+                ctx.inventory.cluster.name,
+                ctx.node.name,
+                f"drained and stopped by the drain wizard ({status})",
+                ctx.audit.operator,
+                audit=ctx.audit,
+                wizard=ctx.wizard,
+            )
+        except maintenance.MaintenanceError as exc:
+            text += f". It could not be marked in maintenance: {exc}"
+        else:
+            text += ". It is marked in maintenance until --wizard rejoin brings it back"
+    return text
 
 
 def _left_drained(ctx: NodeContext) -> str:
@@ -202,6 +237,7 @@ def _left_stopped(ctx: NodeContext) -> str:
 WIZARD: Wizard[NodeContext] = Wizard(
     name="drain",
     title="drain and shut down a node",
+    conclude=_conclude,
     steps=(
         Step(
             "check",

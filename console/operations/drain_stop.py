@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from console.operations.common import plan_command
+from console.operations.common import ensure_workers, plan_command, wait_quiet
 from console.operations.context import NodeContext
 from console.operations.engine import Change, Skip, StepFailed, StepRun
 from console.operations.unload import (
@@ -22,7 +22,10 @@ from console.operations.unload import (
     read_command,
     split_output,
 )
+from probes.balancer_client import WorkerChange
 from probes.ssh import SshCommandError
+
+DISABLE = WorkerChange(disabled=True)
 
 COMMAND_GRACE = 10.0
 """Seconds the stop command may still take once the JVM is gone."""
@@ -44,7 +47,7 @@ async def read_unload(run: StepRun[NodeContext]) -> None:
     ctx.facts["unload_delay"] = delay
     if delay.problem:
         run.warn(delay.problem)
-    run.changed(f"unloadDelay of {context} on {ctx.node.name}: {delay.describe}")
+    run.observed(f"unloadDelay of {context} on {ctx.node.name}: {delay.describe}")
     if delay.ms <= TOMCAT_DEFAULT_MS < expected:
         run.warn(
             f"unloadDelay is Tomcat's default {delay.ms} ms but the "
@@ -64,10 +67,15 @@ def _stop_budget(ctx: NodeContext) -> float:
 
 
 async def check_stop(run: StepRun[NodeContext]) -> None:
-    """Nothing to stop when Tomcat is already stopped."""
+    """Nothing to stop when Tomcat is already stopped; a failure when that cannot be seen."""
     process = await run.ctx.tomcat()
     if process.state == "stopped":
         raise Skip(f"Tomcat on {run.ctx.node.name} is already stopped")
+    if process.state == "unknown":
+        raise StepFailed(
+            f"cannot tell whether Tomcat runs on {run.ctx.node.name} "
+            f"({process.reason or 'no answer'}): it was not stopped"
+        )
 
 
 async def plan_stop(run: StepRun[NodeContext]) -> list[Change]:
@@ -80,6 +88,15 @@ async def stop_tomcat(run: StepRun[NodeContext]) -> None:
     """Run the stop command and wait for the JVM to exit within unloadDelay plus the margin."""
     ctx = run.ctx
     name = ctx.node.name
+    # Right before stopping: the worker must still be disabled everywhere. A graceful httpd
+    # restart without BalancerPersist resets it and users flow to the node again.
+    if await ensure_workers(run, DISABLE, "disable"):
+        await wait_quiet(
+            run,
+            what=f"the balancers to stop sending requests to {name} again",
+            still_elected_ok=False,
+            keep=(DISABLE, "disable"),
+        )
     budget = _stop_budget(ctx)
     began = time.monotonic()
     ctx.facts["stop_began"] = time.time()
@@ -91,13 +108,23 @@ async def stop_tomcat(run: StepRun[NodeContext]) -> None:
             process = await ctx.tomcat()
             elapsed = time.monotonic() - began
             if process.state == "stopped":
-                run.changed(f"Tomcat on {name} stopped after {elapsed:.1f} s")
+                run.changed(
+                    f"Tomcat on {name} stopped after {elapsed:.1f} s",
+                    plan_command(ctx, ctx.node.stop, f"stop Tomcat on {name}"),
+                )
                 # The stop command usually returns right after the JVM exits: let it finish,
                 # so the audit log records its exit status rather than an interruption.
                 await asyncio.wait({command}, timeout=COMMAND_GRACE)
                 return
             if elapsed >= budget:
                 break
+            if process.state == "unknown":
+                run.waiting(
+                    f"Tomcat's state on {name} to be readable ({process.reason})",
+                    {"seconds": round(elapsed, 1)},
+                )
+                await asyncio.sleep(0.5)
+                continue
             run.waiting(
                 f"Tomcat on {name} to exit (unloadDelay plus margin: {budget:g} s)",
                 {"seconds": round(elapsed, 1), "pid": process.pid},
@@ -111,6 +138,11 @@ async def stop_tomcat(run: StepRun[NodeContext]) -> None:
             command.cancel()
             await asyncio.gather(command, return_exceptions=True)
     pid = process.pid
+    if process.state == "unknown":
+        raise StepFailed(
+            f"whether Tomcat on {name} stopped cannot be seen ({process.reason}) after "
+            f"{budget:g} s; it is out of the balancers, so no user is affected"
+        )
     if not run.force:
         raise StepFailed(
             f"Tomcat on {name} did not stop within {budget:g} s (pid {pid} still runs); "
@@ -118,10 +150,13 @@ async def stop_tomcat(run: StepRun[NodeContext]) -> None:
             "again with --force to kill it"
         )
     run.warn(f"Tomcat on {name} did not stop within {budget:g} s: killing pid {pid} (--force)")
-    await ctx.run_command(f"kill -9 {int(pid or 0)}", step="kill", timeout=15, what="kill Tomcat")
+    kill = f"kill -9 {int(pid or 0)}"
+    await ctx.run_command(kill, step="kill", timeout=15, what="kill Tomcat")
     for _ in range(40):
         if (await ctx.tomcat()).state == "stopped":
-            run.changed(f"Tomcat on {name} was killed")
+            run.changed(
+                f"Tomcat on {name} was killed", plan_command(ctx, kill, f"kill Tomcat on {name}")
+            )
             return
         await asyncio.sleep(0.5)
     raise StepFailed(f"Tomcat on {name} (pid {pid}) still runs after kill -9")

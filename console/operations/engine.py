@@ -11,7 +11,7 @@ cluster was left. The events and the outcome it reports are in `console.operatio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -94,14 +94,21 @@ class StepRun(Generic[C]):
     def warn(self, text: str) -> None:
         self.runner.emit("warning", self.step, self.index, text)
 
-    def changed(self, text: str) -> None:
-        """Report a change that was made and read back."""
-        self.runner.emit("change", self.step, self.index, text)
+    def changed(self, text: str, changes: Sequence[Change]) -> None:
+        """Report a change that was made and read back, with what was sent."""
+        self.runner.emit("change", self.step, self.index, text, changes=tuple(changes))
+
+    def observed(self, text: str) -> None:
+        """Report something read back or learned that changes nothing (a reading, a check)."""
+        self.runner.emit("observed", self.step, self.index, text)
 
 
 StepFn = Callable[[StepRun[C]], Awaitable[None]]
 PlanFn = Callable[[StepRun[C]], Awaitable[list[Change]]]
 StateFn = Callable[[C], str]
+ConcludeFn = Callable[[C, Status], Awaitable[str]]
+READ_BACK_TIMEOUT = 25.0
+"""Seconds the final read-back of a run that changed something may take."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +144,11 @@ class Wizard(Generic[C]):
     title: str
     steps: tuple[Step[C], ...]
     initial: StateFn[C] | str = "nothing was changed"
+    conclude: ConcludeFn[C] | None = None
+    """Once a run that changed something ends (however it ends): read the cluster back,
+    record what must be recorded, and return the state it was left in, described from that
+    read. When it fails, the steps' `left`/`interrupted` sentences are used, marked as not
+    read back."""
 
 
 Confirm = Callable[[Step[Any], list[Change]], Awaitable[bool]]
@@ -173,6 +185,8 @@ class Runner(Generic[C]):
         self._task: asyncio.Task[None] | None = None
         self._cancel_reason: str | None = None
         self._left: str = ""
+        self._acted = False
+        """Whether an action began: then the state left is read back at the end."""
 
     def emit(
         self,
@@ -210,13 +224,36 @@ class Runner(Generic[C]):
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
-    def _finish(self, outcome: Outcome) -> Outcome:
+    async def run(self) -> Outcome:
+        """Every step in order (or its plan, in a dry run); the outcome, already reported.
+
+        The state the cluster was left in is read back (`Wizard.conclude`) whenever a step
+        acted, so the last line says what the balancers and the node show, not what the step
+        meant to do."""
+        self._left = _describe(self.wizard.initial, self.ctx)
+        self._acted = False
+        ending = await self._run()
+        state = await self._state_left(ending.status)
+        if ending.event is not None and ending.step is not None:
+            self.emit(ending.event, ending.step, ending.index, ending.why, state=state)
+        outcome = Outcome(
+            ending.status, ending.text, state, ending.step.name if ending.step else None
+        )
         self.emit("finished", None, 0, outcome.text, state=outcome.state, status=outcome.status)
         return outcome
 
-    async def run(self) -> Outcome:
-        """Every step in order (or its plan, in a dry run); the outcome, already reported."""
-        self._left = _describe(self.wizard.initial, self.ctx)
+    async def _state_left(self, status: Status) -> str:
+        conclude = self.wizard.conclude
+        if self.dry_run or not self._acted or conclude is None:
+            return self._left
+        try:
+            async with asyncio.timeout(READ_BACK_TIMEOUT):
+                return await conclude(self.ctx, status)
+        except Exception as error:  # the run's outcome stands; say the state is not confirmed
+            why = str(error) or type(error).__name__
+            return f"{self._left} (not confirmed: the cluster could not be read back: {why})"
+
+    async def _run(self) -> _Ending[C]:
         loop = asyncio.get_running_loop()
         run_deadline = loop.time() + self.timeout if self.timeout else None
         refusals: list[str] = []
@@ -241,7 +278,8 @@ class Runner(Generic[C]):
                     self.emit("warning", step, index, f"{step.name}: could not plan in time")
                     continue
                 what = f"the whole run's {self.timeout:g} s" if overall else f"{limit:g} s"
-                return self._failed(step, index, f"{step.name} timed out after {what}", "timed-out")
+                why = f"{step.name} timed out after {what}"
+                return _Ending("timed-out", why, step, index, "failed", why)
             except asyncio.CancelledError:
                 if self._cancel_reason is None:  # the caller cancelled run() itself
                     self._task.cancel()
@@ -252,24 +290,25 @@ class Runner(Generic[C]):
                 self._task = None
             error = self._step_error
             if isinstance(error, Refused):
-                return self._refused(step, index, error.reason)
-            if isinstance(error, _Declined):
-                return self._finish(
-                    Outcome("declined", f"stopped before {step.name}: not confirmed", self._left)
+                text = f"refused: {error.reason}" + (
+                    "" if self.force else " (nothing more was changed)"
                 )
+                return _Ending("refused", text, step, index, "refused", error.reason)
+            if isinstance(error, _Declined):
+                return _Ending("declined", f"stopped before {step.name}: not confirmed", step)
             if error is not None:
-                return self._failed(step, index, str(error) or type(error).__name__, "failed")
+                why = str(error) or type(error).__name__
+                return _Ending("failed", why, step, index, "failed", why)
         if self.dry_run:
             if refusals:
-                return self._finish(
-                    Outcome(
-                        "refused",
-                        "dry run: the run would be refused: " + "; ".join(refusals),
-                        self._left,
-                    )
-                )
-            return self._finish(Outcome("planned", "dry run: nothing was changed", self._left))
-        return self._finish(Outcome("done", f"{self.wizard.title}: done", self._left))
+                text = "dry run: the run would be refused: " + "; ".join(refusals)
+                return _Ending("refused", text)
+            return _Ending("planned", "dry run: nothing was changed")
+        return _Ending("done", f"{self.wizard.title}: done")
+
+    def _cancelled(self, step: Step[C], index: int) -> _Ending[C]:
+        why = f"{self._cancel_reason or 'cancelled'} during {step.name}"
+        return _Ending("cancelled", why, step, index, "cancelled", why)
 
     _step_error: BaseException | None = None
 
@@ -298,6 +337,7 @@ class Runner(Generic[C]):
             if changes and (self.confirm is None or not await self.confirm(step, changes)):
                 raise _Declined()
             if step.action is not None:
+                self._acted = True
                 await step.action(run)
             self._left = _describe(step.interrupted, self.ctx) or self._left
             if step.verify is not None:
@@ -314,20 +354,18 @@ class Runner(Generic[C]):
                 self._left = _describe(step.interrupted, self.ctx) or self._left
             self._step_error = error
 
-    def _failed(self, step: Step[C], index: int, why: str, status: Status) -> Outcome:
-        self.emit("failed", step, index, why, state=self._left)
-        return self._finish(Outcome(status, why, self._left, step.name))
-
-    def _refused(self, step: Step[C], index: int, why: str) -> Outcome:
-        self.emit("refused", step, index, why, state=self._left)
-        text = f"refused: {why}" + ("" if self.force else " (nothing more was changed)")
-        return self._finish(Outcome("refused", text, self._left, step.name))
-
-    def _cancelled(self, step: Step[C], index: int) -> Outcome:
-        reason = self._cancel_reason or "cancelled"
-        self.emit("cancelled", step, index, f"{reason} during {step.name}", state=self._left)
-        return self._finish(Outcome("cancelled", f"{reason} during {step.name}", self._left))
-
 
 class _Declined(Exception):
     """The confirm hook said no (or there was nobody to ask)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ending(Generic[C]):
+    """How `_run` ended: the outcome's status and text, and the step event to report (if any)."""
+
+    status: Status
+    text: str
+    step: Step[C] | None = None
+    index: int = 0
+    event: ProgressKind | None = None
+    why: str = ""

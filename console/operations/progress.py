@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from console import exitcodes
@@ -18,7 +19,8 @@ ProgressKind = Literal[
     "started",  # a step began
     "waiting",  # a step waits: for what, with the current figures
     "warning",  # something the operator should know; the run goes on
-    "change",  # a change was made and read back (the result is in `detail`)
+    "change",  # a change was made and read back: `changes` holds what was sent
+    "observed",  # something read back or learned that changes nothing (a reading, a check)
     "done",  # a step finished and was verified
     "skipped",  # a step had nothing to do
     "failed",  # a step failed (why is in `text`)
@@ -66,6 +68,7 @@ class Progress:
     status: Status | None = None
     """For `finished`: how the run ended."""
     at: float = field(default_factory=time.time)
+    """When it happened (epoch seconds); in JSON `at` (ISO 8601, UTC) and `time` (epoch)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +84,7 @@ class Progress:
             "changes": [change.to_json() for change in self.changes],
             "state": self.state,
             "status": self.status,
+            "at": datetime.fromtimestamp(self.at, UTC).isoformat(timespec="milliseconds"),
             "time": self.at,
         }
 

@@ -12,18 +12,31 @@ import time
 
 import httpx
 
+from console import maintenance
 from console.operations.common import (
+    describe_read_back,
+    node_state_known,
     own_events_since,
     peer_events_since,
     plan_all,
     plan_command,
+    read_back,
     refs_or_fail,
     running_peers,
     set_all,
     wait_state,
 )
 from console.operations.context import NodeContext, WorkerRef
-from console.operations.engine import Change, Refused, Skip, Step, StepFailed, StepRun, Wizard
+from console.operations.engine import (
+    Change,
+    Refused,
+    Skip,
+    Status,
+    Step,
+    StepFailed,
+    StepRun,
+    Wizard,
+)
 from console.state import ClusterState
 from probes.balancer import BalancerError
 from probes.balancer_client import WorkerChange
@@ -47,7 +60,7 @@ async def _check(run: StepRun[NodeContext]) -> None:
             "enabled anywhere",
             forceable=True,
         )
-    process = await ctx.tomcat()
+    process = await node_state_known(run)
     if process.state == "running":
         run.warn(f"Tomcat on {ctx.node.name} already runs (pid {process.pid}); it is not started")
 
@@ -95,7 +108,9 @@ async def _start(run: StepRun[NodeContext]) -> None:
             f"{name}'s log to say the server started ({time.monotonic() - began:.0f} s so far)"
         ),
     )
-    run.changed(f"Tomcat on {name} started")
+    run.changed(
+        f"Tomcat on {name} started", plan_command(ctx, ctx.node.start, f"start Tomcat on {name}")
+    )
 
 
 def _converged(state: ClusterState, ctx: NodeContext) -> list[str]:
@@ -131,7 +146,7 @@ async def _membership(run: StepRun[NodeContext]) -> None:
     if not peers:
         run.warn(f"no peer of {ctx.node.name} is running: it serves alone, without replication")
     else:
-        run.changed(f"{ctx.node.name} and {', '.join(peers)} see each other")
+        run.observed(f"{ctx.node.name} and {', '.join(peers)} see each other")
 
 
 async def _http(run: StepRun[NodeContext]) -> None:
@@ -143,7 +158,7 @@ async def _http(run: StepRun[NodeContext]) -> None:
         while True:
             result = await http_check(client, url)
             if result.ok:
-                run.changed(f"{url} answered HTTP {result.status} in {result.ms or 0:.0f} ms")
+                run.observed(f"{url} answered HTTP {result.status} in {result.ms or 0:.0f} ms")
                 return
             run.waiting(
                 f"{url} to answer",
@@ -202,6 +217,26 @@ async def _rebalance(run: StepRun[NodeContext]) -> None:
     await set_all(run, _same_factor, await _httpd_refs(run), on_error=not_reset)
 
 
+async def _conclude(ctx: NodeContext, status: Status) -> str:
+    """The state left, read back; a node found running and served by every balancer is out
+    of maintenance (the mark is cleared, audited)."""
+    refs, process = await read_back(ctx)
+    text = describe_read_back(ctx, refs, process)
+    serving = refs and all(
+        ref.worker.usable and not ref.worker.draining and not ref.worker.disabled for ref in refs
+    )
+    if process.state == "running" and serving:
+        try:
+            cleared = maintenance.clear(
+                ctx.inventory.cluster.name, ctx.node.name, audit=ctx.audit, wizard=ctx.wizard
+            )
+        except maintenance.MaintenanceError as exc:
+            text += f". Its maintenance mark could not be cleared: {exc}"
+        else:
+            text += ". It is out of maintenance" if cleared else ""
+    return text
+
+
 def _left_started(ctx: NodeContext) -> str:
     return (
         f"{ctx.node.name}'s Tomcat runs but its worker is still disabled: no user is sent "
@@ -216,6 +251,7 @@ def _left_enabled(ctx: NodeContext) -> str:
 WIZARD: Wizard[NodeContext] = Wizard(
     name="rejoin",
     title="bring a drained node back",
+    conclude=_conclude,
     initial=lambda ctx: f"nothing was changed: {ctx.node.name} is as it was",
     steps=(
         Step(

@@ -53,6 +53,8 @@ class PlannedChange:
     """`WorkerChange.describe()`: ``drain on``, ``disabled off, drain off`` ..."""
     request: dict[str, Any]
     """method/url/headers/form/body for httpd; transport and command for HAProxy."""
+    before: dict[str, Any] | None = None
+    """The worker as the fresh read showed it (`Worker.to_json()`), before the change."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -213,7 +215,12 @@ class WorkerActions:
             name = _pool_of(page, config, pool)
             request = client.writer.request_for(page, name, worker, change)
             target = dict(request.form)["w"]
-            return PlannedChange(balancer, name, target, change.describe(), request.to_json())
+            found_pool = page.balancer(name)
+            current = found_pool.worker(target) if found_pool is not None else None
+            before = current.to_json() if current is not None else None
+            return PlannedChange(
+                balancer, name, target, change.describe(), request.to_json(), before
+            )
         state = haproxy_state(change)
         page = await client.reader.read_page()
         name = _pool_of(page, config, pool)
@@ -237,7 +244,9 @@ class WorkerActions:
                 f"socket of balancer {balancer} to change servers"
             )
         sent = {"transport": client.reader.transport.description, "command": command}
-        return PlannedChange(balancer, name, member.route, change.describe(), sent)
+        return PlannedChange(
+            balancer, name, member.route, change.describe(), sent, member.to_json()
+        )
 
     async def set_worker(
         self,
@@ -255,13 +264,36 @@ class WorkerActions:
         Raises BalancerError (incl. BalancerChangeNotApplied) or AuditError; in every case
         the audit log says what was asked and what happened.
         """
+        _, seen = await self.change_worker(
+            balancer, worker, change, pool=pool, node=node, wizard=wizard, step=step
+        )
+        return seen
+
+    async def change_worker(
+        self,
+        balancer: str,
+        worker: str,
+        change: WorkerChange,
+        *,
+        pool: str | None = None,
+        node: str | None = None,
+        wizard: str | None = None,
+        step: str = "worker-change",
+    ) -> tuple[PlannedChange, Worker]:
+        """`set_worker`, also returning the change as it was sent (for progress reports)."""
         lock = self._locks.setdefault(balancer, asyncio.Lock())
         async with lock:
             planned = await self.plan(balancer, worker, change, pool=pool)
             request = {**planned.request, "balancer": balancer, "pool": planned.pool}
             request["worker"] = planned.worker
             request["change"] = planned.change
-            entry = self.audit.begin(node=node, step=step, request=request, wizard=wizard)
+            entry = self.audit.begin(
+                node=node,
+                step=step,
+                request=request,
+                wizard=wizard,
+                state_before={"worker": planned.before},
+            )
             try:
                 seen = await self._apply(balancer, planned, change)
             except BalancerError as exc:
@@ -271,7 +303,7 @@ class WorkerActions:
                 entry.failed(f"interrupted ({type(exc).__name__}); outcome unknown")
                 raise
             entry.done({"worker": seen.to_json()})
-            return seen
+            return planned, seen
 
     async def _apply(self, balancer: str, planned: PlannedChange, change: WorkerChange) -> Worker:
         client = self._client(balancer)
