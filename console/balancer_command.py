@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import unquote, urlsplit
@@ -18,6 +19,7 @@ from probes.balancer import BALANCER_PREFIX, Balancer, BalancerError, BalancerPa
 from probes.balancer_client import BalancerReader
 from probes.balancer_html import PAGE_LIMIT, parse_html
 from probes.balancer_xml import parse_xml
+from probes.http import DEADLINE
 
 PROG = "clusterconsole: balancer"
 COLUMNS = ("WORKER", "ROUTE", "STATUS", "FACTOR", "SET", "ELECTED", "BUSY", "LOAD", "TO", "FROM")
@@ -41,6 +43,9 @@ def saved_path(url: str) -> Path | None:
 def read_saved(path: Path, url: str) -> BalancerPage:
     """A page or XML view saved to disk, parsed like a live one."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode) and not path.is_dir():
+            # a FIFO would block forever and a device never end: a saved page is a file
+            raise BalancerError(f"cannot read the saved page {path}: not a regular file")
         with path.open("rb") as handle:
             data = handle.read(PAGE_LIMIT + 1)
     except FileNotFoundError:
@@ -72,12 +77,13 @@ def _utf8(data: bytes) -> bool:
     return True
 
 
-async def fetch(url: str) -> BalancerPage:
-    """One read of the balancer-manager at `url` (or of a saved page); BalancerError on failure."""
+async def fetch(url: str, *, deadline: float = DEADLINE) -> BalancerPage:
+    """One read of the balancer-manager at `url` (or of a saved page); BalancerError on failure,
+    also when the server has not sent the whole page within `deadline` seconds."""
     path = saved_path(url)
     if path is not None:
         return read_saved(path, url)
-    reader = BalancerReader(url)
+    reader = BalancerReader(url, deadline=deadline)
     try:
         return await reader.read()
     finally:
@@ -147,10 +153,10 @@ def render(page: BalancerPage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(url: str, *, as_json: bool, out: TextIO, err: TextIO) -> int:
+def run(url: str, *, as_json: bool, out: TextIO, err: TextIO, deadline: float = DEADLINE) -> int:
     """Read once and print; 0 when read, 1 (PROBLEMS) with one sentence when it cannot be."""
     try:
-        page = asyncio.run(fetch(url))
+        page = asyncio.run(fetch(url, deadline=deadline))
     except BalancerError as error:
         err.write(f"{PROG}: {printable(str(error))}\n")
         return exitcodes.PROBLEMS

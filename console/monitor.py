@@ -25,6 +25,7 @@ from console.polls import backoff, balancer_poll, database_poll
 from console.state import ClusterState
 from console.tasks import Pacer, keep_running
 from console.topology import NodeSpec, specs_for
+from probes.http import DEADLINE as HTTP_DEADLINE
 from probes.http import check as http_check
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class MonitorOptions:
     """SSH connections opened at once (more makes every one of them slower)."""
     poll_interval: float = 0.1
     """How often a log follower looks for new bytes."""
+    probe_deadline: float = HTTP_DEADLINE
+    """Seconds one read of a node's URL or a balancer may take in all (headers and body): a
+    server that trickles its answer is reported as "no answer within N s", never waited on."""
 
 
 class Monitor:
@@ -191,7 +195,7 @@ class Monitor:
         assert self._http is not None
         failures = 0
         while True:
-            result = await http_check(self._http, url)
+            result = await http_check(self._http, url, deadline=self.options.probe_deadline)
             self.observe(HttpObserved(node, result, time.time()))
             failures = 0 if result.ok else failures + 1
             await self.pacer.sleep(backoff(self.options.http_interval, failures))

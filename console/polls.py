@@ -9,7 +9,9 @@ module can change a balancer or the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -27,6 +29,7 @@ from probes.haproxy_client import (
     HaproxyStatsPage,
     RemoteHaproxySocket,
 )
+from probes.http import no_answer
 from probes.ssh import SshCommandError
 
 if TYPE_CHECKING:
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 
 Observe = Callable[[Observation], None]
 log = logging.getLogger(__name__)
+
+SOCKET_COMMAND_TIMEOUT = 5.0
+"""Seconds `socat` may run on a node to ask HAProxy's stats socket (RemoteHaproxySocket)."""
 
 
 def backoff(base: float, failures: int) -> float:
@@ -67,8 +73,7 @@ class _SshRunner:
         self._watch = watch
 
     async def __call__(self, command: str, *, input: bytes, timeout: float) -> bytes:
-        try:
-            await self._watch.session.connection()
+        try:  # exec waits for the connection within `timeout` too: a node down never hangs it
             result = await self._watch.session.exec(command, timeout=timeout, input=input)
         except SshCommandError as exc:
             raise BalancerError(str(exc)) from None
@@ -83,21 +88,35 @@ async def balancer_poll(
     observe: Observe,
     pacer: Pacer | None = None,
 ) -> None:
-    """Read one balancer forever, every ``balancer_interval`` seconds."""
+    """Read one balancer forever, every ``balancer_interval`` seconds; a read that does not end
+    within its deadline is observed as a failure ("no answer within N s"), so the state can
+    mark what it showed before as stale."""
     pace = pacer or Pacer()
     failures = 0
+    backstop = 2 * max(options.probe_deadline, SOCKET_COMMAND_TIMEOUT) + 1.0
     try:
         reader: BalancerReader | HaproxyReader
         if config.kind == "apache" and config.url:
-            reader = BalancerReader(config.url, auth=_auth(config), timeout=5.0)
+            reader = BalancerReader(
+                config.url, auth=_auth(config), timeout=5.0, deadline=options.probe_deadline
+            )
         elif config.socket is not None and config.socket.node is None:
-            reader = HaproxyReader(HaproxySocket(config.socket.path))
+            reader = HaproxyReader(
+                HaproxySocket(config.socket.path, timeout=options.probe_deadline)
+            )
         elif config.socket is not None and (host := config.socket.node) is not None:
             watch = next(w for w in watches if w.node.name == host)
-            remote = RemoteHaproxySocket(_SshRunner(watch), config.socket.path, node=host)
+            remote = RemoteHaproxySocket(
+                _SshRunner(watch),
+                config.socket.path,
+                node=host,
+                deadline=max(options.probe_deadline, 2 * SOCKET_COMMAND_TIMEOUT),
+            )
             reader = HaproxyReader(remote)
         elif config.url:
-            reader = HaproxyReader(HaproxyStatsPage(config.url, auth=_auth(config)))
+            reader = HaproxyReader(
+                HaproxyStatsPage(config.url, auth=_auth(config), deadline=options.probe_deadline)
+            )
         else:
             observe(BalancerObserved(config.name, None, "no URL or socket to read", time.time()))
             return
@@ -107,10 +126,16 @@ async def balancer_poll(
     try:
         while True:
             try:
-                if isinstance(reader, BalancerReader):
-                    page = only(await reader.read(), config.balancer)
-                else:
-                    page = only(await reader.read_page(), config.balancer)
+                # The readers bound themselves; this is the backstop that makes a read that
+                # somehow still hangs an observation ("no answer within N s") all the same.
+                async with asyncio.timeout(backstop):
+                    if isinstance(reader, BalancerReader):
+                        page = only(await reader.read(), config.balancer)
+                    else:
+                        page = only(await reader.read_page(), config.balancer)
+            except TimeoutError:
+                failures += 1
+                observe(BalancerObserved(config.name, None, no_answer(backstop), time.time()))
             except BalancerError as exc:
                 failures += 1
                 observe(BalancerObserved(config.name, None, str(exc), time.time()))
@@ -142,19 +167,56 @@ def database_target(config: DatabaseConfig) -> database_probe.DatabaseTarget:
     )
 
 
+def _in_daemon_thread(
+    check: Callable[[database_probe.DatabaseTarget], database_probe.DatabaseHealth],
+    target: database_probe.DatabaseTarget,
+) -> asyncio.Future[database_probe.DatabaseHealth]:
+    """Run a blocking check in a daemon thread: one that never returns (a server trickling
+    its answer) neither blocks the loop nor keeps the process from exiting, as the default
+    executor's threads would."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[database_probe.DatabaseHealth] = loop.create_future()
+
+    def deliver(health: database_probe.DatabaseHealth) -> None:
+        if not future.done():
+            future.set_result(health)
+
+    def work() -> None:
+        health = check(target)
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(deliver, health)
+
+    threading.Thread(target=work, name="database check", daemon=True).start()
+    return future
+
+
 async def database_poll(
     config: DatabaseConfig, options: MonitorOptions, observe: Observe, pacer: Pacer | None = None
 ) -> None:
-    """Check the database forever from a worker thread (pymysql blocks)."""
+    """Check the database forever from a worker thread (pymysql blocks).
+
+    A check that has not answered within its deadline is observed as unreachable ("no answer
+    within N s"); while it still runs no second one is started."""
     pace = pacer or Pacer()
     failures = 0
+    deadline = options.probe_deadline + 1.0
+    pending: asyncio.Future[database_probe.DatabaseHealth] | None = None
     while True:
         try:
             target = database_target(config)
         except ConfigError as exc:
             health = database_probe.DatabaseHealth(reachable=False, error=str(exc), at=time.time())
         else:
-            health = await asyncio.to_thread(database_probe.check, target)
+            if pending is None or pending.done():
+                pending = _in_daemon_thread(database_probe.check, target)
+            try:
+                health = await asyncio.wait_for(asyncio.shield(pending), deadline)
+            except TimeoutError:
+                health = database_probe.DatabaseHealth(
+                    reachable=False, error=no_answer(deadline), at=time.time()
+                )
+            else:
+                pending = None
         observe(DatabaseObserved(health, time.time()))
         failures = 0 if health.reachable else failures + 1
         await pace.sleep(backoff(options.database_interval, failures))

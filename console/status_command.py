@@ -9,36 +9,106 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any, TextIO
 
 from console import exitcodes
 from console.config_model import Inventory
-from console.crosschecks import Problem, problems
+from console.crosschecks import SEVERITY_ORDER, Problem, problems
 from console.monitor import Monitor, MonitorOptions, first_round_done
-from console.observations import SshObserved
+from console.observations import BalancerObserved, DatabaseObserved, HttpObserved, SshObserved
+from console.peers import expected_peers, peers_text
 from console.state import ClusterState, NodeEvent, NodeView
 from console.textsafe import printable
+from probes.database import DatabaseHealth
+from probes.http import HttpCheck, no_answer
 
 EXTRA_WAIT = 15.0
 """Seconds allowed beyond the SSH connect timeout for every probe to answer once."""
 
 
-async def snapshot(inventory: Inventory, *, timeout: float | None = None) -> ClusterState:
-    """Start every probe, wait until each has answered once (or the deadline), stop them."""
-    limit = timeout if timeout is not None else inventory.ssh.connect_timeout + EXTRA_WAIT
-    monitor = Monitor(inventory, MonitorOptions(read_only=False))
+def deadline_for(inventory: Inventory, timeout: float | None = None) -> float:
+    """How long `status` waits for every probe: `timeout`, else SSH connect timeout + 15 s."""
+    return timeout if timeout is not None else inventory.ssh.connect_timeout + EXTRA_WAIT
+
+
+async def snapshot(
+    inventory: Inventory, *, timeout: float | None = None, probe_deadline: float | None = None
+) -> ClusterState:
+    """Start every probe, wait until each has answered once (or the deadline), stop them.
+
+    Whatever has not answered by the deadline is recorded as not answering ("no answer within
+    N s"): an SSH connection as a timeout, a node's URL, a balancer or the database as failed.
+    `probe_deadline` bounds each HTTP read and balancer read (MonitorOptions.probe_deadline)."""
+    limit = deadline_for(inventory, timeout)
+    options = MonitorOptions(read_only=False)
+    if probe_deadline is not None:
+        options = replace(options, probe_deadline=probe_deadline)
+    monitor = Monitor(inventory, options)
     await monitor.start()
     try:
         await monitor.wait_for(lambda state: first_round_done(state, inventory), limit)
         return monitor.state
     except TimeoutError:
-        for view in monitor.state.nodes:
-            if view.ssh == "connecting":
-                reason = f"no SSH answer within {limit:.0f} s"
-                monitor.observe(SshObserved(view.name, "timeout", reason, time.time()))
+        _no_answer_by_deadline(monitor, inventory, limit)
         return monitor.state  # taken before stop(): closing the sessions is not news
     finally:
         await monitor.stop()
+
+
+def _no_answer_by_deadline(monitor: Monitor, inventory: Inventory, limit: float) -> None:
+    """Record every probe still silent at the deadline as a probe that did not answer."""
+    now = time.time()
+    reason = no_answer(limit)
+    for view, node in zip(monitor.state.nodes, inventory.nodes, strict=True):
+        if view.ssh == "connecting":
+            ssh_reason = f"no SSH answer within {limit:.0f} s"
+            monitor.observe(SshObserved(view.name, "timeout", ssh_reason, now))
+        if node.http and view.http is None:
+            monitor.observe(HttpObserved(view.name, HttpCheck(node.http, None, None, reason), now))
+    for balancer in monitor.state.balancers:
+        if balancer.reachable is None:
+            monitor.observe(BalancerObserved(balancer.name, None, reason, now))
+    database = monitor.state.database
+    if database is not None and database.health is None:
+        health = DatabaseHealth(reachable=False, error=reason, at=now)
+        monitor.observe(DatabaseObserved(health, now))
+
+
+def unknowns(state: ClusterState, inventory: Inventory, limit: float) -> tuple[Problem, ...]:
+    """A problem (code `no-answer`) for every fact still unknown about a node whose SSH is up.
+
+    `status` never reports a cluster healthy while part of it was not seen: a process check,
+    log history, shared-directory or database-reach check that did not answer is a problem.
+    (A node whose SSH is down already has its own problem, which says all of these are unknown.)
+    """
+    found: list[Problem] = []
+    within = f"within {limit:g} s"
+    for view, node in zip(state.nodes, inventory.nodes, strict=True):
+        if view.ssh != "up":
+            continue
+        name = view.name
+        if view.tomcat == "unknown":
+            text = f"whether Tomcat runs on {name} is unknown: `ps` gave no answer {within}."
+            found.append(Problem("warning", NO_ANSWER, name, text))
+        unread = [str(log) for log in node.logs if str(log) not in view.backlogs_read]
+        if unread:
+            text = (
+                f"{name}'s log history ({', '.join(unread)}) was not read {within}: "
+                "which members it sees is unknown."
+            )
+            found.append(Problem("warning", NO_ANSWER, name, text))
+        if state.shared_dir is not None and view.shared_dir is None:
+            text = f"{name}: the shared directory check gave no answer {within}."
+            found.append(Problem("warning", NO_ANSWER, name, text))
+        if state.database is not None and view.database_reach is None:
+            text = f"{name}: the check of its reach to the database gave no answer {within}."
+            found.append(Problem("warning", NO_ANSWER, name, text))
+    return tuple(found)
+
+
+NO_ANSWER = "no-answer"
+"""The code of a problem for a fact `status` could not learn in time."""
 
 
 def _ssh(view: NodeView) -> str:
@@ -130,41 +200,75 @@ def to_json(state: ClusterState, found: tuple[Problem, ...]) -> dict[str, Any]:
     }
 
 
-def _table(state: ClusterState, found: tuple[Problem, ...], out: TextIO) -> None:
-    """The same facts for a person: one line per node, worker, check and problem."""
-    print(f"cluster {printable(state.cluster)}", file=out)
-    print(
-        f"  {'NODE':<12} {'SSH':<18} {'TOMCAT':<8} {'HTTP':<14} {'PEERS':<6} LAST EVENT", file=out
-    )
-    peers = len(state.nodes) - 1
+def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    """Rows aligned in columns as wide as their widest cell (two spaces between)."""
+    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
+    return [
+        indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+
+
+def _http_text(view: NodeView) -> str:
+    http = view.http
+    if http is None:
+        return "-"
+    if http.status is None:
+        return http.error or "no answer"
+    return f"{http.status} {http.ms or 0:.0f}ms"
+
+
+def _event_text(view: NodeView) -> str:
+    """`13:59:01 member-joined 127.0.0.13:4000`, like the dashboard's last-event cell."""
+    record = view.last_event
+    if record is None:
+        return "-"
+    event = record.event
+    when = event.time[11:19] if event.time and len(event.time) >= 19 else (event.time or "")
+    target = event.member or event.detail
+    return " ".join(part for part in (when, event.kind, target) if part)
+
+
+def render_table(state: ClusterState, found: tuple[Problem, ...]) -> str:
+    """The same facts for a person: one line per node, worker, check and problem (with its code).
+
+    Columns are as wide as their content; untrusted text is shown with control characters
+    escaped. PEERS uses the dashboard's rule (`console.peers`)."""
+    lines = [f"cluster {printable(state.cluster)}"]
+    expected = expected_peers(state)
+    specs = state.specs
+    rows: list[tuple[str, ...]] = [("NODE", "SSH", "TOMCAT", "HTTP", "PEERS", "LAST EVENT")]
     for view in state.nodes:
-        http = view.http
-        if http is None:
-            http_text = "-"
-        elif http.status is None:
-            http_text = http.error or "no answer"
-        else:
-            http_text = f"{http.status} {http.ms or 0:.0f}ms"
-        seen = str(len(view.sees(state.specs))) if view.membership_known else "?"
-        last = view.last_event.event.kind if view.last_event else "-"
-        print(
-            f"  {printable(view.name):<12} {_ssh(view):<18} {view.tomcat:<8} "
-            f"{printable(http_text)[:20]:<20} {seen + '/' + str(peers):<6} {last}",
-            file=out,
+        rows.append(
+            (
+                printable(view.name),
+                _ssh(view),
+                view.tomcat,
+                printable(_http_text(view))[:40],
+                peers_text(view, expected[view.name], specs),
+                printable(_event_text(view))[:80],
+            )
         )
+    lines.extend(line.rstrip() for line in _columns(rows))
     for lb in state.balancers:
         if lb.page is None:
-            print(f"balancer {printable(lb.name)}: {printable(lb.error or 'no answer')}", file=out)
+            lines.append(f"balancer {printable(lb.name)}: {printable(lb.error or 'no answer')}")
             continue
         for balancer in lb.page.balancers:
-            print(f"balancer {printable(lb.name)} ({printable(balancer.name)})", file=out)
+            lines.append(f"balancer {printable(lb.name)} ({printable(balancer.name)})")
+            workers: list[tuple[str, ...]] = [("WORKER", "ROUTE", "STATUS", "ELECTED", "BUSY")]
             for worker in balancer.workers:
-                print(
-                    f"  {printable(worker.url):<32} {printable(worker.route or '-'):<10} "
-                    f"{printable(worker.status or '-'):<16} elected {worker.elected} "
-                    f"busy {worker.busy}",
-                    file=out,
+                workers.append(
+                    (
+                        printable(worker.url),
+                        printable(worker.route or "-"),
+                        printable(worker.status or "-"),
+                        "-" if worker.elected is None else str(worker.elected),
+                        "-" if worker.busy is None else str(worker.busy),
+                    )
                 )
+            if len(workers) > 1:
+                lines.extend(line.rstrip() for line in _columns(workers))
     if state.database is not None and state.database.health is not None:
         health = state.database.health
         if health.reachable and health.ms is not None:
@@ -172,19 +276,38 @@ def _table(state: ClusterState, found: tuple[Problem, ...], out: TextIO) -> None
             text = f"reachable {health.ms:.1f}ms, {grants}"
         else:
             text = f"UNREACHABLE: {health.error}"
-        print(f"database {printable(state.database.url)}: {printable(text)}", file=out)
+        lines.append(f"database {printable(state.database.url)}: {printable(text)}")
     if not found:
-        print("no problems found", file=out)
-    for problem in found:
-        print(f"{problem.severity.upper():<8} {printable(problem.text)}", file=out)
+        lines.append("no problems found")
+    else:
+        lines.append("problems:")
+        rows = [
+            (problem.severity.upper(), problem.code, printable(problem.text)) for problem in found
+        ]
+        lines.extend(line.rstrip() for line in _columns(rows))
+    return "\n".join(lines) + "\n"
 
 
-def run(inventory: Inventory, *, as_json: bool, out: TextIO, timeout: float | None = None) -> int:
-    """Print the fleet's status; exit 0 when healthy, 1 when any problem was found."""
-    state = asyncio.run(snapshot(inventory, timeout=timeout))
-    found = problems(state)
+def evaluate(state: ClusterState, inventory: Inventory, limit: float) -> tuple[Problem, ...]:
+    """Every problem of the snapshot: the cross-checks' and one per fact still unknown."""
+    found = (*problems(state), *unknowns(state, inventory, limit))
+    return tuple(sorted(found, key=lambda p: (SEVERITY_ORDER[p.severity], p.node or "", p.code)))
+
+
+def run(
+    inventory: Inventory,
+    *,
+    as_json: bool,
+    out: TextIO,
+    timeout: float | None = None,
+    probe_deadline: float | None = None,
+) -> int:
+    """Print the fleet's status; exit 0 when healthy, 1 when any problem was found (and a
+    fact that could not be learned in time is a problem)."""
+    state = asyncio.run(snapshot(inventory, timeout=timeout, probe_deadline=probe_deadline))
+    found = evaluate(state, inventory, deadline_for(inventory, timeout))
     if as_json:
         print(json.dumps(to_json(state, found)), file=out)
     else:
-        _table(state, found, out)
+        out.write(render_table(state, found))
     return exitcodes.PROBLEMS if found else exitcodes.OK

@@ -6,6 +6,7 @@ without it (AH10187) and still answers 200, so a change is only trusted once rea
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from types import TracebackType
@@ -24,7 +25,7 @@ from probes.balancer import (
 )
 from probes.balancer_html import PAGE_LIMIT, parse_html
 from probes.balancer_xml import parse_xml
-from probes.http import network_reason
+from probes.http import DEADLINE, network_reason, no_answer
 
 FORM_LIMIT = 1024
 """httpd reads only this many bytes of a balancer-manager POST body."""
@@ -76,7 +77,10 @@ client lets go of a connection before the server closes it."""
 
 
 class BalancerReader:
-    """Reads one balancer-manager; one long-lived httpx.AsyncClient with explicit timeouts."""
+    """Reads one balancer-manager; one long-lived httpx.AsyncClient with explicit timeouts.
+
+    `timeout` bounds each network read; `deadline` bounds a whole request, so a server that
+    trickles its answer a byte at a time fails with "no answer within N s" instead of hanging."""
 
     def __init__(
         self,
@@ -84,9 +88,11 @@ class BalancerReader:
         *,
         auth: tuple[str, str] | None = None,
         timeout: float = 5.0,
+        deadline: float = DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url, embedded = _split_credentials(url)
+        self.deadline = deadline
         self._auth = auth or embedded
         self._client = httpx.AsyncClient(
             auth=self._auth,
@@ -112,13 +118,20 @@ class BalancerReader:
 
         A GET that finds its kept-alive connection closed under it (httpd closes idle ones
         after KeepAliveTimeout, and the close can cross the request) is sent once more on a new
-        connection: it is a read, so repeating it is harmless."""
+        connection: it is a read, so repeating it is harmless. Both tries together get at most
+        `deadline` seconds."""
         try:
-            return await self._get_once(url)
-        except BalancerError as exc:
-            if not isinstance(exc.__cause__, httpx.RemoteProtocolError | httpx.ReadError):
-                raise
-        return await self._get_once(url)
+            async with asyncio.timeout(self.deadline):
+                try:
+                    return await self._get_once(url)
+                except BalancerError as exc:
+                    if not isinstance(exc.__cause__, httpx.RemoteProtocolError | httpx.ReadError):
+                        raise
+                return await self._get_once(url)
+        except TimeoutError:
+            raise BalancerError(
+                f"cannot read the balancer-manager at {self.url}: {no_answer(self.deadline)}"
+            ) from None
 
     async def _get_once(self, url: str) -> tuple[bytes, httpx.Response]:
         try:
@@ -367,14 +380,22 @@ class BalancerWriter:
         request = self.request_for(page, balancer, worker, change)
         target = dict(request.form)["w"]
         try:
-            async with self._reader.client.stream(
-                request.method,
-                request.url,
-                content=request.body.encode(),
-                headers=dict(request.headers),
-            ) as response:
+            async with (
+                asyncio.timeout(self._reader.deadline),
+                self._reader.client.stream(
+                    request.method,
+                    request.url,
+                    content=request.body.encode(),
+                    headers=dict(request.headers),
+                ) as response,
+            ):
                 if response.status_code != 200:
                     raise _status_error(url, response, self._reader.has_auth)
+        except TimeoutError:
+            raise BalancerError(
+                f"could not send {change.describe()} for {target} to {url}: "
+                f"{no_answer(self._reader.deadline)} (read the balancer to see whether it took)"
+            ) from None
         except httpx.HTTPError as exc:
             raise BalancerError(
                 f"could not send {change.describe()} for {target} to {url}: {network_reason(exc)}"

@@ -102,6 +102,11 @@ def parse_xml(data: bytes | str, url: str) -> BalancerPage:
         raise BalancerError(
             f"{url} did not answer with well-formed XML ({error}); not the balancer XML view"
         ) from None
+    except (LookupError, ValueError) as error:  # an encoding Python lacks, or a multi-byte one
+        raise BalancerError(
+            f"{url} answered with XML in an encoding that cannot be read ({error}); refused "
+            "(httpd's balancer-manager always sends UTF-8)"
+        ) from None
     if _local(root.tag) != "manager":
         raise BalancerError(
             f"{url} answered with XML whose root is <{_local(root.tag)}>, "

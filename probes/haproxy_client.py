@@ -17,7 +17,7 @@ import httpx
 
 from probes.balancer import BalancerChangeNotApplied, BalancerError, BalancerPage, describe_names
 from probes.haproxy import HaproxyRow, parse_show_stat, to_page
-from probes.http import network_reason
+from probes.http import DEADLINE, network_reason, no_answer
 
 ANSWER_LIMIT = 16 * 1024 * 1024
 """Bytes read at most from one answer (`show stat` of 10 000 servers is about 5 MiB)."""
@@ -113,9 +113,12 @@ class HaproxyStatsPage:
         *,
         auth: tuple[str, str] | None = None,
         timeout: float = 5.0,
+        deadline: float = DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url if url.rstrip("/").endswith(";csv") else url.rstrip("/") + ";csv"
+        self.deadline = deadline
+        """Seconds the whole answer may take (a trickling server never trips `timeout`)."""
         self._client = httpx.AsyncClient(
             auth=auth,
             timeout=httpx.Timeout(timeout),
@@ -132,7 +135,10 @@ class HaproxyStatsPage:
         if command != "show stat":
             raise BalancerError(f"{self.description} is read-only: it cannot run {command!r}")
         try:
-            response = await self._client.get(self.url)
+            async with asyncio.timeout(self.deadline):
+                response = await self._client.get(self.url)
+        except TimeoutError:
+            raise BalancerError(f"{self.description}: {no_answer(self.deadline)}") from None
         except httpx.HTTPError as error:
             raise BalancerError(f"{self.description}: {network_reason(error)}") from None
         if response.status_code != 200:
@@ -149,7 +155,13 @@ class RemoteHaproxySocket:
     """The stats socket of a node, reached by running `socat` there through a CommandRunner."""
 
     def __init__(
-        self, runner: CommandRunner, path: str, *, node: str = "node", timeout: float = 5.0
+        self,
+        runner: CommandRunner,
+        path: str,
+        *,
+        node: str = "node",
+        timeout: float = 5.0,
+        deadline: float | None = None,
     ) -> None:
         if not _SOCKET_PATH.match(path) or ".." in path:
             raise BalancerError(f"{path!r} is not a plain absolute path of a stats socket")
@@ -157,6 +169,8 @@ class RemoteHaproxySocket:
         self.path = path
         self.node = node
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else 2 * timeout
+        """Seconds the whole exchange may take, waiting for the node's SSH connection included."""
 
     @property
     def description(self) -> str:
@@ -169,7 +183,10 @@ class RemoteHaproxySocket:
     async def send(self, command: str) -> str:
         line = _check_command(command)
         try:
-            answer = await self.runner(self.command, input=line, timeout=self.timeout)
+            async with asyncio.timeout(self.deadline):
+                answer = await self.runner(self.command, input=line, timeout=self.timeout)
+        except TimeoutError:
+            raise BalancerError(f"{self.description}: {no_answer(self.deadline)}") from None
         except BalancerError:
             raise
         except Exception as error:  # the SSH layer's own errors: reported, never a traceback

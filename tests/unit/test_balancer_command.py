@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,16 @@ def test_unreachable_url_is_exit_1_and_one_sentence() -> None:
         ("notes.txt", "just some notes\n", "did not answer with a balancer-manager page"),
         ("empty.html", "", "empty page"),
         ("evil.xml", "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x/>", "DOCTYPE"),
+        (
+            "bogus.xml",
+            "<?xml version='1.0' encoding='x-bogus'?><httpd:manager/>",
+            "XML in an encoding that cannot be read (unknown encoding: x-bogus)",
+        ),
+        (
+            "wide.xml",
+            "<?xml version='1.0' encoding='utf-32'?><httpd:manager/>",
+            "XML in an encoding that cannot be read",
+        ),
     ],
 )
 def test_bad_saved_pages(tmp_path: Path, name: str, content: str | None, words: str) -> None:
@@ -120,3 +131,14 @@ def test_not_a_url_nor_a_file() -> None:
 )
 def test_human_sizes(value: int | None, text: str) -> None:
     assert balancer_command.human_size(value) == text
+
+
+def test_a_saved_page_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    """A FIFO would block for ever waiting for a writer."""
+    fifo = tmp_path / "page.html"
+    os.mkfifo(fifo)
+    code, out, err = run(str(fifo))
+    assert (code, out) == (exitcodes.PROBLEMS, "")
+    assert (
+        err == f"clusterconsole: balancer: cannot read the saved page {fifo}: not a regular file\n"
+    )
