@@ -3,22 +3,35 @@
 Every check is a pure function of a `ClusterState`. The cross-checks compare what different
 parts say about each other (logs against logs, balancer against logs, balancer against the
 inventory), which is what no single ssh window shows.
+
+Time comes from the snapshot (`ClusterState.clock`, the newest observation's time), never from a
+clock read here: a membership disagreement counts only once it has lasted `SETTLE_SECONDS`, an
+acknowledgement silences its problem until it expires by that clock.
+
+`problems` is the alarm list (critical and warning, not acknowledged): what makes `status` exit
+1 and the dashboard turn red. `findings` adds what is acknowledged and the informational notes
+(a node in maintenance, a membership that cannot be told).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from console.membership import partitions, serving_nodes
+from console.maintenance import Acknowledgement, problem_key
+from console.membership import in_rotation, partitions, serving_nodes
 from console.rates import elected_before
 from console.state import BalancerView, ClusterState, NodeView
 from console.topology import worker_node
 from probes.balancer import Worker
 
-Severity = Literal["critical", "warning"]
-SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1}
+Severity = Literal["critical", "warning", "info"]
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+SETTLE_SECONDS = 10.0
+"""How long peers may disagree about a membership before it is a problem: peers learn of a
+starting node at slightly different moments (Tribes drops a member after 3 s by default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +43,65 @@ class Problem:
     """A stable identifier (``split-brain``, ``ssh-host-key`` ...) for scripts and tests."""
     node: str | None
     text: str
+    subject: str | None = None
+    """What a cluster-wide problem is about when there can be several (a balancer's name)."""
+
+    @property
+    def key(self) -> str:
+        """Stable across snapshots (code and node or subject): what an acknowledgement names."""
+        return problem_key(self.code, self.node or self.subject)
 
     def to_json(self) -> dict[str, str | None]:
-        return {"severity": self.severity, "code": self.code, "node": self.node, "text": self.text}
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "node": self.node,
+            "text": self.text,
+            "key": self.key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """A problem an operator acknowledged, and the acknowledgement (who, until when)."""
+
+    problem: Problem
+    acknowledgement: Acknowledgement
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """Everything the checks found in one snapshot, sorted like `problems`."""
+
+    alarms: tuple[Problem, ...]
+    """Critical and warning problems nobody acknowledged: the alarm list."""
+    acknowledged: tuple[Acknowledged, ...]
+    """Problems acknowledged and not expired (by the snapshot's clock)."""
+    notices: tuple[Problem, ...]
+    """Informational: nodes in maintenance, membership that cannot be told, and why."""
 
 
 def _running(view: NodeView) -> bool:
     return view.tomcat == "running"
+
+
+def _clock(moment: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(moment))
+
+
+def _maintenance(state: ClusterState) -> Iterator[Problem]:
+    rotation = in_rotation(state)
+    for view in state.nodes:
+        mark = view.maintenance
+        if mark is None:
+            continue
+        since = mark.since.astimezone().strftime("%Y-%m-%d %H:%M")
+        who = f" by {mark.operator}" if mark.operator else ""
+        why = f": {mark.reason}" if mark.reason else ""
+        text = f"{view.name} is in maintenance since {since}{who}{why}."
+        if _running(view) and view.name in rotation:
+            text += " It serves users again: rejoin it (the rejoin wizard clears the mark)."
+        yield Problem("info", "maintenance", view.name, text)
 
 
 def _ssh(state: ClusterState) -> Iterator[Problem]:
@@ -59,7 +124,7 @@ def _ssh(state: ClusterState) -> Iterator[Problem]:
             )
         elif view.ssh in ("down", "timeout"):
             yield Problem(
-                "critical",
+                "info" if view.maintenance else "critical",
                 "ssh-down",
                 view.name,
                 f"cannot reach {view.name} over SSH{reason}; its logs and processes are unknown.",
@@ -67,19 +132,88 @@ def _ssh(state: ClusterState) -> Iterator[Problem]:
 
 
 def _process_and_http(state: ClusterState) -> Iterator[Problem]:
+    rotation = in_rotation(state)
     for view in state.nodes:
+        serving = view.name in rotation and view.maintenance is None
         if view.tomcat == "stopped":
-            yield Problem(
-                "warning", "tomcat-stopped", view.name, f"Tomcat is not running on {view.name}."
-            )
+            if view.maintenance is not None:
+                pass  # the maintenance notice says it
+            elif serving:
+                yield Problem(
+                    "critical",
+                    "tomcat-stopped",
+                    view.name,
+                    f"Tomcat is not running on {view.name}, but the balancer still has it in "
+                    "rotation: it went down without being drained (a crash?), and users whose "
+                    "sessions were there lose what was not replicated.",
+                )
+            else:
+                yield Problem(
+                    "warning",
+                    "tomcat-stopped",
+                    view.name,
+                    f"Tomcat is not running on {view.name}.",
+                )
         http = view.http
-        if http is not None and not http.ok and view.tomcat != "stopped":
+        if (
+            http is not None
+            and not http.ok
+            and view.tomcat != "stopped"
+            and view.maintenance is None
+        ):
             why = http.error or f"HTTP {http.status}"
             yield Problem(
-                "warning",
+                "critical" if serving else "warning",
                 "http-failing",
                 view.name,
-                f"{view.name} does not answer on its own URL ({why}), bypassing the balancer.",
+                f"{view.name} does not answer on its own URL ({why}), bypassing the balancer"
+                + (", while the balancer has it in rotation." if serving else "."),
+            )
+
+
+def _down(view: NodeView) -> bool:
+    """Known not to serve: Tomcat stopped, or its own URL failing."""
+    return view.tomcat == "stopped" or (view.http is not None and not view.http.ok)
+
+
+def _redundancy(state: ClusterState) -> Iterator[Problem]:
+    """At most one node can serve: a session lives on one node only, or nowhere."""
+    if len(state.nodes) < 2:
+        return
+    down = [view for view in state.nodes if _down(view)]
+    if len(down) < len(state.nodes) - 1:
+        return
+    names = ", ".join(view.name for view in down)
+    up = [view.name for view in state.nodes if not _down(view)]
+    where = f"only {up[0]} can serve" if up else "no node serves"
+    on_purpose = all(view.maintenance is not None for view in down)
+    yield Problem(
+        "warning" if on_purpose else "critical",
+        "no-redundancy",
+        None,
+        f"no redundancy: sessions are replicated nowhere — {names} "
+        f"{'is' if len(down) == 1 else 'are'} down"
+        + (" (in maintenance)" if on_purpose else "")
+        + f", {where}.",
+    )
+
+
+def _settled(state: ClusterState, *views: NodeView) -> bool:
+    """Whether what these nodes see has not changed for `SETTLE_SECONDS`."""
+    latest = max(view.membership_since for view in views)
+    return state.clock - latest >= SETTLE_SECONDS
+
+
+def _membership_unknown(state: ClusterState) -> Iterator[Problem]:
+    for view in state.nodes:
+        if _running(view) and not view.membership_known and view.membership_unknown_reason:
+            yield Problem(
+                "info",
+                "membership-unknown",
+                view.name,
+                f"membership unknown for {view.name}: {view.membership_unknown_reason}. "
+                f"Who {view.name} sees cannot be checked until its log tells it again "
+                "(a restart, or a membership change).",
             )
 
 
@@ -87,7 +221,7 @@ def _membership(state: ClusterState) -> Iterator[Problem]:
     specs = state.specs
     known = [view for view in state.nodes if _running(view) and view.membership_known]
     groups = partitions(state)
-    if len(groups) > 1:
+    if len(groups) > 1 and _settled(state, *known):
         described = " | ".join("{" + ", ".join(sorted(group)) + "}" for group in groups)
         yield Problem(
             "critical",
@@ -100,8 +234,13 @@ def _membership(state: ClusterState) -> Iterator[Problem]:
     serving = serving_nodes(state)
     running = {view.name for view in state.nodes if _running(view)}
     for target in sorted(running):
+        target_view = state.node(target)
         blind = sorted(
-            view.name for view in known if view.name != target and target not in view.sees(specs)
+            view.name
+            for view in known
+            if view.name != target
+            and target not in view.sees(specs)
+            and _settled(state, view, target_view)
         )
         if not blind:
             continue
@@ -114,7 +253,7 @@ def _membership(state: ClusterState) -> Iterator[Problem]:
                 f"the balancer sends users to {target}, but {who} do(es) not see it as a "
                 f"cluster member: sessions created on {target} are not replicated to {who}.",
             )
-        else:
+        elif target_view.maintenance is None:
             yield Problem(
                 "warning",
                 "membership-disagrees",
@@ -141,6 +280,7 @@ def _balancers(state: ClusterState) -> Iterator[Problem]:
                 "balancer-unreachable",
                 None,
                 f"balancer {view.name} cannot be read: {view.error or 'no answer'}.",
+                subject=view.name,
             )
             continue
         if view.page is None:
@@ -153,6 +293,7 @@ def _balancers(state: ClusterState) -> Iterator[Problem]:
                     None,
                     f"balancer {view.name} ({balancer.name}) has no usable worker: "
                     "every request fails.",
+                    subject=f"{view.name}/{balancer.name}",
                 )
         for balancer_name, worker in _workers(view):
             node_name = worker_node(worker, specs)
@@ -209,7 +350,7 @@ def _absent_from_balancers(state: ClusterState) -> Iterator[Problem]:
         if (name := worker_node(worker, state.specs)) is not None
     }
     for view in state.nodes:
-        if _running(view) and view.name not in present:
+        if _running(view) and view.name not in present and view.maintenance is None:
             yield Problem(
                 "warning",
                 "not-in-balancer",
@@ -258,11 +399,42 @@ def _shared(state: ClusterState) -> Iterator[Problem]:
             )
 
 
-CHECKS = (_ssh, _process_and_http, _membership, _balancers, _absent_from_balancers, _shared)
+CHECKS = (
+    _maintenance,
+    _ssh,
+    _process_and_http,
+    _redundancy,
+    _membership_unknown,
+    _membership,
+    _balancers,
+    _absent_from_balancers,
+    _shared,
+)
+
+
+def _order(problem: Problem) -> tuple[int, str, str]:
+    return (SEVERITY_ORDER[problem.severity], problem.node or "", problem.code)
+
+
+def findings(state: ClusterState) -> Findings:
+    """Every check's result: alarms, acknowledged problems and notices, each most severe
+    first, then by node."""
+    found = sorted((problem for check in CHECKS for problem in check(state)), key=_order)
+    alarms: list[Problem] = []
+    acknowledged: list[Acknowledged] = []
+    notices: list[Problem] = []
+    for problem in found:
+        ack = state.acknowledged.get(problem.key) if state.acknowledged else None
+        if problem.severity == "info":
+            notices.append(problem)
+        elif ack is not None and ack.until.timestamp() > state.clock:
+            acknowledged.append(Acknowledged(problem, ack))
+        else:
+            alarms.append(problem)
+    return Findings(tuple(alarms), tuple(acknowledged), tuple(notices))
 
 
 def problems(state: ClusterState) -> tuple[Problem, ...]:
-    """Every problem in the snapshot, most severe first, then by node."""
-    found = [problem for check in CHECKS for problem in check(state)]
-    found.sort(key=lambda p: (SEVERITY_ORDER[p.severity], p.node or "", p.code))
-    return tuple(found)
+    """The alarms in the snapshot (critical and warning, not acknowledged), most severe first,
+    then by node. `findings` has the acknowledged ones and the notices too."""
+    return findings(state).alarms

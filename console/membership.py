@@ -65,3 +65,52 @@ def serving_nodes(state: ClusterState) -> frozenset[str]:
                     if name is not None:
                         found.add(name)
     return frozenset(found)
+
+
+def in_rotation(state: ClusterState) -> frozenset[str]:
+    """Nodes some balancer (as last read) keeps in rotation: a worker the operator has not
+    taken out (not disabled, stopped, draining or standby), usable or in error.
+
+    A node in rotation whose Tomcat is down went down without being drained.
+    """
+    specs = state.specs
+    found: set[str] = set()
+    for view in state.balancers:
+        if view.page is None:
+            continue
+        for balancer in view.page.balancers:
+            for worker in balancer.workers:
+                if worker.disabled or worker.draining or worker.standby or "Stop" in worker.flags:
+                    continue
+                name = worker_node(worker, specs)
+                if name is not None:
+                    found.add(name)
+    return frozenset(found)
+
+
+def replication_gaps(
+    state: ClusterState, observers: list[str], targets: list[str]
+) -> tuple[list[str], list[str]]:
+    """Which observers do not see which targets, and which cannot be told.
+
+    Returns (missing, unknown): ``"node1 does not see node2"`` where node1's log says so, and
+    ``"node1's membership is unknown (catalina.out truncated at 03:00:01)"`` where node1's view
+    is unknown (its log's history was lost, or not read yet): unknown is not absent.
+    """
+    rows = matrix(state)
+    missing: list[str] = []
+    unknown: list[str] = []
+    for observer in observers:
+        row = rows.get(observer, {})
+        cells = [row.get(target) for target in targets if target != observer]
+        if any(cell is None for cell in cells):
+            reason = state.node(observer).membership_unknown_reason
+            unknown.append(
+                f"{observer}'s membership is unknown" + (f" ({reason})" if reason else "")
+            )
+        missing += [
+            f"{observer} does not see {target}"
+            for target in targets
+            if target != observer and row.get(target) is False
+        ]
+    return missing, unknown

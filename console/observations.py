@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.maintenance import Acknowledgement, MaintenanceMark
 from probes.balancer import BalancerPage
 from probes.database import DatabaseHealth
 from probes.files import SharedDirHealth
@@ -101,6 +102,20 @@ class LogHistoryLost:
 
 
 @dataclass(frozen=True, slots=True)
+class MaintenanceObserved:
+    """The maintenance marks and acknowledged problems of the cluster, as last read.
+
+    Every read replaces the previous one whole: a node without a mark is not in maintenance, a
+    problem without an acknowledgement is not acknowledged. Acknowledgements expire by the
+    state's clock (the latest observation's ``at``), not by wall-clock reads in the reducer.
+    """
+
+    marks: tuple[MaintenanceMark, ...]
+    acknowledgements: tuple[Acknowledgement, ...]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class BalancerObserved:
     """One read of a balancer: its page, or why it could not be read."""
 
@@ -143,6 +158,8 @@ Observation = (
     | EventObserved
     | BacklogScanned
     | LogTrouble
+    | LogHistoryLost
+    | MaintenanceObserved
     | BalancerObserved
     | DatabaseObserved
     | SharedDirObserved

@@ -4,7 +4,7 @@ httpd's Elected (HAProxy's lbtot) counts since the balancer started, or since a 
 posted; a rate compares a worker's count with the same worker's count in the previous read of the
 same pool (a backend URL may sit in several pools). A count that went down (the balancer
 restarted, a factor re-posted) gives no rate for that read: never a negative one, never a false
-zero.
+zero. While the balancer cannot be read there is no rate at all (the kept page is stale).
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def elected_rate(
 ) -> float | None:
     """Elections per second since the previous read, or None when that cannot be told.
 
-    `previous` is `previous_elected(view)` when the caller has it."""
-    if view.previous is None or not view.interval or worker.elected is None:
+    `previous` is `previous_elected(view)` when the caller has it. None while the balancer
+    cannot be read (`view.stale`): the last page's rate is history, not a live figure."""
+    if view.stale or view.previous is None or not view.interval or worker.elected is None:
         return None
     if previous is not None:
         before = previous.get((pool, worker.url))

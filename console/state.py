@@ -7,11 +7,14 @@ the membership matrix) lives in `console.crosschecks` and `console.membership`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import MappingProxyType
 
 from console.config_model import Inventory
+from console.maintenance import Acknowledgement, MaintenanceMark
 from console.observations import (
     BacklogScanned,
     BalancerObserved,
@@ -19,7 +22,9 @@ from console.observations import (
     DatabaseReachObserved,
     EventObserved,
     HttpObserved,
+    LogHistoryLost,
     LogTrouble,
+    MaintenanceObserved,
     Observation,
     ProcessObserved,
     SharedDirObserved,
@@ -39,6 +44,23 @@ EVENTS_KEPT = 1000
 """How many recent events the snapshot keeps across all nodes (a ring: oldest dropped)."""
 
 
+def log_time(text: str | None) -> float | None:
+    """A log's ISO 8601 timestamp as seconds since the epoch, or None when it is not one.
+
+    Log stamps carry no zone: they are read as this machine's local time (the console assumes
+    its nodes keep the same zone; `NodeEvent.logged` is never later than the event's arrival).
+    """
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        return moment.timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class NodeEvent:
     """An event and the node whose log it came from."""
@@ -46,7 +68,35 @@ class NodeEvent:
     node: str
     event: LogEvent
     at: float
+    """When the console read it (a history event: when the history was read)."""
     backlog: bool = False
+    logged: float | None = None
+    """When it happened, by its own timestamp (never later than `at`); None without one."""
+
+    @property
+    def when(self) -> float:
+        """When it happened: its own time, else when it was read."""
+        return self.logged if self.logged is not None else self.at
+
+
+def node_event(observation: EventObserved) -> NodeEvent:
+    """The event of an observation, with its own time."""
+    logged = log_time(observation.event.time)
+    if logged is not None:
+        logged = min(logged, observation.at)
+    return NodeEvent(
+        observation.node, observation.event, observation.at, observation.backlog, logged
+    )
+
+
+def timeline(events: Sequence[NodeEvent]) -> list[NodeEvent]:
+    """Events ordered by their own time, oldest first; events of the same time keep the order
+    they were read in (a node's two events logged in the same millisecond stay in log order)."""
+    return sorted(events, key=_when)
+
+
+def _when(record: NodeEvent) -> float:
+    return record.when
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +113,22 @@ class NodeView:
     """Members (``host:port``) this node's log says it sees, itself excluded."""
     membership_known: bool = False
     """True once the log told the whole membership (a full view, a start, or all history)."""
+    membership_unknown_reason: str | None = None
+    """Why the membership is not known although the log was read (its history was lost, or
+    does not reach the server's start); None when known or not read yet."""
+    membership_since: float = 0.0
+    """When what this node sees last changed (the change's own log time), or its Tomcat was
+    seen to start or stop: disagreements younger than the settling time are not problems."""
     last_event: NodeEvent | None = None
+    """The node's newest event by its own time."""
     shared_dir: SharedDirHealth | None = None
     database_reach: Reach | None = None
     log_trouble: str | None = None
     backlogs_read: frozenset[str] = frozenset()
     """Logs whose history has been read (so the membership they tell is in)."""
+    maintenance: MaintenanceMark | None = None
+    """Set while an operator or a wizard has the node in maintenance (drained and stopped on
+    purpose): its being down is no alarm."""
     updated: float = 0.0
 
     @property
@@ -91,10 +151,26 @@ class BalancerView:
     reachable: bool | None = None
     error: str | None = None
     page: BalancerPage | None = None
+    """The last page read successfully (kept while the balancer cannot be read: see `stale`)."""
     previous: BalancerPage | None = None
     interval: float | None = None
-    """Seconds between the previous read and this one."""
+    """Seconds between the previous successful read and the last one."""
     at: float = 0.0
+    """When the balancer was last tried, successfully or not."""
+    read_at: float | None = None
+    """When `page` was read (the last successful read); None before the first."""
+
+    @property
+    def stale(self) -> bool:
+        """True while the balancer cannot be read but an older page is kept: its rows describe
+        the past (no live rates, no live state words)."""
+        return self.reachable is False and self.page is not None
+
+    def age(self, now: float | None = None) -> float | None:
+        """Seconds since the last successful read, or None before the first."""
+        if self.read_at is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.read_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +194,14 @@ class ClusterState:
     """Recent events of every node, oldest first (at most EVENTS_KEPT)."""
     version: int = 0
     """Incremented by every apply(); a cheap way for screens to skip unchanged snapshots."""
+    clock: float = 0.0
+    """The newest observation's time: "now" for checks that need one (settling, expiry), so
+    they stay pure functions of the snapshot."""
+    acknowledged: Mapping[str, Acknowledgement] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Problems an operator acknowledged, by problem key (expired ones are ignored by the
+    checks, by `clock`)."""
     _index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     _specs: tuple[NodeSpec, ...] = field(default=(), compare=False, repr=False)
 
@@ -158,6 +242,17 @@ class ClusterState:
 
     def apply(self, observation: Observation) -> ClusterState:
         """A new snapshot with ``observation`` taken into account (unknown names are ignored)."""
+        new = self._apply(observation)
+        at = float(getattr(observation, "at", 0.0))
+        if new is not self and at > new.clock:
+            new = replace(new, clock=at)
+        return new
+
+    def timeline(self) -> list[NodeEvent]:
+        """The recent events by their own time, oldest first (`events` is in reading order)."""
+        return timeline(self.events)
+
+    def _apply(self, observation: Observation) -> ClusterState:
         match observation:
             case BalancerObserved():
                 return self._balancer(observation)
@@ -169,8 +264,28 @@ class ClusterState:
                 )
             case EventObserved():
                 return self._event(observation)
+            case MaintenanceObserved():
+                return self._maintenance(observation)
             case _:
                 return self._node_fact(observation)
+
+    def _maintenance(self, observation: MaintenanceObserved) -> ClusterState:
+        marks = {mark.node: mark for mark in observation.marks}
+        nodes = tuple(
+            view
+            if view.maintenance == marks.get(view.name)
+            else replace(view, maintenance=marks.get(view.name))
+            for view in self.nodes
+        )
+        acknowledged = {ack.problem_key: ack for ack in observation.acknowledgements}
+        if nodes == self.nodes and acknowledged == dict(self.acknowledged):
+            return self
+        return replace(
+            self,
+            nodes=nodes,
+            acknowledged=MappingProxyType(acknowledged),
+            version=self.version + 1,
+        )
 
     def _with_node(self, view: NodeView, **extra: object) -> ClusterState:
         index = self._index[view.name]
@@ -189,9 +304,17 @@ class ClusterState:
                 if state != "up" and view.tomcat != "unknown":
                     view = replace(view, tomcat="unknown", tomcat_pid=None)
             case ProcessObserved(process=process):
+                started_or_stopped = {view.tomcat, process.state} == {"running", "stopped"}
                 view = replace(view, tomcat=process.state, tomcat_pid=process.pid)
+                if started_or_stopped:
+                    view = replace(view, membership_since=max(view.membership_since, at))
                 if process.state == "stopped":
-                    view = replace(view, members_seen=frozenset(), membership_known=True)
+                    view = replace(
+                        view,
+                        members_seen=frozenset(),
+                        membership_known=True,
+                        membership_unknown_reason=None,
+                    )
             case HttpObserved(check=check):
                 view = replace(view, http=check)
             case SharedDirObserved(health=health):
@@ -199,13 +322,28 @@ class ClusterState:
             case DatabaseReachObserved(reach=reach):
                 view = replace(view, database_reach=reach)
             case BacklogScanned(log=log, complete=complete):
+                known = view.membership_known or complete
+                reason = view.membership_unknown_reason
+                if known:
+                    reason = None
+                elif reason is None:
+                    reason = f"{log}: its history does not reach the server's start"
                 view = replace(
                     view,
-                    membership_known=view.membership_known or complete,
+                    membership_known=known,
+                    membership_unknown_reason=reason,
                     backlogs_read=view.backlogs_read | {log},
                 )
             case LogTrouble(what=what):
                 view = replace(view, log_trouble=what)
+            case LogHistoryLost(log=log, reason=why, missed=missed):
+                moment = time.strftime("%H:%M:%S", time.localtime(at))
+                lost = ", some lines were lost" if missed else ""
+                view = replace(
+                    view,
+                    membership_known=False,
+                    membership_unknown_reason=f"{log} {why} at {moment}{lost}",
+                )
             case _:
                 return self
         return self._with_node(replace(view, updated=at))
@@ -214,8 +352,11 @@ class ClusterState:
         if observation.node not in self._index:
             return self
         view = self.node(observation.node)
-        record = NodeEvent(observation.node, observation.event, observation.at, observation.backlog)
-        view = replace(_membership_change(view, observation.event), last_event=record)
+        record = node_event(observation)
+        view = _membership_change(view, observation.event, record.when)
+        last = view.last_event
+        if last is None or record.when >= last.when:
+            view = replace(view, last_event=record)
         events = (*self.events[-(EVENTS_KEPT - 1) :], record)
         return self._with_node(replace(view, updated=observation.at), events=events)
 
@@ -229,14 +370,16 @@ class ClusterState:
                     view, reachable=False, error=observation.error, at=observation.at
                 )
             else:
+                since = view.read_at if view.page is not None else None
                 views[index] = replace(
                     view,
                     reachable=True,
                     error=None,
                     page=observation.page,
                     previous=view.page,
-                    interval=observation.at - view.at if view.page is not None else None,
+                    interval=observation.at - since if since is not None else None,
                     at=observation.at,
+                    read_at=observation.at,
                 )
             return replace(self, balancers=tuple(views), version=self.version + 1)
         return self
@@ -247,21 +390,31 @@ def _is_self(view: NodeView, member: str) -> bool:
     return host in view.spec.addresses
 
 
-def _membership_change(view: NodeView, event: LogEvent) -> NodeView:
-    """The node after one log event changed what it sees."""
-    seen = view.members_seen
+def _membership_change(view: NodeView, event: LogEvent, when: float) -> NodeView:
+    """The node after one log event (that happened at `when`) changed what it sees."""
+    seen, known = view.members_seen, view.membership_known
     if event.kind == "member-joined" and event.member and not _is_self(view, event.member):
-        return replace(view, members_seen=seen | {event.member})
-    if event.kind == "member-left" and event.member:
-        return replace(view, members_seen=seen - {event.member})
-    if event.kind == "membership":
-        others = frozenset(m for m in event.members if not _is_self(view, m))
-        return replace(view, members_seen=others, membership_known=True)
-    if event.kind == "server-stopping" or (
+        seen = seen | {event.member}
+    elif event.kind == "member-left" and event.member:
+        seen = seen - {event.member}
+    elif event.kind == "membership":
+        seen = frozenset(m for m in event.members if not _is_self(view, m))
+        known = True
+    elif event.kind == "server-stopping" or (
         event.kind == "session-sync" and event.detail == "skipped"
     ):
-        return replace(view, members_seen=frozenset(), membership_known=True)
-    return view
+        seen, known = frozenset(), True
+    else:
+        return view
+    if seen == view.members_seen and known == view.membership_known:
+        return view
+    return replace(
+        view,
+        members_seen=seen,
+        membership_known=known,
+        membership_unknown_reason=None if known else view.membership_unknown_reason,
+        membership_since=max(view.membership_since, when),
+    )
 
 
 def replay(state: ClusterState, observations: Sequence[Observation]) -> ClusterState:
@@ -278,5 +431,8 @@ __all__ = [
     "DatabaseView",
     "NodeEvent",
     "NodeView",
+    "log_time",
+    "node_event",
     "replay",
+    "timeline",
 ]
