@@ -330,6 +330,11 @@ class Runner(Generic[C]):
                         self.emit("refused", step, index, f"would refuse: {refusal.reason}")
                     else:
                         raise
+                except StepFailed as failure:
+                    if not (self.dry_run and refusals):
+                        raise
+                    # a dry run already refused: later checks fail for the same reason
+                    self.emit("warning", step, index, f"would fail: {failure}")
             changes = await step.plan(run) if step.plan is not None else []
             if self.dry_run:
                 self.emit("plan", step, index, step.description, changes=tuple(changes))
