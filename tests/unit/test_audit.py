@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import pwd
+import stat
 from pathlib import Path
 
 import pytest
 
-from console.audit import AUDIT_ENV, AuditError, AuditLog, audit_path, read_entries
+from console.audit import (
+    AUDIT_ENV,
+    AuditError,
+    AuditLog,
+    audit_path,
+    operator_identity,
+    read_entries,
+)
 
 
 def test_path_from_env_else_state_dir(tmp_path: Path) -> None:
@@ -40,7 +49,7 @@ def test_lines_are_only_appended(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == '{"earlier": true}' and len(lines) == 3
     assert read_entries(path)[-1]["result"] == {"ok": False, "error": "HTTP 403"}
-    assert oct(os.stat(path).st_mode & 0o777) in ("0o600", "0o644")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # made private on first use
 
 
 def test_an_unwritable_log_refuses_the_change(tmp_path: Path) -> None:
@@ -51,3 +60,50 @@ def test_an_unwritable_log_refuses_the_change(tmp_path: Path) -> None:
         log.check_writable()
     with pytest.raises(AuditError):
         log.begin(node="n", step="s", request={})
+
+
+def test_a_new_log_is_private_from_its_creation(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        log = AuditLog(tmp_path / "new" / "audit.jsonl", "scripted")
+        log.check_writable()
+        assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+        log.begin(node="n", step="s", request={"nonce": "13cf696e"})
+        assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_a_world_readable_log_is_made_private_before_anything_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_text("", encoding="utf-8")
+    path.chmod(0o644)
+    AuditLog(path, "scripted").check_writable()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_operator_is_the_login_of_the_uid_not_what_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pwd.getpwuid(os.getuid()).pw_name
+    monkeypatch.setenv("LOGNAME", "somebody-else")
+    monkeypatch.setenv("USER", "somebody-else")
+    assert operator_identity() == (real, "somebody-else")
+    log = AuditLog(tmp_path / "audit.jsonl", "scripted")
+    log.begin(node="n", step="s", request={}).done({})
+    for line in read_entries(log.path):
+        assert line["operator"] == real
+        assert line["operator_claimed"] == "somebody-else"
+    monkeypatch.setenv("LOGNAME", real)
+    assert operator_identity() == (real, None)
+
+
+def test_the_before_line_holds_the_state_before_the_change(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl", "scripted")
+    entry = log.begin(
+        node="node2", step="drain", request={}, state_before={"worker": {"status": "Init Ok"}}
+    )
+    entry.done({"worker": {"status": "Init Drn Ok"}})
+    before, after = read_entries(log.path)
+    assert before["state_before"] == {"worker": {"status": "Init Ok"}}
+    assert "state_before" not in after

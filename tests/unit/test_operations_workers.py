@@ -94,6 +94,7 @@ def test_set_worker_audits_before_and_after_and_reads_back(tmp_path: Path) -> No
     assert (before["phase"], after["phase"]) == ("before", "after")
     assert before["request"]["body"].endswith("w_status_N=1")
     assert before["wizard"] == "drain" and before["node"] == "node2"
+    assert before["state_before"]["worker"]["status"] == "Init Ok"  # as read before the POST
     assert after["result"]["ok"] is True
     assert after["result"]["worker"]["status"] == "Init Drn Ok"
 
