@@ -40,6 +40,7 @@ modes:
   clusterconsole --watch               read-only wall-screen view (no action reachable)
   clusterconsole --wizard NAME ...     run a wizard without a screen (add-node, drain, ...)
   clusterconsole status [--json]       one-shot snapshot of the fleet
+  clusterconsole doctor [--json]       the misconfigurations the clustering guides warn about
   clusterconsole events FILE...        membership and lifecycle events in saved log files
   clusterconsole balancer URL          one-shot read of a balancer-manager page
   clusterconsole sandbox up|down|status|inventory
@@ -130,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     wizard.add_argument("--json", action="store_true", help="progress as JSON lines")
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    doctor = sub.add_parser("doctor", help="check the cluster for known misconfigurations")
+    _config_options(doctor, suppress=True)
+    doctor.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     status = sub.add_parser("status", help="one-shot snapshot of the fleet")
     _config_options(status, suppress=True)
     status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
@@ -261,6 +265,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         _err("refused: --watch is read-only and cannot run a wizard")
         return exitcodes.REFUSED
     inventory = _resolve_inventory(args)
+    if args.command == "doctor":
+        from console import doctor_command
+
+        return doctor_command.run(inventory, as_json=getattr(args, "json", False), out=sys.stdout)
     if args.command == "status":
         from console import status_command
 

@@ -31,6 +31,16 @@ def _keygen(path: Path, comment: str) -> None:
     )
 
 
+def hosts_file(node: NodeLayout) -> Path:
+    """The node's own hosts file (its sshd points the doctor's host name lookup at it)."""
+    return node.ssh_dir / "hosts"
+
+
+def hosts_text(node: NodeLayout) -> str:
+    """What a well-configured node's /etc/hosts says: its name is its own address."""
+    return f"127.0.0.1 localhost\n{node.address} {node.name}\n"
+
+
 def _log(node: NodeLayout) -> Path:
     return node.ssh_dir / "sshd.log"
 
@@ -61,8 +71,10 @@ def prepare(layout: SandboxLayout) -> None:
                 pid_file=node.sshd_pid_file,
                 authorized_keys=layout.authorized_keys,
                 user=getpass.getuser(),
+                hosts_file=hosts_file(node),
             ),
         )
+        write_if_changed(hosts_file(node), hosts_text(node))
     write_if_changed(layout.known_hosts, "\n".join(known) + "\n")
 
 

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import copy_package_tree, write_if_changed
-from console.sandbox.layout import CATALINA_HOME, TRIBES_PORT, NodeLayout, SandboxLayout
+from console.sandbox.layout import (
+    CATALINA_HOME,
+    DATABASE_NAME,
+    DATABASE_PORT,
+    DATABASE_USER,
+    TRIBES_PORT,
+    NodeLayout,
+    SandboxLayout,
+)
 from console.sandbox.procs import owned_pid, terminate, wait_gone
 from console.sandbox.render import render
 from console.sandbox.waits import tail_text, wait_until
@@ -61,6 +69,10 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
             jvm_route=node.jvm_route,
             unique_id=node.unique_id,
             static_members=_static_members(layout, node),
+            db_address=layout.database_address,
+            db_port=DATABASE_PORT,
+            db_name=DATABASE_NAME,
+            db_user=DATABASE_USER,
         ),
     )
     write_if_changed(node.base / "conf" / "logging.properties", render("logging.properties"))

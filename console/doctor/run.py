@@ -1,0 +1,387 @@
+"""`run_doctor`: gather facts from every node, balancer, the database and the license pages at
+once, under one overall deadline, then run every registered check on them.
+
+Read-only on the cluster, but for two small files it removes again: the shared directory check's
+probe file (probes/files.py) and the marker one node writes for the others to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import secrets
+import shlex
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from console.config_errors import ConfigError
+from console.config_model import BalancerConfig, Inventory, Node
+from console.doctor import checks_data, checks_host, checks_tomcat, checks_wso2  # noqa: F401
+from console.doctor.facts import (
+    BalancerFacts,
+    ClusterFacts,
+    LicenseFacts,
+    NodeFacts,
+    joget_files,
+    node_facts,
+    paths_for,
+)
+from console.doctor.model import CheckResult, DoctorReport, Verdict, registry
+from console.node_watch import ssh_target
+from console.paths import user_state_dir
+from console.polls import database_target, only
+from console.topology import resolve
+from probes import database as database_probe
+from probes.balancer import BalancerError, BalancerPage
+from probes.balancer_client import BalancerReader
+from probes.doctor.remote import RawNode, files_command, gather_command, split
+from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyStatsPage
+from probes.ssh import NodeSession, SshCommandError
+
+T = TypeVar("T")
+
+EXTRA_TIME = 10.0
+"""Seconds allowed beyond the SSH connect timeout for the whole run."""
+MARKER_PREFIX = ".clusterconsole-doctor-"
+_STATUS = re.compile(r'id="status"[^>]*>([^<]+)<')
+_SYSTEM_KEY = re.compile(r'id="system-key"[^>]*>([^<]+)<')
+
+
+def memory_file() -> Path:
+    """Where the doctor remembers each node's system key when its license was activated."""
+    return user_state_dir() / "doctor-licenses.json"
+
+
+async def _bounded(coro: Awaitable[T], seconds: float) -> T:
+    async with asyncio.timeout(max(0.1, seconds)):
+        return await coro
+
+
+class _Gatherer:
+    def __init__(self, inventory: Inventory, deadline: float) -> None:
+        self.inventory = inventory
+        self.deadline = deadline
+        self.sessions: dict[str, NodeSession] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        limit = asyncio.Semaphore(16)
+        for node in inventory.nodes:
+            session = NodeSession(ssh_target(inventory, node), connect_limit=limit)
+            self.sessions[node.name] = session
+            self.tasks.append(asyncio.create_task(session.run()))
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    async def exec(self, node: str, command: str) -> bytes:
+        session = self.sessions[node]
+        result = await session.exec(command, timeout=max(0.5, self.left()))
+        return result.stdout
+
+    async def node(self, node: Node) -> NodeFacts:
+        addresses = await asyncio.to_thread(resolve, node.host)
+        shared = self.inventory.shared_dir.path if self.inventory.shared_dir else None
+        paths = list(paths_for(self.inventory, node).values())
+        try:
+            out = await self.exec(
+                node.name, gather_command(paths, node.catalina_base, shared, node.name)
+            )
+            raw = split(out)
+            facts = node_facts(self.inventory, node, raw, addresses)
+            if self.inventory.profile.name == "joget":
+                home, current = joget_files(node, facts.jvm_args)
+                more = split(
+                    await self.exec(
+                        node.name, files_command([current], [(home, "app_datasource-*.properties")])
+                    )
+                )
+                raw = RawNode({**raw.files, **more.files}, raw.sections)
+                facts = node_facts(self.inventory, node, raw, addresses)
+            await self.clock(facts)
+            return facts
+        except SshCommandError as exc:
+            return NodeFacts(node.name, node.host, addresses, error=str(exc))
+
+    async def clock(self, facts: NodeFacts) -> None:
+        began = time.time()
+        out = await self.exec(facts.name, "date +%s.%N")
+        ended = time.time()
+        try:
+            remote = float(out.decode("ascii", "replace").strip())
+        except ValueError:
+            return
+        facts.clock_offset = remote - (began + ended) / 2
+        facts.clock_error = (ended - began) / 2
+
+    async def shared_marker(self, facts: list[NodeFacts]) -> str | None:
+        """Write a marker through the first node that can write, look for it on the others."""
+        config = self.inventory.shared_dir
+        if config is None:
+            return None
+        writers = [n for n in facts if n.reachable and n.shared is not None and n.shared.ok]
+        readers = [n for n in facts if n.reachable]
+        if not writers or len(readers) < 2:
+            return None
+        writer = writers[0]
+        token = secrets.token_hex(8)
+        path = shlex.quote(f"{config.path.rstrip('/')}/{MARKER_PREFIX}{token}")
+        try:
+            await self.exec(writer.name, f"printf %s {token} > {path}")
+        except SshCommandError:
+            return None
+        try:
+
+            async def read(node: NodeFacts) -> None:
+                try:
+                    out = await self.exec(node.name, f"cat {path} 2>/dev/null; true")
+                    node.shared_marker = out.decode("ascii", "replace").strip() == token
+                except SshCommandError:
+                    node.shared_marker = None
+
+            await asyncio.gather(*(read(n) for n in readers if n is not writer))
+        finally:
+            with contextlib.suppress(SshCommandError):
+                await self.exec(writer.name, f"rm -f {path}")
+        return writer.name
+
+    async def close(self) -> None:
+        await asyncio.gather(
+            *(session.close() for session in self.sessions.values()), return_exceptions=True
+        )
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def _auth(config: BalancerConfig) -> tuple[str, str] | None:
+    if config.username is None:
+        return None
+    return config.username, config.password.reveal() if config.password else ""
+
+
+async def _balancer(config: BalancerConfig, gatherer: _Gatherer) -> BalancerFacts:
+    deadline = max(1.0, gatherer.left())
+    try:
+        page: BalancerPage
+        if config.kind == "apache" and config.url:
+            reader = BalancerReader(config.url, auth=_auth(config), deadline=deadline)
+            try:
+                page = await reader.read()
+            finally:
+                await reader.aclose()
+        elif config.socket is not None and config.socket.node is None:
+            page = await HaproxyReader(
+                HaproxySocket(config.socket.path, timeout=deadline)
+            ).read_page()
+        elif config.url:
+            stats = HaproxyStatsPage(config.url, auth=_auth(config), deadline=deadline)
+            try:
+                page = await HaproxyReader(stats).read_page()
+            finally:
+                await stats.aclose()
+        else:
+            return BalancerFacts(config.name, None, "a socket on a node: not read by the doctor")
+        return BalancerFacts(config.name, only(page, config.balancer))
+    except (BalancerError, ConfigError) as exc:
+        return BalancerFacts(config.name, None, str(exc))
+
+
+def _in_thread(work: Callable[[], T]) -> asyncio.Future[T]:
+    """Blocking work in a daemon thread: one that never returns does not hold the exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(value: T) -> None:
+        if not future.done():
+            future.set_result(value)
+
+    def fail(exc: BaseException) -> None:
+        if not future.done():
+            future.set_exception(exc)
+
+    def run() -> None:
+        try:
+            value = work()
+        except Exception as exc:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(fail, exc)
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(deliver, value)
+
+    threading.Thread(target=run, name="doctor database", daemon=True).start()
+    return future
+
+
+async def _database(inventory: Inventory) -> database_probe.DatabaseHealth | None:
+    if inventory.database is None:
+        return None
+    try:
+        target = database_target(inventory.database)
+    except ConfigError as exc:
+        return database_probe.DatabaseHealth(reachable=False, error=str(exc).splitlines()[0])
+    return await _in_thread(lambda: database_probe.check(target))
+
+
+def license_url(node: Node, page: str) -> str | None:
+    if not node.http:
+        return None
+    parts = urlsplit(node.http)
+    return f"{parts.scheme}://{parts.netloc}/{page.lstrip('/')}"
+
+
+async def _license(client: httpx.AsyncClient, url: str) -> LicenseFacts:
+    try:
+        response = await client.get(url)
+    except httpx.HTTPError as exc:
+        return LicenseFacts(url, error=type(exc).__name__)
+    if response.status_code != 200:
+        return LicenseFacts(url, error=f"HTTP {response.status_code}")
+    text = response.text[:200_000]
+    status, key = _STATUS.search(text), _SYSTEM_KEY.search(text)
+    return LicenseFacts(
+        url,
+        status=status[1].strip().lower() if status else None,
+        system_key=key[1].strip() if key else None,
+    )
+
+
+async def _licenses(inventory: Inventory, gatherer: _Gatherer) -> dict[str, LicenseFacts]:
+    page = inventory.license.page
+    if inventory.license.kind == "none" or not page:
+        return {}
+    urls = {n.name: url for n in inventory.nodes if (url := license_url(n, page))}
+    timeout = httpx.Timeout(max(1.0, min(5.0, gatherer.left())))
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        results = await asyncio.gather(*(_license(client, url) for url in urls.values()))
+    return dict(zip(urls, results, strict=True))
+
+
+def _remembered(inventory: Inventory, memory: Path | None) -> dict[str, str]:
+    if memory is None:
+        return {}
+    try:
+        data = json.loads(memory.read_text(encoding="utf-8"))
+        keys = data.get(inventory.cluster.name, {})
+        return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _remember(inventory: Inventory, memory: Path | None, nodes: list[NodeFacts]) -> None:
+    if memory is None:
+        return
+    activated = {
+        n.name: n.license.system_key
+        for n in nodes
+        if n.license and n.license.status == "activated" and n.license.system_key
+    }
+    if not activated:
+        return
+    try:
+        data = json.loads(memory.read_text(encoding="utf-8")) if memory.exists() else {}
+        if not isinstance(data, dict):
+            data = {}
+        data.setdefault(inventory.cluster.name, {}).update(activated)
+        memory.parent.mkdir(parents=True, exist_ok=True)
+        memory.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+async def gather(
+    inventory: Inventory, *, timeout: float | None = None, memory: Path | None = None
+) -> ClusterFacts:
+    """Every fact the checks read, gathered concurrently; what did not answer in time is an
+    error on that node (never silence)."""
+    limit = timeout if timeout is not None else inventory.ssh.connect_timeout + EXTRA_TIME
+    gatherer = _Gatherer(inventory, time.monotonic() + limit)
+    try:
+
+        async def node(n: Node) -> NodeFacts:
+            try:
+                return await _bounded(gatherer.node(n), gatherer.left())
+            except TimeoutError:
+                return NodeFacts(
+                    n.name, n.host, frozenset({n.host}), error=f"no answer within {limit:g} s"
+                )
+
+        async def rest() -> tuple[list[BalancerFacts], database_probe.DatabaseHealth | None]:
+            balancers = asyncio.gather(*(_balancer(b, gatherer) for b in inventory.balancers))
+            try:
+                lbs, db = await _bounded(
+                    asyncio.gather(balancers, _database(inventory)), gatherer.left()
+                )
+            except TimeoutError:
+                lbs = [
+                    BalancerFacts(b.name, None, f"no answer within {limit:g} s")
+                    for b in inventory.balancers
+                ]
+                db = database_probe.DatabaseHealth(
+                    reachable=False, error=f"no answer within {limit:g} s"
+                )
+            return list(lbs), db
+
+        nodes, (balancers, database), licenses = await asyncio.gather(
+            asyncio.gather(*(node(n) for n in inventory.nodes)),
+            rest(),
+            _licenses(inventory, gatherer),
+        )
+        nodes = list(nodes)
+        for facts in nodes:
+            facts.license = licenses.get(facts.name)
+        writer = None
+        with contextlib.suppress(TimeoutError):
+            writer = await _bounded(gatherer.shared_marker(nodes), gatherer.left())
+        cluster = ClusterFacts(
+            inventory,
+            nodes,
+            balancers,
+            database,
+            shared_writer=writer,
+            remembered_keys=_remembered(inventory, memory),
+        )
+        _remember(inventory, memory, nodes)
+        return cluster
+    finally:
+        await gatherer.close()
+
+
+def run_checks(facts: ClusterFacts) -> tuple[CheckResult, ...]:
+    """Every registered check on `facts`; a check that fails itself is `unknown`, not a crash."""
+    results = []
+    for entry in registry():
+        try:
+            found: Verdict = entry.function(facts)
+        except Exception as exc:  # a check's own bug must not hide the others' results
+            results.append(
+                CheckResult(entry, "unknown", (), f"the check failed ({type(exc).__name__})")
+            )
+            continue
+        if found.findings:
+            results.append(CheckResult(entry, "fail", found.findings, found.unknown))
+        elif found.skipped:
+            results.append(CheckResult(entry, "skipped", (), found.skipped))
+        elif found.unknown:
+            results.append(CheckResult(entry, "unknown", (), found.unknown))
+        else:
+            results.append(CheckResult(entry, "pass", ()))
+    return tuple(results)
+
+
+async def run_doctor(
+    inventory: Inventory, *, timeout: float | None = None, memory: Path | None = None
+) -> DoctorReport:
+    """Gather and check; the report lists every check with its outcome."""
+    began = time.monotonic()
+    facts = await gather(inventory, timeout=timeout, memory=memory)
+    results = run_checks(facts)
+    notes = tuple(f"{n.name}: {n.error}" for n in facts.nodes if n.error)
+    return DoctorReport(inventory.cluster.name, results, time.monotonic() - began, notes)
