@@ -14,6 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.theme import Theme
 
+from console.peers import peers_of
 from console.rates import PoolWorker, elected_rate
 from console.state import BalancerView, NodeView
 from console.textsafe import printable
@@ -171,13 +172,13 @@ def peers_cell(
     view: NodeView, expected: int, specs: tuple[NodeSpec, ...], palette: Palette
 ) -> Text:
     """Peers the node's log says it sees, out of those expected (others not known stopped)."""
-    if view.tomcat != "running":
+    peers = peers_of(view, expected, specs)
+    if peers is None:
         return Text("-", style=palette.muted, end="")
-    if not view.membership_known:
-        return Text(f"?/{expected}", style=palette.muted, end="")
-    seen = len(view.sees(specs))
-    style = palette.ok if seen >= expected else palette.bad
-    return Text(f"{seen}/{expected}", style=style, end="")
+    if peers.seen is None:
+        return Text(peers.text, style=palette.muted, end="")
+    style = palette.ok if peers.complete else palette.bad
+    return Text(peers.text, style=style, end="")
 
 
 _EVENT_STYLE = {"member-left": "bad", "error": "bad", "server-stopping": "warn"}
