@@ -138,7 +138,7 @@ class EventsScreen(Screen[None]):
         self._events, self._shown_key = state.events, key
         rows = [
             record
-            for record in reversed(state.events)
+            for record in reversed(state.timeline())  # by the events' own time
             if matches(record, self.kind_filter, self.node_filter, self.search_text)
         ][:EVENTS_KEPT]
         self.rows = rows

@@ -134,7 +134,7 @@ def facts_table(view: NodeView, state: ClusterState) -> Table:
     if last is not None:
         table.add_row(
             "last event",
-            Text(f"{last.event.kind} {ago(last.at)}").append(
+            Text(f"{last.event.kind} {ago(last.when)}").append(
                 f" {last.event.member}" if last.event.member else ""
             ),
         )
