@@ -13,11 +13,11 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App, ScreenStackError, UnknownModeError
+from textual.app import App, ScreenStackError, SystemCommand, UnknownModeError
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
@@ -26,13 +26,14 @@ import themes
 from console import exitcodes
 from console.config_errors import ConfigError
 from console.config_model import Inventory
+from console.crosschecks import Problem, problems
 from console.observations import Observation
 from console.state import ClusterState
 from screens.commands import ConsoleCommand, ConsoleCommands
 from screens.dashboard import DashboardScreen, OperatorDashboardScreen, UnavailableView
 from screens.help import HelpScreen, KeyHelp
 from screens.host import StateView
-from screens.watch import Incident, incidents
+from screens.watch import Banner, Incident, WatchBar, incidents
 
 if TYPE_CHECKING:  # imported when the monitor starts, after the first frame (asyncssh is slow)
     from console.monitor import Monitor
@@ -129,6 +130,7 @@ class ClusterConsoleApp(App[int]):
         self._generation = 0
         self._watched_state = self._state
         self._incident: Incident | None = None
+        self._wall_problems: tuple[int, tuple[Problem, ...]] = (-1, ())
         self._console_timers: list[Timer] = []
         self._switching = False
         self.title = f"clusterconsole · {inventory.cluster.name}"
@@ -235,8 +237,20 @@ class ClusterConsoleApp(App[int]):
         self._delivered = key
         try:
             screen.show_state(state)
+            if self.read_only:
+                self._show_wall(screen, state)
         except Exception:  # remote data must never crash the console
             log.exception("view %s failed to render a snapshot", type(screen).__name__)
+
+    def _show_wall(self, screen: Screen[Any], state: ClusterState) -> None:
+        """The wall's state words on whichever view is shown (every view has the bar)."""
+        bars = list(screen.query(WatchBar))
+        if not bars:
+            return
+        if self._wall_problems[0] != state.version:
+            self._wall_problems = (state.version, tuple(problems(state)))
+        for bar in bars:
+            bar.show(state, self._wall_problems[1])
 
     def _watch_incidents(self, old: ClusterState, new: ClusterState) -> None:
         found = incidents(old, new)
@@ -244,12 +258,11 @@ class ClusterConsoleApp(App[int]):
             return
         incident = Incident(self.clock(), found[-1])
         self._incident = incident
+        # Every view of the wall has the banner: raise it on all of them (no toast needed).
         for stack in self._screen_stacks.values():
             for screen in stack:
-                if isinstance(screen, DashboardScreen):
-                    screen.raise_incident(incident)
-        if not isinstance(self.screen, DashboardScreen):
-            self.notify(incident.text, title="incident", severity="error", timeout=30)
+                for banner in screen.query(Banner):
+                    banner.raise_incident(incident)
 
     @property
     def incident(self) -> Incident | None:
@@ -303,12 +316,16 @@ class ClusterConsoleApp(App[int]):
             await monitor.stop()
 
     def _tick(self) -> None:
+        """Once a second on the wall: the clock and the banner's expiry, on the view shown."""
         try:
             screen = self.screen
         except (ScreenStackError, UnknownModeError):
             return
-        if isinstance(screen, DashboardScreen):
-            screen.tick()
+        now = self.clock()
+        for bar in screen.query(WatchBar):
+            bar.tick()
+        for banner in screen.query(Banner):
+            banner.expire(now)
 
     # -- live reload ---------------------------------------------------------------------------
 
@@ -403,10 +420,17 @@ class ClusterConsoleApp(App[int]):
         self.set_theme(names[(index + 1) % len(names)])
 
     def set_theme(self, base_name: str) -> None:
-        """Switch theme (keeping the cluster's accent colour)."""
+        """Switch theme (keeping the cluster's accent colour) and say which one is active."""
         self._theme_base = themes.resolve(base_name, watch=self.read_only)
         self.theme = self._themed(self._theme_base)
+        self.notify(f"theme: {self._theme_base}", timeout=3, markup=False)
         self.deliver_now()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, less Quit: the console lists its own (key q)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -6,26 +6,34 @@ disabled, put in standby or given a load factor: each change is planned (the exa
 shown), confirmed, applied by `WorkerActions.set_worker` (which audits and reads back) in a
 worker, and its outcome notified, by `screens.balancer_actions`. In watch mode those actions do
 not exist at all.
+
+Below `WIDE` columns the table keeps the columns an operator acts on (worker, node, status,
+factor, elected/s, busy) and the line above the sparklines names the selected worker's balancer,
+pool, route, set and elected count. While a balancer cannot be read its rows are the last
+successful read's: dimmed, marked "stale", without rates. Enter opens everything known about the
+selected worker.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from console.rates import elected_rate
 from console.state import BalancerView, ClusterState
 from console.topology import worker_node
 from probes.balancer import Worker
-from probes.balancer_client import WorkerChange
+from probes.balancer_client import FACTOR_RANGE, WorkerChange
 from screens.balancer_actions import (
     ACTION_BINDINGS,
     ACTIONS,
@@ -33,13 +41,17 @@ from screens.balancer_actions import (
     change_worker,
     status_text,
 )
-from screens.confirm import NumberPrompt
+from screens.confirm import DetailScreen, NumberPrompt, field_lines
+from screens.watch import watch_chrome
 from screens.widgets.common import ago, is_interactive, safe
 from screens.widgets.keybar import KeyBar
+from screens.widgets.row_table import RowTable
 from screens.widgets.sparktext import spark
 
 HISTORY = 60
 """Reads of history kept per worker for the sparklines."""
+WIDE = 120
+"""Terminal width from which every column is shown."""
 COLUMNS = (
     "balancer",
     "pool",
@@ -53,27 +65,48 @@ COLUMNS = (
     "elected/s",
     "busy",
 )
+NARROW_COLUMNS = ("worker", "node", "status", "factor", "elected/s", "busy")
+SPARK = {True: 12, False: 6}
+"""Sparkline characters in a cell, wide and narrow."""
+FACTOR_DECIMALS = 2
+"""httpd 2.4 keeps a load factor in hundredths (1.00 to 100.00; it truncates a third decimal)."""
 
 
 @dataclass(slots=True)
 class History:
-    elected_rate: deque[float]
-    busy: deque[float]
+    """One point per successful read for both figures (None: not known at that read), so the
+    two sparklines stay aligned in time, also across a counter reset."""
+
+    elected_rate: deque[float | None]
+    busy: deque[float | None]
 
 
 def _number(value: float | int | None, fmt: str = "{:g}") -> Text:
     return Text("-", style="dim") if value is None else Text(fmt.format(value))
 
 
+def _points(values: deque[float | None]) -> list[float]:
+    """Sparkline widget data: an unknown point is drawn as zero."""
+    return [0.0 if value is None or not math.isfinite(value) else value for value in values]
+
+
+def _short_url(url: str) -> str:
+    """`host:port/path` for an http worker (the scheme is the usual one), the URL otherwise."""
+    return url[len("http://") :] if url.startswith("http://") else url
+
+
 class BalancerScreen(Screen[None]):
     """Every balancer's workers, their rates, and (interactive only) worker changes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = []
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "worker_detail", "Worker details", show=False, id="balancer.detail"),
+    ]
 
     DEFAULT_CSS = """
     BalancerScreen #balancer-summary { height: auto; padding: 0 1; border-bottom: solid $primary; }
     BalancerScreen #balancer-table { height: 1fr; }
-    BalancerScreen #balancer-detail { height: 7; border-top: solid $primary; padding: 0 1; }
+    BalancerScreen #balancer-selected { height: 2; padding: 0 1; border-top: solid $primary; }
+    BalancerScreen #balancer-detail { height: 4; padding: 0 1; }
     BalancerScreen #balancer-detail Vertical { width: 1fr; padding: 0 1; }
     BalancerScreen Sparkline { height: 3; }
     """
@@ -85,15 +118,16 @@ class BalancerScreen(Screen[None]):
         self._pages: dict[str, object] = {}
         self.history: dict[tuple[str, str, str], History] = {}
         self.targets: dict[str, Target] = {}
-        self._row_keys: list[str] = []
         self._busy_change = False
+        self._wide: bool | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield from watch_chrome(self.app)
         yield Static(
             Text("balancers: waiting for the first read", style="dim"), id="balancer-summary"
         )
-        yield DataTable(id="balancer-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="balancer-table")
+        yield Static(Text(""), id="balancer-selected")
         with Horizontal(id="balancer-detail"):
             with Vertical():
                 yield Static(Text("elected/s", style="bold"), id="spark-elected-label")
@@ -103,20 +137,40 @@ class BalancerScreen(Screen[None]):
                 yield Sparkline([], id="spark-busy")
         yield KeyBar()
 
+    @property
+    def table(self) -> RowTable:
+        return self.query_one("#balancer-table", RowTable)
+
     def on_mount(self) -> None:
         self.sub_title = "balancers"
         if is_interactive(self.app):
             for binding in ACTION_BINDINGS:
                 self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
             self.refresh_bindings()
-        table = self.query_one(DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
+        self._set_columns()
         if self._state is None:
             state = getattr(self.app, "state", None)
             self._state = state if isinstance(state, ClusterState) else None
         if self._state is not None:
             self._paint(self._state)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._set_columns() and self._state is not None:
+            self._version = -1
+            self._paint(self._state)
+
+    def _set_columns(self) -> bool:
+        """Columns for the screen's width; True if they changed."""
+        wide = self.app.size.width >= WIDE
+        if wide == self._wide:
+            return False
+        self._wide = wide
+        table = self.table
+        table.clear(columns=True)
+        table.row_keys = []
+        for column in COLUMNS if wide else NARROW_COLUMNS:
+            table.add_column(column, key=column)
+        return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Worker changes exist only in the interactive session (never in watch mode)."""
@@ -141,7 +195,7 @@ class BalancerScreen(Screen[None]):
         self._detail()
 
     def _record(self, state: ClusterState) -> None:
-        """Add one point per worker for every balancer read since the last snapshot."""
+        """Add one point per worker for every successful balancer read since the last snapshot."""
         alive: set[tuple[str, str, str]] = set()
         for view in state.balancers:
             if view.page is None:
@@ -158,11 +212,9 @@ class BalancerScreen(Screen[None]):
                     if history is None:
                         history = History(deque(maxlen=HISTORY), deque(maxlen=HISTORY))
                         self.history[key] = history
-                    rate = elected_rate(view, pool.name, worker)
-                    if rate is not None:
-                        history.elected_rate.append(rate)
-                    if worker.busy is not None:
-                        history.busy.append(float(worker.busy))
+                    history.elected_rate.append(elected_rate(view, pool.name, worker))
+                    busy = float(worker.busy) if worker.busy is not None else None
+                    history.busy.append(busy)
         for key in list(self.history):
             if key not in alive:
                 del self.history[key]
@@ -176,27 +228,27 @@ class BalancerScreen(Screen[None]):
                 text.append("\n")
             text.append(safe(view.name, "bold")).append(f" ({view.kind}) ")
             text.append(safe(view.url or "-", "dim", limit=120)).append("  ")
+            read_at = view.read_at if view.read_at is not None else view.at
             if view.reachable is None:
                 text.append("not read yet", style="dim")
             elif view.reachable:
                 workers = sum(len(b.workers) for b in view.page.balancers) if view.page else 0
                 text.append("reachable", style="green")
-                text.append(f", {workers} worker(s), read {ago(view.at)}")
+                text.append(f", {workers} worker(s), read {ago(read_at)}")
                 if view.page is not None and view.page.server_version:
                     text.append(" · ").append(safe(view.page.server_version, "dim", limit=80))
             else:
                 text.append("UNREACHABLE ", style="bold red")
                 text.append(safe(view.error or "no answer", limit=300))
-                if view.page is not None:
+                if view.stale and view.read_at is not None:
                     text.append(
-                        f" (rows below are from the read {ago(view.at)} before)", style="yellow"
+                        f" · rows below are STALE: from the last successful read, "
+                        f"{ago(view.read_at)}",
+                        style="yellow",
                     )
-        if is_interactive(self.app):
-            text.append("\nchanges: d drain · x disable · s standby · f load factor", style="dim")
         self.query_one("#balancer-summary", Static).update(text)
 
     def _table(self, state: ClusterState) -> None:
-        table = self.query_one(DataTable)
         rows: list[tuple[str, list[Text]]] = []
         targets: dict[str, Target] = {}
         for view in state.balancers:
@@ -209,75 +261,125 @@ class BalancerScreen(Screen[None]):
                     targets[key] = Target(view.name, pool.name, worker.url, node, worker)
                     rows.append((key, self._cells(view, pool.name, worker, node)))
         self.targets = targets
-        keys = [key for key, _ in rows]
-        if keys != self._row_keys:
-            cursor = table.cursor_row
-            table.clear()
-            for key, cells in rows:
-                table.add_row(*cells, key=key)
-            self._row_keys = keys
-            if rows:
-                table.move_cursor(row=min(cursor, len(rows) - 1))
-            return
-        for key, cells in rows:
-            for column, cell in zip(COLUMNS, cells, strict=True):
-                if table.get_cell(key, column) != cell:
-                    table.update_cell(key, column, cell)
+        self.table.show_rows(rows)
 
     def _cells(self, view: BalancerView, pool: str, worker: Worker, node: str | None) -> list[Text]:
+        wide = bool(self._wide)
         history = self.history.get((view.name, pool, worker.url))
         rate = elected_rate(view, pool, worker)
-        rate_cell = Text("-", style="dim") if rate is None else Text(f"{rate:.1f} ")
+        rate_cell = Text("-", style="dim") if rate is None else Text(f"{rate:.1f}")
         busy_cell = _number(worker.busy)
-        if history is not None:
-            rate_cell.append(spark(history.elected_rate, 12), style="cyan")
-            busy_cell.append(" ").append(spark(history.busy, 12), style="cyan")
-        return [
-            safe(view.name),
-            safe(pool),
-            safe(worker.url, limit=120),
-            safe(worker.route or "-"),
-            safe(node) if node else Text("not in inventory", style="yellow"),
-            status_text(worker),
-            _number(worker.factor),
-            _number(worker.lbset),
-            _number(worker.elected),
-            rate_cell,
-            busy_cell,
-        ]
+        if view.stale:
+            busy_cell = Text("-", style="dim")
+        elif history is not None:
+            rate_cell.append(" ").append(spark(history.elected_rate, SPARK[wide]), style="cyan")
+            busy_cell.append(" ").append(spark(history.busy, SPARK[wide]), style="cyan")
+        if view.stale:
+            status = Text("stale", style="bold dim").append(" (last read: ", style="dim")
+            status.append(status_text(worker).plain, style="dim").append(")", style="dim")
+        else:
+            status = status_text(worker)
+        cells = {
+            "balancer": safe(view.name),
+            "pool": safe(pool),
+            "worker": safe(worker.url if wide else _short_url(worker.url), limit=120),
+            "route": safe(worker.route or "-"),
+            "node": safe(node) if node else Text("not in inventory", style="yellow"),
+            "status": status,
+            "factor": _number(worker.factor),
+            "set": _number(worker.lbset),
+            "elected": _number(worker.elected),
+            "elected/s": rate_cell,
+            "busy": busy_cell,
+        }
+        if view.stale:
+            for name in ("balancer", "pool", "worker", "route", "node", "factor", "set", "elected"):
+                cells[name].stylize("dim")
+        return [cells[column] for column in (COLUMNS if wide else NARROW_COLUMNS)]
 
     def selected(self) -> Target | None:
-        table = self.query_one(DataTable)
-        if not self._row_keys or table.cursor_row < 0 or table.cursor_row >= len(self._row_keys):
-            return None
-        return self.targets.get(self._row_keys[table.cursor_row])
+        key = self.table.cursor_key
+        return self.targets.get(key) if key is not None else None
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._detail()
+
+    def _view(self, name: str) -> BalancerView | None:
+        state = self._state
+        if state is None:
+            return None
+        return next((view for view in state.balancers if view.name == name), None)
 
     def _detail(self) -> None:
         target = self.selected()
         elected = self.query_one("#spark-elected", Sparkline)
         busy = self.query_one("#spark-busy", Sparkline)
+        line = self.query_one("#balancer-selected", Static)
         if target is None:
             elected.data, busy.data = [], []
+            line.update(Text("no worker selected", style="dim"))
             return
+        worker = target.worker
+        text = Text("selected ", style="bold").append(safe(target.url, limit=80))
+        text.append(" · balancer ").append(safe(target.balancer))
+        text.append(" · pool ").append(safe(target.pool))
+        text.append(" · route ").append(safe(worker.route or "-"))
+        text.append(f" · set {worker.lbset if worker.lbset is not None else '-'}")
+        text.append(f" · elected {worker.elected if worker.elected is not None else '-'}")
+        text.append(" · Enter: details", style="dim")
+        line.update(text)
         history = self.history.get((target.balancer, target.pool, target.url))
         rates = list(history.elected_rate) if history else []
         busies = list(history.busy) if history else []
-        elected.data, busy.data = rates, busies
-        label = Text("elected/s of ", style="bold").append(safe(target.url, limit=80))
-        label.append(
-            f": now {rates[-1]:.1f}, peak {max(rates):.1f}" if rates else ": not enough reads yet"
-        )
+        elected.data = _points(history.elected_rate) if history else []
+        busy.data = _points(history.busy) if history else []
+        known_rates = [value for value in rates if value is not None]
+        label = Text("elected/s", style="bold")
+        if rates and rates[-1] is not None:
+            label.append(f": now {rates[-1]:.1f}, peak {max(known_rates):.1f}")
+        elif known_rates:
+            label.append(f": now unknown (counters reset), peak {max(known_rates):.1f}")
+        else:
+            label.append(": not enough reads yet")
         self.query_one("#spark-elected-label", Static).update(label)
-        label = Text("busy of ", style="bold").append(safe(target.url, limit=80))
-        label.append(
-            f": now {busies[-1]:g}, peak {max(busies):g}"
-            if busies
-            else ": not shown by this balancer"
-        )
+        known_busy = [value for value in busies if value is not None]
+        label = Text("busy", style="bold")
+        if busies and busies[-1] is not None:
+            label.append(f": now {busies[-1]:g}, peak {max(known_busy):g}")
+        else:
+            label.append(": not shown by this balancer")
         self.query_one("#spark-busy-label", Static).update(label)
+
+    # -- worker details ------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_worker_detail()
+
+    def action_worker_detail(self) -> None:
+        """Enter: everything the balancer page says about the selected worker."""
+        target = self.selected()
+        if target is None:
+            return
+        view = self._view(target.balancer)
+        worker = target.worker
+        fields: list[tuple[str, Text | str]] = [
+            ("balancer", safe(target.balancer)),
+            ("pool", safe(target.pool)),
+            ("node", safe(target.node) if target.node else Text("not in inventory", "yellow")),
+            ("state", status_text(worker)),
+        ]
+        if view is not None and view.stale:
+            fields.append(("read", Text("STALE: the balancer cannot be read now", "yellow")))
+        if view is not None and view.read_at is not None:
+            fields.append(("read at", ago(view.read_at)))
+        for name, value in worker.to_json().items():
+            if name == "url":
+                continue
+            shown = ", ".join(value) if isinstance(value, list) else value
+            fields.append((name, safe("-" if shown is None or shown == "" else shown, limit=300)))
+        title = Text("worker ", style="bold").append(safe(target.url, limit=120))
+        self.app.push_screen(DetailScreen(title, field_lines(fields)))
 
     # -- actions (interactive only) ----------------------------------------------------------
 
@@ -294,14 +396,34 @@ class BalancerScreen(Screen[None]):
         target = self._target_for_change()
         if target is None:
             return
-        current = round(target.worker.factor) if target.worker.factor is not None else None
+        view = self._view(target.balancer)
+        if view is not None and view.kind != "apache":
+            self.notify(
+                f"{target.balancer} is {view.kind}: only drain, disable (maint) and enable "
+                "(ready) can be changed from here, not the weight",
+                title="load factor not changed",
+                severity="warning",
+                markup=False,
+            )
+            return
+        low, high = FACTOR_RANGE
         title = Text("load factor for ").append(safe(target.url, limit=120))
 
-        def chosen(value: int | None) -> None:
+        def chosen(value: float | None) -> None:
             if value is not None:
-                self._start(target, WorkerChange(factor=float(value)))
+                self._start(target, WorkerChange(factor=value))
 
-        self.app.push_screen(NumberPrompt(title, low=1, high=100, value=current), chosen)
+        self.app.push_screen(
+            NumberPrompt(
+                title,
+                low=low,
+                high=high,
+                value=target.worker.factor,
+                decimals=FACTOR_DECIMALS,
+                note="httpd takes 1 to 100 with up to two decimals (e.g. 1.5)",
+            ),
+            chosen,
+        )
 
     def _toggle(self, what: str, make: Any) -> None:
         target = self._target_for_change()

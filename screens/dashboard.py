@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from console.crosschecks import Problem, problems
+from console.peers import expected_peers
 from console.rates import PoolWorker, previous_elected
 from console.state import BalancerView, ClusterState, NodeView
 from console.topology import NodeSpec
@@ -25,7 +26,7 @@ from probes.balancer import Worker
 from screens import cells
 from screens.cells import Palette
 from screens.problems import ProblemsPanel
-from screens.watch import Banner, Incident, WatchBar
+from screens.watch import Banner, Incident, WatchBar, watch_chrome
 from screens.widgets.keybar import KeyBar
 from screens.widgets.node_table import Column, NodeTable
 
@@ -98,10 +99,7 @@ class DashboardScreen(Screen[None]):
         if not self.wall:
             yield Header()
         else:
-            clock = getattr(self.app, "clock", None)
-            if clock is not None:
-                yield WatchBar(clock, self.host.inventory.cluster.name)
-            yield Banner(id="banner")
+            yield from watch_chrome(self.app)
         yield Static("", id="config-error", markup=False)
         yield NodeTable(id="nodes", zebra_stripes=True)
         yield ProblemsPanel(id="problems")
@@ -235,12 +233,12 @@ class DashboardScreen(Screen[None]):
             self._workers = [cells.workers_by_node(view, specs) for view in state.balancers]
             self._elected = [previous_elected(view) for view in state.balancers]
             self._balancers = state.balancers
-        # Peers expected: every other node not known to be stopped.
-        candidates = sum(1 for view in state.nodes if view.tomcat != "stopped")
+        # Peers expected: every other node not known to be stopped (the rule `status` uses too).
+        expected_by_node = expected_peers(state)
         changed: dict[str, Row] = {}
         for view in state.nodes:
             name = view.name
-            expected = candidates - (1 if view.tomcat != "stopped" else 0)
+            expected = expected_by_node[name]
             if (
                 not balancers_changed
                 and self._views.get(name) is view
@@ -410,7 +408,7 @@ class UnavailableView(Screen[None]):
         self.view = view
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield from watch_chrome(self.app)
         yield Static(Text(f"the {self.view} view is not available in this build"), markup=False)
         yield KeyBar()
 

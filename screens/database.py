@@ -12,11 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from console.state import ClusterState, DatabaseView
 from console.topology import member_node
 from probes.database import DatabaseHealth
+from screens.watch import watch_chrome
 from screens.widgets.common import ago, safe
 from screens.widgets.keybar import KeyBar
 
@@ -126,7 +127,7 @@ class DatabaseScreen(Screen[None]):
         self._version = -1
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield from watch_chrome(self.app)
         with VerticalScroll():
             yield Static(
                 Text("database: waiting for the first check", style="dim"), id="database-summary"

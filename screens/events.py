@@ -13,10 +13,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from console.state import EVENTS_KEPT, ClusterState, NodeEvent
 from probes.logs.model import EventKind
+from screens.watch import watch_chrome
 from screens.widgets.common import clock, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.matrix import MembershipMatrix
@@ -97,7 +98,7 @@ class EventsScreen(Screen[None]):
         """The events in the table, top row first (for tests and the status line)."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield from watch_chrome(self.app)
         yield MembershipMatrix(id="events-matrix")
         yield Static(Text(""), id="events-filters")
         yield DataTable(id="events-table", cursor_type="row", zebra_stripes=True)

@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from console.crosschecks import problems
 from console.node_watch import RECENT_BYTES
 from console.state import ClusterState, NodeView
 from console.topology import member_node
+from screens.watch import watch_chrome
 from screens.widgets.common import ago, host_of, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.log_view import LogView
@@ -191,7 +192,7 @@ class NodeScreen(Screen[None]):
         """Where the log comes from: ``monitor``, ``none`` (no monitor) or an error sentence."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield from watch_chrome(self.app)
         yield Static(Text(""), id="node-status")
         with Horizontal():
             yield LogView(id="node-log")

@@ -8,14 +8,16 @@ clock makes screenshots reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Digits, Static
+from textual.widget import Widget
+from textual.widgets import Digits, Header, Static
 
 from console.crosschecks import Problem
 from console.state import BalancerView, ClusterState
@@ -130,6 +132,14 @@ class Banner(Static):
         super().__init__("", id=id, markup=False)
         self.incident: Incident | None = None
 
+    def on_mount(self) -> None:
+        """A view opened while an incident is on the wall shows it too."""
+        incident = getattr(self.app, "incident", None)
+        clock = getattr(self.app, "clock", None)
+        if isinstance(incident, Incident) and clock is not None:
+            self.raise_incident(incident)
+            self.expire(clock())
+
     def raise_incident(self, incident: Incident) -> None:
         self.incident = incident
         self.update(Text(f"{incident.at:%H:%M:%S}  {incident.text}", end=""))
@@ -174,6 +184,21 @@ class WatchBar(Horizontal):
         self.query_one(StateWord).show(*state_words(state, problems))
 
 
+def is_wall(app: Any) -> bool:
+    """A read-only session with a clock: every view gets the wall's chrome."""
+    return getattr(app, "read_only", False) is True and getattr(app, "clock", None) is not None
+
+
+def watch_chrome(app: Any) -> Iterator[Widget]:
+    """The top of a view: the title bar, or on a wall screen the clock and state bar and the
+    incident banner (the same on every view, so a cycling wall never loses them)."""
+    if is_wall(app):
+        yield WatchBar(app.clock, app.inventory.cluster.name)
+        yield Banner(id="banner")
+    else:
+        yield Header()
+
+
 __all__ = [
     "BANNER_SECONDS",
     "Banner",
@@ -181,5 +206,7 @@ __all__ = [
     "StateWord",
     "WatchBar",
     "incidents",
+    "is_wall",
     "state_words",
+    "watch_chrome",
 ]

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input, Sparkline
+from textual.widgets import DataTable, Input, Sparkline, Static
 
 from console.audit import AuditError
 from console.observations import BalancerObserved
 from probes.balancer import Balancer, BalancerChangeNotApplied, BalancerPage, Worker, make_worker
 from probes.balancer_client import WorkerChange
 from screens.balancer import ACTIONS, BalancerScreen
-from screens.confirm import ConfirmScreen, NumberPrompt
-from tests.app.views_harness import NASTY, HarnessApp, inventory, plain, wait_for
+from screens.confirm import ConfirmScreen, DetailScreen, NumberPrompt
+from tests.app.views_harness import INVENTORY, NASTY, HarnessApp, inventory, plain, wait_for
 
 URL = "http://10.0.0.100/balancer-manager"
 
@@ -124,8 +124,10 @@ async def test_workers_in_words_with_rates_and_literal_urls(tmp_path: Path) -> N
         assert rows(app)[0][5].startswith("DRAINING")
         app.observe(read(160, 14.0, busy=5, status="Init Drn Ok "))
         await wait_for(lambda: rows(app)[0][9].startswith("20.0"))
+        # One point per read in both sparklines, so they line up in time (the first read has
+        # no rate yet: a gap drawn as zero).
         spark = app.screen.query_one("#spark-elected", Sparkline)
-        assert list(spark.data or []) == [10.0, 20.0]
+        assert list(spark.data or []) == [0.0, 10.0, 20.0]
         assert list(app.screen.query_one("#spark-busy", Sparkline).data or []) == [0.0, 3.0, 5.0]
         app.observe(BalancerObserved("httpd", None, "connection refused [/red]", 16.0))
         summary = app.screen.query_one("#balancer-summary")
@@ -213,18 +215,152 @@ async def test_factor_prompt_and_errors_become_sentences(tmp_path: Path) -> None
         await wait_for(lambda: isinstance(app.screen, NumberPrompt))
         field = app.screen.query_one(Input)
         assert field.value == "1", "the prompt starts at the current factor"
-        field.value = "101"
-        await pilot.press("enter")
-        await wait_for(lambda: "from 1 to 100" in plain(app.screen.query_one("#prompt-error")))
-        assert isinstance(app.screen, NumberPrompt), "101 is out of range"
+        for refused in ("101", "1.5x", "abc", "1.005", "0.5", "nan", ""):
+            field.value = refused
+            await pilot.press("enter")
+            error = app.screen.query_one("#prompt-error")
+            await wait_for(lambda error=error: "from 1 to 100" in plain(error))  # type: ignore[misc]
+            assert isinstance(app.screen, NumberPrompt), refused
+            app.screen.query_one("#prompt-error", Static).update("")
         field.value = "7"
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: "factor: asked 7, seen 1 [/" in notes(app))
         assert actions.calls[-1][1][2] == WorkerChange(factor=7.0)
+        actions.fail = None
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, NumberPrompt))
+        await pilot.press("ctrl+u", *"1.5", "enter")  # typed: the dot is kept (it became 15)
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        assert "w_lf=1.5" in plain(app.screen.query_one("#confirm-body"))
+        await pilot.press("y")
+        await wait_for(lambda: actions.calls[-1][0] == "set")
+        assert actions.calls[-1][1][2] == WorkerChange(factor=1.5)
         actions.fail = AuditError("the audit log cannot be written: disk full")
         await pilot.press("s")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_for(lambda: "the audit log cannot be written: disk full" in notes(app))
+
+
+def two_pools(status: str = "Init Ok ") -> BalancerObserved:
+    workers = tuple(
+        make_worker(f"http://10.0.0.{i}:8080", route=f"node{i}", status=status, elected=i)
+        for i in (1, 2)
+    )
+    page = BalancerPage(URL, (Balancer("cluster", "n", workers), Balancer("other", "n", workers)))
+    return BalancerObserved("httpd", page, None, 1.0)
+
+
+async def test_status_words_are_never_cut_and_columns_shrink_back(tmp_path: Path) -> None:
+    app = HarnessApp(inventory(tmp_path), BalancerScreen, observations=[read(1, 1.0)])
+    async with app.run_test(size=(200, 40)):
+        await wait_for(lambda: len(rows(app)) == 2)
+        table = app.screen.query_one(DataTable)
+        narrow = table.columns["status"].get_render_width(table)  # type: ignore[index]
+        app.observe(read(2, 2.0, status="Init Drn Dis "))
+        await wait_for(lambda: rows(app)[0][5] == "DISABLED Init Drn Dis")
+        need = len("DISABLED Init Drn Dis") + 2
+        assert need > narrow
+        await wait_for(
+            lambda: table.columns["status"].get_render_width(table) >= need  # type: ignore[index]
+        )
+        app.observe(read(3, 3.0, status="Init Drn Ok "))
+        await wait_for(lambda: rows(app)[0][5] == "DRAINING Init Drn Ok")
+        app.observe(read(4, 4.0))
+        await wait_for(lambda: rows(app)[0][5] == "serving Init Ok")
+        await wait_for(
+            lambda: table.columns["status"].get_render_width(table) == narrow  # type: ignore[index]
+        )
+
+
+async def test_home_and_end_move_the_cursor_that_actions_use(tmp_path: Path) -> None:
+    actions = FakeActions()
+    app = HarnessApp(
+        inventory(tmp_path), BalancerScreen, worker_actions=actions, observations=[two_pools()]
+    )
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for(lambda: len(rows(app)) == 4)
+        screen = app.screen
+        assert isinstance(screen, BalancerScreen)
+        await pilot.press("end")
+        target = screen.selected()
+        assert target is not None and (target.pool, target.url) == ("other", "http://10.0.0.2:8080")
+        await pilot.press("home")
+        target = screen.selected()
+        assert target is not None and (target.pool, target.url) == (
+            "cluster",
+            "http://10.0.0.1:8080",
+        )
+        await pilot.press("s")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        assert actions.calls[0][1][1] == "http://10.0.0.1:8080"
+        assert actions.calls[0][1][3] == "cluster"
+
+
+async def test_stale_rows_while_the_balancer_cannot_be_read(tmp_path: Path) -> None:
+    app = HarnessApp(
+        inventory(tmp_path), BalancerScreen, observations=[read(100, 1000.0), read(120, 1002.0)]
+    )
+    async with app.run_test(size=(200, 40)):
+        await wait_for(lambda: rows(app) and rows(app)[0][9].startswith("10.0"))
+        app.observe(BalancerObserved("httpd", None, "timed out", 1030.0))
+        await wait_for(lambda: rows(app)[0][5].startswith("stale"))
+        first = rows(app)[0]
+        assert "serving" not in first[5].split("(")[0]
+        assert first[9] == "-" and first[10] == "-"  # no live-looking rates
+        summary = plain(app.screen.query_one("#balancer-summary"))
+        assert "UNREACHABLE timed out" in summary
+        assert "STALE" in summary and "last successful read" in summary
+        app.observe(read(130, 1032.0))
+        await wait_for(lambda: rows(app)[0][5].startswith("serving"))
+
+
+async def test_enter_opens_the_worker_detail(tmp_path: Path) -> None:
+    nasty = "ajp://" + "".join(NASTY)
+    app = HarnessApp(inventory(tmp_path), BalancerScreen, observations=[read(5, 1.0, extra=nasty)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: len(rows(app)) == 3)
+        await pilot.press("end", "enter")
+        await wait_for(lambda: isinstance(app.screen, DetailScreen))
+        body = plain(app.screen.query_one("#detail-body"))
+        assert "UNUSABLE" in body and "node:" in body and "not in inventory" in body
+        assert "route:" in body and "elected:" in body
+        assert nasty.replace("\x1b", "\\x1b") in plain(app.screen.query_one("#detail-title"))
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, BalancerScreen))
+
+
+async def test_at_80x24_elected_per_second_and_busy_stay_in_sight(tmp_path: Path) -> None:
+    app = HarnessApp(
+        inventory(tmp_path), BalancerScreen, observations=[read(1, 1.0), read(21, 3.0, busy=4)]
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: len(rows(app)) == 2)
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        labels = [str(column.label) for column in table.columns.values()]
+        assert labels == ["worker", "node", "status", "factor", "elected/s", "busy"]
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= 80
+        assert rows(app)[0][4].startswith("10.0") and rows(app)[0][5].startswith("4")
+        selected = plain(app.screen.query_one("#balancer-selected"))
+        assert "balancer httpd" in selected and "pool cluster" in selected
+
+
+async def test_haproxy_weight_is_refused_before_any_prompt(tmp_path: Path) -> None:
+    text = INVENTORY.replace('kind = "apache"', 'kind = "haproxy"').replace(
+        "/balancer-manager", "/stats;csv"
+    )
+    actions = FakeActions()
+    app = HarnessApp(
+        inventory(tmp_path, text),
+        BalancerScreen,
+        worker_actions=actions,
+        observations=[read(1, 1.0)],
+    )
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for(lambda: len(rows(app)) == 2)
+        await pilot.press("f")
+        await wait_for(lambda: any("not the weight" in n for n in notes(app)))
+        assert not isinstance(app.screen, NumberPrompt) and actions.calls == []
