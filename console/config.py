@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from console.paths import user_config_dir
 __all__ = [
     "CONFIG_ENV",
     "CONFIG_NAME",
+    "MAX_INVENTORY_BYTES",
     "MINIMAL_EXAMPLE",
     "BalancerConfig",
     "ClusterSettings",
@@ -77,6 +79,9 @@ host = "192.168.1.11"
 catalina_base = "/opt/tomcat"
 """
 """The smallest useful cluster.toml, shown when none is found (and tested to load)."""
+
+MAX_INVENTORY_BYTES = 1024 * 1024
+"""An inventory larger than this is refused before it is parsed (150 MB took 2.4 GB and 60 s)."""
 
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
@@ -140,9 +145,22 @@ def _syntax_issue(file: str, exc: tomli.TOMLDecodeError) -> ConfigIssue:
     return ConfigIssue(file, line or 1, "syntax", f"{message}{suffix}")
 
 
+def _too_big(file: str, size: int) -> ConfigIssue:
+    mib = MAX_INVENTORY_BYTES // (1024 * 1024)
+    return ConfigIssue(
+        file,
+        1,
+        "file",
+        f"is {size / (1024 * 1024):.1f} MiB, more than the {mib} MiB an inventory may have "
+        "(a cluster of hundreds of nodes takes a few hundred KiB); not read",
+    )
+
+
 def load_inventory_text(text: str, path: Path, *, display_name: str | None = None) -> Inventory:
     """Validate ``text`` as if read from ``path`` (relative paths resolve next to it)."""
     file = display_name if display_name is not None else str(path)
+    if len(text) > MAX_INVENTORY_BYTES:
+        raise ConfigError([_too_big(file, len(text.encode("utf-8", "replace")))])
     try:
         doc = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
@@ -154,10 +172,18 @@ def load_inventory(path: Path, *, display_name: str | None = None) -> Inventory:
     """Read and validate the config file at ``path``; raise ConfigError on any problem."""
     file = display_name if display_name is not None else str(path)
     try:
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError([ConfigIssue(file, 1, "file", "cannot read: not a regular file")])
+        if info.st_size > MAX_INVENTORY_BYTES:
+            raise ConfigError([_too_big(file, info.st_size)])
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INVENTORY_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError([ConfigIssue(file, 1, "file", f"cannot read: {reason}")]) from None
+    if len(data) > MAX_INVENTORY_BYTES:  # it grew between the stat and the read
+        raise ConfigError([_too_big(file, len(data))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,8 +7,10 @@ listing them all (sorted by line) before any placeholder can escape.
 
 from __future__ import annotations
 
+import math
 import os
 import posixpath
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,6 +52,8 @@ _DATABASE = ("url", *_PASSWORD, "required_grants")
 _DEPLOY = ("source", "target", "exclude")
 _LICENSE = ("kind", "page")
 _BALANCER_KINDS: tuple[BalancerKind, ...] = ("apache", "haproxy")
+MAX_CONNECT_TIMEOUT = 300.0
+"""Seconds: an SSH connection that needs longer is down for every practical purpose."""
 
 
 class _Builder(TableReader):
@@ -82,8 +86,14 @@ class _Builder(TableReader):
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
             self.error((*path, "connect_timeout"), f"expected a number, got {type_name(timeout)}")
             timeout = 10.0
-        elif timeout <= 0:
-            self.error((*path, "connect_timeout"), f"must be greater than 0, got {timeout}")
+        elif not math.isfinite(timeout) or not 0 < timeout <= MAX_CONNECT_TIMEOUT:
+            # inf or nan would let a stuck probe hang `status` for ever
+            self.error(
+                (*path, "connect_timeout"),
+                f"must be a number of seconds greater than 0 and at most "
+                f"{MAX_CONNECT_TIMEOUT:g}, got {timeout}",
+            )
+            timeout = 10.0
         return SshSettings(
             user=self.string(table, path, "user"),
             port=self.port(table, path, "port") or 22,
@@ -118,6 +128,8 @@ class _Builder(TableReader):
         sources = self.logs(logs, base)
         start = self.string(table, path, "start") or profile.start
         stop = self.string(table, path, "stop") or profile.stop
+        # Quoted for the shell: a space in the path would split it, `$(...)` would run.
+        quoted = shlex.quote(base)
         return Node(
             name=name or "",
             host=host or "",
@@ -125,15 +137,17 @@ class _Builder(TableReader):
             ssh_port=self.port(table, path, "ssh_port") or ssh.port,
             catalina_base=base,
             logs=sources,
-            start=start.replace("{catalina_base}", base),
-            stop=stop.replace("{catalina_base}", base),
+            start=start.replace("{catalina_base}", quoted),
+            stop=stop.replace("{catalina_base}", quoted),
             http=http,
             jvm_route=jvm_route,
         )
 
     def logs(self, items: Sequence[tuple[FieldPath, str]], base: str) -> tuple[LogSource, ...]:
-        """Log entries as sources: ``journal:UNIT``, absolute, or relative to catalina_base."""
+        """Log entries as sources: ``journal:UNIT``, absolute, or relative to catalina_base;
+        the same log twice (however written) is an error."""
         sources: list[LogSource] = []
+        seen: dict[str, FieldPath] = {}
         for item_path, value in items:
             if value.startswith("journal:"):
                 unit = value.removeprefix("journal:")
@@ -142,6 +156,7 @@ class _Builder(TableReader):
                 sources.append(LogSource("journal", unit))
             else:
                 sources.append(LogSource("file", posixpath.normpath(posixpath.join(base, value))))
+            self.unique(seen, str(sources[-1]), item_path, "log")
         return tuple(sources)
 
     def balancer(self, table: Table, path: FieldPath, nodes: set[str]) -> BalancerConfig:

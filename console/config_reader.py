@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import posixpath
+import re
 import stat
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,22 @@ _T = TypeVar("_T", bound=str)
 SECRET_KEYS = frozenset({"password", "pass", "passwd", "secret"})
 """Keys that would hold a secret in clear: refused wherever they appear."""
 SECRET_MESSAGE = "secrets are never stored in the file; use password_env or password_file"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character(value: str) -> str | None:
+    """Why `value` is refused when it holds a control character (NUL, tab, newline, ESC ...),
+    else None. Paths and commands end up in shell lines on the nodes, where a NUL cuts them
+    and a newline starts another command; names and URLs end up on the screen."""
+    match = _CONTROL.search(value)
+    if match is None:
+        return None
+    return (
+        f"contains a control character (\\x{ord(match.group()):02x} at character "
+        f"{match.start() + 1}); write it without one"
+    )
 
 
 def type_name(value: object) -> str:
@@ -106,6 +123,9 @@ class TableReader:
         if not isinstance(value, str):
             self.error((*path, key), f"expected a string, got {type_name(value)}")
             return None
+        if (control := control_character(value)) is not None:
+            self.error((*path, key), control)
+            return None
         if not value.strip():
             self.error((*path, key), "must not be empty")
             return None
@@ -152,6 +172,8 @@ class TableReader:
             item_path = (*path, key, index)
             if not isinstance(item, str):
                 self.error(item_path, f"expected a string, got {type_name(item)}")
+            elif (control := control_character(item)) is not None:
+                self.error(item_path, control)
             elif not item.strip():
                 self.error(item_path, "must not be empty")
             else:

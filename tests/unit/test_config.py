@@ -6,6 +6,7 @@ Every error test asserts the exact ``FILE:LINE: FIELD: MESSAGE`` line a user see
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from textwrap import dedent
 
@@ -609,7 +610,8 @@ def test_value_shapes_checked(tmp_path: Path) -> None:
         """
     assert errors(tmp_path, text) == [
         "cluster.toml:3: cluster.color: expected '#rgb', '#rrggbb' or a colour word, got 'Orange!'",
-        "cluster.toml:5: ssh.connect_timeout: must be greater than 0, got 0",
+        "cluster.toml:5: ssh.connect_timeout: must be a number of seconds greater than 0 and at"
+        " most 300, got 0",
         "cluster.toml:7: nodes[0].name: invalid node name 'bad name'; use up to 63 letters,"
         " digits, '_', '.' or '-', starting with a letter or digit",
         "cluster.toml:9: nodes[0].catalina_base: must be an absolute path, got 'opt/tomcat'",
@@ -892,3 +894,108 @@ def test_xdg_paths(tmp_path: Path) -> None:
     assert user_state_dir(env) == Path("/home/op/.local/state/clusterconsole")
     assert user_config_dir({"HOME": "/home/op"}) == Path("/home/op/.config/clusterconsole")
     assert isinstance(user_config_dir(), Path) and not os.path.exists(tmp_path / "clusterconsole")
+
+
+# -- hardening (issue 11) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1.5", "1e9"])
+def test_connect_timeout_must_be_a_finite_positive_bound(tmp_path: Path, value: str) -> None:
+    """An infinite timeout let a stuck probe hang `status` for ever."""
+    assert errors(tmp_path, f'[cluster]\nname = "c"\n[ssh]\nconnect_timeout = {value}\n{NODE}') == [
+        "cluster.toml:4: ssh.connect_timeout: must be a number of seconds greater than 0 and at"
+        f" most 300, got {float(value)}"
+    ]
+
+
+def test_a_log_listed_twice_for_one_node_is_refused(tmp_path: Path) -> None:
+    """However it is written: relative, absolute or with `..`, it is one file followed twice."""
+    text = (
+        '[cluster]\nname = "c"\n[[nodes]]\nname = "n"\nhost = "h"\ncatalina_base = "/t"\n'
+        'logs = [\n  "logs/catalina.out",\n  "/t/logs/../logs/catalina.out",\n'
+        '  "journal:tomcat10",\n  "journal:tomcat10",\n]\n'
+    )
+    assert errors(tmp_path, text) == [
+        "cluster.toml:7: nodes[0].logs[1]: duplicate log '/t/logs/catalina.out' (first used on"
+        " line 7)",
+        "cluster.toml:7: nodes[0].logs[3]: duplicate log 'journal:tomcat10' (first used on line 7)",
+    ]
+
+
+def test_control_characters_in_paths_and_commands_are_refused(tmp_path: Path) -> None:
+    """A NUL cuts a shell line short, a newline starts another command, ESC drives terminals."""
+    text = (
+        '[cluster]\nname = "c"\n[[nodes]]\nname = "n"\nhost = "h"\n'
+        'catalina_base = "/opt/t\\tx"\n'
+        'logs = ["logs/a\\u0000.log"]\n'
+        'start = "bin/startup.sh\\nrm -rf /"\n'
+        'stop = "bin/shutdown.sh\\u0000; reboot"\n'
+        'http = "http://h/\\u001b[2J"\n'
+        '[shared_dir]\npath = "/srv/\\u007fshared"\n'
+    )
+    assert errors(tmp_path, text) == [
+        "cluster.toml:6: nodes[0].catalina_base: contains a control character (\\x09 at"
+        " character 7); write it without one",
+        "cluster.toml:7: nodes[0].logs[0]: contains a control character (\\x00 at character 7);"
+        " write it without one",
+        "cluster.toml:8: nodes[0].start: contains a control character (\\x0a at character 15);"
+        " write it without one",
+        "cluster.toml:9: nodes[0].stop: contains a control character (\\x00 at character 16);"
+        " write it without one",
+        "cluster.toml:10: nodes[0].http: contains a control character (\\x1b at character 10);"
+        " write it without one",
+        "cluster.toml:12: shared_dir.path: contains a control character (\\x7f at character 6);"
+        " write it without one",
+    ]
+
+
+def test_an_inventory_over_1_mib_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """150 MB took 2.4 GB of memory and a minute to parse."""
+    path = tmp_path / "cluster.toml"
+    path.write_text(f'[cluster]\nname = "c"\n{NODE}' + "# padding\n" * 120_000)
+    with pytest.raises(ConfigError) as info:
+        load_inventory(path, display_name="cluster.toml")
+    assert str(info.value) == (
+        "cluster.toml:1: file: is 1.1 MiB, more than the 1 MiB an inventory may have (a cluster"
+        " of hundreds of nodes takes a few hundred KiB); not read"
+    )
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError) as info:
+        load_inventory(fifo, display_name="fifo.toml")
+    assert str(info.value) == "fifo.toml:1: file: cannot read: not a regular file"
+
+
+def test_catalina_base_is_quoted_in_start_and_stop(tmp_path: Path) -> None:
+    """A space split the path and `$(...)` ran: now the command starts the right script."""
+    base = tmp_path / "my tomcat $(touch pwned)"
+    (base / "bin").mkdir(parents=True)
+    (base / "bin" / "startup.sh").write_text('#!/bin/sh\necho "started $0"\n')
+    (base / "bin" / "startup.sh").chmod(0o755)
+    inv = load(
+        tmp_path,
+        f'[cluster]\nname = "c"\n[[nodes]]\nname = "n"\nhost = "h"\ncatalina_base = "{base}"\n'
+        'stop = "cd {catalina_base} && ./bin/shutdown.sh"\n',
+    )
+    node = inv.nodes[0]
+    assert node.start == f"'{base}'/bin/startup.sh"
+    assert node.stop == f"cd '{base}' && ./bin/shutdown.sh"
+    ran = subprocess.run(
+        ["sh", "-c", node.start], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert (ran.returncode, ran.stdout) == (0, f"started {base}/bin/startup.sh\n")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_profile_defaults_keep_a_plain_path_as_it_is(tmp_path: Path) -> None:
+    inv = load(tmp_path, f'[cluster]\nname = "c"\nprofile = "wso2"\n{NODE}')
+    assert inv.nodes[0].start == "/opt/tomcat/bin/wso2server.sh start"
+    assert inv.nodes[0].stop == "/opt/tomcat/bin/wso2server.sh stop"
+
+
+def test_the_readme_example_validates(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    inv = load_inventory_text(example, tmp_path / "cluster.toml")
+    assert inv.nodes[0].start == "/opt/joget/apache-tomcat-8.5.41/bin/startup.sh"
+    assert inv.nodes[0].stop == "/opt/joget/apache-tomcat-8.5.41/bin/shutdown.sh"
