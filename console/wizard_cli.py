@@ -160,6 +160,7 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
             dry_run=bool(args.dry_run),
             force=bool(args.force),
             timeout=args.timeout,
+            audit=audit,
         )
         loop = asyncio.get_running_loop()
         for sig, reason in CANCELLING_SIGNALS.items():

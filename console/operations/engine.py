@@ -11,10 +11,12 @@ cluster was left. The events and the outcome it reports are in `console.operatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from console.audit import AuditEntry, AuditError, AuditLog
 from console.operations.progress import Change, Outcome, Progress, ProgressKind, Status
 
 __all__ = [
@@ -173,6 +175,7 @@ class Runner(Generic[C]):
         dry_run: bool = False,
         force: bool = False,
         timeout: float | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.wizard = wizard
         self.ctx = ctx
@@ -182,6 +185,11 @@ class Runner(Generic[C]):
         self.dry_run = dry_run
         self.force = force
         self.timeout = timeout
+        self.audit = audit
+        """When given, a run that changes something is itself audited: a ``before`` line
+        (wizard, node, options) ahead of its first change, an ``after`` line with how it
+        ended and the state it left (however it ends: done, failed, cancelled)."""
+        self._run_entry: AuditEntry | None = None
         self._task: asyncio.Task[None] | None = None
         self._cancel_reason: str | None = None
         self._left: str = ""
@@ -239,8 +247,29 @@ class Runner(Generic[C]):
         outcome = Outcome(
             ending.status, ending.text, state, ending.step.name if ending.step else None
         )
+        if self._run_entry is not None:
+            result = {"status": outcome.status, "text": outcome.text, "state": outcome.state}
+            with contextlib.suppress(AuditError):  # the changes themselves are audited
+                if outcome.status == "done":
+                    self._run_entry.done(result)
+                else:
+                    self._run_entry.failed(outcome.text, result)
         self.emit("finished", None, 0, outcome.text, state=outcome.state, status=outcome.status)
         return outcome
+
+    def _audit_run(self) -> None:
+        """The run's own ``before`` line, ahead of its first change (AuditError stops it)."""
+        if self.audit is None or self._run_entry is not None:
+            return
+        request = {
+            "wizard": self.wizard.name,
+            "node": self.node,
+            "force": self.force,
+            "timeout": self.timeout,
+        }
+        self._run_entry = self.audit.begin(
+            node=self.node, step="run", request=request, wizard=self.wizard.name
+        )
 
     async def _state_left(self, status: Status) -> str:
         conclude = self.wizard.conclude
@@ -342,6 +371,7 @@ class Runner(Generic[C]):
             if changes and (self.confirm is None or not await self.confirm(step, changes)):
                 raise _Declined()
             if step.action is not None:
+                self._audit_run()
                 self._acted = True
                 await step.action(run)
             self._left = _describe(step.interrupted, self.ctx) or self._left

@@ -6,6 +6,7 @@ Every test leaves the cluster fully up with every worker enabled, whatever happe
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -17,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console import exitcodes
+from console import exitcodes, maintenance
 from console.audit import AuditLog, read_entries
 from console.config import load_inventory
 from console.operations.workers import WorkerActions
-from console.sandbox import tomcat
+from console.sandbox import httpd, sshd, tomcat
 from console.sandbox.layout import NodeLayout, SandboxLayout
 from probes.balancer import BalancerChangeNotApplied
 from probes.balancer_client import BalancerReader, WorkerChange
@@ -221,8 +222,13 @@ def test_drain_then_rejoin_under_load_fails_no_request_and_audits_every_change(
         assert tomcat.running_pid(node) is None
         assert statuses(cluster)["node2"] == "Init Drn Dis"
         assert "logged node2 leaving" in drained.stdout
+        assert "shows node2 disabled" in drained.stdout  # the state left, as read back
+        assert "its Tomcat is stopped" in drained.stdout
+        assert list(in_maintenance(cluster, audit)) == ["node2"]
         rejoined = cli(cluster, audit, "--wizard", "rejoin", "--node", "node2", "--yes")
         assert rejoined.returncode == exitcodes.OK, rejoined.stdout + rejoined.stderr
+        assert "shows node2 serving" in rejoined.stdout and "out of maintenance" in rejoined.stdout
+        assert in_maintenance(cluster, audit) == {}
         marks = [len(c) for c in load.counts]
         wait_for(
             lambda: all(len(c) >= m + 3 for c, m in zip(load.counts, marks, strict=True)),
@@ -245,7 +251,23 @@ def test_drain_then_rejoin_under_load_fails_no_request_and_audits_every_change(
     assert "node2" in landed, landed
     entries = read_entries(audit)
     steps = [e["step"] for e in entries if e["phase"] == "before"]
-    assert steps == ["drain", "disable", "stop", "start", "enable", "rebalance"]
+    assert steps == [
+        "run",
+        "drain",
+        "disable",
+        "stop",
+        "maintenance-mark",
+        "run",
+        "start",
+        "enable",
+        "rebalance",
+        "maintenance-clear",
+    ]
+    runs = [e for e in entries if e["step"] == "run" and e["phase"] == "after"]
+    assert [e["result"]["status"] for e in runs] == ["done", "done"]
+    assert "shows node2 serving" in runs[1]["result"]["state"]
+    worker_changes = [e for e in entries if e["phase"] == "before" and "change" in e["request"]]
+    assert all(e["state_before"]["worker"]["status"] for e in worker_changes)
     ids = {e["id"] for e in entries if e["phase"] == "after" and e["result"]["ok"]}
     assert ids == {e["id"] for e in entries if e["phase"] == "before"}
 
@@ -275,14 +297,22 @@ def test_a_node_that_does_not_stop_in_time_fails_and_stays_out_of_the_balancer(
     )
     assert result.returncode == exitcodes.PROBLEMS, result.stdout + result.stderr
     assert "did not stop within" in result.stderr
-    assert "disabled on its balancers" in result.stdout
+    assert "shows node2 disabled (no request goes there)" in result.stdout
+    assert "its Tomcat runs" in result.stdout
     assert tomcat.running_pid(node2(cluster)) is not None
     assert statuses(cluster)["node2"] == "Init Drn Dis"
 
 
 @pytest.mark.disruptive
+@pytest.mark.parametrize(
+    ("sig", "reason"),
+    [
+        (signal.SIGINT, "cancelled by the operator"),
+        (signal.SIGHUP, "stopped by SIGHUP (the terminal was closed)"),
+    ],
+)
 def test_cancelling_halfway_leaves_the_node_drained_and_says_so(
-    cluster: SandboxLayout, tmp_path: Path
+    cluster: SandboxLayout, tmp_path: Path, sig: signal.Signals, reason: str
 ) -> None:
     audit = tmp_path / "audit.jsonl"
     answers = tmp_path / "answers.toml"
@@ -305,7 +335,7 @@ def test_cancelling_halfway_leaves_the_node_drained_and_says_so(
             lines.append(line)
             if "wait-drained: waiting for" in line:
                 break
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         rest, errors = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
@@ -313,10 +343,152 @@ def test_cancelling_halfway_leaves_the_node_drained_and_says_so(
             process.wait()
     output = "".join(lines) + rest
     assert process.returncode == exitcodes.PROBLEMS, output + errors
-    assert "cancelled by the operator during wait-drained" in output
-    assert "drained (no new sessions)" in output
+    assert f"{reason} during wait-drained" in output
+    assert "shows node2 drained (no new sessions)" in output  # read back
     assert "Traceback" not in errors
     assert statuses(cluster)["node2"] == "Init Drn Ok"
     assert tomcat.running_pid(node2(cluster)) is not None
     with new_user() as client:
         assert app_get(client, cluster.app_url).node != "node2"
+    entries = read_entries(audit)
+    assert [(e["step"], e["phase"]) for e in entries] == [
+        ("run", "before"),
+        ("drain", "before"),
+        ("drain", "after"),
+        ("run", "after"),  # how the run ended and the state it left, audited
+    ]
+    assert entries[2]["result"]["ok"] is True
+    assert entries[3]["result"]["status"] == "cancelled"
+    assert "shows node2 drained" in entries[3]["result"]["state"]
+
+
+def in_maintenance(layout: SandboxLayout, audit: Path) -> dict[str, maintenance.MaintenanceMark]:
+    """The maintenance marks the wizards wrote next to the test's audit log."""
+    name = load_inventory(layout.inventory).cluster.name
+    return maintenance.load(name, path=audit.parent / maintenance.FILE_NAME)
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.disruptive
+def test_a_node_without_ssh_is_refused_before_any_change_also_in_a_dry_run(
+    cluster: SandboxLayout, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    node = node2(cluster)
+    before = statuses(cluster)
+    sshd.stop(node)
+    try:
+        for extra in (["--dry-run"], ["--yes"]):
+            result = cli(cluster, audit, "--wizard", "drain", "--node", "node2", *extra)
+            assert result.returncode == exitcodes.REFUSED, result.stdout + result.stderr
+            assert "node2's state is unknown" in result.stdout + result.stderr
+            assert "Traceback" not in result.stderr
+            assert statuses(cluster) == before
+            assert tomcat.running_pid(node) is not None
+        assert not audit.exists() or read_entries(audit) == []
+        rejoin = cli(cluster, audit, "--wizard", "rejoin", "--node", "node2", "--yes")
+        assert rejoin.returncode == exitcodes.REFUSED, rejoin.stdout + rejoin.stderr
+        assert not audit.exists() or read_entries(audit) == []
+    finally:
+        sshd.start(node)
+
+
+@pytest.mark.disruptive
+def test_a_graceful_httpd_restart_during_the_drain_is_noticed_and_the_drain_reapplied(
+    cluster: SandboxLayout, tmp_path: Path
+) -> None:
+    """httpd without BalancerPersist forgets Drain and Disabled on a graceful restart: the
+    wizard must see it and apply them again before it goes on to stop Tomcat."""
+    audit = tmp_path / "audit.jsonl"
+    answers = tmp_path / "answers.toml"
+    answers.write_text("drain_seconds = 20\n", encoding="utf-8")
+    env = {**os.environ, "CLUSTERCONSOLE_AUDIT_LOG": str(audit)}
+    command = [sys.executable, "-m", "console", "--config", str(cluster.inventory)]
+    args = ["--wizard", "drain", "--node", "node2", "--yes", "--json", "--answers", str(answers)]
+    process = subprocess.Popen(
+        [*command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in process.stdout:
+            lines.append(line)
+            if json.loads(line)["step"] == "wait-drained":
+                break
+        assert statuses(cluster)["node2"] == "Init Drn Ok"
+        pid = httpd.running_pid(cluster)
+        assert pid is not None
+        os.kill(pid, signal.SIGUSR1)  # apachectl -k graceful
+        wait_for(lambda: statuses(cluster)["node2"] == "Init Ok", 15, "httpd to forget the drain")
+        rest, errors = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    events = json_lines("".join(lines) + rest)
+    assert process.returncode == exitcodes.OK, errors
+    warnings = [e["text"] for e in events if e["event"] == "warning"]
+    assert any("undone under the wizard" in str(text) for text in warnings), warnings
+    assert statuses(cluster)["node2"] == "Init Drn Dis"
+    assert tomcat.running_pid(node2(cluster)) is None
+    befores = [e for e in read_entries(audit) if e["phase"] == "before"]
+    steps = [e["step"] for e in befores]
+    assert steps.index("wait-drained") < steps.index("stop")  # re-applied, audited, before
+    assert befores[steps.index("wait-drained")]["state_before"]["worker"]["status"] == "Init Ok"
+
+
+def test_a_dry_run_into_a_closed_pipe_ends_quietly(cluster: SandboxLayout, tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    env = {**os.environ, "CLUSTERCONSOLE_AUDIT_LOG": str(audit), "XDG_STATE_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "console", "--config", str(cluster.inventory)]
+    args = ["--wizard", "drain", "--node", "node2", "--dry-run", "--json"]
+    process = subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert json.loads(process.stdout.readline())  # `| head -1`
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=RUN_TIMEOUT) == exitcodes.OK, errors
+    assert "internal error" not in errors and "Broken pipe" not in errors
+    assert list(tmp_path.rglob("crash-*.txt")) == []
+
+
+@pytest.mark.disruptive
+def test_a_drain_whose_output_pipe_closes_finishes_and_audits(
+    cluster: SandboxLayout, tmp_path: Path
+) -> None:
+    """`clusterconsole --wizard drain --node node2 --yes | head -5`."""
+    audit = tmp_path / "audit.jsonl"
+    env = {**os.environ, "CLUSTERCONSOLE_AUDIT_LOG": str(audit), "XDG_STATE_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "console", "--config", str(cluster.inventory)]
+    process = subprocess.Popen(
+        [*command, "--wizard", "drain", "--node", "node2", "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    for _ in range(5):
+        process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=RUN_TIMEOUT) == exitcodes.OK, errors
+    assert "internal error" not in errors and "Broken pipe" not in errors
+    assert list(tmp_path.rglob("crash-*.txt")) == []
+    assert statuses(cluster)["node2"] == "Init Drn Dis"
+    assert tomcat.running_pid(node2(cluster)) is None
+    entries = read_entries(audit)
+    ids = {e["id"] for e in entries if e["phase"] == "after" and e["result"]["ok"]}
+    assert ids == {e["id"] for e in entries if e["phase"] == "before"}
+    assert "maintenance-mark" in {e["step"] for e in entries}
+    assert entries[-1]["step"] == "run" and entries[-1]["result"]["status"] == "done"

@@ -208,6 +208,7 @@ def run_drain(
             confirm=yes,
             dry_run=dry_run,
             force=force,
+            audit=audit,
         )
         try:
             return await runner.run()
@@ -277,6 +278,9 @@ def test_the_final_state_is_what_the_balancer_shows_not_what_was_meant(
     assert "drained" not in run.outcome.state
     assert "shows node2 serving (Init Ok)" in run.outcome.state
     assert "Tomcat runs (pid 4242)" in run.outcome.state
+    ran = [e for e in read_entries(run.audit) if e["step"] == "run"]
+    assert [e["phase"] for e in ran] == ["before", "after"]
+    assert ran[1]["result"]["ok"] is False and ran[1]["result"]["state"] == run.outcome.state
     finished = json.loads(run.lines[-1])
     assert finished["event"] == "finished" and finished["state"] == run.outcome.state
 
@@ -291,8 +295,15 @@ def test_a_complete_drain_reads_back_stopped_and_disabled_and_marks_maintenance(
     assert "marked in maintenance" in run.outcome.state
     marks = maintenance.load("t", path=state_dir / "maintenance.json")
     assert list(marks) == ["node2"] and marks["node2"].operator
-    steps = [(e["phase"], e["step"]) for e in read_entries(run.audit)]
-    assert steps[-2:] == [("before", "maintenance-mark"), ("after", "maintenance-mark")]
+    entries = read_entries(run.audit)
+    steps = [(e["phase"], e["step"]) for e in entries]
+    assert steps[0] == ("before", "run")
+    assert steps[-3:] == [
+        ("before", "maintenance-mark"),
+        ("after", "maintenance-mark"),
+        ("after", "run"),
+    ]
+    assert entries[-1]["result"]["state"] == run.outcome.state
 
 
 # ------------------------------------------------------------------ item 4: undone under us
