@@ -205,7 +205,7 @@ async def _conclude(ctx: NodeContext, status: Status) -> str:
         except maintenance.MaintenanceError as exc:
             text += f". It could not be marked in maintenance: {exc}"
         else:
-            text += ". It is marked in maintenance until --wizard rejoin brings it back"
+            text += ". It is marked in maintenance (no alarm) until then"
     return text
 
 
