@@ -22,6 +22,7 @@ from console.observations import (
     BacklogScanned,
     DatabaseReachObserved,
     EventObserved,
+    LogHistoryLost,
     LogTrouble,
     Observation,
     ProcessObserved,
@@ -54,6 +55,40 @@ IDLE_FLUSH = 0.5
 """Seconds of quiet after which a pending multi-line record (an error's trace) is reported."""
 RECENT_BYTES = 256 << 10
 """How much of each log's latest output is kept for a log view that opens later."""
+SERVER_START_MARKS = (
+    b"org.apache.catalina.startup.VersionLoggerListener",
+    b"org.apache.catalina.startup.Catalina",
+    b"Starting WSO2 Carbon",
+)
+"""Lines a server writes first when it starts (Tomcat 7+ logs its version first; Tomcat 6 begins
+with Catalina's load; WSO2 Carbon says it starts). A log whose first bytes hold none of them does
+not begin with the server's start: it was truncated or rotated since."""
+START_WINDOW = 64 << 10
+"""How far into a log the start marks are looked for."""
+
+
+def begins_with_server_start(head: bytes) -> bool:
+    """Do a log's first bytes show the server starting (so what follows is its whole run)?"""
+    window = head[:START_WINDOW]
+    return any(mark in window for mark in SERVER_START_MARKS)
+
+
+def history_lost(reset: TailReset) -> str | None:
+    """How a reset lost the log's history (read as "LOG <this> at HH:MM:SS"), or None.
+
+    A rotation read to its end loses nothing (every line of the old file was read), nor does a
+    reconnect that resumed at its byte: only a truncation, a file replaced while the console
+    was away, or entries skipped do.
+    """
+    if reset.reason == "truncated":
+        return (
+            "was truncated and written again within one poll" if reset.missed else "was truncated"
+        )
+    if reset.reason == "rotated" and reset.missed:
+        return "was replaced while the console was disconnected"
+    if reset.missed:
+        return "skipped entries written while the console was disconnected"
+    return None
 
 
 def backlog_command(path: str, size: int) -> str:
@@ -195,7 +230,9 @@ class NodeWatch:
         scanner.reset(start)
         events = scanner.feed(data)
         self._events(source, events, backlog=True)
-        complete = start == 0 or any(
+        # The file's start is the server's start only if it says so: after `: > catalina.out`
+        # (copytruncate) the file starts anywhere, and an empty history is not "sees no one".
+        complete = (start == 0 and begins_with_server_start(data)) or any(
             e.kind in ("server-started", "server-stopping") for e in events
         )
         self._observe(BacklogScanned(self.node.name, str(source), complete, time.time()))
@@ -236,6 +273,12 @@ class NodeWatch:
                     scanner.reset(item.position.offset)
                     what = f"log {item.reason}" + (f": {item.detail}" if item.detail else "")
                     self._observe(LogTrouble(self.node.name, str(source), what, time.time()))
+                lost = history_lost(item)
+                if lost is not None:
+                    at = time.time()
+                    self._observe(
+                        LogHistoryLost(self.node.name, str(source), lost, item.missed, at)
+                    )
                 return
             self._tap(str(source), item.data)
             self._events(source, scanner.feed(item.data), backlog=False)

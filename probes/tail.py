@@ -1,7 +1,11 @@
 """Follow a remote log from its end, surviving reconnects, rotation and truncation.
 
 A small POSIX sh loop (only sh and coreutils on the node) keeps the file open on fd 3, so after a
-rotation it can read the rest of the old inode before it opens the new one, and writes a framed
+rotation it reads the old inode to its end, and goes on reading it while its writer (a Tomcat
+that keeps the moved file open) still adds to it, switching to the new file only once the old
+one has been quiet for ROTATION_QUIET_S. It remembers a fingerprint of the file's first bytes:
+a truncation followed by more bytes than were read before, within one poll, does not shrink the
+file, but changes its head, and the file is read again from its start. It writes a framed
 stream (`probes.tail_frames`). The client reads it chunk by chunk (`data_received`, no line
 reader) and only moves its position when a frame is complete: after a reconnect the loop resumes
 at that exact byte of that inode, so no byte is lost or repeated.
@@ -38,20 +42,30 @@ log = logging.getLogger(__name__)
 ResetReason = Literal["started", "truncated", "rotated", "missing", "reopened"]
 SCRIPT_NAME = "clusterconsole-follow"  # $0 of the remote loop; stable, simulators match on it
 HEARTBEAT_S = 2.0
+ROTATION_QUIET_S = 1.0
+"""After a rotation, the old file is read until it has been quiet this long, then the new one."""
+HEAD_BYTES = 64
+"""Bytes at the file's start whose fingerprint tells a truncated-then-rewritten file (a log's first
+line starts with a timestamp to the millisecond)."""
 RESTART_BACKOFF = Backoff()  # between restarts of a follower whose remote loop failed
 HEALTHY_S = 60.0  # a stream that lived this long resets the restart backoff
 WINDOW = 4 << 20  # bytes the node may send ahead; consumed at once, never buffered
 MAX_PACKET = 128 << 10  # 4x asyncssh's 32 KiB: per-packet cost dominates a burst
 
 # $1 path, $2 inode to resume ("-": none), $3 offset (-1: the end), $4 max chunk, $5 poll seconds,
-# $6 idle polls per heartbeat. dd shares fd 3's file offset, so /proc/$$/fdinfo/3 tells exactly
-# how many bytes it read; conv=sync pads a short read to n with zeros (head pads an empty one).
+# $6 idle polls per heartbeat, $7 quiet polls before leaving a rotated file, $8 head bytes.
+# dd shares fd 3's file offset, so /proc/$$/fdinfo/3 tells exactly how many bytes it read;
+# conv=sync pads a short read to n with zeros (head pads an empty one). `hd` is `od`'s dump of
+# the first `hn` bytes (od opens the file anew, so fd 3's offset does not move).
 FOLLOW_SCRIPT = r"""
-f=$1 want=$2 off=$3 max=$4 iv=$5 beat=$6 fd=/proc/$$/fd/3 ino= gone= idle=0
+f=$1 want=$2 off=$3 max=$4 iv=$5 beat=$6 settle=$7 hb=$8 fd=/proc/$$/fd/3 ino= gone= idle=0
+quiet=0 hn=0 hd= h=
+fp() { h=$(od -An -v -tx1 -N"$1" "$fd" 2>/dev/null); }
+head0() { hn=$1; [ "$hn" -le "$hb" ] || hn=$hb; hd=; [ "$hn" -eq 0 ] || { fp "$hn"; hd=$h; }; }
 op() {
   { command exec 3<"$1"; } 2>/dev/null || return 1
   set -- $(stat -L -c "%i %s" "$fd") && [ -n "$1" ] || return 1
-  ino=$1 size=$2
+  ino=$1 size=$2 quiet=0; head0 "$size"
 }
 at() {
   exec 3<"$fd"; off=$1
@@ -81,16 +95,22 @@ while :; do
   if [ -n "$ino" ]; then
     set -- $(stat -L -c "%i %s" "$fd" "$f" 2>/dev/null)
     size=${2:-$off} pino=${3-}
-    if [ "$size" -lt "$off" ]; then echo "T $ino $size"; at 0; fi
+    if [ "$size" -lt "$off" ]; then echo "T $ino $size"; at 0; head0 0; fi
     if [ "$size" -gt "$off" ]; then
+      if [ "$hn" -gt 0 ]; then
+        fp "$hn"
+        if [ "$h" != "$hd" ]; then echo "T $ino $size rewritten"; at 0; head0 0; fi
+      fi
+      [ "$hn" -ge "$hb" ] || head0 "$size"
       n=$((size - off)); [ "$n" -le "$max" ] || n=$max
       o=$off; echo "D $ino $off $n"
       dd bs="$n" count=1 iflag=fullblock conv=sync status=none <&3
       while read -r k v; do if [ "$k" = pos: ]; then off=$v; break; fi; done </proc/$$/fdinfo/3
       [ "$off" -gt "$o" ] || head -c "$n" /dev/zero
-      echo "K $((off - o))"; idle=0; continue
+      echo "K $((off - o))"; idle=0 quiet=0; continue
     fi
     if [ -z "$pino" ]; then miss
+    elif [ "$pino" != "$ino" ] && [ "$quiet" -lt "$settle" ]; then quiet=$((quiet + 1))
     elif [ "$pino" != "$ino" ]; then
       o=$ino; if op "$f"; then off=0 gone=; echo "R $o $ino"; continue; fi
     elif [ -n "$gone" ]; then gone=; echo "O $ino $off appeared"
@@ -130,6 +150,8 @@ class TailReset:
     reason: ResetReason
     position: TailPosition
     detail: str | None = None
+    missed: bool = False
+    """Bytes were written that the follower could not read (they are lost, not late)."""
 
 
 def follow_command(
@@ -139,7 +161,17 @@ def follow_command(
     want = "-" if start is None or start.inode is None else str(start.inode)
     offset = start.offset if start is not None else (0 if from_start else -1)
     beat = max(1, round(HEARTBEAT_S / poll_interval))
-    args = [path, want, str(offset), str(max_chunk), f"{poll_interval:g}", str(beat)]
+    settle = max(1, round(ROTATION_QUIET_S / poll_interval))
+    args = [
+        path,
+        want,
+        str(offset),
+        str(max_chunk),
+        f"{poll_interval:g}",
+        str(beat),
+        str(settle),
+        str(HEAD_BYTES),
+    ]
     quoted = " ".join(shlex.quote(arg) for arg in args)
     return f"exec sh -c {shlex.quote(FOLLOW_SCRIPT)} {SCRIPT_NAME} {quoted}"
 
@@ -269,8 +301,15 @@ class LogFollower:
         said = f": {stderr[-1]}" if stderr else ""
         return f"the remote follower exited (status {status}){said}"
 
-    def _reset(self, reason: ResetReason, position: TailPosition, detail: str | None) -> None:
-        self._emit(TailReset(self.path, reason, position, detail))
+    def _reset(
+        self,
+        reason: ResetReason,
+        position: TailPosition,
+        detail: str | None,
+        *,
+        missed: bool = False,
+    ) -> None:
+        self._emit(TailReset(self.path, reason, position, detail, missed))
 
     # -- file mode ---------------------------------------------------------------------------
 
@@ -302,7 +341,15 @@ class LogFollower:
             self._opened(frame)
         elif isinstance(frame, Truncated):
             self._position = TailPosition(frame.inode, 0)
-            self._reset("truncated", self._position, f"the file shrank to {frame.size} bytes")
+            if frame.rewritten:
+                detail = (
+                    f"the file was truncated and rewritten within one poll ({frame.size} bytes "
+                    "now): read again from its start; lines written just before the truncation "
+                    "may be lost"
+                )
+                self._reset("truncated", self._position, detail, missed=True)
+            else:
+                self._reset("truncated", self._position, f"the file shrank to {frame.size} bytes")
         elif isinstance(frame, Rotated):
             self._position = TailPosition(frame.new, 0)
             self._reset("rotated", self._position, "the previous file was read to its end")
@@ -321,6 +368,7 @@ class LogFollower:
                 self._position,
                 "the file was rotated while disconnected and the previous file is gone: "
                 f"lines written to it{lost_at} may be lost",
+                missed=True,
             )
         elif frame.why == "appeared":
             self._reset("reopened", self._position, "the file is back")
@@ -359,4 +407,6 @@ class LogFollower:
         if position.cursor is None and not self._from_start:
             # No entry seen yet, so no cursor: journalctl starts again from the end.
             detail = f"{detail}; entries written while disconnected may be missing"
+            self._reset("reopened", position, detail, missed=True)
+            return
         self._reset("reopened", position, detail)

@@ -7,7 +7,9 @@ and fed straight from `SSHClientSession.data_received`, whatever the packet boun
     O <inode> <offset> <why>    opened the file at this position; why: start|resume|appeared|lost
     D <inode> <offset> <n>      then n bytes, then `K <got>`: the first got bytes are real, the rest
                                 zero padding (the file shrank mid-read), so the framing never slips
-    T <inode> <size>            truncated: size fell below our offset; reading goes on at 0
+    T <inode> <size> [rewritten] truncated: size fell below our offset, or (rewritten) the file's
+                                first bytes changed although it did not shrink (truncated, then
+                                written past our offset within one poll); reading goes on at 0
     R <old inode> <new inode>   rotated: the old file is drained, the new one is read from 0
     M <reason>                  the path cannot be opened (missing, unreadable); retried each poll
     H                           heartbeat while idle (lets a dead channel kill the remote loop)
@@ -55,10 +57,12 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class Truncated:
-    """The file `inode` shrank to `size`, below what was already read."""
+    """The file `inode` shrank to `size`, below what was already read; or, `rewritten`, its
+    first bytes changed (it was truncated and grew past what was read within one poll)."""
 
     inode: int
     size: int
+    rewritten: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +194,9 @@ class FrameParser:
                 raise FrameError(f"unknown open reason in follower line {line[:80]!r}")
             return Opened(_number(inode, line), _number(offset, line), reason)
         if tag == b"T":
+            if line.endswith(b" rewritten"):
+                _, inode, size, _ = _fields(line, 4)
+                return Truncated(_number(inode, line), _number(size, line), rewritten=True)
             _, inode, size = _fields(line, 3)
             return Truncated(_number(inode, line), _number(size, line))
         if tag == b"R":

@@ -22,6 +22,7 @@ from probes.balancer import BalancerError, BalancerPage
 from probes.ssh import (
     CREDENTIAL_BACKOFF,
     NETWORK_BACKOFF,
+    Backoff,
     NodeSession,
     SshStatus,
     SshTarget,
@@ -172,7 +173,10 @@ async def test_r_reprobes_a_node_s_url_at_once(tmp_path: Path) -> None:
     monitor.observe = observe  # type: ignore[method-assign]
     await monitor.start()
     try:
-        http = lambda: [o for o in seen if isinstance(o, HttpObserved)]  # noqa: E731
+
+        def http() -> list[HttpObserved]:
+            return [o for o in seen if isinstance(o, HttpObserved)]
+
         await until(lambda: len(http()) == 1, "the first read of the node's URL")
         monitor.reprobe()
         await until(lambda: len(http()) == 2, "a second read right after `r`")
@@ -186,7 +190,7 @@ async def test_r_reprobes_a_node_s_url_at_once(tmp_path: Path) -> None:
 async def test_retry_now_ends_an_ssh_reconnect_pause(tmp_path: Path) -> None:
     (tmp_path / "known_hosts").write_text("")
     target = SshTarget("n1", "127.0.0.1", port=9, known_hosts=str(tmp_path / "known_hosts"))
-    slow = NETWORK_BACKOFF.__class__(initial=3600, cap=3600)
+    slow = Backoff(initial=3600, cap=3600)
     session = NodeSession(target, backoff=slow)
     attempts: list[int] = []
     connect = session._connect
@@ -195,7 +199,7 @@ async def test_retry_now_ends_an_ssh_reconnect_pause(tmp_path: Path) -> None:
         attempts.append(1)
         return await connect(client)  # type: ignore[arg-type]
 
-    session._connect = counted  # type: ignore[assignment,method-assign]
+    session._connect = counted  # type: ignore[method-assign]
     task = asyncio.create_task(session.run())
     try:
         await until(lambda: session.status.state == "down", "the refused connect")

@@ -154,7 +154,7 @@ def test_follow_command_quotes_every_argument() -> None:
     words = shlex.split(command)
     assert words[:3] == ["exec", "sh", "-c"]
     assert words[3] == FOLLOW_SCRIPT
-    assert words[4:] == [SCRIPT_NAME, path, "77", "1234", "4096", "0.1", "20"]
+    assert words[4:] == [SCRIPT_NAME, path, "77", "1234", "4096", "0.1", "20", "10", "64"]
 
 
 @pytest.mark.parametrize(
@@ -248,7 +248,26 @@ def test_follower_resume_is_reopened_and_keeps_position_of_partial_frames() -> N
     feed(b"O 5 0 start\nD 5 0 4\nabcdK 4\nD 5 4 4\nef")  # the connection drops mid-frame
     assert follower.position == TailPosition(5, 4)
     command, feed = follower._file()
-    assert shlex.split(command)[-5:-3] == ["5", "4"]  # resumes at the last complete byte
+    assert shlex.split(command)[-7:-5] == ["5", "4"]  # resumes at the last complete byte
     feed(b"O 5 4 resume\nD 5 4 4\nefghK 4\n")
     assert [i.reason for i in seen if isinstance(i, TailReset)] == ["started", "reopened"]
     assert b"".join(i.data for i in seen if isinstance(i, TailData)) == b"abcdefgh"
+
+
+def test_a_truncation_that_did_not_shrink_the_file_is_a_reset_that_says_bytes_were_missed() -> None:
+    assert feed_all([b"T 12 5000 rewritten\nT 12 3\n"]) == [
+        Truncated(12, 5000, rewritten=True),
+        Truncated(12, 3),
+    ]
+    follower, seen = _follower()
+    _, feed = follower._file()
+    feed(b"O 12 100 start\nT 12 5000 rewritten\nD 12 0 3\nabcK 3\nT 12 1\n")
+    resets = [i for i in seen if isinstance(i, TailReset)]
+    assert [(r.reason, r.position, r.missed) for r in resets] == [
+        ("started", TailPosition(12, 100), False),
+        ("truncated", TailPosition(12, 0), True),
+        ("truncated", TailPosition(12, 0), False),
+    ]
+    assert resets[1].detail is not None and "rewritten" in resets[1].detail
+    with pytest.raises(FrameError):
+        FrameParser(MAX).feed(b"T 12 5000 rewrote\n")
