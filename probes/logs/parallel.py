@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any, BinaryIO
 
 from probes.logs import hazelcast
+from probes.logs.departures import Departures
 from probes.logs.model import LogEvent
 from probes.logs.needles import Probe
 from probes.logs.scanner import SNIFF_LINES, EventScanner, scan_file
@@ -316,7 +317,16 @@ def iter_file_parallel(path: str, workers: int | None = None) -> Iterator[LogEve
     parts = _parts(path, size, workers)
     if probes is None or len(parts) < 2:
         return scan_file(path)
-    return _merged(path, parts, probes, workers)
+    return _one_per_departure(_merged(path, parts, probes, workers))
+
+
+def _one_per_departure(events: Iterator[LogEvent]) -> Iterator[LogEvent]:
+    """Each part drops the departures it repeats; this drops those repeated across parts.
+
+    The generator it returns is lazy like `_merged`: an unreadable file still raises at the
+    `iter_file_parallel` call (the stat), as documented."""
+    keep = Departures().keep
+    return (event for event in events if keep(event))
 
 
 def scan_file_parallel(path: str, workers: int | None = None) -> list[LogEvent]:

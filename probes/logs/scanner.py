@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from probes.logs import hazelcast, needles
 from probes.logs.classify import classify, event
+from probes.logs.departures import Departures
 from probes.logs.lines import count_newlines
 from probes.logs.model import LogEvent
 from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
@@ -48,6 +49,8 @@ class EventScanner:
     def __init__(self, *, max_line: int = 65536, max_fold_lines: int = 200) -> None:
         self._max_line = max(80, max_line)
         self._max_fold = max(0, max_fold_lines)
+        self._departures = Departures()
+        """Outlives `reset`: a truncated or rotated log is still the same node's view."""
         self.reset(0)
 
     def reset(self, offset: int = 0) -> None:
@@ -115,7 +118,7 @@ class EventScanner:
                 self._region(data, begin, last)
             self._keep(data, max(last, begin), size)
         out, self._out = self._out, []
-        return out
+        return self._departures.filter(out) if out else out
 
     def _keep(self, data: bytes | bytearray, start: int, end: int) -> None:
         """Carry a partial line over to the next chunk, cut at max_line."""
@@ -132,7 +135,7 @@ class EventScanner:
         if self._pending is not None and self._pending.emit_on_idle:
             self._flush()
         out, self._out = self._out, []
-        return out
+        return self._departures.filter(out) if out else out
 
     def close(self) -> list[LogEvent]:
         """End of stream: emit everything, including a last line without newline."""
@@ -141,7 +144,7 @@ class EventScanner:
             out = self.feed(b"\n")
             self._bytes -= 1
         if self._pending is not None:
-            out.extend(self._pending.events(final=True))
+            out.extend(self._departures.filter(self._pending.events(final=True)))
             self._pending = None
         return out
 

@@ -8,7 +8,8 @@ One crash is logged up to three times by each peer: `SimpleTcpCluster.memberDisa
 detail "crash"), `TcpFailureDetector` "Received memberDisappeared[...] message. Will verify." (not
 reported: a question, not an answer) and "Verification complete. Member already disappeared"
 (reported, detail "verified"). A heartbeat-detected death is "Suspect member, confirmed dead"
-(detail "suspect"). All are `member-left` for the same member; the reducer merges them.
+(detail "suspect"). All are `member-left` for the same member: the scanner keeps the first of
+them, one event per departure (`probes.logs.departures`).
 """
 
 from __future__ import annotations
