@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from console.config_model import Inventory
+from console.maintenance_watch import maintenance_observation, watch_maintenance
 from console.node_watch import LogTap, NodeWatch
 from console.observations import HttpObserved, Observation
 from console.polls import backoff, balancer_poll, database_poll
@@ -161,6 +162,9 @@ class Monitor:
     async def start(self) -> None:
         """Start every probe; returns at once (probes report through observations)."""
         options = self.options
+        cluster = self.inventory.cluster.name
+        self.observe(maintenance_observation(cluster))  # before any probe answers
+        self._spawn(partial(watch_maintenance, cluster, self.observe), "maintenance")
         limit = asyncio.Semaphore(options.connect_limit)
         for node in self.inventory.nodes:
             watch = NodeWatch(self.inventory, node, options, self.observe, limit, self.pacer)
