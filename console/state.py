@@ -117,8 +117,9 @@ class NodeView:
     """Why the membership is not known although the log was read (its history was lost, or
     does not reach the server's start); None when known or not read yet."""
     membership_since: float = 0.0
-    """When what this node sees last changed (the change's own log time), or its Tomcat was
-    seen to start or stop: disagreements younger than the settling time are not problems."""
+    """When what this node sees last changed (read live: when it was read; from the log's
+    history: its own log time), or its Tomcat was seen to start or stop. Disagreements younger
+    than the settling time are not problems."""
     last_event: NodeEvent | None = None
     """The node's newest event by its own time."""
     shared_dir: SharedDirHealth | None = None
@@ -353,7 +354,10 @@ class ClusterState:
             return self
         view = self.node(observation.node)
         record = node_event(observation)
-        view = _membership_change(view, observation.event, record.when)
+        # A live change counts from when it was read (a node's clock or zone may differ from
+        # ours); one from the history, from its own time (old news is settled at once).
+        changed = record.when if record.backlog else record.at
+        view = _membership_change(view, observation.event, changed)
         last = view.last_event
         if last is None or record.when >= last.when:
             view = replace(view, last_event=record)

@@ -332,3 +332,42 @@ def test_problem_keys_are_stable_and_name_their_subject(inventory: Inventory) ->
     state = healthy(inventory).apply(BalancerObserved("httpd", None, "refused", 200.0))
     assert [p.key for p in problems(state)] == ["balancer-unreachable@httpd"]
     assert problems(state)[0].to_json()["key"] == "balancer-unreachable@httpd"
+
+
+def test_settling_counts_live_changes_from_when_they_were_read(inventory: Inventory) -> None:
+    """A node whose clock (or zone) is hours behind still gets its settling time."""
+    state = healthy(inventory)
+    split = [
+        left("node1", "node3"),
+        left("node2", "node3"),
+        left("node3", "node1"),
+        left("node3", "node2"),
+    ]
+    read = 500.0
+    hours_behind = "1970-01-01T00:00:01.000"  # log stamps far older than when they were read
+    state = replay(
+        state,
+        [EventObserved(o.node, o.log, replace(o.event, time=hours_behind), read) for o in split],
+    )
+    assert "split-brain" not in [p.code for p in problems(settled(state, read + 1))]
+    assert "split-brain" in [p.code for p in problems(settled(state, read + SETTLE_SECONDS))]
+
+
+def test_a_split_read_from_history_is_reported_at_once(inventory: Inventory) -> None:
+    """`status` reads history at start: an old split is not 'settling'."""
+    state = healthy(inventory)
+    split = [
+        left("node1", "node3"),
+        left("node2", "node3"),
+        left("node3", "node1"),
+        left("node3", "node2"),
+    ]
+    long_ago = datetime.fromtimestamp(100.0).isoformat(timespec="milliseconds")
+    state = replay(
+        state,
+        [
+            EventObserved(o.node, o.log, replace(o.event, time=long_ago), 500.0, backlog=True)
+            for o in split
+        ],
+    )
+    assert problems(state)[0].code == "split-brain"
