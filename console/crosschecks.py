@@ -188,7 +188,7 @@ def _redundancy(state: ClusterState) -> Iterator[Problem]:
     where = f"only {up[0]} can serve" if up else "no node serves"
     on_purpose = all(view.maintenance is not None for view in down)
     yield Problem(
-        "warning" if on_purpose else "critical",
+        "info" if on_purpose else "critical",  # on purpose: the maintenance mark says so
         "no-redundancy",
         None,
         f"no redundancy: sessions are replicated nowhere — {names} "

@@ -371,3 +371,14 @@ def test_a_split_read_from_history_is_reported_at_once(inventory: Inventory) -> 
         ],
     )
     assert problems(state)[0].code == "split-brain"
+
+
+def test_no_redundancy_while_nodes_are_in_maintenance_is_a_notice(inventory: Inventory) -> None:
+    since = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    marks = tuple(MaintenanceMark(name, "patching", "ops", since) for name in ("node2", "node3"))
+    state = healthy(inventory).apply(MaintenanceObserved(marks, (), 150.0))
+    state = state.apply(ProcessObserved("node2", TomcatProcess("stopped"), 200.0))
+    state = state.apply(ProcessObserved("node3", TomcatProcess("stopped"), 201.0))
+    assert "no-redundancy" not in [p.code for p in problems(state)]
+    notice = next(p for p in findings(state).notices if p.code == "no-redundancy")
+    assert "(in maintenance)" in notice.text
