@@ -23,7 +23,7 @@ from console.monitor import MonitorOptions
 from console.observations import BalancerObserved, DatabaseObserved, Observation
 from probes.balancer import BalancerError
 from probes.balancer_client import BalancerReader
-from probes.haproxy_client import HaproxyStatsPage
+from probes.haproxy_client import HaproxyStatsPage, RemoteHaproxySocket
 from probes.http import check
 
 TRICKLE_EVERY = 0.3
@@ -277,3 +277,15 @@ def test_status_records_what_did_not_answer_by_its_own_deadline(
     assert (balancer["reachable"], balancer["error"]) == (False, "no answer within 1.5 s")
     codes = {problem["code"] for problem in report["problems"]}
     assert {"http-failing", "balancer-unreachable"} <= codes
+
+
+async def test_a_remote_stats_socket_whose_node_never_answers_fails_with_the_deadline() -> None:
+    """The SSH runner waited for the node's connection with no bound while SSH was down."""
+
+    async def never(command: str, *, input: bytes, timeout: float) -> bytes:
+        await asyncio.Event().wait()
+        return b""
+
+    remote = RemoteHaproxySocket(never, "/run/haproxy/admin.sock", node="lb1", deadline=DEADLINE)
+    with pytest.raises(BalancerError, match="on lb1: no answer within 1 s"):
+        await asyncio.wait_for(remote.send("show stat"), GUARD)
