@@ -92,3 +92,27 @@ def test_a_full_disk_is_not_a_reader_going_away() -> None:
     with pytest.raises(OutputClosed) as caught:
         out.write("x")
     assert not caught.value.gone and "No space" in caught.value.reason
+
+
+def test_a_wizard_whose_output_closes_goes_on_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `--wizard drain --yes | head -5` does once head has gone: the run finishes, the
+    outcome is audited (the real drain wizard, against a fake balancer and node)."""
+    from tests.unit.test_operations_drain import maintenance, read_entries, run_drain
+
+    printed: list[str] = []
+
+    class GoneAfterFive(io.StringIO):
+        def write(self, text: str) -> int:
+            if len(printed) >= 5:
+                raise BrokenPipeError(32, "Broken pipe")
+            printed.append(text)
+            return len(text)
+
+    monkeypatch.setenv(maintenance.STATE_ENV, str(tmp_path / "state"))
+    run = run_drain(tmp_path, out=GuardedOutput.wrap(GoneAfterFive(), stop=False))
+    assert len(printed) == 5
+    assert run.outcome.status == "done", run.outcome.text
+    entries = read_entries(run.audit)
+    assert entries[-1]["step"] == "run" and entries[-1]["result"]["status"] == "done"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
 import httpx
@@ -167,6 +167,7 @@ def run_drain(
     force: bool = False,
     ssh: str = "up",
     setup: Callable[[FakeManager, FakeNode], None] | None = None,
+    out: TextIO | None = None,
 ) -> Run:
     inv = inventory(tmp_path)
     manager, node = FakeManager(), FakeNode()
@@ -174,8 +175,8 @@ def run_drain(
         setup(manager, node)
     audit = AuditLog(tmp_path / "audit.jsonl", "scripted", "t")
     events: list[Progress] = []
-    out = io.StringIO()
-    printer = _Printer(out, as_json=True)
+    buffer = io.StringIO()
+    printer = _Printer(buffer if out is None else out, as_json=out is None)
 
     def on_progress(event: Progress) -> None:
         events.append(event)
@@ -216,7 +217,7 @@ def run_drain(
             await actions.aclose()
 
     outcome = asyncio.run(main())
-    return Run(outcome, events, out.getvalue().splitlines(), manager, node, audit.path)
+    return Run(outcome, events, buffer.getvalue().splitlines(), manager, node, audit.path)
 
 
 @pytest.fixture(autouse=True)
