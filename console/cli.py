@@ -58,6 +58,8 @@ environment:
   CLUSTERCONSOLE_SANDBOX_NET   loopback /24 of the sandbox (default 127.0.0)
   CLUSTERCONSOLE_AUDIT_LOG     the audit log: one JSON line before and after every change
                                (default {user_state_dir() / "audit.jsonl"})
+  CLUSTERCONSOLE_STATE_DIR     where maintenance marks and acknowledged problems are kept
+                               (default: the audit log's directory)
 
 exit codes:
   0  ok
