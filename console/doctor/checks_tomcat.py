@@ -339,7 +339,7 @@ def membership(facts: ClusterFacts) -> Verdict:
                             "critical",
                             node.name,
                             node.server_path,
-                            line,
+                            server.membership.members_line or line,
                             f"{node.name}'s static member list does not name {peer.name} "
                             f"({peer.host}:{port})",
                             "a static member list is the whole cluster as this node knows it: "

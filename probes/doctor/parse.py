@@ -52,6 +52,8 @@ class Membership:
     mcast: tuple[str, int] | None
     members: tuple[tuple[str, int], ...]
     """Static members (host, port), the local member excluded."""
+    members_line: int | None = None
+    """The line of the element listing the static members."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +113,12 @@ def server_facts(text: str, path: str = "conf/server.xml") -> ServerFacts:
         )
     manager = cluster.child("Manager")
     membership_el = cluster.find("Membership")
-    static = [
-        m
+    holders = [
+        parent
         for parent in [*cluster.iter("Membership"), *cluster.iter("Interceptor")]
-        for m in parent.children
-        if m.tag == "Member"
+        if any(m.tag == "Member" for m in parent.children)
     ]
+    static = [m for parent in holders for m in parent.children if m.tag == "Member"]
     members = tuple(
         (m.get("host") or "", _int(m.get("port"), RECEIVER_DEFAULT_PORT)) for m in static
     )
@@ -150,7 +152,11 @@ def server_facts(text: str, path: str = "conf/server.xml") -> ServerFacts:
         if manager is not None
         else None,
         membership=Membership(
-            kind, membership_el.line if membership_el is not None else cluster.line, mcast, members
+            kind,
+            membership_el.line if membership_el is not None else cluster.line,
+            mcast,
+            members,
+            holders[0].line if holders else None,
         ),
         receiver=receiver,
         datasources=datasources,
