@@ -105,7 +105,9 @@ class BalancerScreen(Screen[None]):
     DEFAULT_CSS = """
     BalancerScreen #balancer-summary { height: auto; padding: 0 1; border-bottom: solid $primary; }
     BalancerScreen #balancer-table { height: 1fr; }
-    BalancerScreen #balancer-selected { height: 2; padding: 0 1; border-top: solid $primary; }
+    BalancerScreen #balancer-selected {
+        height: auto; max-height: 3; padding: 0 1; border-top: solid $primary;
+    }
     BalancerScreen #balancer-detail { height: 4; padding: 0 1; }
     BalancerScreen #balancer-detail Vertical { width: 1fr; padding: 0 1; }
     BalancerScreen Sparkline { height: 3; }
@@ -320,7 +322,8 @@ class BalancerScreen(Screen[None]):
             line.update(Text("no worker selected", style="dim"))
             return
         worker = target.worker
-        text = Text("selected ", style="bold").append(safe(target.url, limit=80))
+        url = target.url if self._wide else _short_url(target.url)
+        text = Text("selected ", style="bold").append(safe(url, limit=80))
         text.append(" · balancer ").append(safe(target.balancer))
         text.append(" · pool ").append(safe(target.pool))
         text.append(" · route ").append(safe(worker.route or "-"))

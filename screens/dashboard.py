@@ -37,17 +37,23 @@ Row = tuple[Text, ...]
 
 _NAME = Style(bold=True)
 
-# (key, title, width, widest): a column grows from its width towards its widest to fit content.
-FIXED_COLUMNS: tuple[tuple[str, str, int, int], ...] = (
-    ("ssh", "SSH", 10, 32),
-    ("tomcat", "Tomcat", 8, 8),
-    ("http", "HTTP direct", 15, 32),
+ColumnSpec = tuple[str, str, int, int, int | None, int]
+# (key, title, width, widest, narrowest, squeeze): a column grows from its width towards its widest
+# to fit content; on a narrow terminal the columns with the highest squeeze give up width first,
+# down to their narrowest (0: hidden; None: never squeezed). The line under the table shows the
+# selected node's host and last event whole, so at 80 columns nothing is lost.
+FIXED_COLUMNS: tuple[ColumnSpec, ...] = (
+    ("ssh", "SSH", 10, 32, 6, 3),
+    ("tomcat", "Tomcat", 7, 8, None, 0),
+    ("http", "HTTP direct", 15, 32, 11, 3),
 )
-TAIL_COLUMNS: tuple[tuple[str, str, int, int], ...] = (
-    ("peers", "peers", 5, 9),
-    ("event", "last event", 44, 64),
-    ("host", "host", 22, 40),
+TAIL_COLUMNS: tuple[ColumnSpec, ...] = (
+    ("peers", "peers", 5, 9, None, 0),
+    ("event", "last event", 44, 64, 14, 4),
+    ("host", "host", 22, 40, 0, 5),
 )
+LB_COLUMN = (21, 32, 15, 2)
+"""Width, widest, narrowest and squeeze of each balancer's column."""
 
 
 class DashboardScreen(Screen[None]):
@@ -69,6 +75,7 @@ class DashboardScreen(Screen[None]):
     }
     DashboardScreen #config-error.shown { display: block; }
     DashboardScreen #nodes { height: 1fr; }
+    DashboardScreen #selected { height: 1; padding: 0 1; background: $boost; }
     """
 
     def __init__(self, *, watch: bool = False) -> None:
@@ -102,6 +109,7 @@ class DashboardScreen(Screen[None]):
             yield from watch_chrome(self.app)
         yield Static("", id="config-error", markup=False)
         yield NodeTable(id="nodes", zebra_stripes=True)
+        yield Static("", id="selected", markup=False)
         yield ProblemsPanel(id="problems")
         yield KeyBar(show_command_palette=False)
 
@@ -128,7 +136,8 @@ class DashboardScreen(Screen[None]):
         columns = [Column("node", "node", max(width, 5), 32)]
         columns += [Column(*spec) for spec in FIXED_COLUMNS]
         columns += [
-            Column(f"lb:{view.name}", cells.safe(view.name, 20), 21, 32) for view in state.balancers
+            Column(f"lb:{view.name}", cells.safe(view.name, 20), *LB_COLUMN)
+            for view in state.balancers
         ]
         columns += [Column(*spec) for spec in TAIL_COLUMNS]
         self.query_one(NodeTable).set_columns(columns)
@@ -254,6 +263,7 @@ class DashboardScreen(Screen[None]):
         table.update_rows(changed)
         self._apply_rows(table)
         self._show_problems(state, palette)
+        self._show_selected()
         self._show_config_error()
         if self.wall:
             self._show_watch(state)
@@ -274,6 +284,24 @@ class DashboardScreen(Screen[None]):
             self._problems = problems(state)
             self._problems_version = state.version
         self.query_one(ProblemsPanel).show(self._problems, palette)
+
+    def on_node_table_highlighted(self, event: NodeTable.Highlighted) -> None:
+        event.stop()
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        """The selected node's host and last event, whole (narrow terminals hide or cut them)."""
+        node = self.selected_node
+        view = self._views.get(node) if node is not None else None
+        line = self.query_one("#selected", Static)
+        if view is None:
+            line.update(Text("no node selected", style="dim"))
+            return
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(cells.safe(view.name, 40), style=_NAME)
+        text.append(" · host ").append(cells.plain(view.spec.host))
+        text.append(" · last event ").append_text(cells.event_cell(view, self._palette))
+        line.update(text)
 
     def _show_config_error(self) -> None:
         error = getattr(self.app, "config_error", None)

@@ -4,8 +4,10 @@ Textual's `Footer` builds one widget per key and restyles each of them when the 
 on the dashboard that cost about 80 ms of the first frame (measured in a pty, median of 11 runs).
 This bar is a single widget that renders the same keys as one `Text`: shown bindings grouped by
 action (the first key of each), disabled ones dimmed, the command palette key on the right unless
-another key for it is listed already. A key that does not fit whole is left off. A click runs the
-key under the pointer, as Footer's keys do.
+another key for it is listed already. When the keys do not all fit (80 columns), the view keys
+`1`..`4` are shown as one `1-4 Views` and then descriptions shrink to their first word; only then
+is a key that does not fit whole left off. A click runs the key under the pointer, as Footer's
+keys do.
 """
 
 from __future__ import annotations
@@ -41,6 +43,40 @@ def _cells(key: Key) -> int:
     return size + cell_len(key.description) + 1 if key.description else size
 
 
+def _width(keys: tuple[Key, ...]) -> int:
+    return sum(_cells(key) for key in keys)
+
+
+def _grouped(keys: tuple[Key, ...], actions: tuple[str, ...]) -> tuple[Key, ...]:
+    """Consecutive view keys (`1` `2` `3` `4`, action ``view(...)``) as one `1-4 Views` key."""
+    out: list[Key] = []
+    run: list[Key] = []
+
+    def flush() -> None:
+        if len(run) > 2:
+            first, last = run[0], run[-1]
+            out.append(Key(first.key, f"{first.display}-{last.display}", "Views", first.enabled))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for key, action in zip(keys, actions, strict=True):
+        if action.startswith("view(") and len(key.display) == 1 and key.display.isdigit():
+            run.append(key)
+            continue
+        flush()
+        out.append(key)
+    flush()
+    return tuple(out)
+
+
+def _short(key: Key) -> Key:
+    """The key with its description cut to the first word (`Drain/undrain` -> `Drain`)."""
+    words = key.description.replace("/", " ").split()
+    short = words[0] if words else ""
+    return Key(key.key, key.display, short, key.enabled)
+
+
 class KeyBar(Widget, can_focus=False):
     """One line of keys, kept in step with the screen's active bindings."""
 
@@ -70,6 +106,7 @@ class KeyBar(Widget, can_focus=False):
         super().__init__(id=id)
         self.show_command_palette = show_command_palette
         self._keys: tuple[Key, ...] = ()
+        self._actions: tuple[str, ...] = ()
         self._palette: Key | None = None
         self._laid: tuple[Key, ...] = ()
         self._hover: str | None = None
@@ -100,6 +137,7 @@ class KeyBar(Widget, can_focus=False):
                 by_action[binding.action] = Key(
                     binding.key, app.get_key_display(binding), binding.description, enabled
                 )
+        self._actions = tuple(by_action)
         palette: Key | None = None
         found = active.get(app.COMMAND_PALETTE_BINDING)
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE and found is not None:
@@ -122,11 +160,17 @@ class KeyBar(Widget, can_focus=False):
         )
         line = Text(no_wrap=True, overflow="crop", end="")
         laid: list[Key] = []
-        for key in self._keys:
+        palette = self._palette
+        room = width - (_cells(palette) if palette is not None else 0)
+        keys = self._keys
+        if _width(keys) > room:
+            keys = _grouped(keys, self._actions)
+        if _width(keys) > room:
+            keys = tuple(_short(key) for key in keys)
+        for key in keys:
             if line.cell_len + _cells(key) > width:
                 break  # a key that does not fit whole is left off, never cut in half
             laid.append(self._append(line, key, styles))
-        palette = self._palette
         if palette is not None and line.cell_len + _cells(palette) <= width:
             line.append(" " * (width - line.cell_len - _cells(palette)))  # on the right
             laid.append(self._append(line, palette, styles))

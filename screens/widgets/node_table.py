@@ -6,7 +6,10 @@ are keyed by a global update counter), about 0.4 ms a cell: with 500 nodes chang
 that alone exceeds the dashboard's budget. Here each row carries a version; its strip is cached
 under (node, version, column layout, row style), so a frame re-renders only rows that changed
 *and* are visible, each as one `Text` rendered once. Column widths grow when a cell outgrows its
-column (up to the column's cap) and never shrink until the columns are set again.
+column (up to the column's cap) and shrink back when the widest cell of a column gets narrower.
+When the columns are wider than the view, those that may be squeezed give up cells (highest
+`squeeze` first, down to their `min_width`; a column whose `min_width` is 0 is hidden), so the
+columns an operator reads first stay in sight at 80 columns.
 
 Cells are `Text` and stay literal: nothing here parses markup.
 """
@@ -43,6 +46,11 @@ class Column:
     """Narrowest the column gets (the title also widens it)."""
     max_width: int = 0
     """Widest the column grows to fit content; 0 means `width` (never grows)."""
+    min_width: int | None = None
+    """Narrowest the column is squeezed to when the view is too narrow (0: hidden instead);
+    None: never squeezed."""
+    squeeze: int = 0
+    """Order in which columns give up width (highest first)."""
 
 
 class NodeTable(ScrollView, can_focus=True):
@@ -111,6 +119,18 @@ class NodeTable(ScrollView, can_focus=True):
         def control(self) -> NodeTable:
             return self.table
 
+    class Highlighted(Message):
+        """The cursor is on another node (or on none)."""
+
+        def __init__(self, table: NodeTable, node: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.node = node
+
+        @property
+        def control(self) -> NodeTable:
+            return self.table
+
     def __init__(
         self,
         *,
@@ -123,6 +143,8 @@ class NodeTable(ScrollView, can_focus=True):
         self.zebra_stripes = zebra_stripes
         self._columns: tuple[Column, ...] = ()
         self._widths: list[int] = []
+        self._fit: list[int] = []
+        """The widths drawn: `_widths` squeezed into the view's width (0: hidden)."""
         self._layout = 0
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._versions: dict[str, int] = {}
@@ -132,6 +154,7 @@ class NodeTable(ScrollView, can_focus=True):
         self._drawn: dict[str, int] = {}
         self._pieces: dict[tuple[str, int], tuple[Text, int, list[Segment]]] = {}
         self._base: Style | None = None
+        self._highlighted: str | None = None
         self.rows_rendered = 0
         """Row strips built so far (cache misses): what frames cost, for tests and benches."""
 
@@ -157,6 +180,35 @@ class NodeTable(ScrollView, can_focus=True):
     def column_widths(self) -> tuple[int, ...]:
         """Content width of each column now (without padding)."""
         return tuple(self._widths)
+
+    @property
+    def drawn_widths(self) -> tuple[int, ...]:
+        """Width each column is drawn with in the view now (0: hidden for lack of room)."""
+        return tuple(self._fit)
+
+    def _fit_widths(self) -> list[int]:
+        """Squeeze the columns into the view's width, in their squeeze order."""
+        fit = list(self._widths)
+        room = self.scrollable_content_region.width or self.size.width
+        if room <= 0:
+            return fit
+        excess = sum(width + 2 * PADDING for width in fit) - room
+        order = sorted(
+            (i for i, column in enumerate(self._columns) if column.min_width is not None),
+            key=lambda i: -self._columns[i].squeeze,
+        )
+        for index in order:
+            if excess <= 0:
+                break
+            floor = self._columns[index].min_width or 0
+            if floor == 0:  # a column that may go: hidden whole, never cut to a stub
+                excess -= fit[index] + 2 * PADDING
+                fit[index] = 0
+                continue
+            give = min(excess, max(0, fit[index] - floor))
+            fit[index] -= give
+            excess -= give
+        return fit
 
     def update_row(self, name: str, cells: Sequence[Text]) -> bool:
         """Set a node's cells (shown or not); True if they differ from what it had."""
@@ -193,11 +245,20 @@ class NodeTable(ScrollView, can_focus=True):
             if old is not None and old[index] is cell:
                 continue
             width = widths[index]
+            column = self._columns[index]
             if cell.cell_len > width:
-                column = self._columns[index]
                 cap = max(column.max_width, column.width)
                 if width < cap:
                     widths[index] = min(cell.cell_len, cap)
+                    grew = True
+            elif old is not None and old[index].cell_len >= width > cell.cell_len:
+                # This row may have held the column's widest cell: fit the column again.
+                floor = max(column.width, len(column.label))
+                cap = max(column.max_width, column.width)
+                widest = max((cells[index].cell_len for cells in self._cells.values()), default=0)
+                narrower = max(floor, min(widest, cap))
+                if narrower != width:
+                    widths[index] = narrower
                     grew = True
         if grew:
             self._relayout()
@@ -266,6 +327,10 @@ class NodeTable(ScrollView, can_focus=True):
             self._refresh_row(row)
         if scroll:
             self._scroll_to_row(row)
+        node = self.selected_node
+        if node != self._highlighted:
+            self._highlighted = node
+            self.post_message(self.Highlighted(self, node))
 
     def select_node(self, name: str) -> bool:
         """Move the cursor to a node's row; False if it is not shown."""
@@ -345,15 +410,20 @@ class NodeTable(ScrollView, can_focus=True):
     # -- layout and rendering ------------------------------------------------------------------
 
     def _table_width(self) -> int:
-        return sum(width + 2 * PADDING for width in self._widths)
+        return sum(width + 2 * PADDING for width in self._fit if width)
 
     def _resize(self) -> None:
         self.virtual_size = Size(self._table_width(), len(self._order) + 1)
 
     def _relayout(self) -> None:
         self._layout += 1
+        self._fit = self._fit_widths()
         self._resize()
         self.refresh()
+
+    def on_resize(self) -> None:
+        if self._fit_widths() != self._fit:
+            self._relayout()
 
     def _refresh_row(self, row: int) -> None:
         if 0 <= row < len(self._order):
@@ -364,7 +434,9 @@ class NodeTable(ScrollView, can_focus=True):
     def _row_text(self, cells: Sequence[Text]) -> Text:
         text = Text(no_wrap=True, end="")
         pad = " " * PADDING
-        for cell, width in zip(cells, self._widths, strict=True):
+        for cell, width in zip(cells, self._fit, strict=True):
+            if not width:
+                continue
             text.append(pad)
             size = cell.cell_len
             if size > width:
@@ -400,7 +472,9 @@ class NodeTable(ScrollView, can_focus=True):
         pad = Segment(" " * PADDING, pre + post if post else pre)
         line: list[Segment] = []
         append = line.append
-        for index, (cell, width) in enumerate(zip(cells, self._widths, strict=True)):
+        for index, (cell, width) in enumerate(zip(cells, self._fit, strict=True)):
+            if not width:
+                continue
             append(pad)
             for text, style, _ in self._cell_segments((name, index), cell, width):
                 combined = pre + style if style else pre

@@ -14,6 +14,7 @@ from probes.balancer import Balancer, BalancerChangeNotApplied, BalancerPage, Wo
 from probes.balancer_client import WorkerChange
 from screens.balancer import ACTIONS, BalancerScreen
 from screens.confirm import ConfirmScreen, DetailScreen, NumberPrompt
+from screens.widgets.keybar import KeyBar
 from tests.app.views_harness import INVENTORY, NASTY, HarnessApp, inventory, plain, wait_for
 
 URL = "http://10.0.0.100/balancer-manager"
@@ -364,3 +365,29 @@ async def test_haproxy_weight_is_refused_before_any_prompt(tmp_path: Path) -> No
         await pilot.press("f")
         await wait_for(lambda: any("not the weight" in n for n in notes(app)))
         assert not isinstance(app.screen, NumberPrompt) and actions.calls == []
+
+
+async def test_at_80x24_the_confirmation_shows_its_buttons_and_its_own_keys(
+    tmp_path: Path,
+) -> None:
+    actions = FakeActions()
+    app = HarnessApp(
+        inventory(tmp_path), BalancerScreen, worker_actions=actions, observations=[read(1, 1.0)]
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: len(rows(app)) == 2)
+        await pilot.press("d")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        dialog = app.screen
+        screen_region = dialog.region
+        for button in ("#confirm-yes", "#confirm-no"):
+            region = dialog.query_one(button).region
+            assert region.height and screen_region.contains_region(region), button
+        bar = dialog.query_one(KeyBar)
+        await wait_for(lambda: bar.keys)
+        shown = {key.key for key in bar.keys}
+        assert {"y", "n"} <= shown and "d" not in shown and "q" not in shown
+        assert bar.region.bottom == 24
+        await pilot.press("n")
+        await wait_for(lambda: isinstance(app.screen, BalancerScreen))

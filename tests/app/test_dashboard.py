@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
-from textual.widgets import Header, Input
+from textual.widgets import Header, Input, Static
 
 from console.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.problems import ProblemsPanel
+from screens.widgets.keybar import KeyBar
 from screens.widgets.node_table import NodeTable
 from tests.app import recorded
 from tests.app.waiting import type_burst, wait_for
@@ -40,7 +41,7 @@ async def test_every_node_with_states_in_words(tmp_path: Path) -> None:
         assert "member-joined" in row(app, "node1")[6]
         table = app.screen.query_one(NodeTable)
         assert table.row_count == 3
-        assert table.row_text("node1").startswith(" node1   up          running   up 200 4ms ")
+        assert table.row_text("node1").startswith(" node1   up          running  up 200 4ms ")
         assert str(app.screen.query_one(ProblemsPanel).render()) == "no problems found"
         await pilot.press("q")
     assert app.return_code in (0, None)
@@ -212,3 +213,40 @@ async def test_keys_typed_right_after_slash_all_reach_the_filter(
         await wait_for(lambda: screen.shown == ("node1", "node2", "node3"))
         await pilot.press("slash", "n", "o", "d", "e", "1", "slash")  # a typed "/" is text
         await wait_for(lambda: screen.filter_text == "node1/")
+
+
+async def test_at_80x24_every_column_shows_and_the_selected_line_has_host_and_event(
+    tmp_path: Path,
+) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        feed(app, recorded.healthy() + recorded.trouble())
+        await wait_for(lambda: row(app, "node3")[2] == "stopped")
+        table = app.screen.query_one(NodeTable)
+        await wait_for(lambda: table.drawn_widths and table.drawn_widths[-1] == 0)
+        drawn = table.drawn_widths
+        assert sum(width + 2 for width in drawn if width) <= 80
+        labels = [c.label for c, w in zip(table.columns, drawn, strict=True) if w]
+        assert labels == ["node", "SSH", "Tomcat", "HTTP direct", "httpd", "peers", "last event"]
+        selected = app.screen.query_one("#selected", Static)
+        await wait_for(lambda: "127.0.9.11" in str(selected.render()))
+        assert "member-left 127.0.9.13:4000" in str(selected.render())
+        await pilot.press("down")
+        await wait_for(lambda: "host 127.0.9.12" in str(selected.render()))
+        bar = app.screen.query_one(KeyBar)
+        assert {"slash", "d", "j", "q"} <= {key.key for key in bar.keys}
+
+
+async def test_a_column_shrinks_back_when_its_widest_cell_does(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(200, 40)):
+        feed(app, recorded.healthy())
+        await wait_for(lambda: row(app, "node3")[1] == "up")
+        table = app.screen.query_one(NodeTable)
+        normal = table.column_widths[1]
+        app.apply(recorded.SshObserved("node2", "down", "connection refused", recorded.T0 + 5))
+        app.deliver_now()
+        await wait_for(lambda: table.column_widths[1] > normal)
+        app.apply(recorded.SshObserved("node2", "up", None, recorded.T0 + 6))
+        app.deliver_now()
+        await wait_for(lambda: table.column_widths[1] == normal)

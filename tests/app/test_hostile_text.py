@@ -28,10 +28,11 @@ def hostile_worker_page() -> BalancerObserved:
 
 
 async def test_hostile_log_lines_hosts_and_worker_names(tmp_path: Path) -> None:
-    text = recorded.inventory_text(name="[bold red]prod[/] [0] \x1b[5m")
+    # Control characters in cluster.toml are refused by validation; markup is not.
+    text = recorded.inventory_text(name="[bold red]prod[/] [0] [blink]")
     path = tmp_path / "cluster.toml"
     path.write_text(text)
-    inventory = load_inventory_text(text.replace("\x1b", "\\u001b"), path)
+    inventory = load_inventory_text(text, path)
     for read_only in (False, True):
         app = ClusterConsoleApp(inventory, monitor=False, read_only=read_only)
         async with app.run_test(size=(200, 50)) as pilot:
