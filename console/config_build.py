@@ -67,7 +67,7 @@ class _Builder(TableReader):
             return ClusterSettings("", DEFAULT_PROFILE), PROFILES[DEFAULT_PROFILE]
         path: FieldPath = ("cluster",)
         self.keys(table, path, _CLUSTER)
-        name = self.string(table, path, "name", required=True) or ""
+        name = self.string(table, path, "name", required=True, free_text=True) or ""
         profile = self.choice(table, path, "profile", tuple(PROFILES), "profile") or DEFAULT_PROFILE
         color = self.string(table, path, "color")
         if color is not None and not COLOR.fullmatch(color):

@@ -112,9 +112,18 @@ class TableReader:
         return value
 
     def string(
-        self, table: Table, path: FieldPath, key: str, *, required: bool = False
+        self,
+        table: Table,
+        path: FieldPath,
+        key: str,
+        *,
+        required: bool = False,
+        free_text: bool = False,
     ) -> str | None:
-        """A non-empty string value, or None when absent or invalid."""
+        """A non-empty string value, or None when absent or invalid.
+
+        Control characters are refused unless `free_text` (a label only ever shown, escaped):
+        every other string becomes a path, command, URL or name on the nodes."""
         value = table.get(key)
         if value is None:
             if required:
@@ -123,7 +132,7 @@ class TableReader:
         if not isinstance(value, str):
             self.error((*path, key), f"expected a string, got {type_name(value)}")
             return None
-        if (control := control_character(value)) is not None:
+        if not free_text and (control := control_character(value)) is not None:
             self.error((*path, key), control)
             return None
         if not value.strip():
