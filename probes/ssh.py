@@ -49,6 +49,8 @@ LISTENER_INTERVAL = 4.0
 connection is up: killing sshd's listener leaves established sessions (and their keepalives)
 alive, so only a new connection shows that the node can no longer be reached."""
 LISTENER_TIMEOUT = 3.0
+LISTENER_RETRY = 1.0
+"""While the listener refuses, it is asked again this often, so its return shows within ~1 s."""
 # How long one connect may hold a slot of the shared connect semaphore. The semaphore spreads the
 # CPU cost of many handshakes; a node that does not answer keeps connecting, but outside the slot,
 # so it never holds up the others for its whole connect_timeout.
@@ -272,7 +274,8 @@ class NodeSession:
         nothing could reconnect, and a new `status` already says down.
         """
         while not self._closing:
-            await self._pause(interval)
+            refusing = self._status.state != "up"
+            await self._pause(min(interval, LISTENER_RETRY) if refusing else interval)
             if self._closing:
                 return
             timeout = min(LISTENER_TIMEOUT, self.target.connect_timeout)

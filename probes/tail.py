@@ -3,7 +3,7 @@
 A small POSIX sh loop (only sh and coreutils on the node) keeps the file open on fd 3, so after a
 rotation it reads the old inode to its end, and goes on reading it while its writer (a Tomcat
 that keeps the moved file open) still adds to it, switching to the new file only once the old
-one has been quiet for ROTATION_QUIET_S. It remembers a fingerprint of the file's first bytes:
+one has been quiet for ROTATION_QUIET_S. It remembers a fingerprint of the file's first KiB:
 a truncation followed by more bytes than were read before, within one poll, does not shrink the
 file, but changes its head, and the file is read again from its start. It writes a framed
 stream (`probes.tail_frames`). The client reads it chunk by chunk (`data_received`, no line
@@ -44,9 +44,9 @@ SCRIPT_NAME = "clusterconsole-follow"  # $0 of the remote loop; stable, simulato
 HEARTBEAT_S = 2.0
 ROTATION_QUIET_S = 1.0
 """After a rotation, the old file is read until it has been quiet this long, then the new one."""
-HEAD_BYTES = 64
-"""Bytes at the file's start whose fingerprint tells a truncated-then-rewritten file (a log's first
-line starts with a timestamp to the millisecond)."""
+HEAD_BYTES = 1024
+"""Bytes at the file's start whose fingerprint tells a truncated-then-rewritten file: enough to
+pass a constant first line (a JVM's "Picked up JAVA_TOOL_OPTIONS: ...") and reach a timestamp."""
 RESTART_BACKOFF = Backoff()  # between restarts of a follower whose remote loop failed
 HEALTHY_S = 60.0  # a stream that lived this long resets the restart backoff
 WINDOW = 4 << 20  # bytes the node may send ahead; consumed at once, never buffered

@@ -26,7 +26,7 @@ from console.sandbox import sshd
 from console.sandbox.layout import SSH_PORT, NodeLayout, SandboxLayout
 from console.sandbox.procs import cmdline
 from probes.ssh import Backoff, NodeSession, SshStatus, SshTarget
-from probes.tail import LogFollower, TailData, TailPosition, TailReset
+from probes.tail import SCRIPT_NAME, LogFollower, TailData, TailPosition, TailReset
 
 from .helpers import wait_until_async as wait_until
 
@@ -372,3 +372,69 @@ async def test_a_frozen_connection_is_dropped_by_keepalives_and_resumed(
                     os.kill(pid, signal.SIGKILL)
         assert received.lines() == numbered(1, 20)
         assert received.reasons() == ["started", "reopened"]
+
+
+# -- truncation with a burst, and a writer that keeps the moved file ----------------------------
+
+
+def follow_loop(path: Path) -> int:
+    """The pid of the remote follow loop (sh) reading `path` on the node (not one of its
+    short-lived forks for a command substitution, which share its command line)."""
+    parents = _parents()
+    shells = {
+        pid
+        for pid in parents
+        if (line := cmdline(pid)).startswith("sh -c") and SCRIPT_NAME in line and str(path) in line
+    }
+    loops = [pid for pid in shells if parents.get(pid) not in shells]
+    assert len(loops) == 1, loops
+    return loops[0]
+
+
+async def test_a_truncation_and_a_bigger_burst_within_one_poll_lose_nothing(
+    sandbox: SandboxLayout,
+) -> None:
+    node = sandbox.nodes[1]
+    path = fresh_log(node, "burst")
+    async with following(sandbox, node, path) as (_, follower, received):
+        append(path, numbered(1, 50))
+        await wait_until(lambda: len(received.lines()) == 50, 20, "lines 1-50")
+        loop = follow_loop(path)
+        os.kill(loop, signal.SIGSTOP)  # no poll between the truncation and the burst
+        try:
+            with path.open("w") as handle:
+                handle.write("".join(line + "\n" for line in numbered(1, 100, "after")))
+        finally:
+            os.kill(loop, signal.SIGCONT)
+        last = numbered(100, 100, "after")[0]
+        await wait_until(lambda: received.last() == last, 20, "the 100 lines of the burst")
+        assert received.lines() == numbered(1, 50) + numbered(1, 100, "after")
+        assert received.reasons() == ["started", "truncated"]
+        assert received.resets[-1].missed
+        assert follower.position == TailPosition(path.stat().st_ino, path.stat().st_size)
+
+
+async def test_lines_written_to_the_moved_file_are_read_before_the_new_file(
+    sandbox: SandboxLayout,
+) -> None:
+    node = sandbox.nodes[2]
+    path = fresh_log(node, "late")
+    async with following(sandbox, node, path) as (_, _, received):
+        append(path, numbered(1, 20))
+        await wait_until(lambda: len(received.lines()) == 20, 20, "lines 1-20")
+        with path.open("a") as tomcat:  # the server keeps its stdout open across the move
+            loop = follow_loop(path)
+            os.kill(loop, signal.SIGSTOP)
+            try:
+                path.rename(path.with_suffix(".log.1"))
+                append(path, numbered(1, 3, "new"))
+            finally:
+                os.kill(loop, signal.SIGCONT)
+            for line in numbered(21, 30):  # a line at a time, as a server writes (pacing)
+                tomcat.write(line + "\n")
+                tomcat.flush()
+                await asyncio.sleep(0.1)
+        last = numbered(3, 3, "new")[0]
+        await wait_until(lambda: received.last() == last, 20, "the lines of both files")
+        assert received.lines() == numbered(1, 30) + numbered(1, 3, "new")
+        assert received.reasons() == ["started", "rotated"]

@@ -154,7 +154,7 @@ def test_follow_command_quotes_every_argument() -> None:
     words = shlex.split(command)
     assert words[:3] == ["exec", "sh", "-c"]
     assert words[3] == FOLLOW_SCRIPT
-    assert words[4:] == [SCRIPT_NAME, path, "77", "1234", "4096", "0.1", "20", "10", "64"]
+    assert words[4:] == [SCRIPT_NAME, path, "77", "1234", "4096", "0.1", "20", "10", "1024"]
 
 
 @pytest.mark.parametrize(
