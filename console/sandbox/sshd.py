@@ -60,7 +60,7 @@ def prepare(layout: SandboxLayout) -> None:
         _keygen(node.host_key, f"sandbox-{node.name}")
         key_type, key_data = node.host_key.with_suffix(".pub").read_text().split()[:2]
         known.append(f"[{node.address}]:{SSH_PORT} {key_type} {key_data}")
-        write_if_changed(
+        changed = write_if_changed(
             node.sshd_config,
             render(
                 "sshd_config",
@@ -74,6 +74,8 @@ def prepare(layout: SandboxLayout) -> None:
                 hosts_file=hosts_file(node),
             ),
         )
+        if changed and running_pid(node) is not None:
+            stop(node)  # sshd reads its config when it starts: `up` starts it again
         write_if_changed(hosts_file(node), hosts_text(node))
     write_if_changed(layout.known_hosts, "\n".join(known) + "\n")
 
