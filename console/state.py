@@ -337,13 +337,12 @@ class ClusterState:
                 )
             case LogTrouble(what=what):
                 view = replace(view, log_trouble=what)
-            case LogHistoryLost(log=log, reason=why, missed=missed):
+            case LogHistoryLost(log=log, reason=why):
                 moment = time.strftime("%H:%M:%S", time.localtime(at))
-                lost = ", some lines were lost" if missed else ""
                 view = replace(
                     view,
                     membership_known=False,
-                    membership_unknown_reason=f"{log} {why} at {moment}{lost}",
+                    membership_unknown_reason=f"{log} {why} at {moment}",
                 )
             case _:
                 return self

@@ -79,11 +79,11 @@ def test_a_truncated_log_makes_that_node_s_membership_unknown_not_empty(
     assert f"membership unknown for node1: catalina.out truncated at {clock}" in notices[0].text
 
 
-def test_a_lost_history_with_lost_lines_says_so(inventory: Inventory) -> None:
-    state = healthy(inventory).apply(
-        LogHistoryLost("node2", "catalina.out", "truncated", True, 200.0)
-    )
-    assert "some lines were lost" in (state.node("node2").membership_unknown_reason or "")
+def test_the_reason_is_the_follower_s_words(inventory: Inventory) -> None:
+    why = "was truncated and written again within one poll"
+    state = healthy(inventory).apply(LogHistoryLost("node2", "catalina.out", why, True, 200.0))
+    reason = state.node("node2").membership_unknown_reason or ""
+    assert reason.startswith(f"catalina.out {why} at ")
 
 
 def test_other_nodes_are_still_checked_while_one_view_is_unknown(inventory: Inventory) -> None:
