@@ -113,8 +113,13 @@ class NodeContext:
             "command": command,
             "what": what,
         }
+        view = self.monitor.state.node(self.node.name)
         entry = self.audit.begin(
-            node=self.node.name, step=step, request=request, wizard=self.wizard
+            node=self.node.name,
+            step=step,
+            request=request,
+            wizard=self.wizard,
+            state_before={"tomcat": view.tomcat, "pid": view.tomcat_pid, "ssh": view.ssh},
         )
         began = time.monotonic()
         try:
