@@ -90,6 +90,8 @@ def _clock(moment: float) -> str:
 
 
 def _maintenance(state: ClusterState) -> Iterator[Problem]:
+    if all(view.maintenance is None for view in state.nodes):
+        return
     rotation = in_rotation(state)
     for view in state.nodes:
         mark = view.maintenance
