@@ -243,11 +243,7 @@ class ClusterState:
 
     def apply(self, observation: Observation) -> ClusterState:
         """A new snapshot with ``observation`` taken into account (unknown names are ignored)."""
-        new = self._apply(observation)
-        at = float(getattr(observation, "at", 0.0))
-        if new is not self and at > new.clock:
-            new = replace(new, clock=at)
-        return new
+        return self._apply(observation)
 
     def timeline(self) -> list[NodeEvent]:
         """The recent events by their own time, oldest first (`events` is in reading order)."""
@@ -262,6 +258,7 @@ class ClusterState:
                     self,
                     database=replace(self.database, health=observation.health),
                     version=self.version + 1,
+                    clock=max(self.clock, observation.at),
                 )
             case EventObserved():
                 return self._event(observation)
@@ -286,12 +283,14 @@ class ClusterState:
             nodes=nodes,
             acknowledged=MappingProxyType(acknowledged),
             version=self.version + 1,
+            clock=max(self.clock, observation.at),
         )
 
-    def _with_node(self, view: NodeView, **extra: object) -> ClusterState:
+    def _with_node(self, view: NodeView, at: float, **extra: object) -> ClusterState:
         index = self._index[view.name]
         nodes = (*self.nodes[:index], view, *self.nodes[index + 1 :])
-        return replace(self, nodes=nodes, version=self.version + 1, **extra)  # type: ignore[arg-type]
+        clock = max(self.clock, at)
+        return replace(self, nodes=nodes, version=self.version + 1, clock=clock, **extra)  # type: ignore[arg-type]
 
     def _node_fact(self, observation: Observation) -> ClusterState:
         name = getattr(observation, "node", None)
@@ -346,7 +345,7 @@ class ClusterState:
                 )
             case _:
                 return self
-        return self._with_node(replace(view, updated=at))
+        return self._with_node(replace(view, updated=at), at)
 
     def _event(self, observation: EventObserved) -> ClusterState:
         if observation.node not in self._index:
@@ -361,7 +360,7 @@ class ClusterState:
         if last is None or record.when >= last.when:
             view = replace(view, last_event=record)
         events = (*self.events[-(EVENTS_KEPT - 1) :], record)
-        return self._with_node(replace(view, updated=observation.at), events=events)
+        return self._with_node(replace(view, updated=observation.at), observation.at, events=events)
 
     def _balancer(self, observation: BalancerObserved) -> ClusterState:
         views = list(self.balancers)
@@ -384,7 +383,12 @@ class ClusterState:
                     at=observation.at,
                     read_at=observation.at,
                 )
-            return replace(self, balancers=tuple(views), version=self.version + 1)
+            return replace(
+                self,
+                balancers=tuple(views),
+                version=self.version + 1,
+                clock=max(self.clock, observation.at),
+            )
         return self
 
 
