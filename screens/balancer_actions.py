@@ -25,7 +25,7 @@ ACTION_BINDINGS: tuple[Binding, ...] = (
     Binding("d", "drain", "Drain/undrain", id="balancer.drain"),
     Binding("x", "disable", "Disable/enable", id="balancer.disable"),
     Binding("s", "standby", "Standby on/off", id="balancer.standby"),
-    Binding("f", "factor", "Load factor", id="balancer.factor"),
+    Binding("f", "factor", "Factor (load)", id="balancer.factor"),
 )
 ACTIONS = frozenset(binding.action for binding in ACTION_BINDINGS)
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})

@@ -43,8 +43,10 @@ from screens.widgets.common import clock, host_of, safe
 from screens.widgets.keybar import KeyBar
 from screens.wizard_text import (
     OUTCOME_STYLES,
+    after_label,
     confirm_body,
     figures_panel,
+    for_screen,
     progress_line,
     steps_table,
 )
@@ -333,8 +335,8 @@ class WizardScreen(Screen[None]):
         text = Text(
             f"{outcome.status.upper()}: ", style=OUTCOME_STYLES.get(outcome.status, "bold red")
         )
-        text.append(printable(outcome.text))
-        text.append("\nstate: ", style="bold").append(printable(outcome.state))
+        text.append(after_label(outcome.status, for_screen(outcome.text)))
+        text.append("\nstate: ", style="bold").append(for_screen(outcome.state))
         audit = host_of(self.app).audit
         if audit is not None:
             text.append("\naudit log: ", style="bold").append(printable(str(audit.path)))
@@ -344,6 +346,9 @@ class WizardScreen(Screen[None]):
         close.remove_class("hidden")
         close.focus()
         self.refresh_bindings()
+        # The outcome and the Close button take rows from the log: keep its end in sight.
+        log = self.query_one("#wizard-log", RichLog)
+        self.call_after_refresh(log.scroll_end, animate=False, immediate=True, x_axis=False)
 
     # -- keys -----------------------------------------------------------------------------------
 

@@ -49,9 +49,49 @@ def _figures(figures: Mapping[str, Any]) -> Table:
     return grid
 
 
+REDACTED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+"""Header values never shown (they are credentials)."""
+
+
+def _value(value: object) -> str:
+    if isinstance(value, str):
+        return printable(value)
+    return printable(json.dumps(value, default=str))
+
+
+def request_lines(request: Mapping[str, Any], indent: str = "") -> list[str]:
+    """The exact request as aligned `field: value` lines (a form or headers one entry a line,
+    indented below their name); every value printable, credentials hidden."""
+    lines: list[str] = []
+    width = max((len(printable(str(key))) for key in request), default=0)
+    for key, value in request.items():
+        name = printable(str(key))
+        label = f"{indent}{name + ':':<{width + 1}}"
+        if isinstance(value, Mapping) and value:
+            lines.append(f"{indent}{name}:")
+            inner = max(len(printable(str(k))) for k in value)
+            for header, shown in value.items():
+                hidden = str(header).lower() in REDACTED_HEADERS
+                field = printable(str(header))
+                lines.append(
+                    f"{indent}  {field + ':':<{inner + 1}} "
+                    + ("(hidden)" if hidden else _value(shown))
+                )
+        elif (
+            isinstance(value, list | tuple)
+            and value
+            and all(isinstance(pair, list | tuple) and len(pair) == 2 for pair in value)
+        ):
+            lines.append(f"{indent}{name}:")
+            lines += [f"{indent}  {_value(a)}={_value(b)}" for a, b in value]
+        else:
+            lines.append(f"{label} {_value(value)}")
+    return lines
+
+
 def _request(request: Mapping[str, Any]) -> str:
-    """The exact request, pretty; json escapes every control character."""
-    return json.dumps(dict(request), indent=2, sort_keys=True, default=str)
+    """The exact request as aligned `field: value` lines."""
+    return "\n".join(request_lines(request))
 
 
 def confirm_body(step: Step[Any], changes: list[Change]) -> Text:
@@ -62,6 +102,27 @@ def confirm_body(step: Step[Any], changes: list[Change]) -> Text:
         body.append("\n• ").append(printable(change.what), style="bold")
         body.append("\n" + _request(change.request) + "\n")
     return body
+
+
+SCREEN_WORDS: tuple[tuple[str, str], ...] = (
+    ("--wizard rejoin", "the rejoin wizard (key j on the dashboard)"),
+    ("--wizard drain", "the drain wizard (key d on the dashboard)"),
+)
+"""The engine speaks to scripts; on the screen, a command line is the key that does it."""
+
+
+def for_screen(text: str) -> str:
+    """Engine text as the screen says it: printable, with keys instead of command lines."""
+    text = printable(text)
+    for command, key in SCREEN_WORDS:
+        text = text.replace(command, key)
+    return text
+
+
+def after_label(label: str, text: str) -> str:
+    """``text`` without a leading ``label:`` the screen already shows ("REFUSED: refused: x")."""
+    prefix = label.strip().rstrip(":").lower() + ":"
+    return text[len(prefix) :].lstrip() if text.lower().startswith(prefix) else text
 
 
 def progress_line(event: Progress) -> Text:
@@ -79,19 +140,24 @@ def progress_line(event: Progress) -> Text:
         "done": "green",
     }.get(event.kind, "")
     label = {"failed": "FAILED: ", "refused": "REFUSED: ", "warning": "warning: "}
+    text = for_screen(event.text)
     if event.kind == "finished":
         line.append(f"{event.status}: ", style=OUTCOME_STYLES.get(str(event.status), "bold red"))
-    line.append(label.get(event.kind, "") + printable(event.text), style=style)
+        text = after_label(str(event.status), text)
+    elif event.kind in label:
+        text = after_label(label[event.kind], text)
+    line.append(label.get(event.kind, "") + text, style=style)
     if event.figures:
         shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.figures.items())
         line.append(" (" + printable(shown) + ")", style="dim")
     for change in event.changes:
         line.append("\n    would " + printable(change.what))
-        line.append("\n      " + json.dumps(dict(change.request), default=str), style="dim")
+        for field in request_lines(change.request, indent="      "):
+            line.append("\n" + field, style="dim")
     if event.kind == "plan" and not event.changes:
         line.append("\n    (changes nothing)", style="dim")
     if event.state and event.kind in ("failed", "cancelled", "refused", "finished"):
-        line.append("\n    state: " + printable(event.state))
+        line.append("\n    state: " + for_screen(event.state))
     return line
 
 

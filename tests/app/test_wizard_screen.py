@@ -15,7 +15,7 @@ from textual.widgets import Button, ProgressBar, RichLog
 
 import screens.wizard as wizard_module
 from console.audit import AuditLog
-from console.operations.engine import Change, Progress, Step, StepFailed, StepRun, Wizard
+from console.operations.engine import Change, Progress, Refused, Step, StepFailed, StepRun, Wizard
 from console.operations.tracking import RunTracker
 from screens.confirm import ConfirmScreen
 from screens.wizard import WizardScreen
@@ -136,7 +136,7 @@ async def test_step_list_figures_and_a_confirmed_change(tmp_path: Path) -> None:
         opener.fake.gate.set()
         await wait_for(prompt_ready(app))
         body = plain(app.screen.query_one("#confirm-body"))
-        assert "change stop" in body and '"command": "do stop"' in body
+        assert "change stop" in body and "command: do stop" in body
         assert "act stop" not in opener.fake.calls
         await pilot.press("y")
         await wait_for(finished(app))
@@ -409,3 +409,58 @@ def test_the_tracker_keeps_a_dry_run_refusal_and_gives_running_steps_the_ending(
     assert tracker.current is not None and tracker.current.step == "stop"
     tracker.apply(event("finished", None, status="declined", state="untouched"))
     assert tracker.state_of("stop") == "declined" and tracker.state_of("other") == "pending"
+
+
+async def test_at_80x24_the_log_follows_its_end_and_changes_read_as_fields(
+    tmp_path: Path,
+) -> None:
+    steps = tuple(change_step(f"step{i}") for i in range(12))
+    app, _opener = make_app(tmp_path, steps, dry_run=True)
+    async with app.run_test(size=(80, 24)):
+        await wait_for(finished(app))
+        log = wizard(app).query_one(RichLog)
+        await wait_for(lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y)
+        text = log_text(app)
+        assert "command: do step11" in text and "worker:  node2" in text
+        assert '"command"' not in text and "{" not in text
+
+
+async def test_confirmation_shows_the_request_as_aligned_fields(tmp_path: Path) -> None:
+    app, _opener = make_app(tmp_path, (change_step("stop", left="stopped"),))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(prompt_ready(app))
+        body = plain(app.screen.query_one("#confirm-body"))
+        assert "command: do stop" in body and "worker:  node2" in body
+        assert "{" not in body and '"' not in body
+        await pilot.press("n")
+        await wait_for(finished(app))
+
+
+async def test_a_refusal_says_refused_once_and_names_keys_not_command_lines(
+    tmp_path: Path,
+) -> None:
+    async def check(run: StepRun[Fake]) -> None:
+        raise Refused("node2 cannot be reached: bring it back with --wizard rejoin")
+
+    step = Step("check", "check the node", check=check)
+    app, _opener = make_app(tmp_path, (step,))
+    async with app.run_test(size=(80, 24)):
+        await wait_for(finished(app))
+        outcome = shown(app, "#wizard-outcome")
+        log = log_text(app)
+        for text in (outcome, log):
+            assert "refused: refused" not in text.lower(), text
+            assert "--wizard" not in text and "key j on the dashboard" in text
+        assert "REFUSED: node2 cannot be reached" in outcome
+
+
+async def test_the_log_follows_its_end_across_confirmations(tmp_path: Path) -> None:
+    steps = tuple(change_step(f"step{i}") for i in range(8))
+    app, _opener = make_app(tmp_path, steps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in steps:
+            await wait_for(prompt_ready(app))
+            await pilot.press("y")
+        await wait_for(finished(app))
+        log = wizard(app).query_one(RichLog)
+        await wait_for(lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y)
