@@ -2,7 +2,9 @@
 
 The table is rebuilt only when the snapshot's event ring changed (or a filter did); it holds at
 most EVENTS_KEPT rows. Filters: kind (`k` cycles), node (`n` cycles) and `/` to search the text.
-Every cell is `Text`: event text, members and node names are shown literally.
+Every cell is `Text`: event text, members and node names are shown literally. Below `WIDE`
+columns the time is shown as HH:MM:SS and history is marked by a dim kind, so the text keeps room;
+Enter opens the whole event (every field, the full text).
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from console.state import EVENTS_KEPT, ClusterState, NodeEvent
+from console.textsafe import printable
 from probes.logs.model import EventKind
+from screens.confirm import DetailScreen, field_lines
 from screens.watch import watch_chrome
 from screens.widgets.common import clock, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.matrix import MembershipMatrix
+from screens.widgets.row_table import RowTable
 
 COLUMNS = ("time", "node", "kind", "member", "text")
+WIDE = 120
+"""Terminal width from which times are shown whole and history is spelt out."""
 KINDS: tuple[str, ...] = get_args(EventKind)
 KIND_STYLES: dict[str, str] = {
     "member-joined": "green",
@@ -39,13 +46,19 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0]
 
 
-def event_row(record: NodeEvent) -> tuple[Text, Text, Text, Text, Text]:
+def event_row(record: NodeEvent, *, wide: bool = True) -> tuple[Text, Text, Text, Text, Text]:
     """One table row: time, node, kind, member, text (all literal)."""
     event = record.event
-    when = safe(event.time or clock(record.at), "dim" if record.backlog else "", limit=40)
+    stamp = event.time or clock(record.at)
+    if not wide and event.time and len(event.time) >= 19:
+        stamp = event.time[11:19]
+    when = safe(stamp, "dim" if record.backlog else "", limit=40)
     kind = Text(event.kind, style=KIND_STYLES.get(event.kind, ""), end="")
     if record.backlog:
-        kind.append(" (history)", style="dim")
+        if wide:
+            kind.append(" (history)", style="dim")
+        else:
+            kind.stylize("dim")
     if event.member:
         member = safe(event.member, limit=80)
     elif event.members:
@@ -76,6 +89,7 @@ class EventsScreen(Screen[None]):
         # Priority: runs as the app reads `/`, so the keys typed after it reach the field.
         Binding("slash", "search", "Search", id="events.search", key_display="/", priority=True),
         Binding("escape", "clear_filters", "Clear filters", id="events.clear"),
+        Binding("enter", "open_event", "Event details", show=False, id="events.open"),
     ]
 
     DEFAULT_CSS = """
@@ -96,12 +110,13 @@ class EventsScreen(Screen[None]):
         self.search_text = ""
         self.rows: list[NodeEvent] = []
         """The events in the table, top row first (for tests and the status line)."""
+        self._wide: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield from watch_chrome(self.app)
         yield MembershipMatrix(id="events-matrix")
         yield Static(Text(""), id="events-filters")
-        yield DataTable(id="events-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="events-table")
         yield Input(
             placeholder="search event text (Enter keeps it, Escape clears)", id="events-search"
         )
@@ -133,7 +148,8 @@ class EventsScreen(Screen[None]):
         state = self._state
         if state is None:
             return
-        key = (self.kind_filter, self.node_filter, self.search_text)
+        wide = self._wide = self.app.size.width >= WIDE
+        key = (self.kind_filter, self.node_filter, self.search_text, wide)
         if not force and state.events is self._events and key == self._shown_key:
             return
         self._events, self._shown_key = state.events, key
@@ -143,10 +159,49 @@ class EventsScreen(Screen[None]):
             if matches(record, self.kind_filter, self.node_filter, self.search_text)
         ][:EVENTS_KEPT]
         self.rows = rows
-        table = self.query_one(DataTable)
-        table.clear()
-        table.add_rows(event_row(record) for record in rows)
+        table = self.query_one(RowTable)
+        table.show_rows([(str(id(record)), list(event_row(record, wide=wide))) for record in rows])
         self._filters_line()
+
+    def on_resize(self) -> None:
+        if self._state is not None and (self.app.size.width >= WIDE) != self._wide:
+            self._rebuild()
+
+    # -- the whole event -----------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_event()
+
+    def action_open_event(self) -> None:
+        """Enter: every field of the highlighted event and its whole text."""
+        table = self.query_one(RowTable)
+        row = table.cursor_row
+        if not 0 <= row < len(self.rows):
+            return
+        record = self.rows[row]
+        event = record.event
+        fields: list[tuple[str, Text | str]] = [
+            ("node", safe(record.node)),
+            ("kind", Text(event.kind, style=KIND_STYLES.get(event.kind, ""))),
+            ("time", safe(event.time or "not in the line")),
+            (
+                "read",
+                safe(clock(record.at) + (" (from the log's history)" if record.backlog else "")),
+            ),
+            ("member", safe(event.member or "-")),
+            ("members", safe(", ".join(event.members) or "-", limit=2000)),
+            ("detail", safe(event.detail or "-", limit=2000)),
+            ("source", safe(event.source)),
+            ("where", safe(f"line {event.line}, byte {event.offset}")),
+        ]
+        body = field_lines(fields)
+        body.append("\n\n")
+        body.append("text", style="bold underline").append("\n")
+        body.append(Text(printable(event.text, keep_tabs=True).expandtabs(4)[:20000]))
+        title = Text("event ", style="bold").append(safe(event.kind)).append(" on ")
+        title.append(safe(record.node))
+        self.app.push_screen(DetailScreen(title, body))
 
     def _filters_line(self) -> None:
         total = len(self._state.events) if self._state is not None else 0
@@ -189,7 +244,7 @@ class EventsScreen(Screen[None]):
         field.remove_class("shown")
         field.value = ""
         self.kind_filter, self.node_filter, self.search_text = None, None, ""
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
         self._rebuild()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -200,4 +255,4 @@ class EventsScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "events-search":
             event.input.remove_class("shown")
-            self.query_one(DataTable).focus()
+            self.query_one(RowTable).focus()

@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Input
 
 from console.observations import EventObserved
 from console.state import EVENTS_KEPT
+from screens.confirm import DetailScreen
 from screens.events import EventsScreen
 from screens.widgets.matrix import MembershipMatrix
 from tests.app.views_harness import (
@@ -108,3 +109,22 @@ async def test_keys_typed_right_after_slash_all_reach_the_search(tmp_path: Path)
         assert screen.kind_filter is None  # `k` was text, not the kind filter
         await pilot.press("slash")  # typed in the field: text
         await wait_for(lambda: field.value == "abck/")
+
+
+async def test_enter_opens_the_whole_event_and_home_end_move(tmp_path: Path) -> None:
+    app = HarnessApp(inventory(tmp_path), EventsScreen, observations=healthy_nodes())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: len(table_rows(app)) == 6)
+        long_text = "node3 gone [bold]x[/] " + "y" * 300 + "\nsecond line"
+        app.observe(left("node1", "node3", at=5.0, text=long_text))
+        await wait_for(lambda: len(table_rows(app)) == 7)
+        await pilot.press("end", "home", "enter")
+        await wait_for(lambda: isinstance(app.screen, DetailScreen))
+        body = plain(app.screen.query_one("#detail-body"), width=400)
+        assert "member-left" in body and "10.0.0.20:4000" in body and "crash" in body
+        assert "[bold]x[/] " + "y" * 300 in body and "second line" in body
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, EventsScreen))
+        await pilot.press("end", "enter")
+        await wait_for(lambda: isinstance(app.screen, DetailScreen))
+        assert "member-joined" in plain(app.screen.query_one("#detail-body"))
