@@ -327,7 +327,8 @@ class ClusterState:
                 if known:
                     reason = None
                 elif reason is None:
-                    reason = f"{log}: its history does not reach the server's start"
+                    why = view.log_trouble or "its history does not reach the server's start"
+                    reason = f"{log}: {why}"
                 view = replace(
                     view,
                     membership_known=known,

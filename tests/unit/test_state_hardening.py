@@ -17,6 +17,7 @@ from console.observations import (
     EventObserved,
     HttpObserved,
     LogHistoryLost,
+    LogTrouble,
     MaintenanceObserved,
     ProcessObserved,
     SshObserved,
@@ -110,6 +111,9 @@ def test_a_new_console_whose_history_misses_the_start_says_unknown(inventory: In
     assert matrix(state)["node1"]["node2"] is None
     reason = state.node("node1").membership_unknown_reason
     assert reason == "catalina.out: its history does not reach the server's start"
+    state = state.apply(LogTrouble("node2", "catalina.out", "log missing", 1.0))
+    state = state.apply(BacklogScanned("node2", "catalina.out", False, 1.0))
+    assert state.node("node2").membership_unknown_reason == "catalina.out: log missing"
 
 
 def test_replication_gaps_tell_unknown_apart_from_absent(inventory: Inventory) -> None:
