@@ -250,3 +250,25 @@ async def test_a_column_shrinks_back_when_its_widest_cell_does(tmp_path: Path) -
         app.apply(recorded.SshObserved("node2", "up", None, recorded.T0 + 6))
         app.deliver_now()
         await wait_for(lambda: table.column_widths[1] == normal)
+
+
+async def test_t_names_the_theme_and_the_palette_has_one_quit(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await wait_for(lambda: any("clusterconsole-light" in n.message for n in app._notifications))
+        await pilot.press("colon")
+        await wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"quit")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+
+        def quits() -> list[str]:
+            options = palette.query_one("CommandList").options  # type: ignore[attr-defined]
+            return [str(o.prompt) for o in options if "Quit" in str(o.prompt)]
+
+        await wait_for(lambda: len(quits()) >= 1)
+        await pilot.pause()
+        assert len(quits()) == 1, quits()

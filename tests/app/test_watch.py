@@ -107,3 +107,35 @@ async def test_cycle_rotates_views(tmp_path: Path) -> None:
         await wait_for(visited)
         # and round again to the dashboard (leaving while a view mounts races in Textual)
         await wait_for(lambda: app.current_mode == "dashboard")
+
+
+async def test_every_view_of_the_wall_has_the_clock_state_and_banner(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(
+        recorded.inventory(tmp_path), read_only=True, monitor=False, clock=fixed
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        for observation in recorded.healthy():
+            app.apply(observation)
+        app.deliver_now()
+        await pilot.press("3")  # the balancer view, before anything happens
+        await wait_for(lambda: app.current_mode == "balancer")
+        balancer = app.screen
+        await wait_for(lambda: "A L L" in str(balancer.query_one(StateWord).render()))
+        assert balancer.query_one("#watch-clock").value == "12:00:00"  # type: ignore[attr-defined]
+        for observation in recorded.trouble():
+            app.apply(observation)
+        app.deliver_now()
+        banner = balancer.query_one(Banner)
+        await wait_for(lambda: banner.has_class("shown"))  # not a toast: the banner, here
+        assert not app._notifications
+        for key, mode in (("2", "events"), ("4", "database")):
+            await pilot.press(key)
+            await wait_for(lambda mode=mode: app.current_mode == mode)  # type: ignore[misc]
+            screen = app.screen
+            await wait_for(lambda s=screen: s.query_one(Banner).has_class("shown"))  # type: ignore[misc]
+            word = screen.query_one(StateWord)
+            await wait_for(lambda w=word: w.has_class("bad") or w.has_class("warn"))  # type: ignore[misc]
+        await pilot.press("1", "enter")  # a node view opened on the wall has them too
+        await wait_for(lambda: type(app.screen).__name__ == "NodeScreen")
+        assert app.screen.query_one(Banner).has_class("shown")
+        assert app.screen.query(WatchBar)
