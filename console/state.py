@@ -42,13 +42,16 @@ from probes.ssh_state import SshState
 
 EVENTS_KEPT = 1000
 """How many recent events the snapshot keeps across all nodes (a ring: oldest dropped)."""
+ZONE_STEP = 900.0
+"""Time zones differ by multiples of 15 minutes: a node's log stamps are shifted by the
+multiple of this nearest to how far its live events' stamps lag when they are read."""
 
 
 def log_time(text: str | None) -> float | None:
     """A log's ISO 8601 timestamp as seconds since the epoch, or None when it is not one.
 
-    Log stamps carry no zone: they are read as this machine's local time (the console assumes
-    its nodes keep the same zone; `NodeEvent.logged` is never later than the event's arrival).
+    Log stamps carry no zone: they are read as this machine's local time; a node logging in
+    another zone is corrected by `NodeView.zone_offset` once one of its events is read live.
     """
     if not text:
         return None
@@ -79,14 +82,26 @@ class NodeEvent:
         return self.logged if self.logged is not None else self.at
 
 
-def node_event(observation: EventObserved) -> NodeEvent:
-    """The event of an observation, with its own time."""
+def node_event(observation: EventObserved, zone_offset: float = 0.0) -> NodeEvent:
+    """The event of an observation, with its own time (its stamp shifted by the node's zone
+    offset, and never later than when it was read)."""
     logged = log_time(observation.event.time)
     if logged is not None:
-        logged = min(logged, observation.at)
+        logged = min(logged + zone_offset, observation.at)
     return NodeEvent(
         observation.node, observation.event, observation.at, observation.backlog, logged
     )
+
+
+def _zone_offset(view: NodeView, observation: EventObserved) -> float:
+    """The node's zone offset, learned again from an event read live (read within a second or
+    so of being logged: the lag is its zone's difference from ours, rounded to 15 minutes)."""
+    if observation.backlog:
+        return view.zone_offset
+    stamp = log_time(observation.event.time)
+    if stamp is None:
+        return view.zone_offset
+    return round((observation.at - stamp) / ZONE_STEP) * ZONE_STEP
 
 
 def timeline(events: Sequence[NodeEvent]) -> list[NodeEvent]:
@@ -122,6 +137,9 @@ class NodeView:
     than the settling time are not problems."""
     last_event: NodeEvent | None = None
     """The node's newest event by its own time."""
+    zone_offset: float = 0.0
+    """Seconds to add to this node's log stamps to read them in our time (its zone's difference
+    from ours), learned from its events read live; 0 until then."""
     shared_dir: SharedDirHealth | None = None
     database_reach: Reach | None = None
     log_trouble: str | None = None
@@ -352,7 +370,14 @@ class ClusterState:
         if observation.node not in self._index:
             return self
         view = self.node(observation.node)
-        record = node_event(observation)
+        offset = _zone_offset(view, observation)
+        if offset != view.zone_offset:
+            last = view.last_event
+            if last is not None and last.logged is not None:
+                logged = min(last.logged - view.zone_offset + offset, last.at)
+                last = replace(last, logged=logged)
+            view = replace(view, zone_offset=offset, last_event=last)
+        record = node_event(observation, offset)
         # A live change counts from when it was read (a node's clock or zone may differ from
         # ours); one from the history, from its own time (old news is settled at once).
         changed = record.when if record.backlog else record.at

@@ -386,3 +386,22 @@ def test_no_redundancy_while_nodes_are_in_maintenance_is_a_notice(inventory: Inv
     assert "no-redundancy" not in [p.code for p in problems(state)]
     notice = next(p for p in findings(state).notices if p.code == "no-redundancy")
     assert "(in maintenance)" in notice.text
+
+
+def test_a_node_logging_in_another_zone_is_read_in_ours_once_an_event_comes_live(
+    inventory: Inventory,
+) -> None:
+    """Its stamps are five hours behind ours: the history read at start cannot tell, the first
+    event read live does, and the last event's age is right from then on."""
+    now = log_time("2026-11-22T12:00:00") or 0.0
+    state = initial(inventory).apply(
+        stamped("node1", "node2", "2026-11-22T06:59:00.000", now, backlog=True)
+    )
+    state = state.apply(stamped("node1", "node3", "2026-11-22T07:00:01.000", now + 1.2))
+    view = state.node("node1")
+    assert view.zone_offset == 5 * 3600
+    last = view.last_event
+    assert last is not None and last.event.time == "2026-11-22T07:00:01.000"
+    assert last.when == now + 1
+    order = [r.event.time for r in state.timeline()]
+    assert order == ["2026-11-22T06:59:00.000", "2026-11-22T07:00:01.000"]
