@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import statistics
+from collections import Counter
 
 from console.doctor.checks_tomcat import _partial
 from console.doctor.facts import ClusterFacts
@@ -124,22 +125,49 @@ def shared_dir(facts: ClusterFacts) -> Verdict:
                     "mount the shared filesystem read-write on the node (check /etc/fstab)",
                 )
             )
-        if node.shared_marker is False and facts.shared_writer:
-            findings.append(
-                Finding(
-                    "shared-dir",
-                    "critical",
-                    node.name,
-                    config.path,
-                    None,
-                    f"{node.name} does not see the file {facts.shared_writer} wrote in "
-                    f"{config.path}: not the same filesystem",
-                    "files written through one node are missing on the others (not mounted, "
-                    "or a local directory of the same name)",
-                    f"mount the shared filesystem at {config.path} on {node.name}",
-                )
-            )
+    findings += _not_shared(facts, config.path)
     return _partial(findings, facts)
+
+
+def _not_shared(facts: ClusterFacts, path: str) -> list[Finding]:
+    """Nodes that do not see the markers the others left: they have another filesystem there.
+
+    Each node sees a set of the markers (its own included when it wrote one); the set most
+    nodes see is the shared filesystem, and a node seeing another set is not on it."""
+    looked = [n for n in facts.reachable if n.shared_seen is not None]
+    writers = {n.name for n in facts.reachable if n.shared_wrote}
+    if len(looked) < 2 or not writers:
+        return []
+    views = {
+        n.name: frozenset((n.shared_seen or frozenset()) | ({n.name} & writers)) for n in looked
+    }
+    usual = Counter(views.values()).most_common(1)[0][0]
+    found = []
+    for node in looked:
+        if views[node.name] == usual:
+            continue
+        missing = sorted(usual - views[node.name] - {node.name})
+        if missing:
+            text = (
+                f"{node.name} does not see the files {', '.join(missing)} wrote in {path}: "
+                "not the same filesystem"
+            )
+        else:
+            text = f"the other nodes do not see the file {node.name} wrote in {path}"
+        found.append(
+            Finding(
+                "shared-dir",
+                "critical",
+                node.name,
+                path,
+                None,
+                text,
+                "files written through one node are missing on the others (not mounted, or a "
+                "local directory of the same name)",
+                f"mount the shared filesystem at {path} on {node.name}",
+            )
+        )
+    return found
 
 
 @check(

@@ -57,8 +57,10 @@ class NodeFacts:
     jvm_args: tuple[str, ...] | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
     shared: SharedDirHealth | None = None
-    shared_marker: bool | None = None
-    """Whether this node read the marker another node wrote in the shared directory."""
+    shared_wrote: bool = False
+    """Whether this node left its marker in the shared directory."""
+    shared_seen: frozenset[str] | None = None
+    """The other nodes whose markers this node sees there (None: not looked)."""
     clock_offset: float | None = None
     """Seconds the node's clock is ahead of this machine's, round trip taken out."""
     clock_error: float = 0.0
@@ -89,8 +91,6 @@ class ClusterFacts:
     nodes: list[NodeFacts]
     balancers: list[BalancerFacts] = field(default_factory=list)
     database: DatabaseHealth | None = None
-    shared_writer: str | None = None
-    """The node that wrote the shared-directory marker the others looked for."""
     remembered_keys: dict[str, str] = field(default_factory=dict)
     """node -> the system key seen when its license was last seen activated."""
 
@@ -158,6 +158,7 @@ def node_facts(
     facts.artifacts = artifacts(raw)
     if "shared" in raw.sections:
         facts.shared = parse_shared_dir(raw.sections["shared"].encode(), 0)
+    facts.shared_wrote = raw.sections.get("marker", "").strip() == "written"
     if "axis2" in paths and paths["axis2"] in raw.files:
         facts.wso2_path = paths["axis2"]
         facts.wso2 = parse.axis2_clustering(raw.files[paths["axis2"]], paths["axis2"])

@@ -1,8 +1,9 @@
 """`run_doctor`: gather facts from every node, balancer, the database and the license pages at
 once, under one overall deadline, then run every registered check on them.
 
-Read-only on the cluster, but for two small files it removes again: the shared directory check's
-probe file (probes/files.py) and the marker one node writes for the others to read.
+Read-only on the cluster, but for two small files per node it removes again: the shared
+directory check's probe file (probes/files.py) and the marker each node leaves there for the
+others to look for. With `read_only` (watch mode) not even those.
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ from console.topology import resolve
 from probes import database as database_probe
 from probes.balancer import BalancerError, BalancerPage
 from probes.balancer_client import BalancerReader
-from probes.doctor.remote import RawNode, files_command, gather_command, split
+from probes.doctor.remote import (
+    RawNode,
+    files_command,
+    gather_command,
+    marker_prefix,
+    parse_seen,
+    seen_command,
+    split,
+)
 from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyStatsPage
 from probes.ssh import NodeSession, SshCommandError
 
@@ -50,7 +59,6 @@ T = TypeVar("T")
 
 EXTRA_TIME = 10.0
 """Seconds allowed beyond the SSH connect timeout for the whole run."""
-MARKER_PREFIX = ".clusterconsole-doctor-"
 _STATUS = re.compile(r'id="status"[^>]*>([^<]+)<')
 _SYSTEM_KEY = re.compile(r'id="system-key"[^>]*>([^<]+)<')
 
@@ -66,9 +74,11 @@ async def _bounded(coro: Awaitable[T], seconds: float) -> T:
 
 
 class _Gatherer:
-    def __init__(self, inventory: Inventory, deadline: float) -> None:
+    def __init__(self, inventory: Inventory, deadline: float, *, read_only: bool) -> None:
         self.inventory = inventory
         self.deadline = deadline
+        self.read_only = read_only
+        self.token = secrets.token_hex(8)
         self.sessions: dict[str, NodeSession] = {}
         self.tasks: list[asyncio.Task[None]] = []
         limit = asyncio.Semaphore(16)
@@ -89,10 +99,17 @@ class _Gatherer:
         addresses = await asyncio.to_thread(resolve, node.host)
         shared = self.inventory.shared_dir.path if self.inventory.shared_dir else None
         paths = list(paths_for(self.inventory, node).values())
+        number = [n.name for n in self.inventory.nodes].index(node.name) + 1
+        command = gather_command(
+            paths,
+            node.catalina_base,
+            shared,
+            node.name,
+            marker=(self.token, number),
+            write=not self.read_only,
+        )
         try:
-            out = await self.exec(
-                node.name, gather_command(paths, node.catalina_base, shared, node.name)
-            )
+            out, clock = await asyncio.gather(self.exec(node.name, command), self.clock(node.name))
             raw = split(out)
             facts = node_facts(self.inventory, node, raw, addresses)
             if self.inventory.profile.name == "joget":
@@ -104,52 +121,48 @@ class _Gatherer:
                 )
                 raw = RawNode({**raw.files, **more.files}, raw.sections)
                 facts = node_facts(self.inventory, node, raw, addresses)
-            await self.clock(facts)
+            if clock is not None:
+                facts.clock_offset, facts.clock_error = clock
             return facts
         except SshCommandError as exc:
             return NodeFacts(node.name, node.host, addresses, error=str(exc))
 
-    async def clock(self, facts: NodeFacts) -> None:
+    async def clock(self, node: str) -> tuple[float, float] | None:
+        """(seconds the node's clock is ahead of ours, +- this): half the round trip."""
+        await self.sessions[node].connection()  # the connect is not part of the round trip
         began = time.time()
-        out = await self.exec(facts.name, "date +%s.%N")
+        out = await self.exec(node, "date +%s.%N")
         ended = time.time()
         try:
             remote = float(out.decode("ascii", "replace").strip())
         except ValueError:
-            return
-        facts.clock_offset = remote - (began + ended) / 2
-        facts.clock_error = (ended - began) / 2
+            return None
+        return remote - (began + ended) / 2, (ended - began) / 2
 
-    async def shared_marker(self, facts: list[NodeFacts]) -> str | None:
-        """Write a marker through the first node that can write, look for it on the others."""
+    async def shared_rounds(self, facts: list[NodeFacts]) -> None:
+        """Which markers each node sees, then each writer removes its own (both concurrent)."""
         config = self.inventory.shared_dir
-        if config is None:
-            return None
-        writers = [n for n in facts if n.reachable and n.shared is not None and n.shared.ok]
         readers = [n for n in facts if n.reachable]
-        if not writers or len(readers) < 2:
-            return None
-        writer = writers[0]
-        token = secrets.token_hex(8)
-        path = shlex.quote(f"{config.path.rstrip('/')}/{MARKER_PREFIX}{token}")
-        try:
-            await self.exec(writer.name, f"printf %s {token} > {path}")
-        except SshCommandError:
-            return None
-        try:
+        if config is None or not any(n.shared_wrote for n in facts) or len(readers) < 2:
+            return
+        names = {number: node.name for number, node in enumerate(self.inventory.nodes, 1)}
+        numbers = {name: number for number, name in names.items()}
 
-            async def read(node: NodeFacts) -> None:
-                try:
-                    out = await self.exec(node.name, f"cat {path} 2>/dev/null; true")
-                    node.shared_marker = out.decode("ascii", "replace").strip() == token
-                except SshCommandError:
-                    node.shared_marker = None
-
-            await asyncio.gather(*(read(n) for n in readers if n is not writer))
-        finally:
+        async def look(node: NodeFacts) -> None:
             with contextlib.suppress(SshCommandError):
-                await self.exec(writer.name, f"rm -f {path}")
-        return writer.name
+                out = await self.exec(node.name, seen_command(config.path, self.token))
+                seen = {names[n] for n in parse_seen(out) if n in names}
+                node.shared_seen = frozenset(seen - {node.name})
+
+        async def remove(node: NodeFacts) -> None:
+            path = marker_prefix(config.path, self.token) + str(numbers[node.name])
+            with contextlib.suppress(SshCommandError):
+                await self.exec(node.name, f"rm -f {shlex.quote(path)}")
+
+        try:
+            await asyncio.gather(*(look(n) for n in readers))
+        finally:
+            await asyncio.gather(*(remove(n) for n in facts if n.shared_wrote))
 
     async def close(self) -> None:
         await asyncio.gather(
@@ -297,12 +310,16 @@ def _remember(inventory: Inventory, memory: Path | None, nodes: list[NodeFacts])
 
 
 async def gather(
-    inventory: Inventory, *, timeout: float | None = None, memory: Path | None = None
+    inventory: Inventory,
+    *,
+    timeout: float | None = None,
+    memory: Path | None = None,
+    read_only: bool = False,
 ) -> ClusterFacts:
     """Every fact the checks read, gathered concurrently; what did not answer in time is an
     error on that node (never silence)."""
     limit = timeout if timeout is not None else inventory.ssh.connect_timeout + EXTRA_TIME
-    gatherer = _Gatherer(inventory, time.monotonic() + limit)
+    gatherer = _Gatherer(inventory, time.monotonic() + limit, read_only=read_only)
     try:
 
         async def node(n: Node) -> NodeFacts:
@@ -337,15 +354,13 @@ async def gather(
         nodes = list(nodes)
         for facts in nodes:
             facts.license = licenses.get(facts.name)
-        writer = None
         with contextlib.suppress(TimeoutError):
-            writer = await _bounded(gatherer.shared_marker(nodes), gatherer.left())
+            await _bounded(gatherer.shared_rounds(nodes), gatherer.left())
         cluster = ClusterFacts(
             inventory,
             nodes,
             balancers,
             database,
-            shared_writer=writer,
             remembered_keys=_remembered(inventory, memory),
         )
         _remember(inventory, memory, nodes)
@@ -377,11 +392,16 @@ def run_checks(facts: ClusterFacts) -> tuple[CheckResult, ...]:
 
 
 async def run_doctor(
-    inventory: Inventory, *, timeout: float | None = None, memory: Path | None = None
+    inventory: Inventory,
+    *,
+    timeout: float | None = None,
+    memory: Path | None = None,
+    read_only: bool = False,
 ) -> DoctorReport:
-    """Gather and check; the report lists every check with its outcome."""
+    """Gather and check; the report lists every check with its outcome. `read_only` (watch
+    mode) writes nothing on the nodes: the shared directory's permissions only, no marker."""
     began = time.monotonic()
-    facts = await gather(inventory, timeout=timeout, memory=memory)
+    facts = await gather(inventory, timeout=timeout, memory=memory, read_only=read_only)
     results = run_checks(facts)
     notes = tuple(f"{n.name}: {n.error}" for n in facts.nodes if n.error)
     return DoctorReport(inventory.cluster.name, results, time.monotonic() - began, notes)

@@ -24,6 +24,7 @@ from probes.files import shared_dir_command
 MARKER = "@@clusterconsole-doctor "
 READ_LIMIT = 512 * 1024
 """Bytes read at most from each file."""
+MARKER_FILE = ".clusterconsole-doctor-"
 MAIN_CLASSES = ("org.apache.catalina.startup.Bootstrap", "org.wso2.carbon.bootstrap.Bootstrap")
 
 _SECTION = f"sec() {{ printf '\\n%s%s\\n' {shlex.quote(MARKER)} \"$1\"; }}"
@@ -52,8 +53,23 @@ class RawNode:
     sections: dict[str, str] = field(default_factory=dict)
 
 
-def gather_command(files: list[str], catalina_base: str, shared_dir: str | None, node: str) -> str:
-    """The read-only command (see the module's text)."""
+def marker_prefix(shared_dir: str, token: str) -> str:
+    """The shared-directory markers of one doctor run: PREFIX + the writer's node number."""
+    return f"{shared_dir.rstrip('/')}/{MARKER_FILE}{token}-"
+
+
+def gather_command(
+    files: list[str],
+    catalina_base: str,
+    shared_dir: str | None,
+    node: str,
+    *,
+    marker: tuple[str, int] | None = None,
+    write: bool = True,
+) -> str:
+    """The command (see the module's text). `marker` (token, node number): leave a marker file
+    in the shared directory for the other nodes to look for (`seen_command`); `write` False
+    only tests the shared directory's permissions (read-only mode) and leaves no marker."""
     base = catalina_base.rstrip("/") or "/"
     quoted = " ".join(shlex.quote(path) for path in files) or "''"
     lines = [
@@ -75,7 +91,14 @@ def gather_command(files: list[str], catalina_base: str, shared_dir: str | None,
         "-printf '%P %s\\n' 2>/dev/null | LC_ALL=C sort | cksum | tr ' ' -)\" \"$e\"; fi; done; fi",
     ]
     if shared_dir:
-        lines += ["sec shared", f"( {shared_dir_command(shared_dir, node, write=True)} )"]
+        lines += ["sec shared", f"( {shared_dir_command(shared_dir, node, write=write)} )"]
+        if marker is not None and write:
+            token, number = marker
+            path = shlex.quote(marker_prefix(shared_dir, token) + str(number))
+            lines += [
+                "sec marker",
+                f"if printf %s {shlex.quote(token)} > {path} 2>/dev/null; then echo written; fi",
+            ]
     return "\n".join(lines)
 
 
@@ -120,6 +143,21 @@ def jvm_arguments(raw: RawNode, catalina_base: str) -> tuple[str, ...] | None:
         ):
             return args
     return None
+
+
+def seen_command(shared_dir: str, token: str) -> str:
+    """Print the node number of every marker of this run the node sees in the directory."""
+    prefix = shlex.quote(marker_prefix(shared_dir, token))
+    return (
+        f'p={prefix}; for f in "$p"*; do '
+        'if [ -f "$f" ]; then printf "%s\\n" "${f#"$p"}"; fi; done'
+    )
+
+
+def parse_seen(output: bytes) -> frozenset[int]:
+    return frozenset(
+        int(line) for line in output.decode("ascii", "replace").split() if line.isdigit()
+    )
 
 
 def resolved_addresses(raw: RawNode) -> tuple[str | None, tuple[str, ...]]:

@@ -272,7 +272,7 @@ def test_injected_misconfigurations_are_found_where_they_are(
     }
     assert found(report) == expected, describe(report)
     shared = next(f for f in report.findings if f.check == "shared-dir")
-    assert "does not see the file node1 wrote" in shared.text
+    assert "node3 does not see the files node1, node2 wrote" in shared.text
     delay = next(f for f in report.findings if f.check == "unload-delay")
     assert delay.file is not None and delay.file.endswith("webapps/app/META-INF/context.xml")
     assert "3000 ms" in delay.text and "40000" in delay.text

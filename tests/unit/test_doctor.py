@@ -272,15 +272,38 @@ def test_a_skewed_clock_is_found_on_the_node_that_is_off() -> None:
     assert findings(cluster, "clock-skew") == []
 
 
-def test_a_shared_directory_not_shared_or_read_only_is_found() -> None:
+def test_a_shared_directory_read_only_on_a_node_is_found() -> None:
     inv = inventory(extra='[shared_dir]\npath = "/srv/shared"\n')
-    cluster = facts(inv, shared_writer="node1")
+    cluster = facts(inv)
     cluster.nodes[0].shared = SharedDirHealth(True, "nfs", written=True)
     cluster.nodes[1].shared = SharedDirHealth(False, "nfs", reason="the directory is not writable")
-    cluster.nodes[1].shared_marker = False
-    found = findings(cluster, "shared-dir")
-    assert [(f.node, f.file) for f in found] == [("node2", "/srv/shared")] * 2
-    assert "not writable" in found[0].text and "does not see the file node1 wrote" in found[1].text
+    (found,) = findings(cluster, "shared-dir")
+    assert (found.node, found.file) == ("node2", "/srv/shared")
+    assert "not writable" in found.text
+
+
+def _markers(cluster: ClusterFacts, seen: dict[str, set[str]]) -> None:
+    for node in cluster.nodes:
+        node.shared = SharedDirHealth(True, "nfs", written=True)
+        node.shared_wrote = True
+        node.shared_seen = frozenset(seen[node.name])
+
+
+def test_a_node_that_does_not_see_the_others_markers_is_not_on_the_shared_filesystem() -> None:
+    inv = inventory(
+        hosts=("10.0.0.1", "10.0.0.2", "10.0.0.3"), extra='[shared_dir]\npath = "/srv/s"\n'
+    )
+    cluster = facts(inv)
+    _markers(cluster, {"node1": {"node2"}, "node2": {"node1"}, "node3": set()})
+    (found,) = findings(cluster, "shared-dir")
+    assert (found.node, found.file) == ("node3", "/srv/s")
+    assert "node3 does not see the files node1, node2 wrote in /srv/s" in found.text
+
+    _markers(
+        cluster,
+        {"node1": {"node2", "node3"}, "node2": {"node1", "node3"}, "node3": {"node1", "node2"}},
+    )
+    assert findings(cluster, "shared-dir") == []
 
 
 def test_missing_grants_are_found() -> None:

@@ -15,7 +15,14 @@ from console import cli, doctor_command
 from console.doctor.model import DoctorReport
 from console.doctor.run import run_checks
 from probes.doctor.parse import server_facts
-from probes.doctor.remote import artifacts, gather_command, resolved_addresses, split
+from probes.doctor.remote import (
+    artifacts,
+    gather_command,
+    parse_seen,
+    resolved_addresses,
+    seen_command,
+    split,
+)
 
 DATA = Path(__file__).parent / "data" / "doctor"
 
@@ -54,6 +61,19 @@ def test_files_come_back_whole_with_their_lines(base: Path, tmp_path: Path) -> N
     assert set(artifacts(raw)) == {"jw", "jw.war"}
     assert raw.sections["shared"].splitlines()[-1] == "OK written"
     assert list(shared.iterdir()) == [], "the probe file is removed"
+
+
+def test_markers_are_left_and_seen_by_node_number(base: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared dir"
+    shared.mkdir()
+    for number in (1, 3):
+        command = gather_command([], str(base), str(shared), f"n{number}", marker=("t0k", number))
+        assert split(_run(command)).sections["marker"].strip() == "written"
+    (shared / ".clusterconsole-doctor-other-2").write_text("another run's")
+    assert parse_seen(_run(seen_command(str(shared), "t0k"))) == {1, 3}
+    read_only = gather_command([], str(base), str(shared), "n4", marker=("t0k", 4), write=False)
+    assert "marker" not in split(_run(read_only)).sections
+    assert parse_seen(_run(seen_command(str(shared), "t0k"))) == {1, 3}
 
 
 def test_the_host_name_lookup_reads_the_nodes_hosts_file(base: Path, tmp_path: Path) -> None:
