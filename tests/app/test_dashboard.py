@@ -272,3 +272,16 @@ async def test_t_names_the_theme_and_the_palette_has_one_quit(tmp_path: Path) ->
         await wait_for(lambda: len(quits()) >= 1)
         await pilot.pause()
         assert len(quits()) == 1, quits()
+
+
+async def test_toasts_draw_no_half_block_edge(tmp_path: Path) -> None:
+    """A toast's "outer" left edge is a column of ▌ (seen left behind after toasts)."""
+    from textual.widgets._toast import Toast
+
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("t")
+        await wait_for(lambda: app.screen.query(Toast))
+        await pilot.pause()
+        screenshot = app.export_screenshot()
+        assert "theme:" in screenshot and "▌" not in screenshot
