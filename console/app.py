@@ -51,6 +51,7 @@ VIEWS: tuple[tuple[str, str, str, str], ...] = (
     ("events", "2", "Events", "screens.events:EventsScreen"),
     ("balancer", "3", "Balancer", "screens.balancer:BalancerScreen"),
     ("database", "4", "Database", "screens.database:DatabaseScreen"),
+    ("doctor", "5", "Doctor", "screens.doctor:DoctorScreen"),
 )
 """(mode, key, title, "module:Class") of each top-level view."""
 
@@ -98,6 +99,7 @@ class ClusterConsoleApp(App[int]):
         Binding("2", "view('events')", "Events", id="app.view-events"),
         Binding("3", "view('balancer')", "LB", id="app.view-balancer"),
         Binding("4", "view('database')", "DB", id="app.view-database"),
+        Binding("5", "view('doctor')", "Doctor", id="app.view-doctor"),
         Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
         Binding("t", "next_theme", "Next theme", show=False, id="app.next-theme"),
     ]
@@ -122,6 +124,8 @@ class ClusterConsoleApp(App[int]):
         self.audit: Any | None = None
         self.worker_actions: Any | None = None
         self.config_error: str | None = None
+        self.doctor: Any | None = None
+        """The doctor's schedule (`console.doctor.schedule.DoctorSchedule`) once started."""
         """The last broken edit of cluster.toml (the last good inventory stays in force)."""
         self._use_monitor = monitor
         self._reload = monitor if reload is None else reload
@@ -287,6 +291,7 @@ class ClusterConsoleApp(App[int]):
         if self._use_monitor:
             # After the first frame: importing and starting the probes must not delay it.
             self.call_after_refresh(self._start_monitor, self.inventory)
+            self.call_after_refresh(self.start_doctor)
         if self._reload and self.inventory.path.exists():
             # watchfiles (and anyio under it) load in ~20 ms: after the first frame too.
             self.call_after_refresh(self._start_reload)
@@ -308,6 +313,23 @@ class ClusterConsoleApp(App[int]):
         self.monitor = monitor
         self._state = monitor.state
         await monitor.start()
+
+    def start_doctor(self) -> None:
+        """The doctor: at start, every few minutes and on demand (never on every poll)."""
+        from console.doctor.schedule import DoctorSchedule
+
+        doctor = DoctorSchedule(self.inventory, read_only=self.read_only)
+        doctor.subscribe(self._doctor_changed)
+        self.doctor = doctor
+        self.run_worker(doctor.run(), name="doctor", group="doctor", exit_on_error=False)
+
+    def _doctor_changed(self) -> None:
+        self._generation += 1  # the active view is shown again (problems panel, doctor view)
+        self.deliver_now()
+
+    def action_run_doctor(self) -> None:
+        if self.doctor is not None:
+            self.doctor.request()
 
     async def _stop_monitor(self) -> None:
         monitor, self.monitor = self.monitor, None
@@ -361,6 +383,9 @@ class ClusterConsoleApp(App[int]):
         if self.monitor is not None or self._use_monitor:
             await self._stop_monitor()
             await self._start_monitor(inventory)
+        if self.doctor is not None:
+            self.workers.cancel_group(self, "doctor")
+            self.start_doctor()
         else:
             self._state = ClusterState.initial(inventory)
         self._watched_state = self._state
@@ -503,6 +528,12 @@ class ClusterConsoleApp(App[int]):
                 "Refresh now",
                 "probe every node, balancer and the database again now (key r)",
                 self.action_refresh,
+            ),
+            ConsoleCommand(
+                "doctor",
+                "Doctor: run now",
+                "check the cluster for known misconfigurations again (view key 5)",
+                self.action_run_doctor,
             ),
             ConsoleCommand("quit", "Quit", "leave clusterconsole (key q)", self.exit),
         ]

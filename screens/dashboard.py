@@ -25,7 +25,7 @@ from console.topology import NodeSpec
 from probes.balancer import Worker
 from screens import cells
 from screens.cells import Palette
-from screens.problems import ProblemsPanel
+from screens.problems import ProblemsPanel, merged_problems
 from screens.watch import Banner, Incident, WatchBar, watch_chrome
 from screens.widgets.keybar import KeyBar
 from screens.widgets.node_table import Column, NodeTable
@@ -96,7 +96,7 @@ class DashboardScreen(Screen[None]):
         self._palette = cells.palette_for(None)
         self._state: ClusterState | None = None
         self._problems: tuple[Problem, ...] = ()
-        self._problems_version = -1
+        self._problems_version: tuple[int, int] = (-1, -1)
 
     @property
     def host(self) -> ConsoleHost:
@@ -280,9 +280,11 @@ class DashboardScreen(Screen[None]):
             self._shown = shown
 
     def _show_problems(self, state: ClusterState, palette: Palette) -> None:
-        if state.version != self._problems_version:
-            self._problems = problems(state)
-            self._problems_version = state.version
+        doctor = getattr(self.app, "doctor", None)  # the doctor's findings join the panel
+        version = (state.version, getattr(doctor, "version", -1))
+        if version != self._problems_version:
+            self._problems = merged_problems(problems(state), doctor)
+            self._problems_version = version
         self.query_one(ProblemsPanel).show(self._problems, palette)
 
     def on_node_table_highlighted(self, event: NodeTable.Highlighted) -> None:

@@ -12,6 +12,18 @@ from textual.widgets import Static
 from console.crosschecks import Problem
 from screens.cells import Palette, safe
 
+_RANK = {"critical": 0, "warning": 1}
+
+
+def merged_problems(found: tuple[Problem, ...], doctor: object) -> tuple[Problem, ...]:
+    """The cross-checks' problems and the doctor's findings (``app.doctor``, when it runs),
+    most severe first; each keeps its own order within a severity."""
+    extra: tuple[Problem, ...] = getattr(doctor, "problems", ()) if doctor is not None else ()
+    if not extra:
+        return found
+    return tuple(sorted((*found, *extra), key=lambda p: _RANK.get(p.severity, 2)))
+
+
 MAX_SHOWN = 50
 """Problems listed at most; the rest are counted in a last line."""
 
