@@ -135,17 +135,30 @@ class HaproxyStatsPage:
         if command != "show stat":
             raise BalancerError(f"{self.description} is read-only: it cannot run {command!r}")
         try:
-            async with asyncio.timeout(self.deadline):
-                response = await self._client.get(self.url)
+            async with (
+                asyncio.timeout(self.deadline),
+                self._client.stream("GET", self.url) as response,
+            ):
+                if response.status_code != 200:
+                    raise BalancerError(f"{self.description} answered HTTP {response.status_code}")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > ANSWER_LIMIT:  # stop reading: an endless answer must not fill memory
+                        raise BalancerError(
+                            f"{self.description} answered more than 16 MiB; not read"
+                        )
+                    chunks.append(chunk)
+                encoding = response.encoding or "utf-8"
         except TimeoutError:
             raise BalancerError(f"{self.description}: {no_answer(self.deadline)}") from None
         except httpx.HTTPError as error:
             raise BalancerError(f"{self.description}: {network_reason(error)}") from None
-        if response.status_code != 200:
-            raise BalancerError(f"{self.description} answered HTTP {response.status_code}")
-        if len(response.content) > ANSWER_LIMIT:
-            raise BalancerError(f"{self.description} answered more than 16 MiB; not read")
-        return response.text
+        try:
+            return b"".join(chunks).decode(encoding, "replace")
+        except LookupError:  # a charset Python does not know
+            return b"".join(chunks).decode("utf-8", "replace")
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -17,6 +17,10 @@ DEADLINE = 5.0
 never trips a per-read timeout, so every probe also has this wall-clock bound."""
 
 
+BODY_LIMIT = 1 << 20
+"""Bytes of a node's answer read at most: a page that never ends must not fill the memory."""
+
+
 def no_answer(seconds: float) -> str:
     """The reason given for a probe that hit its overall deadline."""
     return f"no answer within {seconds:g} s"
@@ -69,7 +73,8 @@ def network_reason(exc: httpx.HTTPError) -> str:
 async def check(client: httpx.AsyncClient, url: str, *, deadline: float = DEADLINE) -> HttpCheck:
     """GET `url` once, all of it within `deadline` seconds; never raises for network trouble.
 
-    `ms` is the request itself: from its headers being sent to the whole answer read.
+    `ms` is the request itself: from its headers being sent to the whole answer read (at most
+    BODY_LIMIT bytes of it).
 
     A server that does not finish its answer in time is a failed check ("no answer within N s"),
     never a check still pending."""
@@ -85,10 +90,18 @@ async def check(client: httpx.AsyncClient, url: str, *, deadline: float = DEADLI
             began[0] = time.perf_counter()
 
     try:
-        async with asyncio.timeout(deadline):
-            response = await client.get(url, extensions={"trace": trace})
+        async with (
+            asyncio.timeout(deadline),
+            client.stream("GET", url, extensions={"trace": trace}) as response,
+        ):
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size >= BODY_LIMIT:  # the answer is there; the rest of an endless one is not
+                    break
+            status = response.status_code
     except TimeoutError:
         return HttpCheck(url, None, None, no_answer(deadline))
     except httpx.HTTPError as exc:
         return HttpCheck(url, None, None, network_reason(exc))
-    return HttpCheck(url, response.status_code, (time.perf_counter() - began[0]) * 1000)
+    return HttpCheck(url, status, (time.perf_counter() - began[0]) * 1000)

@@ -289,3 +289,30 @@ async def test_a_remote_stats_socket_whose_node_never_answers_fails_with_the_dea
     remote = RemoteHaproxySocket(never, "/run/haproxy/admin.sock", node="lb1", deadline=DEADLINE)
     with pytest.raises(BalancerError, match="on lb1: no answer within 1 s"):
         await asyncio.wait_for(remote.send("show stat"), GUARD)
+
+
+async def _endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A 200 whose body never ends, sent as fast as the client reads it."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nConnection: close\r\n\r\n")
+    block = b"x" * 65536
+    while True:
+        writer.write(block)
+        await writer.drain()
+
+
+async def test_a_node_url_that_never_ends_is_answered_from_its_first_mebibyte() -> None:
+    """The status is known at once; the rest of an endless page is not read into memory."""
+    async with trickling_server(_endless) as url, httpx.AsyncClient(timeout=5.0) as client:
+        result = await asyncio.wait_for(check(client, url + "/app/", deadline=GUARD), GUARD)
+    assert (result.status, result.error, result.ok) == (200, None, True)
+
+
+async def test_a_haproxy_stats_page_that_never_ends_is_refused_past_16_mib() -> None:
+    async with trickling_server(_endless) as url:
+        page = HaproxyStatsPage(url + "/stats", timeout=5.0, deadline=GUARD)
+        try:
+            with pytest.raises(BalancerError, match="answered more than 16 MiB; not read"):
+                await asyncio.wait_for(page.send("show stat"), GUARD)
+        finally:
+            await page.aclose()
