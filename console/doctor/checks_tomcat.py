@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 def unreachable_note(facts: ClusterFacts) -> str | None:
     down = [node.name for node in facts.nodes if not node.reachable]
-    return f"not read on {', '.join(down)} (no SSH answer)" if down else None
+    return f"{', '.join(down)} could not be read over SSH" if down else None
 
 
 def _servers(facts: ClusterFacts) -> Iterator[tuple[NodeFacts, ServerFacts]]:

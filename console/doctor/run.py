@@ -53,7 +53,7 @@ from probes.doctor.remote import (
     split,
 )
 from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyStatsPage
-from probes.ssh import NodeSession, SshCommandError
+from probes.ssh import NodeSession, SshCommandError, SshStatus
 
 T = TypeVar("T")
 
@@ -73,6 +73,14 @@ async def _bounded(coro: Awaitable[T], seconds: float) -> T:
         return await coro
 
 
+def _setter(event: asyncio.Event) -> Callable[[SshStatus], None]:
+    def on_status(status: SshStatus) -> None:
+        del status
+        event.set()
+
+    return on_status
+
+
 class _Gatherer:
     def __init__(self, inventory: Inventory, deadline: float, *, read_only: bool) -> None:
         self.inventory = inventory
@@ -81,16 +89,33 @@ class _Gatherer:
         self.token = secrets.token_hex(8)
         self.sessions: dict[str, NodeSession] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        self.answered: dict[str, asyncio.Event] = {}
         limit = asyncio.Semaphore(16)
         for node in inventory.nodes:
-            session = NodeSession(ssh_target(inventory, node), connect_limit=limit)
+            answered = self.answered[node.name] = asyncio.Event()
+            session = NodeSession(
+                ssh_target(inventory, node),
+                connect_limit=limit,
+                on_status=_setter(answered),
+            )
             self.sessions[node.name] = session
             self.tasks.append(asyncio.create_task(session.run()))
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
+    async def connected(self, node: str) -> None:
+        """Wait for the first connect attempt's outcome: a node that cannot be reached is said
+        so at once (one attempt is enough for a diagnosis), not at the overall deadline."""
+        session = self.sessions[node]
+        await self.answered[node].wait()
+        status = session.status
+        if status.state != "up":
+            why = f"{status.state}: {status.reason}" if status.reason else status.state
+            raise SshCommandError(f"SSH {why}")
+
     async def exec(self, node: str, command: str) -> bytes:
+        await self.connected(node)
         session = self.sessions[node]
         result = await session.exec(command, timeout=max(0.5, self.left()))
         return result.stdout
@@ -129,7 +154,7 @@ class _Gatherer:
 
     async def clock(self, node: str) -> tuple[float, float] | None:
         """(seconds the node's clock is ahead of ours, +- this): half the round trip."""
-        await self.sessions[node].connection()  # the connect is not part of the round trip
+        await self.connected(node)  # the connect is not part of the round trip
         began = time.time()
         out = await self.exec(node, "date +%s.%N")
         ended = time.time()

@@ -183,6 +183,20 @@ def _without_cluster(text: str) -> str:
     return text[:start] + text[end:]
 
 
+def test_a_node_without_ssh_is_a_finding_not_silence(
+    licensed: SandboxLayout, tmp_path: Path
+) -> None:
+    node = licensed.nodes[1]
+    sshd.stop(node)
+    try:
+        report = doctor(licensed, tmp_path)
+    finally:
+        sshd.start(node)
+    assert found(report) == {("nodes-read", node.name)}, describe(report)
+    outcomes = {r.check.id: r.outcome for r in report.results}
+    assert outcomes["jvm-route"] == "unknown", "not a pass: node2 was not looked at"
+
+
 def test_a_healthy_sandbox_has_no_finding(licensed: SandboxLayout, tmp_path: Path) -> None:
     report = doctor(licensed, tmp_path)
     assert report.findings == (), describe(report)

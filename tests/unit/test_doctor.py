@@ -489,3 +489,24 @@ def test_the_json_shape_is_stable() -> None:
     }
     assert set(document["checks"][0]) == {"id", "title", "needs", "result", "findings", "reason"}
     assert document["findings"][0]["severity"] == "warning"
+
+
+def test_a_password_in_a_jdbc_url_never_reaches_a_finding() -> None:
+    app_xml = f"{BASE}/conf/Catalina/localhost/jw.xml"
+    secret = "s3cr3t-Pa55"
+    good = (
+        '<Context><Resource name="d" type="javax.sql.DataSource" username="joget" url="{}"/>'
+        "</Context>"
+    )
+    cluster = facts(
+        inventory(),
+        {
+            "node1": healthy_files(1) | {app_xml: good.format("jdbc:mysql://db1/jwdb")},
+            "node2": healthy_files(2)
+            | {app_xml: good.format(f"jdbc:mysql://joget:{secret}@db9/jwdb?password={secret}")},
+        },
+    )
+    report = DoctorReport("t", run_checks(cluster), 0.1)
+    (found,) = report.findings
+    assert found.node == "node2" and "db9:3306/jwdb" in found.text
+    assert secret not in json.dumps(report.to_json())
