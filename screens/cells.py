@@ -89,6 +89,19 @@ def tomcat_cell(view: NodeView, palette: Palette) -> Text:
             return word(palette, "unknown", palette.muted)
 
 
+def calm(palette: Palette) -> Palette:
+    """The palette of a node in maintenance: its states keep their words, not the alarm."""
+    return Palette(palette.ok, palette.muted, palette.muted, palette.muted, palette.loud)
+
+
+def maintenance_cell(view: NodeView, palette: Palette) -> Text:
+    """Tomcat of a node in maintenance: the word, and whether it runs (being brought back)."""
+    text = word(palette, "maintenance", Style(color="cyan", bold=palette.loud))
+    if view.tomcat == "running":
+        text.append(word(palette, " (running)", palette.ok))
+    return text
+
+
 def http_cell(view: NodeView, palette: Palette) -> Text:
     """The direct HTTP answer and its latency: ``up 200 4ms``, ``down connection refused``."""
     check = view.http
@@ -202,8 +215,10 @@ def event_cell(view: NodeView, palette: Palette, limit: int = 80) -> Text:
 
 __all__ = [
     "Palette",
+    "calm",
     "event_cell",
     "http_cell",
+    "maintenance_cell",
     "palette_for",
     "peers_cell",
     "plain",

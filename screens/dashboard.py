@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from console.crosschecks import Problem, problems
+from console.crosschecks import Findings, Problem, findings
 from console.peers import expected_peers
 from console.rates import PoolWorker, previous_elected
 from console.state import BalancerView, ClusterState, NodeView
@@ -87,6 +87,7 @@ class DashboardScreen(Screen[None]):
         self._balancer_names: tuple[str, ...] = ()
         self._rows: dict[str, Row] = {}
         self._cell_inputs: dict[str, tuple[object, ...]] = {}
+        self._maintenance: dict[str, object] = {}
         self._views: dict[str, NodeView] = {}
         self._expected: dict[str, int] = {}
         self._balancers: tuple[BalancerView, ...] = ()
@@ -96,6 +97,7 @@ class DashboardScreen(Screen[None]):
         self._palette = cells.palette_for(None)
         self._state: ClusterState | None = None
         self._problems: tuple[Problem, ...] = ()
+        self._findings = Findings((), (), ())
         self._problems_version: tuple[int, int] = (-1, -1)
 
     @property
@@ -175,6 +177,9 @@ class DashboardScreen(Screen[None]):
             view.last_event,
             view.spec,
         )
+        if self._maintenance.get(view.name) != view.maintenance:  # every cell's colours change
+            self._maintenance[view.name] = view.maintenance
+            self._cell_inputs.pop(view.name, None)
         previous = self._cell_inputs.get(view.name)
         old = self._rows.get(view.name)
         if previous is not None and old is not None:
@@ -199,13 +204,20 @@ class DashboardScreen(Screen[None]):
         expected: int,
         palette: Palette,
     ) -> Text:
-        """Cell ``index`` of a node's row (columns as set up by `_setup_columns`)."""
+        """Cell ``index`` of a node's row (columns as set up by `_setup_columns`).
+
+        A node in maintenance was taken out on purpose: its Tomcat cell says "maintenance" and
+        its other states lose their alarm colour (the words stay)."""
         lb = index - 4
+        if view.maintenance is not None:
+            palette = cells.calm(palette)
         if index == 0:
             return cells.plain(view.name, _NAME)
         if index == 1:
             return cells.ssh_cell(view, palette)
         if index == 2:
+            if view.maintenance is not None:
+                return cells.maintenance_cell(view, palette)
             return cells.tomcat_cell(view, palette)
         if index == 3:
             return cells.http_cell(view, palette)
@@ -283,9 +295,13 @@ class DashboardScreen(Screen[None]):
         doctor = getattr(self.app, "doctor", None)  # the doctor's findings join the panel
         version = (state.version, getattr(doctor, "version", -1))
         if version != self._problems_version:
-            self._problems = merged_problems(problems(state), doctor)
+            self._findings = findings(state)
+            self._problems = merged_problems(self._findings.alarms, doctor)
             self._problems_version = version
-        self.query_one(ProblemsPanel).show(self._problems, palette)
+        found = self._findings
+        self.query_one(ProblemsPanel).show(
+            self._problems, palette, found.acknowledged, found.notices
+        )
 
     def on_node_table_highlighted(self, event: NodeTable.Highlighted) -> None:
         event.stop()
@@ -415,13 +431,69 @@ class OperatorDashboardScreen(DashboardScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "wizard('drain')", "Drain node", id="dashboard.drain-node"),
         Binding("j", "wizard('rejoin')", "Rejoin node", id="dashboard.rejoin-node"),
+        Binding("a", "acknowledge", "Ack problem", id="dashboard.acknowledge"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "wizard":
             available = getattr(self.app, "wizards_available", False)
             return bool(available) and not self.host.read_only
+        if action == "acknowledge":  # an audited change: never in watch mode
+            return not self.host.read_only and self.host.audit is not None
         return super().check_action(action, parameters)
+
+    def action_acknowledge(self) -> None:
+        """`a`: choose one of the alarms and for how long to silence it (audited)."""
+        if self.host.read_only or self.host.audit is None:
+            return
+        alarms = self._findings.alarms
+        if not alarms:
+            self.notify("there is no alarm to acknowledge", severity="information")
+            return
+        from screens.acknowledge import AcknowledgeScreen
+
+        def chosen(choice: tuple[Problem, str, float] | None) -> None:
+            if choice is not None:
+                self.run_worker(self._acknowledge(*choice), name="acknowledge", exit_on_error=False)
+
+        self.app.push_screen(AcknowledgeScreen(alarms), chosen)
+
+    async def _acknowledge(self, problem: Problem, words: str, seconds: float) -> None:
+        """Write the acknowledgement (audited before and after) and show it at once."""
+        import asyncio
+        from datetime import UTC, datetime, timedelta
+
+        from console import maintenance
+        from console.audit import AuditError
+        from console.maintenance_watch import maintenance_observation
+
+        audit = self.host.audit
+        if audit is None or self.host.read_only:
+            return
+        cluster = self.host.inventory.cluster.name
+        until = datetime.now(UTC) + timedelta(seconds=seconds)
+        try:
+            await asyncio.to_thread(
+                maintenance.acknowledge,
+                cluster,
+                problem.key,
+                until,
+                audit.operator,
+                reason="acknowledged from the problems panel",
+                audit=audit,
+            )
+        except (maintenance.MaintenanceError, AuditError, OSError) as exc:
+            self.notify(str(exc), title="not acknowledged", severity="error", markup=False)
+            return
+        observe = getattr(self.app, "apply", None) or getattr(self.app, "observe", None)
+        if observe is not None:
+            observe(await asyncio.to_thread(maintenance_observation, cluster))
+        self.notify(
+            f"{problem.code}{' on ' + problem.node if problem.node else ''} acknowledged for "
+            f"{words} (until {until.astimezone():%H:%M})",
+            title="acknowledged",
+            markup=False,
+        )
 
     def action_wizard(self, wizard: str) -> None:
         node = self.selected_node

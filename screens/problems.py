@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from console.crosschecks import Problem
+from console.crosschecks import Acknowledged, Problem
 from screens.cells import Palette, safe
 
 _RANK = {"critical": 0, "warning": 1}
@@ -28,11 +28,25 @@ MAX_SHOWN = 50
 """Problems listed at most; the rest are counted in a last line."""
 
 
-def render_problems(problems: tuple[Problem, ...], palette: Palette) -> Text:
-    """One line per problem: severity word, code, text."""
-    if not problems:
+def _until(ack: Acknowledged) -> str:
+    until = ack.acknowledgement.until.astimezone()
+    who = ack.acknowledgement.operator
+    return f"acknowledged{' by ' + who if who else ''} until {until:%H:%M}"
+
+
+def render_problems(
+    problems: tuple[Problem, ...],
+    palette: Palette,
+    acknowledged: tuple[Acknowledged, ...] = (),
+    notices: tuple[Problem, ...] = (),
+) -> Text:
+    """One line per problem: severity word, code, text; then the notices (a node in
+    maintenance: no alarm colour) and the acknowledged problems, dimmed, with their expiry."""
+    if not problems and not acknowledged and not notices:
         return Text("no problems found", style=palette.ok, end="")
     lines = Text(end="")
+    if not problems:
+        lines.append("no alarms", style=palette.ok)
     for index, problem in enumerate(problems[:MAX_SHOWN]):
         if index:
             lines.append("\n")
@@ -43,6 +57,16 @@ def render_problems(problems: tuple[Problem, ...], palette: Palette) -> Text:
     hidden = len(problems) - MAX_SHOWN
     if hidden > 0:
         lines.append(f"\n… and {hidden} more", style=palette.muted)
+    for notice in notices[:MAX_SHOWN]:
+        word = "MAINTENANCE" if notice.code == "maintenance" else "NOTE"
+        lines.append("\n").append(word, style="bold cyan")
+        lines.append(f" {notice.code}: ", style="dim").append(safe(notice.text, 400))
+    for ack in acknowledged[:MAX_SHOWN]:
+        problem = ack.problem
+        line = Text(f"\nACKED {problem.severity} {problem.code}: ", style="dim bold")
+        line.append(safe(problem.text, 300), style="dim")
+        line.append(f" ({_until(ack)})", style="dim italic")
+        lines.append_text(line)
     return lines
 
 
@@ -62,6 +86,7 @@ class ProblemsPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("checking…"), id=id, markup=False)
         self._shown: tuple[Problem, ...] | None = None
+        self._extra: tuple[tuple[Acknowledged, ...], tuple[Problem, ...]] = ((), ())
         self.border_title = "problems"
 
     @property
@@ -69,10 +94,33 @@ class ProblemsPanel(Static):
         """What the panel shows now."""
         return self._shown or ()
 
-    def show(self, problems: tuple[Problem, ...], palette: Palette) -> None:
-        if problems == self._shown:
+    @property
+    def acknowledged(self) -> tuple[Acknowledged, ...]:
+        """The acknowledged problems shown (dimmed, with their expiry)."""
+        return self._extra[0]
+
+    @property
+    def notices(self) -> tuple[Problem, ...]:
+        """The notices shown (nodes in maintenance, ...)."""
+        return self._extra[1]
+
+    def show(
+        self,
+        problems: tuple[Problem, ...],
+        palette: Palette,
+        acknowledged: tuple[Acknowledged, ...] = (),
+        notices: tuple[Problem, ...] = (),
+    ) -> None:
+        if problems == self._shown and (acknowledged, notices) == self._extra:
             return
         self._shown = problems
+        self._extra = (acknowledged, notices)
         critical = sum(1 for problem in problems if problem.severity == "critical")
-        self.border_title = f"problems: {critical} critical, {len(problems) - critical} warning"
-        self.update(render_problems(problems, palette))
+        title = f"problems: {critical} critical, {len(problems) - critical} warning"
+        if acknowledged:
+            title += f" · {len(acknowledged)} acknowledged"
+        maintenance = sum(1 for notice in notices if notice.code == "maintenance")
+        if maintenance:
+            title += f" · {maintenance} in maintenance"
+        self.border_title = title
+        self.update(render_problems(problems, palette, acknowledged, notices))

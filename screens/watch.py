@@ -78,17 +78,28 @@ def incidents(old: ClusterState, new: ClusterState) -> list[str]:
 
 
 def state_words(state: ClusterState, problems: tuple[Problem, ...]) -> tuple[str, str]:
-    """The cluster's state as a few large words, and the style class that colours them."""
+    """The cluster's state as a few large words, and the style class that colours them. Nodes in
+    maintenance are not counted as missing; they and acknowledged problems are named after."""
     critical = sum(1 for problem in problems if problem.severity == "critical")
     warning = len(problems) - critical
-    running = sum(1 for view in state.nodes if view.tomcat == "running")
+    in_maintenance = sum(1 for view in state.nodes if view.maintenance is not None)
+    expected = len(state.nodes) - in_maintenance
+    running = sum(
+        1 for view in state.nodes if view.tomcat == "running" and view.maintenance is None
+    )
+    acked = sum(1 for ack in state.acknowledged.values() if ack.until.timestamp() > state.clock)
+    notes = ""
+    if in_maintenance:
+        notes += f"  · {in_maintenance} IN MAINTENANCE"
+    if acked:
+        notes += f"  · {acked} ACKED"
     if critical:
-        return f"CRITICAL  {critical}   WARNING  {warning}", "bad"
+        return f"CRITICAL  {critical}   WARNING  {warning}{notes}", "bad"
     if warning:
-        return f"WARNING  {warning}", "warn"
-    if running < len(state.nodes):
-        return f"{running} OF {len(state.nodes)} RUNNING", "warn"
-    return f"ALL {len(state.nodes)} NODES OK", "ok"
+        return f"WARNING  {warning}{notes}", "warn"
+    if running < expected:
+        return f"{running} OF {expected} RUNNING{notes}", "warn"
+    return f"ALL {expected} NODES OK{notes}", "ok"
 
 
 class StateWord(Static):
