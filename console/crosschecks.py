@@ -164,6 +164,15 @@ def _process_and_http(state: ClusterState) -> Iterator[Problem]:
             and view.maintenance is None
         ):
             why = http.error or f"HTTP {http.status}"
+            if view.starting_since is not None:
+                yield Problem(
+                    "warning",
+                    "http-failing",
+                    view.name,
+                    f"{view.name} is starting (since {_clock(view.starting_since)}) and does "
+                    f"not answer on its own URL yet ({why}).",
+                )
+                continue
             yield Problem(
                 "critical" if serving else "warning",
                 "http-failing",
@@ -255,7 +264,8 @@ def _membership(state: ClusterState) -> Iterator[Problem]:
                 f"the balancer sends users to {target}, but {who} do(es) not see it as a "
                 f"cluster member: sessions created on {target} are not replicated to {who}.",
             )
-        elif target_view.maintenance is None:
+        elif target_view.maintenance is None and target_view.starting_since is None:
+            # (a node still starting gets no users yet: its peers learn of it as it comes up)
             yield Problem(
                 "warning",
                 "membership-disagrees",

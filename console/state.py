@@ -137,6 +137,11 @@ class NodeView:
     than the settling time are not problems."""
     last_event: NodeEvent | None = None
     """The node's newest event by its own time."""
+    start_logged: bool = False
+    """The log showed the current run's start (a server start since the last stop): the
+    membership it told since then is this run's."""
+    starting_since: float | None = None
+    """When its Tomcat was seen to start, until its log shows the start (then None)."""
     zone_offset: float = 0.0
     """Seconds to add to this node's log stamps to read them in our time (its zone's difference
     from ours), learned from its events read live; 0 until then."""
@@ -322,16 +327,31 @@ class ClusterState:
                 if state != "up" and view.tomcat != "unknown":
                     view = replace(view, tomcat="unknown", tomcat_pid=None)
             case ProcessObserved(process=process):
-                started_or_stopped = {view.tomcat, process.state} == {"running", "stopped"}
+                started = view.tomcat == "stopped" and process.state == "running"
+                stopped = view.tomcat == "running" and process.state == "stopped"
                 view = replace(view, tomcat=process.state, tomcat_pid=process.pid)
-                if started_or_stopped:
+                if started or stopped:
                     view = replace(view, membership_since=max(view.membership_since, at))
+                if started and not view.start_logged:
+                    # What the log told was the last run's (nobody, once stopped): this run's
+                    # membership is unknown until its log shows the start.
+                    moment = time.strftime("%H:%M:%S", time.localtime(at))
+                    view = replace(
+                        view,
+                        membership_known=False,
+                        membership_unknown_reason=(
+                            f"Tomcat started at {moment}; its log has not shown the start yet"
+                        ),
+                        starting_since=at,
+                    )
                 if process.state == "stopped":
                     view = replace(
                         view,
                         members_seen=frozenset(),
                         membership_known=True,
                         membership_unknown_reason=None,
+                        start_logged=False,
+                        starting_since=None,
                     )
             case HttpObserved(check=check):
                 view = replace(view, http=check)
@@ -425,7 +445,7 @@ def _is_self(view: NodeView, member: str) -> bool:
 
 def _membership_change(view: NodeView, event: LogEvent, when: float) -> NodeView:
     """The node after one log event (that happened at `when`) changed what it sees."""
-    seen, known = view.members_seen, view.membership_known
+    seen, known, start = view.members_seen, view.membership_known, view.start_logged
     if event.kind == "member-joined" and event.member and not _is_self(view, event.member):
         seen = seen | {event.member}
     elif event.kind == "member-left" and event.member:
@@ -433,18 +453,25 @@ def _membership_change(view: NodeView, event: LogEvent, when: float) -> NodeView
     elif event.kind == "membership":
         seen = frozenset(m for m in event.members if not _is_self(view, m))
         known = True
-    elif event.kind == "server-stopping" or (
-        event.kind == "session-sync" and event.detail == "skipped"
-    ):
-        seen, known = frozenset(), True
+    elif event.kind == "server-started":
+        known, start = True, True  # the whole run is in what the log told
+    elif event.kind == "server-stopping":
+        seen, known, start = frozenset(), True, False
+    elif event.kind == "session-sync" and event.detail == "skipped":
+        seen, known = frozenset(), True  # alone in its group as it starts
     else:
         return view
+    starting = None if start else view.starting_since
     if seen == view.members_seen and known == view.membership_known:
-        return view
+        if start == view.start_logged and starting == view.starting_since:
+            return view
+        return replace(view, start_logged=start, starting_since=starting)
     return replace(
         view,
         members_seen=seen,
         membership_known=known,
+        start_logged=start,
+        starting_since=starting,
         membership_unknown_reason=None if known else view.membership_unknown_reason,
         membership_since=max(view.membership_since, when),
     )

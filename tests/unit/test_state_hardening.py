@@ -405,3 +405,70 @@ def test_a_node_logging_in_another_zone_is_read_in_ours_once_an_event_comes_live
     assert last.when == now + 1
     order = [r.event.time for r in state.timeline()]
     assert order == ["2026-11-22T06:59:00.000", "2026-11-22T07:00:01.000"]
+
+
+def test_a_slow_start_is_unknown_membership_not_a_split(inventory: Inventory) -> None:
+    """The JVM runs for a minute before its cluster channel is up: what it told when it stopped
+    (nobody) is the last run's, and a node that has not finished starting is not reported as
+    unseen by its peers."""
+    not_serving = page(
+        ("node1", "node1", "Init Ok "),
+        ("node2", "node2", "Init Ok "),
+        ("node3", "node3", "Init Err "),
+    )
+    state = healthy(inventory).apply(BalancerObserved("httpd", not_serving, None, 150.0))
+    state = replay(
+        state,
+        [
+            EventObserved("node3", "catalina.out", event("server-stopping"), 200.0),
+            ProcessObserved("node3", TomcatProcess("stopped"), 200.0),
+            left("node1", "node3", "graceful"),
+            left("node2", "node3", "graceful"),
+            ProcessObserved("node3", TomcatProcess("running", 300), 400.0),
+            HttpObserved(
+                "node3", HttpCheck("http://10.0.0.20:8080/app/", None, None, "refused"), 401
+            ),
+        ],
+    )
+    state = settled(state, 460.0)
+    found = problems(state)
+    assert [(p.code, p.node, p.severity) for p in found] == [("http-failing", "node3", "warning")]
+    assert "is starting (since " in found[0].text
+    view = state.node("node3")
+    assert not view.membership_known and view.starting_since == 400.0
+    assert "log has not shown the start yet" in (view.membership_unknown_reason or "")
+    state = replay(
+        state,
+        [
+            EventObserved("node3", "catalina.out", joined("node3", "node1").event, 461.0),
+            EventObserved("node1", "catalina.out", joined("node1", "node3").event, 461.0),
+            EventObserved("node3", "catalina.out", joined("node3", "node2").event, 461.5),
+            EventObserved("node2", "catalina.out", joined("node2", "node3").event, 461.5),
+            EventObserved("node3", "catalina.out", event("server-started"), 462.0),
+            HttpObserved("node3", HttpCheck("http://10.0.0.20:8080/app/", 200, 3.0), 463.0),
+            BalancerObserved("httpd", HEALTHY_PAGE, None, 464.0),  # httpd retried it
+        ],
+    )
+    view = state.node("node3")
+    assert view.membership_known and view.starting_since is None
+    assert view.sees(state.specs) == {"node1", "node2"}
+    assert problems(settled(state, 500.0)) == ()
+
+
+def test_a_start_the_log_showed_before_the_process_check_keeps_its_membership(
+    inventory: Inventory,
+) -> None:
+    state = healthy(inventory)
+    state = replay(
+        state,
+        [
+            EventObserved("node3", "catalina.out", event("server-stopping"), 200.0),
+            ProcessObserved("node3", TomcatProcess("stopped"), 200.0),
+            EventObserved("node3", "catalina.out", joined("node3", "node1").event, 300.0),
+            EventObserved("node3", "catalina.out", joined("node3", "node2").event, 300.0),
+            EventObserved("node3", "catalina.out", event("server-started"), 301.0),
+            ProcessObserved("node3", TomcatProcess("running", 300), 302.0),
+        ],
+    )
+    view = state.node("node3")
+    assert view.membership_known and view.sees(state.specs) == {"node1", "node2"}
