@@ -47,7 +47,9 @@ ROTATION_QUIET_S = 1.0
 HEAD_BYTES = 1024
 """Bytes at the file's start whose fingerprint tells a truncated-then-rewritten file: enough to
 pass a constant first line (a JVM's "Picked up JAVA_TOOL_OPTIONS: ...") and reach a timestamp."""
-RESTART_BACKOFF = Backoff()  # between restarts of a follower whose remote loop failed
+RESTART_BACKOFF = Backoff(initial=1.0, cap=5.0)
+"""Between restarts of a follower whose remote loop failed while the connection stayed up (a
+refused channel, a protocol error): a log view is never left stale for more than 5 s."""
 HEALTHY_S = 60.0  # a stream that lived this long resets the restart backoff
 WINDOW = 4 << 20  # bytes the node may send ahead; consumed at once, never buffered
 MAX_PACKET = 128 << 10  # 4x asyncssh's 32 KiB: per-packet cost dominates a burst
