@@ -28,6 +28,7 @@ from probes.ssh import (
     SshTarget,
     listener_trouble,
 )
+from probes.tail import RESTART_BACKOFF
 
 NORMAL_INTERVAL = 2.0  # MonitorOptions' balancer and HTTP interval
 
@@ -65,6 +66,8 @@ def test_ssh_reconnects_within_one_normal_interval_after_a_network_failure() -> 
     assert min(delays) > 0
     # A refused login or an unverifiable host key is only fixed by an edit: retried slowly.
     assert CREDENTIAL_BACKOFF.delay(10, rng) >= 20
+    # A log follower whose remote loop failed on a live connection: back within 5 s.
+    assert max(RESTART_BACKOFF.delay(attempt, rng) for attempt in range(40)) <= 5
 
 
 class RecordingPacer(Pacer):
