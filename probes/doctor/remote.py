@@ -87,8 +87,11 @@ def gather_command(
         "sec artifacts",
         'if cd "$b/webapps" 2>/dev/null; then for e in *; do '
         'if [ -f "$e" ]; then printf "F %s %s\\n" "$(cksum < "$e" | tr " " -)" "$e"; '
+        # A directory: the checksum of every file's checksum and path (content, not mtimes,
+        # which differ between nodes that unpacked the same war at different times).
         'elif [ -d "$e" ]; then printf "D %s %s\\n" "$(cd "$e" && find . -type f ! -name "*.log" '
-        "-printf '%P %s\\n' 2>/dev/null | LC_ALL=C sort | cksum | tr ' ' -)\" \"$e\"; fi; done; fi",
+        "-print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 -r cksum | cksum | tr ' ' -)\" "
+        '"$e"; fi; done; fi',
     ]
     if shared_dir:
         lines += ["sec shared", f"( {shared_dir_command(shared_dir, node, write=write)} )"]

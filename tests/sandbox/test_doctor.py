@@ -13,9 +13,12 @@ How the injections are made (the sandbox is one machine):
 - the grant is revoked with the MariaDB client as root and granted again;
 - "unlicensed": one node's activation file is removed (the page then says not activated);
 - unloadDelay with the frevvo profile: the same sandbox described with `profile = "frevvo"`
-  (its app sets unloadDelay 3000 ms; frevvo expects 40000).
-Not injected here (unit-tested on recorded configuration instead): clock skew (one clock), a
-wrong javaagent order (needs Joget's agent jar and a restart), WSO2 and frevvo products.
+  (its app sets unloadDelay 3000 ms, node2's is edited to 2000; frevvo expects 40000).
+- "wrong javaagent order": node3 restarted with two do-nothing agent jars (one named
+  wflow-cluster.jar, written here byte by byte: no JDK needed) in the wrong order, the doctor run
+  with the inventory's profile set to joget; then restarted as it was.
+Not injected here (unit-tested on recorded configuration instead): clock skew (one clock), WSO2
+and frevvo products (not tried for real).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import contextlib
 import hashlib
 import os
 import re
+import struct
 import subprocess
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -41,7 +46,7 @@ from console.sandbox.mariadb import CLIENT
 from console.sandbox.procs import terminate
 from console.sandbox.waits import port_open
 
-from .helpers import HTTP_TIMEOUT, wait_for
+from .helpers import HTTP_TIMEOUT, node_stopped, wait_for
 
 pytestmark = pytest.mark.sandbox
 
@@ -272,6 +277,8 @@ def test_injected_misconfigurations_are_found_where_they_are(
             edited(conf["node1"], lambda t: t.replace('jvmRoute="node1"', 'jvmRoute="nodeX"'))
         )
         stack.enter_context(unshared(licensed, 3, tmp_path))
+        context2 = node2.base / "webapps" / "app" / "META-INF" / "context.xml"
+        stack.enter_context(edited(context2, lambda t: t.replace('"3000"', '"2000"')))
         report = doctor(licensed, tmp_path, frevvo)
     frevvo.unlink()
 
@@ -280,16 +287,90 @@ def test_injected_misconfigurations_are_found_where_they_are(
         ("balancer-route", "node1"),
         ("jvm-route", "node1"),  # the inventory says node1: a warning, with the route mismatch
         ("shared-dir", "node3"),
-        ("unload-delay", "node1"),
-        ("unload-delay", "node2"),
+        ("unload-delay", "node1"),  # 3000 ms, the sandbox app's own
+        ("unload-delay", "node2"),  # 2000 ms, injected
         ("unload-delay", "node3"),
+        ("artifact-drift", "node2"),  # its edited context.xml: the deployed app differs
     }
     assert found(report) == expected, describe(report)
     shared = next(f for f in report.findings if f.check == "shared-dir")
     assert "node3 does not see the files node1, node2 wrote" in shared.text
-    delay = next(f for f in report.findings if f.check == "unload-delay")
-    assert delay.file is not None and delay.file.endswith("webapps/app/META-INF/context.xml")
-    assert "3000 ms" in delay.text and "40000" in delay.text
+    delays = {f.node: f for f in report.findings if f.check == "unload-delay"}
+    assert delays["node2"].file == str(context2)
+    assert "2000 ms" in delays["node2"].text and "40000" in delays["node2"].text
+    assert "3000 ms" in delays["node1"].text
 
     restored = doctor(licensed, tmp_path)
     assert restored.findings == (), describe(restored)
+
+
+def _agent_class() -> bytes:
+    """A class `Agent` with `public static void premain(String, Instrumentation) {}` (Java 8
+    class file format): what -javaagent needs, without a JDK to compile it."""
+
+    def utf8(text: str) -> bytes:
+        data = text.encode()
+        return b"\x01" + struct.pack(">H", len(data)) + data
+
+    pool = [
+        utf8("Agent"),
+        b"\x07" + struct.pack(">H", 1),
+        utf8("java/lang/Object"),
+        b"\x07" + struct.pack(">H", 3),
+        utf8("premain"),
+        utf8("(Ljava/lang/String;Ljava/lang/instrument/Instrumentation;)V"),
+        utf8("Code"),
+    ]
+    code = struct.pack(">HHI", 0, 2, 1) + b"\xb1" + struct.pack(">HH", 0, 0)  # return
+    method = struct.pack(">HHHH", 0x0009, 5, 6, 1) + struct.pack(">HI", 7, len(code)) + code
+    return (
+        struct.pack(">IHHH", 0xCAFEBABE, 0, 52, len(pool) + 1)
+        + b"".join(pool)
+        + struct.pack(">HHHHHH", 0x0021, 2, 4, 0, 0, 1)
+        + method
+        + struct.pack(">H", 0)
+    )
+
+
+def _agent_jar(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as jar:
+        jar.writestr(
+            "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nPremain-Class: Agent\r\n\r\n"
+        )
+        jar.writestr("Agent.class", _agent_class())
+    return path
+
+
+@pytest.mark.disruptive
+def test_a_wrong_javaagent_order_is_read_from_the_running_jvm(
+    licensed: SandboxLayout, tmp_path: Path
+) -> None:
+    node = licensed.nodes[2]
+    agents = licensed.root / "agents"
+    agents.mkdir(exist_ok=True)
+    cluster_jar = _agent_jar(agents / "wflow-cluster.jar")
+    other_jar = _agent_jar(agents / "other-agent.jar")
+    setenv = node.base / "bin" / "setenv.sh"
+    joget = licensed.root / "cluster-joget.toml"
+    joget.write_text(
+        licensed.inventory.read_text().replace('profile = "tomcat"', 'profile = "joget"')
+    )
+    wrong = (
+        f'JAVA_OPTS="$JAVA_OPTS -javaagent:{other_jar} -javaagent:{cluster_jar} '
+        f'-Dwflow.name={node.name}"\n'
+    )
+    try:
+        healthy = doctor(licensed, tmp_path, joget)
+        assert healthy.findings == (), describe(healthy)
+        with edited(setenv, lambda text: text + wrong):
+            with node_stopped(licensed, node):
+                pass  # started again with the agents
+            report = doctor(licensed, tmp_path, joget)
+        with node_stopped(licensed, node):
+            pass  # and again without them
+    finally:
+        joget.unlink()
+    assert found(report) == {("joget-javaagent", node.name)}, describe(report)
+    texts = sorted(f.text for f in report.findings)
+    assert any("wflow-cluster.jar is not the first javaagent" in t for t in texts), texts
+    assert any("-Dwflow.name comes after" in t for t in texts), texts

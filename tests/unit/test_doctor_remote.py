@@ -130,3 +130,14 @@ def test_a_bad_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad.write_text("[cluster]\nname = 1\n")
     assert cli.main(["doctor", "--config", str(bad)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_artifact_edited_in_place_has_another_fingerprint(base: Path) -> None:
+    context = base / "webapps" / "jw" / "META-INF" / "context.xml"
+    context.parent.mkdir()
+    context.write_text('<Context unloadDelay="3000"/>')
+    before = artifacts(split(_run(gather_command([], str(base), None, "n"))))
+    context.write_text('<Context unloadDelay="2000"/>')  # the same size
+    after = artifacts(split(_run(gather_command([], str(base), None, "n"))))
+    assert before["jw"] != after["jw"]
+    assert before["jw.war"] == after["jw.war"]
