@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import secrets
 import shlex
@@ -56,6 +57,7 @@ from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyStatsPage
 from probes.ssh import NodeSession, SshCommandError, SshStatus
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 EXTRA_TIME = 10.0
 """Seconds allowed beyond the SSH connect timeout for the whole run."""
@@ -151,6 +153,10 @@ class _Gatherer:
             return facts
         except SshCommandError as exc:
             return NodeFacts(node.name, node.host, addresses, error=str(exc))
+        except Exception as exc:  # what a node sends must never crash the doctor
+            log.exception("doctor: reading %s failed", node.name)
+            reason = f"its answer could not be understood ({type(exc).__name__})"
+            return NodeFacts(node.name, node.host, addresses, error=reason)
 
     async def clock(self, node: str) -> tuple[float, float] | None:
         """(seconds the node's clock is ahead of ours, +- this): half the round trip."""
@@ -229,6 +235,9 @@ async def _balancer(config: BalancerConfig, gatherer: _Gatherer) -> BalancerFact
         return BalancerFacts(config.name, only(page, config.balancer))
     except (BalancerError, ConfigError) as exc:
         return BalancerFacts(config.name, None, str(exc))
+    except Exception as exc:  # a page no parser foresaw
+        log.exception("doctor: reading balancer %s failed", config.name)
+        return BalancerFacts(config.name, None, f"unexpected answer ({type(exc).__name__})")
 
 
 def _in_thread(work: Callable[[], T]) -> asyncio.Future[T]:
@@ -265,7 +274,10 @@ async def _database(inventory: Inventory) -> database_probe.DatabaseHealth | Non
         target = database_target(inventory.database)
     except ConfigError as exc:
         return database_probe.DatabaseHealth(reachable=False, error=str(exc).splitlines()[0])
-    return await _in_thread(lambda: database_probe.check(target))
+    try:
+        return await _in_thread(lambda: database_probe.check(target))
+    except Exception as exc:  # the probe reports trouble as health; this is a bug's last net
+        return database_probe.DatabaseHealth(reachable=False, error=type(exc).__name__)
 
 
 def license_url(node: Node, page: str) -> str | None:
@@ -278,7 +290,7 @@ def license_url(node: Node, page: str) -> str | None:
 async def _license(client: httpx.AsyncClient, url: str) -> LicenseFacts:
     try:
         response = await client.get(url)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         return LicenseFacts(url, error=type(exc).__name__)
     if response.status_code != 200:
         return LicenseFacts(url, error=f"HTTP {response.status_code}")

@@ -510,3 +510,33 @@ def test_a_password_in_a_jdbc_url_never_reaches_a_finding() -> None:
     (found,) = report.findings
     assert found.node == "node2" and "db9:3306/jwdb" in found.text
     assert secret not in json.dumps(report.to_json())
+
+
+def test_mangled_configuration_never_breaks_a_check() -> None:
+    """Truncated, spliced and binary-laced files (what a half-written or hostile node returns):
+    every check still gives a result; none fails itself."""
+    import random
+
+    rng = random.Random(16)
+    sources = [
+        data("tomcat/server-multicast.xml"),
+        data("tomcat/web-distributable.xml"),
+        data("wso2/axis2.xml"),
+        data("joget/app_datasource-default.properties"),
+    ]
+    inv = inventory("wso2")
+    for _ in range(300):
+        mangled = {}
+        for role in (
+            "server",
+            "web",
+            f"{BASE}/repository/conf/axis2/axis2.xml",
+            f"{BASE}/repository/conf/carbon.xml",
+        ):
+            text = rng.choice(sources)
+            cut = rng.randrange(len(text) + 1)
+            noise = "".join(chr(rng.randrange(0, 0x2FF)) for _ in range(rng.randrange(8)))
+            mangled[role] = text[:cut] + noise + text[rng.randrange(len(text) + 1) :]
+        results = run_checks(facts(inv, {"node1": mangled}))
+        broken = [r.check.id for r in results if r.reason and "the check failed" in r.reason]
+        assert broken == [], broken
