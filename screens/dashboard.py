@@ -43,16 +43,16 @@ ColumnSpec = tuple[str, str, int, int, int | None, int]
 # down to their narrowest (0: hidden; None: never squeezed). The line under the table shows the
 # selected node's host and last event whole, so at 80 columns nothing is lost.
 FIXED_COLUMNS: tuple[ColumnSpec, ...] = (
-    ("ssh", "SSH", 10, 32, 6, 3),
-    ("tomcat", "Tomcat", 7, 8, None, 0),
+    ("ssh", "SSH", 10, 32, 5, 3),
+    ("tomcat", "Tomcat", 7, 11, None, 0),
     ("http", "HTTP direct", 15, 32, 11, 3),
 )
 TAIL_COLUMNS: tuple[ColumnSpec, ...] = (
     ("peers", "peers", 5, 9, None, 0),
-    ("event", "last event", 44, 64, 14, 4),
+    ("event", "last event", 44, 64, 12, 2),
     ("host", "host", 22, 40, 0, 5),
 )
-LB_COLUMN = (21, 32, 15, 2)
+LB_COLUMN = (21, 32, 15, 4)
 """Width, widest, narrowest and squeeze of each balancer's column."""
 
 

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from screens.widgets.keybar import KeyBar
+
 
 @dataclass(frozen=True, slots=True)
 class KeyHelp:
@@ -60,6 +62,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(self.title_text, style="bold"), markup=False)
             yield DataTable(id="help-keys", cursor_type="row", show_cursor=False)
             yield Static(Text(MOUSE_HELP), id="help-mouse", markup=False)
+        yield KeyBar(show_command_palette=False)  # the keys that work here, not the view's
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)

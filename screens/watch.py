@@ -117,11 +117,22 @@ class StateWord(Static):
     StateWord.bad { background: $error; color: $background; }
     """
 
+    words = ""
+
     def show(self, words: str, level: str) -> None:
-        spaced = " ".join(words)
-        self.update(Text(spaced, end=""))
+        self.words = words
+        self._fit()
         for name in ("ok", "warn", "bad"):
             self.set_class(name == level, name)
+
+    def _fit(self) -> None:
+        """Spaced capitals when they fit on one line, else the plain words (80 columns)."""
+        spaced = " ".join(self.words)
+        width = self.content_region.width
+        self.update(Text(spaced if not width or len(spaced) <= width else self.words, end=""))
+
+    def on_resize(self) -> None:
+        self._fit()
 
 
 class Banner(Static):

@@ -108,3 +108,42 @@ def test_node_view(snap_compare: Any, tmp_path: Path, size: str) -> None:
     assert snap_compare(
         app, terminal_size=SIZES[size], run_before=feeding(recorded.healthy(), "enter")
     )
+
+
+@pytest.mark.parametrize("key", ["2", "3"], ids=["events", "balancer"])
+def test_watch_other_views(snap_compare: Any, tmp_path: Path, key: str) -> None:
+    """Every view of the wall has the clock, the state words and the incident banner."""
+    app = make_app(tmp_path, watch=True)
+    observations = recorded.healthy() + recorded.trouble()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=feeding(observations, key))
+
+
+def test_confirmation_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """A long confirmation keeps Apply and Cancel in sight; the bar lists the dialog's keys."""
+    from rich.text import Text
+
+    from screens.confirm import ConfirmScreen
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await feeding(recorded.healthy())(pilot)
+        body = Text("\n".join(f"form field {i}: value {i}" for i in range(40)))
+        pilot.app.push_screen(ConfirmScreen("Drain node2 on httpd?", body, action="Apply"))
+        await pilot.pause()
+        await pilot.pause()
+
+    app = make_app(tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_node_in_maintenance(snap_compare: Any, tmp_path: Path) -> None:
+    from console.maintenance import MaintenanceMark
+    from console.observations import MaintenanceObserved
+
+    mark = MaintenanceMark("node3", "drained and stopped by the drain wizard", "ops", NOON)
+    observations = [
+        *recorded.healthy(),
+        *recorded.trouble(),
+        MaintenanceObserved((mark,), (), recorded.T0 + 20),
+    ]
+    app = make_app(tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=feeding(observations))
