@@ -16,6 +16,7 @@ Cells are `Text` and stay literal: nothing here parses markup.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -144,6 +145,8 @@ class NodeTable(ScrollView, can_focus=True):
         self._columns: tuple[Column, ...] = ()
         self._widths: list[int] = []
         self._fit: list[int] = []
+        self._lengths: list[Counter[int]] = []
+        """Per column, how many rows have a cell of each length (the widest is the max key)."""
         """The widths drawn: `_widths` squeezed into the view's width (0: hidden)."""
         self._layout = 0
         self._cells: dict[str, tuple[Text, ...]] = {}
@@ -164,6 +167,7 @@ class NodeTable(ScrollView, can_focus=True):
         """Replace the columns; forgets every row."""
         self._columns = tuple(columns)
         self._widths = [max(column.width, len(column.label)) for column in self._columns]
+        self._lengths = [Counter() for _ in self._columns]
         self._cells.clear()
         self._versions.clear()
         self._drawn.clear()
@@ -241,22 +245,30 @@ class NodeTable(ScrollView, can_focus=True):
         self._versions[name] = self._versions.get(name, 0) + 1
         grew = False
         widths = self._widths
+        lengths = self._lengths
         for index, cell in enumerate(row):
             if old is not None and old[index] is cell:
                 continue
             width = widths[index]
             column = self._columns[index]
-            if cell.cell_len > width:
+            size = cell.cell_len
+            counts = lengths[index]
+            counts[size] += 1
+            was = old[index].cell_len if old is not None else -1
+            if was >= 0:
+                counts[was] -= 1
+                if not counts[was]:
+                    del counts[was]
+            if size > width:
                 cap = max(column.max_width, column.width)
                 if width < cap:
-                    widths[index] = min(cell.cell_len, cap)
+                    widths[index] = min(size, cap)
                     grew = True
-            elif old is not None and old[index].cell_len >= width > cell.cell_len:
+            elif was >= width > size:
                 # This row may have held the column's widest cell: fit the column again.
                 floor = max(column.width, len(column.label))
                 cap = max(column.max_width, column.width)
-                widest = max((cells[index].cell_len for cells in self._cells.values()), default=0)
-                narrower = max(floor, min(widest, cap))
+                narrower = max(floor, min(max(counts, default=0), cap))
                 if narrower != width:
                     widths[index] = narrower
                     grew = True
