@@ -391,3 +391,26 @@ async def test_at_80x24_the_confirmation_shows_its_buttons_and_its_own_keys(
         assert bar.region.bottom == 24
         await pilot.press("n")
         await wait_for(lambda: isinstance(app.screen, BalancerScreen))
+
+
+async def test_after_a_counter_reset_the_sparklines_stay_aligned_with_a_gap(
+    tmp_path: Path,
+) -> None:
+    """An httpd restart resets Elected: no rate for that read (a gap), never "-████████"."""
+    app = HarnessApp(
+        inventory(tmp_path),
+        BalancerScreen,
+        observations=[read(100, 10.0), read(120, 12.0, busy=2), read(140, 14.0, busy=1)],
+    )
+    async with app.run_test(size=(200, 40)):
+        await wait_for(lambda: rows(app) and rows(app)[0][9].startswith("10.0"))
+        app.observe(read(3, 16.0, busy=1))  # restarted: the counter went back
+        await wait_for(lambda: rows(app)[0][9].startswith("-"))
+        assert rows(app)[0][9].startswith("- ")  # like "10.0 ▁▂": a space before the spark
+        screen = app.screen
+        assert isinstance(screen, BalancerScreen)
+        history = screen.history[("httpd", "cluster", "http://10.0.0.1:8080")]
+        assert len(history.elected_rate) == len(history.busy) == 2  # one point per read each
+        assert list(history.elected_rate)[-1] is None  # a gap, not a bar
+        label = plain(app.screen.query_one("#spark-elected-label"))
+        assert "now unknown (counters reset)" in label
