@@ -141,8 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     events = sub.add_parser("events", help="membership and lifecycle events in saved logs")
-    events.add_argument("files", nargs="+", metavar="FILE")
+    events.add_argument("files", nargs="*", metavar="FILE")
     events.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    events.add_argument(
+        "--kind", action="append", metavar="KIND[,KIND]", help="only these kinds (repeatable)"
+    )
+    events.add_argument("--since", metavar="TIME", help="logged at or after (ISO 8601)")
+    events.add_argument("--until", metavar="TIME", help="logged at or before (ISO 8601)")
+    events.add_argument(
+        "--node", action="append", default=[], metavar="NAME=FILE", help="a node's log (repeatable)"
+    )
 
     balancer = sub.add_parser("balancer", help="one-shot read of a balancer-manager page")
     balancer.add_argument("url", metavar="URL")
@@ -255,7 +263,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from console import events_command
 
         return events_command.run(
-            args.files, as_json=getattr(args, "json", False), out=sys.stdout, err=sys.stderr
+            args.files,
+            as_json=getattr(args, "json", False),
+            out=sys.stdout,
+            err=sys.stderr,
+            kinds=args.kind,
+            since=args.since,
+            until=args.until,
+            nodes=args.node,
         )
     if args.command == "balancer":
         from console import balancer_command

@@ -1,9 +1,15 @@
 """``clusterconsole events FILE...``: membership, lifecycle and error events in saved log files.
 
 The JSON lines (``--json``) are a contract for scripts: one object per event with the keys
-``file``, ``line``, ``time``, ``source``, ``kind``, ``member``, ``members``, ``text``, ``detail``.
+``file``, ``line``, ``time``, ``source``, ``kind``, ``member``, ``members``, ``text``, ``detail``
+and ``node`` (the name given with ``--node NAME=FILE``, else null).
 The table is for people; log text is untrusted and printed with control characters escaped.
 A file that cannot be read is reported in one sentence and the others are still scanned.
+
+``--kind K[,K...]`` reports only those kinds, and the needles that can only find other kinds are
+not searched at all; ``--since``/``--until`` keep the events logged in that window (ISO 8601, as
+precise as wanted: ``2026-11-22``, ``2026-11-22T10:15``; both ends included at the precision
+given; an event whose record has no date is left out of a window).
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
-from typing import TextIO
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TextIO, get_args
 
 from console import exitcodes
 from console.output import GuardedOutput
 from console.textsafe import printable
-from probes.logs.model import LogEvent
+from probes.logs.model import EventKind, LogEvent
 from probes.logs.parallel import MIN_SIZE, iter_file_parallel
 from probes.logs.records import parse
 from probes.logs.scanner import scan_file
@@ -29,6 +35,62 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WHERE, _TIME, _SOURCE, _KIND, _MEMBER = 32, 19, 9, 25, 21
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 """`json.dumps(..., ensure_ascii=False)` without building an encoder for every event."""
+KINDS: tuple[str, ...] = get_args(EventKind)
+_ISO_BOUND = re.compile(r"^\d{4}-\d\d-\d\d(?:[T ]\d\d(?::\d\d(?::\d\d(?:[.,]\d{1,9})?)?)?)?$")
+
+
+class UsageError(ValueError):
+    """An option the command cannot use; the message says which and why."""
+
+
+def parse_kinds(values: Iterable[str] | None) -> frozenset[str] | None:
+    """`--kind` values (each may hold several, comma-separated) as a set; None: every kind."""
+    if not values:
+        return None
+    kinds = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    unknown = sorted(kinds - set(KINDS))
+    if unknown or not kinds:
+        raise UsageError(
+            f"--kind: unknown kind {', '.join(unknown) or '(none)'}; kinds: {', '.join(KINDS)}"
+        )
+    return frozenset(kinds)
+
+
+def parse_time(option: str, value: str | None) -> str | None:
+    """A `--since`/`--until` bound as the ISO 8601 prefix events' times are compared with."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not _ISO_BOUND.match(text):
+        raise UsageError(
+            f"{option}: {_safe(value)!r} is not a time; use ISO 8601 such as 2026-11-22 or "
+            "2026-11-22T10:15:00"
+        )
+    return text.replace(" ", "T").replace(",", ".")
+
+
+def parse_nodes(values: Sequence[str]) -> list[tuple[str, str]]:
+    """`--node NAME=FILE` values as (name, file) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name.strip() or not path:
+            raise UsageError(f"--node: {_safe(value)!r} should be NAME=FILE")
+        pairs.append((name.strip(), path))
+    return pairs
+
+
+def _window(events: Iterable[LogEvent], since: str | None, until: str | None) -> Iterator[LogEvent]:
+    """The events logged between `since` and `until` (prefixes: both ends included)."""
+    for event in events:
+        time = event.time
+        if time is None:
+            continue
+        if since is not None and time < since:
+            continue
+        if until is not None and time[: len(until)] > until:
+            continue
+        yield event
 
 
 def _safe(text: str) -> str:
@@ -36,18 +98,19 @@ def _safe(text: str) -> str:
     return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", printable(text))
 
 
-def _events(path: str) -> Iterable[LogEvent]:
-    """The file's events; big files are scanned on several cores. Raises OSError, also for
-    what is not a regular file: a FIFO, /dev/zero or /dev/urandom would never end."""
+def _events(path: str, kinds: frozenset[str] | None = None) -> Iterable[LogEvent]:
+    """The file's events (of `kinds`; None: all); big files are scanned on several cores.
+    Raises OSError, also for what is not a regular file: a FIFO, /dev/zero or /dev/urandom
+    would never end."""
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
         raise OSError(errno.EINVAL, "not a regular file")
     if stat.S_ISREG(info.st_mode) and info.st_size >= MIN_SIZE:
-        return iter_file_parallel(path)
-    return scan_file(path)
+        return iter_file_parallel(path, kinds=kinds)
+    return scan_file(path, kinds=kinds)
 
 
-def _json(name: str, event: LogEvent) -> str:
+def _json(name: str, event: LogEvent, node: str | None = None) -> str:
     return _ENCODER.encode(
         {
             "file": name,
@@ -59,6 +122,7 @@ def _json(name: str, event: LogEvent) -> str:
             "members": list(event.members),
             "text": event.text,
             "detail": event.detail,
+            "node": node,
         }
     )
 
@@ -106,8 +170,8 @@ class _Table:
         self._width = max(40, width)
         self.rows = 0
 
-    def row(self, name: str, event: LogEvent) -> None:
-        where = _safe(f"{name}:{event.line}")
+    def row(self, name: str, event: LogEvent, node: str | None = None) -> None:
+        where = _safe(f"{node}:{event.line}" if node else f"{name}:{event.line}")
         if len(where) > _WHERE:
             where = "…" + where[1 - _WHERE :]
         if not self.rows:
@@ -130,12 +194,32 @@ class _Table:
 
 
 def run(
-    files: Sequence[str], *, as_json: bool, out: TextIO, err: TextIO, width: int | None = None
+    files: Sequence[str],
+    *,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    width: int | None = None,
+    kinds: Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    nodes: Sequence[str] = (),
 ) -> int:
-    """Print the events of each file; 0 when every file was read, 2 when one could not be.
+    """Print the events of each file (then of each `NAME=FILE` in `nodes`); 0 when every file
+    was read, 2 when one could not be or an option is wrong (then nothing is scanned).
 
     Output that cannot be written (a closed pipe) raises `OutputClosed`, never OSError: only a
     file that cannot be read is blamed on the file."""
+    try:
+        wanted = parse_kinds(kinds)
+        low, high = parse_time("--since", since), parse_time("--until", until)
+        sources = [(None, name) for name in files] + parse_nodes(nodes)
+    except UsageError as exc:
+        err.write(f"{PROG}: {exc}\n")
+        return exitcodes.USAGE
+    if not sources:
+        err.write(f"{PROG}: name at least one FILE or --node NAME=FILE\n")
+        return exitcodes.USAGE
     out = GuardedOutput.wrap(out, stop=True)
     status = exitcodes.OK
     if width is None:
@@ -147,13 +231,16 @@ def run(
         else:
             width = 1 << 20
     table = None if as_json else _Table(out, width)
-    for name in files:
+    for node, name in sources:
         try:
-            for event in _events(name):
+            events = _events(name, wanted)
+            if low is not None or high is not None:
+                events = _window(events, low, high)
+            for event in events:
                 if table is None:
-                    out.write(_json(name, event) + "\n")
+                    out.write(_json(name, event, node) + "\n")
                 else:
-                    table.row(name, event)
+                    table.row(name, event, node)
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             err.write(f"{PROG}: {_safe(name)}: {_safe(reason)}\n")

@@ -15,41 +15,56 @@ the events found never depend on the mode.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
+from probes.logs.model import EventKind
 from probes.logs.records import LOCALIZED_SEVERE
+
+ALL_KINDS: frozenset[str] = frozenset(get_args(EventKind))
 
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """Byte strings that mark candidate lines; see the module docstring for `anchor`."""
+    """Byte strings that mark candidate lines; see the module docstring for `anchor`.
+
+    `kinds`: the events the lines it finds can stand for. A scan asked for some kinds only
+    searches the probes that can give one of them (see `for_kinds`).
+    """
 
     needles: tuple[bytes, ...]
     anchor: bytes = b""
+    kinds: frozenset[str] = ALL_KINDS
 
+
+_MEMBERSHIP = frozenset({"member-joined", "member-left", "membership"})
+_LIFECYCLE = frozenset({"server-started", "server-stopping"})
 
 MEMBERS = Probe(
     (b"tcp://", b"Member", b"WKA member", b"WSO2 Carbon started", b"hutting down"),
     anchor=b"{",
+    kinds=_MEMBERSHIP | _LIFECYCLE | {"session-sync", "error"},
 )
 """Tribes member strings (any language: `...tribes.membership.StaticMember[tcp://{...}`),
 Hazelcast `Members {` blocks, WSO2 membership and lifecycle in Carbon's `{logger}` layout."""
-SEVERE = Probe((b"SEVERE",), anchor=b"V")
-VIEWS = Probe((b"ISPN00009", b"view", b"View"), anchor=b"|")
+SEVERE = Probe((b"SEVERE",), anchor=b"V", kinds=frozenset({"error", "session-sync"}))
+VIEWS = Probe((b"ISPN00009", b"view", b"View"), anchor=b"|", kinds=_MEMBERSHIP | {"error"})
 """JGroups views `[coord|7] (3) [a, b, c]`, announced as ISPN000094/93, "Accepted view", ..."""
-COORDINATOR = Probe((b"creating cluster as coordinator",))
+COORDINATOR = Probe((b"creating cluster as coordinator",), kinds=_MEMBERSHIP | {"error"})
 """JGroups GMS founding a cluster; not searched in Tomcat JUL streams (a JGroups app inside Tomcat,
 Liferay, also logs the one-member view that follows, which VIEWS finds)."""
 BASE: tuple[Probe, ...] = (
     MEMBERS,
     SEVERE,
     VIEWS,
-    Probe((b"ERROR",)),
-    Probe((b"org.apache.catalina.ha.session.",)),
-    Probe((b"org.apache.catalina.startup.Catalina",)),
-    Probe((b"org.apache.catalina.core.Standard",)),
+    Probe((b"ERROR",), kinds=frozenset({"error"})),
+    Probe((b"org.apache.catalina.ha.session.",), kinds=frozenset({"session-sync", "error"})),
+    Probe((b"org.apache.catalina.startup.Catalina",), kinds=_LIFECYCLE | {"error"}),
+    Probe((b"org.apache.catalina.core.Standard",), kinds=_LIFECYCLE | {"error"}),
     COORDINATOR,
 )
-LOCALIZED = Probe(tuple(level.encode() for level in LOCALIZED_SEVERE))
+LOCALIZED = Probe(
+    tuple(level.encode() for level in LOCALIZED_SEVERE), kinds=frozenset({"error", "session-sync"})
+)
 """SEVERE as non-English JVMs print it (GRAVE, SCHWERWIEGEND, 重大, ...); searched only in streams
 whose first JUL record has a non-English level."""
 JOURNAL = Probe(
@@ -62,6 +77,24 @@ JOURNAL = Probe(
     )
 )
 """Tomcat's English messages, searched only in journal/syslog exports (no logger printed)."""
+
+DEPARTURE_CONTEXT = frozenset({"member-joined", "membership", "server-started", "server-stopping"})
+"""What must be found to tell a new departure from one told again (`probes.logs.departures`)."""
+
+
+def searched_kinds(kinds: frozenset[str] | None) -> frozenset[str] | None:
+    """The kinds a scan must look for to report `kinds` right (None: all of them)."""
+    if kinds is None or kinds >= ALL_KINDS:
+        return None
+    return kinds | DEPARTURE_CONTEXT if "member-left" in kinds else kinds
+
+
+def for_kinds(probes: tuple[Probe, ...], kinds: frozenset[str] | None) -> tuple[Probe, ...]:
+    """The probes worth searching for `kinds` (see `searched_kinds`); all of them for None."""
+    if kinds is None:
+        return probes
+    return tuple(probe for probe in probes if probe.kinds & kinds)
+
 
 BREAK_EVEN = 2600
 """Bytes scanned by one needle pass for the cost of checking one anchor candidate (measured: a

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from probes.logs import hazelcast
 from probes.logs.departures import Departures
 from probes.logs.model import LogEvent
-from probes.logs.needles import Probe
+from probes.logs.needles import ALL_KINDS, Probe, searched_kinds
 from probes.logs.scanner import SNIFF_LINES, EventScanner, scan_file
 
 MIN_SIZE = 64 << 20
@@ -85,9 +85,9 @@ def _parts(path: str, size: int, workers: int) -> list[Part]:
     return list(itertools.pairwise(cuts))  # at most 256: a claim is one byte
 
 
-def _probes_after_sniffing(path: str) -> tuple[Probe, ...] | None:
+def _probes_after_sniffing(path: str, kinds: frozenset[str] | None) -> tuple[Probe, ...] | None:
     """The probes a one-pass scan settles on after reading the stream's first lines."""
-    scanner = EventScanner()
+    scanner = EventScanner(kinds=kinds)
     with open(path, "rb") as handle:
         while scanner._sniffed < SNIFF_LINES:
             chunk = handle.read(64 << 10)
@@ -127,10 +127,12 @@ def _batches(scanner: EventScanner, path: str, start: int, end: int) -> Iterator
     yield scanner.close()
 
 
-def _part_scanner(start: int, probes: tuple[Probe, ...] | None) -> EventScanner:
+def _part_scanner(
+    start: int, probes: tuple[Probe, ...] | None, kinds: frozenset[str] | None
+) -> EventScanner:
     """A scanner for a part starting at byte `start` (lines numbered from 1); the first part
     (no `probes`) sniffs the stream's first lines like a one-pass scan."""
-    scanner = EventScanner()
+    scanner = EventScanner(kinds=kinds)
     scanner.reset(start)
     if probes is not None:
         scanner._use_probes(probes)
@@ -138,10 +140,10 @@ def _part_scanner(start: int, probes: tuple[Probe, ...] | None) -> EventScanner:
 
 
 def _scan_range(
-    path: str, start: int, end: int, probes: tuple[Probe, ...] | None
+    path: str, start: int, end: int, probes: tuple[Probe, ...] | None, kinds: frozenset[str] | None
 ) -> tuple[list[LogEvent], int]:
     """The events of `path[start:end]` (lines numbered from 1) and its line count."""
-    scanner = _part_scanner(start, probes)
+    scanner = _part_scanner(start, probes, kinds)
     events = [event for batch in _batches(scanner, path, start, end) for event in batch]
     return events, scanner.lines_seen
 
@@ -173,7 +175,14 @@ def _row(e: LogEvent) -> tuple[Any, ...]:
     )
 
 
-def _worker(path: str, parts: list[Part], probes: tuple[Probe, ...], claims: int, out: int) -> None:
+def _worker(
+    path: str,
+    parts: list[Part],
+    probes: tuple[Probe, ...],
+    kinds: frozenset[str] | None,
+    claims: int,
+    out: int,
+) -> None:
     """A forked worker: scan parts as long as there are any, one marshalled message per part.
 
     The events travel as plain tuples: marshal is several times faster than pickling objects.
@@ -181,7 +190,7 @@ def _worker(path: str, parts: list[Part], probes: tuple[Probe, ...], claims: int
     with os.fdopen(out, "wb") as sink:
         while (index := _claim(claims)) is not None:
             start, end = parts[index]
-            events, lines = _scan_range(path, start, end, None if index == 0 else probes)
+            events, lines = _scan_range(path, start, end, None if index == 0 else probes, kinds)
             message = marshal.dumps((index, lines, [_row(event) for event in events]))
             sink.write(len(message).to_bytes(8, "little") + message)
             sink.flush()
@@ -202,7 +211,13 @@ def _widen(pipe: int) -> None:
         pass
 
 
-def _fork_worker(path: str, parts: list[Part], probes: tuple[Probe, ...], claims: int) -> Worker:
+def _fork_worker(
+    path: str,
+    parts: list[Part],
+    probes: tuple[Probe, ...],
+    kinds: frozenset[str] | None,
+    claims: int,
+) -> Worker:
     """Start a worker process; a bare fork and a pipe cost a few milliseconds, a pool tenths of
     a second."""
     read_end, write_end = os.pipe()
@@ -212,7 +227,7 @@ def _fork_worker(path: str, parts: list[Part], probes: tuple[Probe, ...], claims
         status = 1
         try:
             os.close(read_end)
-            _worker(path, parts, probes, claims, write_end)
+            _worker(path, parts, probes, kinds, claims, write_end)
             status = 0
         finally:
             os._exit(status)
@@ -266,16 +281,20 @@ class Worker:
 
 
 def _merged(
-    path: str, parts: list[Part], probes: tuple[Probe, ...], workers: int
+    path: str,
+    parts: list[Part],
+    probes: tuple[Probe, ...],
+    kinds: frozenset[str] | None,
+    workers: int,
 ) -> Iterator[LogEvent]:
     """Events of all parts in order; part 0 streams from here while the workers start."""
     claims, feed = os.pipe()
     os.write(feed, bytes(range(1, len(parts))))  # at most 255 bytes: fits in the pipe buffer
     os.close(feed)
-    children = [_fork_worker(path, parts, probes, claims) for _ in range(workers - 1)]
+    children = [_fork_worker(path, parts, probes, kinds, claims) for _ in range(workers - 1)]
     results: dict[int, Result] = {}
     try:
-        scanner = _part_scanner(0, None)
+        scanner = _part_scanner(0, None, kinds)
         for batch in _batches(scanner, path, *parts[0]):
             yield from batch
         before, ready = scanner.lines_seen, 1
@@ -287,7 +306,7 @@ def _merged(
             if index is None:  # every part is claimed and every worker done: any part lost?
                 missing = [part for part in range(ready, len(parts)) if part not in results]
             for part in missing:
-                events, lines = _scan_range(path, *parts[part], probes)
+                events, lines = _scan_range(path, *parts[part], probes, kinds)
                 results[part] = (events, [], lines)
             while ready in results:
                 events, rows, lines = results.pop(ready)
@@ -303,8 +322,11 @@ def _merged(
             child.close(kill=True)
 
 
-def iter_file_parallel(path: str, workers: int | None = None) -> Iterator[LogEvent]:
-    """All events of a file, as `scan_file` finds them, using up to `workers` processes.
+def iter_file_parallel(
+    path: str, workers: int | None = None, kinds: frozenset[str] | None = None
+) -> Iterator[LogEvent]:
+    """All events of a file (of `kinds`, None: all), as `scan_file` finds them, using up to
+    `workers` processes.
 
     Events come while later parts are still being scanned. Raises OSError (at the call) for an
     unreadable file, like `scan_file`.
@@ -312,23 +334,31 @@ def iter_file_parallel(path: str, workers: int | None = None) -> Iterator[LogEve
     size = os.stat(path).st_size
     workers = workers or os.cpu_count() or 1
     if workers < 2 or size < MIN_SIZE or not _can_fork() or os.path.isdir(path):
-        return scan_file(path)
-    probes = _probes_after_sniffing(path)
+        return scan_file(path, kinds=kinds)
+    searched = searched_kinds(kinds)  # the parts report what departures need; kinds cut last
+    probes = _probes_after_sniffing(path, searched)
     parts = _parts(path, size, workers)
     if probes is None or len(parts) < 2:
-        return scan_file(path)
-    return _one_per_departure(_merged(path, parts, probes, workers))
+        return scan_file(path, kinds=kinds)
+    return _one_per_departure(_merged(path, parts, probes, searched, workers), kinds)
 
 
-def _one_per_departure(events: Iterator[LogEvent]) -> Iterator[LogEvent]:
-    """Each part drops the departures it repeats; this drops those repeated across parts.
+def _one_per_departure(
+    events: Iterator[LogEvent], kinds: frozenset[str] | None
+) -> Iterator[LogEvent]:
+    """Each part drops the departures it repeats; this drops those repeated across parts, then
+    the kinds not asked for.
 
     The generator it returns is lazy like `_merged`: an unreadable file still raises at the
     `iter_file_parallel` call (the stat), as documented."""
     keep = Departures().keep
-    return (event for event in events if keep(event))
+    if kinds is None or kinds >= ALL_KINDS:
+        return (event for event in events if keep(event))
+    return (event for event in events if keep(event) and event.kind in kinds)
 
 
-def scan_file_parallel(path: str, workers: int | None = None) -> list[LogEvent]:
+def scan_file_parallel(
+    path: str, workers: int | None = None, kinds: frozenset[str] | None = None
+) -> list[LogEvent]:
     """All events of a file in a list; see `iter_file_parallel`."""
-    return list(iter_file_parallel(path, workers))
+    return list(iter_file_parallel(path, workers, kinds))

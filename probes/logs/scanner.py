@@ -20,7 +20,14 @@ from probes.logs.departures import Departures
 from probes.logs.lines import count_newlines
 from probes.logs.model import LogEvent
 from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
-from probes.logs.records import LEVELS, Record, parse, split_glued, strip_prefixes
+from probes.logs.records import (
+    LEVELS,
+    Record,
+    is_continuation,
+    parse,
+    split_glued,
+    strip_prefixes,
+)
 from probes.logs.text import clean
 
 SNIFF_LINES = 64
@@ -46,9 +53,19 @@ class _Line(NamedTuple):
 class EventScanner:
     """Incremental scanner: feed byte chunks of one log stream, get the events completed so far."""
 
-    def __init__(self, *, max_line: int = 65536, max_fold_lines: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        max_line: int = 65536,
+        max_fold_lines: int = 200,
+        kinds: frozenset[str] | None = None,
+    ) -> None:
+        """`kinds`: report only these event kinds (None: all); the needles that can only find
+        other kinds are not searched, so kinds not asked for cost nothing."""
         self._max_line = max(80, max_line)
         self._max_fold = max(0, max_fold_lines)
+        self._report = None if kinds is None or kinds >= needles.ALL_KINDS else frozenset(kinds)
+        self._wanted = needles.searched_kinds(self._report)
         self._departures = Departures()
         """Outlives `reset`: a truncated or rotated log is still the same node's view."""
         self.reset(0)
@@ -67,7 +84,7 @@ class EventScanner:
         self._lines = 0
         self._bytes = 0
         self._sniffed = 0
-        self._probes: tuple[needles.Probe, ...] = needles.BASE
+        self._probes: tuple[needles.Probe, ...] = needles.for_kinds(needles.BASE, self._wanted)
         self._search = needles.Search(self._probes, [0] * len(self._probes))
         self._cpos = 0
         self._cline = 1
@@ -75,7 +92,7 @@ class EventScanner:
 
     def _use_probes(self, probes: tuple[needles.Probe, ...]) -> None:
         """Skip sniffing: use the probes the stream's first lines chose (a part of a big file)."""
-        self._probes = probes
+        self._probes = probes = needles.for_kinds(probes, self._wanted)
         self._sniffed = SNIFF_LINES
         self._search = needles.Search(probes, [0] * len(probes))
 
@@ -117,8 +134,19 @@ class EventScanner:
             if last > begin:
                 self._region(data, begin, last)
             self._keep(data, max(last, begin), size)
+        return self._emit()
+
+    def _emit(self, pending: list[LogEvent] | None = None) -> list[LogEvent]:
+        """The events completed so far (and `pending`'s), one per departure, of the kinds asked."""
         out, self._out = self._out, []
-        return self._departures.filter(out) if out else out
+        if pending:
+            out.extend(pending)
+        if not out:
+            return out
+        out = self._departures.filter(out)
+        if self._report is not None:
+            out = [event for event in out if event.kind in self._report]
+        return out
 
     def _keep(self, data: bytes | bytearray, start: int, end: int) -> None:
         """Carry a partial line over to the next chunk, cut at max_line."""
@@ -134,8 +162,7 @@ class EventScanner:
         """The stream went quiet: emit a pending error whose stack trace may have ended."""
         if self._pending is not None and self._pending.emit_on_idle:
             self._flush()
-        out, self._out = self._out, []
-        return self._departures.filter(out) if out else out
+        return self._emit()
 
     def close(self) -> list[LogEvent]:
         """End of stream: emit everything, including a last line without newline."""
@@ -144,7 +171,7 @@ class EventScanner:
             out = self.feed(b"\n")
             self._bytes -= 1
         if self._pending is not None:
-            out.extend(self._departures.filter(self._pending.events(final=True)))
+            out.extend(self._emit(self._pending.events(final=True)))
             self._pending = None
         return out
 
@@ -200,6 +227,7 @@ class EventScanner:
             if word not in _ENGLISH_LEVELS:
                 probes = (*probes, needles.LOCALIZED)
             self._sniffed = SNIFF_LINES
+        probes = needles.for_kinds(probes, self._wanted)
         if probes != self._probes:
             self._probes = probes
             self._search = needles.Search(probes, [0] * len(probes))
@@ -241,6 +269,10 @@ class EventScanner:
         last = parts[-1]
         record = parse(last)
         here = _Line(last, line, offset)
+        if record.layout == "bare" and len(parts) == 1 and is_continuation(record.message):
+            # `Caused by: ...`, `java.io.IOException: ...`: a stack trace's line whose record was
+            # not an error (or not searched for), never a record of its own.
+            return line_end + 1
         if record.layout == "level" and len(parts) == 1:
             above = self._above(start, 1)
             if above and (header := parse(above[0].text)).awaits_message:
@@ -360,13 +392,16 @@ class EventScanner:
         return clean(raw[:-1] if raw.endswith(b"\r") else raw)
 
 
-def scan_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> Iterator[LogEvent]:
-    """All events of a file, in order; raises OSError (at the call) for an unreadable file."""
+def scan_file(
+    path: str | os.PathLike[str], chunk_size: int = 1 << 20, kinds: frozenset[str] | None = None
+) -> Iterator[LogEvent]:
+    """All events of a file (of `kinds`, None: all), in order; raises OSError (at the call) for
+    an unreadable file."""
     handle = open(path, "rb", buffering=0)  # noqa: SIM115 -- closed by the generator
 
     def events() -> Iterator[LogEvent]:
         with handle:
-            scanner = EventScanner()
+            scanner = EventScanner(kinds=kinds)
             chunk = bytearray(max(1, chunk_size))
             while size := handle.readinto(chunk):
                 yield from scanner.feed_buffer(chunk, size)

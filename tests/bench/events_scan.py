@@ -69,8 +69,15 @@ _MEMBER = (
 )
 
 
-def generate(path: Path, size_mb: int, seed: int = 20261122) -> tuple[int, int]:
-    """Write a busy catalina.out of about `size_mb` MiB; return (lines, membership lines)."""
+def generate(
+    path: Path, size_mb: int, seed: int = 20261122, profile: str = "calm"
+) -> tuple[int, int]:
+    """Write a catalina.out of about `size_mb` MiB; return (lines, membership lines).
+
+    `calm`: a busy node on a good day (few errors). `busy`: a troubled one (see `_busy_block`).
+    """
+    if profile == "busy":
+        return _generate_busy(path, size_mb, seed)
     rng = random.Random(seed)
     target = size_mb << 20
     written = lines = members = 0
@@ -125,6 +132,139 @@ def generate(path: Path, size_mb: int, seed: int = 20261122) -> tuple[int, int]:
             )
             block.insert(
                 rng.randrange(len(block)),
+                f"22-Nov-2026 {clock}.000 INFO [StaticMembership-{method}] "
+                f"org.apache.catalina.ha.tcp.SimpleTcpCluster.{method} {message}:[{member}]",
+            )
+            members += 1
+            text = "\n".join(block) + "\n"
+            out.write(text)
+            written += len(text.encode("utf-8"))
+            lines += text.count("\n")
+    return lines, members
+
+
+_SEVERE = (
+    (
+        "org.apache.catalina.core.StandardWrapperValve.invoke",
+        "Servlet.service() for servlet [cart] in context with path [/shop] threw exception",
+    ),
+    (
+        "org.apache.catalina.core.StandardWrapperValve.invoke",
+        "Servlet.service() for servlet [dispatcher] in context with path [/shop] threw exception "
+        "[Request processing failed: org.springframework.dao.DataAccessResourceFailureException: "
+        "Unable to acquire JDBC Connection] with root cause",
+    ),
+    (
+        "org.apache.catalina.core.ApplicationDispatcher.invoke",
+        "Servlet.service() for servlet [jsp] threw exception",
+    ),
+    (
+        "org.apache.catalina.ha.tcp.ReplicationValve.send",
+        "Unable to perform replication request.",
+    ),
+    (
+        "org.apache.coyote.http11.Http11NioProtocol.process",
+        "Error reading request, ignored",
+    ),
+    (
+        "org.apache.catalina.session.StandardManager.processExpires",
+        "Unable to expire session [{sid}]",
+    ),
+)
+_DEEP = (
+    "\tat com.example.shop.OrderRepository.lock(OrderRepository.java:{m})",
+    "\tat com.example.shop.OrderService.place(OrderService.java:118)",
+    "\tat jdk.internal.reflect.GeneratedMethodAccessor{p}.invoke(Unknown Source)",
+    "\tat org.springframework.aop.support.AopUtils.invokeJoinpointUsingReflection"
+    "(AopUtils.java:355)",
+    "\tat org.springframework.transaction.interceptor.TransactionInterceptor.invoke"
+    "(TransactionInterceptor.java:119)",
+    "\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:{m})",
+    "\tat org.apache.catalina.core.ApplicationFilterChain.doFilter"
+    "(ApplicationFilterChain.java:138)",
+    "\tat org.apache.catalina.authenticator.AuthenticatorBase.invoke(AuthenticatorBase.java:483)",
+    "\tat org.apache.coyote.AbstractProtocol$ConnectionHandler.process(AbstractProtocol.java:904)",
+    "\tat java.base/java.lang.Thread.run(Thread.java:840)",
+    "Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not "
+    "available, request timed out after 30000ms.",
+    "\t... {p} common frames omitted",
+)
+
+
+def _busy_record(rng: random.Random, stamp: str, iso: str, fields: dict[str, Any]) -> list[str]:
+    """One record of a troubled server's catalina.out, with its stack trace if it has one."""
+    roll = rng.random()
+    thread = fields["th"]
+    if roll < 0.07:  # SEVERE (Tomcat) or ERROR (application), 3 in 10 with a stack trace
+        if roll < 0.055:
+            source, message = rng.choice(_SEVERE)
+            head = f"{stamp} SEVERE [{thread}] {source} {message.format(**fields)}"
+        else:
+            head = (
+                f"{iso} ERROR [{thread}] com.example.shop.PaymentGateway - Payment provider "
+                f"call failed for order {fields['n']}"
+            )
+        if rng.random() >= 0.3:
+            return [head]
+        depth = rng.randrange(2, 9)
+        frames = [frame.format(**fields) for frame in rng.sample(_DEEP, depth)]
+        return [head, _TRACE[0], *frames]
+    if roll < 0.125:
+        level, source, message = rng.choice(_TOMCAT)
+        return [f"{stamp} {level} [{thread}] {source} {message.format(**fields)}"]
+    if roll < 0.128:  # a long line: a request dump or a payload logged whole (2-16 KB)
+        payload = ",".join(
+            f'{{"sku":"S{rng.randrange(10**6)}","qty":{rng.randrange(9)}}}'
+            for _ in range(rng.randrange(70, 560))
+        )
+        return [f"{iso} DEBUG [{thread}] com.example.shop.CartController - cart=[{payload}]"]
+    if roll < 0.1295:  # two one-line records glued on one line (an unflushed writer)
+        source, message = rng.choice(_SEVERE)
+        other = rng.choice(_APP).format(**fields)
+        return [f"{iso} {other} {stamp} SEVERE [{thread}] {source} {message.format(**fields)}"]
+    return [f"{iso} {rng.choice(_APP).format(**fields)}"]
+
+
+def _generate_busy(path: Path, size_mb: int, seed: int) -> tuple[int, int]:
+    """A troubled server: a SEVERE or ERROR record every ~16 lines, 3 in 10 with a stack
+    trace (~10 % of the lines are trace lines), long lines (2-16 KB) and glued records, and a
+    membership change every ~10,000 lines."""
+    rng = random.Random(seed)
+    target = size_mb << 20
+    written = lines = members = second = 0
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        while written < target:
+            block: list[str] = []
+            while len(block) < 10_000:
+                second += 1
+                clock = f"{second // 3600 % 24:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+                millis = f"{rng.randrange(1000):03d}"
+                fields = {
+                    "th": rng.choice(_THREADS),
+                    "n": rng.randrange(10**6),
+                    "c": rng.randrange(10**4),
+                    "p": rng.randrange(256),
+                    "m": rng.randrange(2000),
+                    "sid": f"{rng.getrandbits(64):016X}",
+                }
+                stamp, iso = f"22-Nov-2026 {clock}.{millis}", f"2026-11-22 {clock},{millis}"
+                block.extend(_busy_record(rng, stamp, iso, fields))
+            joined = rng.random() < 0.5
+            member = _MEMBER.format(
+                ip=rng.randrange(11, 14),
+                n=rng.randrange(10**6),
+                command="{}" if joined or rng.random() < 0.3 else "{66 65 66 89 45 65 76 ...(9)}",
+            )
+            method, message = (
+                ("memberAdded", "Replication member added")
+                if joined
+                else ("memberDisappeared", "Received member disappeared")
+            )
+            at = rng.randrange(len(block))
+            while block[at].startswith(("\t", "Caused by", "java.")):
+                at += 1
+            block.insert(
+                at,
                 f"22-Nov-2026 {clock}.000 INFO [StaticMembership-{method}] "
                 f"org.apache.catalina.ha.tcp.SimpleTcpCluster.{method} {message}:[{member}]",
             )

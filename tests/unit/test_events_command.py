@@ -6,8 +6,11 @@ import io
 import json
 import os
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,15 +18,87 @@ from console import events_command, exitcodes
 
 DATA = Path(__file__).parent / "data" / "logs"
 T12 = DATA / "t12_tomcat6_serverfault_confirmed_dead_state_transfer_collapsed.log"
-KEYS = {"file", "line", "time", "source", "kind", "member", "members", "text", "detail"}
+NODE1 = DATA / "sandbox_tomcat101_node1_peer_stop_and_crash.log"
+NODE3 = DATA / "sandbox_tomcat101_node3_start_stop_crash.log"
+KEYS = {"file", "line", "time", "source", "kind", "member", "members", "text", "detail", "node"}
 
 
-def run(*files: str | Path, as_json: bool = False, width: int = 160) -> tuple[int, str, str]:
+def run(
+    *files: str | Path, as_json: bool = False, width: int = 160, **options: Any
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = events_command.run(
-        [str(f) for f in files], as_json=as_json, out=out, err=err, width=width
+        [str(f) for f in files], as_json=as_json, out=out, err=err, width=width, **options
     )
     return code, out.getvalue(), err.getvalue()
+
+
+def rows(*files: str | Path, **options: Any) -> list[dict[str, Any]]:
+    code, out, err = run(*files, as_json=True, **options)
+    assert (code, err) == (exitcodes.OK, "")
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_kind_keeps_only_the_kinds_asked_for() -> None:
+    everything = rows(NODE1)
+    asked = rows(NODE1, kinds=["member-joined,member-left", "server-started"])
+    wanted = {"member-joined", "member-left", "server-started"}
+    assert asked == [row for row in everything if row["kind"] in wanted]
+    assert {row["kind"] for row in asked} == wanted
+    assert len(asked) < len(everything)
+
+
+def test_since_and_until_keep_the_window_both_ends_included_at_their_precision() -> None:
+    everything = rows(NODE1)
+    minute = rows(NODE1, since="2026-11-22 13:34", until="2026-11-22T13:34")
+    assert minute and minute == [
+        row for row in everything if row["time"] and row["time"].startswith("2026-11-22T13:34")
+    ]
+    later = rows(NODE1, since="2026-11-22T13:35:11")
+    assert later and all(row["time"] >= "2026-11-22T13:35:11" for row in later)
+    assert rows(NODE1, until="2026-11-21") == []
+    assert len(rows(NODE1, since="2026-11-22", until="2026-11-22")) == len(
+        [row for row in everything if row["time"]]
+    )
+
+
+def test_node_names_each_file_in_json_and_table() -> None:
+    both = rows(nodes=[f"node1={NODE1}", f"node3={NODE3}"], kinds=["member-joined"])
+    assert {row["node"] for row in both} == {"node1", "node3"}
+    assert next(row["file"] for row in both if row["node"] == "node3") == str(NODE3)
+    assert [row["node"] for row in rows(NODE1)][:1] == [None]
+    code, table, _ = run(nodes=[f"node3={NODE3}"], kinds=["member-joined"], width=200)
+    assert code == exitcodes.OK
+    assert table.splitlines()[1].startswith("node3:43 ")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"kinds": ["member-joined,members"]},
+            "--kind: unknown kind members; kinds: member-joined",
+        ),
+        ({"since": "yesterday"}, "--since: 'yesterday' is not a time"),
+        ({"until": "2026-11-22 10"}, None),
+        ({"nodes": ["node1"]}, "--node: 'node1' should be NAME=FILE"),
+    ],
+)
+def test_bad_options_are_usage_errors_and_nothing_is_scanned(
+    options: dict[str, Any], message: str | None
+) -> None:
+    code, out, err = run(T12, as_json=True, **options)
+    if message is None:  # a valid bound, as coarse as an hour
+        assert code == exitcodes.OK
+        return
+    assert (code, out) == (exitcodes.USAGE, "")
+    assert err.startswith(f"clusterconsole: events: {message}")
+
+
+def test_no_file_at_all_is_a_usage_error() -> None:
+    code, out, err = run()
+    assert (code, out) == (exitcodes.USAGE, "")
+    assert "FILE or --node NAME=FILE" in err
 
 
 def test_json_lines_carry_exactly_the_contract_keys() -> None:
@@ -41,6 +116,7 @@ def test_json_lines_carry_exactly_the_contract_keys() -> None:
         "members": [],
         "text": rows[0]["text"],
         "detail": "suspect",
+        "node": None,
     }
     assert rows[1]["time"] is None and rows[1]["detail"] == "requested"
 
@@ -149,3 +225,32 @@ def test_what_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:
         "clusterconsole: events: /dev/urandom: not a regular file",
     ]
     assert len(out.splitlines()) == 3  # T12's events
+
+
+def test_the_command_line_takes_kind_window_and_nodes(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "events",
+            "--json",
+            "--kind",
+            "member-left",
+            "--since",
+            "2026-11-22T13:35",
+            "--node",
+            f"node1={NODE1}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (exitcodes.OK, "")
+    found = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(row["node"], row["line"], row["member"]) for row in found] == [
+        ("node1", 59, "127.0.4.13:4000"),
+        ("node1", 63, "127.0.4.13:4000"),
+        ("node1", 64, "127.0.4.12:4000"),
+    ]
