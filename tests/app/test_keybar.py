@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
@@ -79,3 +80,57 @@ async def test_a_click_runs_the_key_under_the_pointer() -> None:
         await pilot.click(KeyBar, offset=(99, 0))  # past the last key: nothing
         await pilot.pause()
         assert app.notes == ["b"]
+
+
+class ViewsApp(App[None]):
+    """Like the console: action keys, then the view keys 1-4, on a narrow terminal."""
+
+    AUTO_FOCUS = None
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "note('d')", "Drain/undrain", id="test.drain"),
+        Binding("f", "note('f')", "Factor (load)", id="test.factor"),
+        Binding("q", "note('q')", "Quit", id="test.quit"),
+        *(
+            Binding(str(i), f"view('{name}')", name.title(), id=f"test.view-{name}")
+            for i, name in enumerate(("nodes", "events", "balancers", "database"), start=1)
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield KeyBar(show_command_palette=False)
+
+    def action_note(self, what: str) -> None:
+        self.notes.append(what)
+
+    def action_view(self, name: str) -> None:
+        self.notes.append(name)
+
+
+@pytest.mark.parametrize(
+    ("width", "shown"),
+    [
+        (120, ["d", "f", "q", "1", "2", "3", "4"]),
+        (60, ["d", "f", "q", "1-4"]),
+        (40, ["d", "f", "q", "1-4"]),
+    ],
+)
+async def test_a_narrow_bar_groups_the_views_then_shortens_labels(
+    width: int, shown: list[str]
+) -> None:
+    app = ViewsApp()
+    async with app.run_test(size=(width, 5)) as pilot:
+        bar = app.query_one(KeyBar)
+        await wait_for(lambda: bar.keys)
+        await pilot.pause()
+        assert [key.display for key in bar.keys] == shown
+        line = "".join(segment.text for segment in bar.render_line(0))
+        if width == 40:
+            assert " d Drain " in line and " f Factor " in line and "(load)" not in line
+        group = bar.keys[-1]
+        await pilot.click(KeyBar, offset=(group.start + 1, 0))
+        expected = "database" if group.display == "4" else "nodes"  # a group runs its first
+        await wait_for(lambda: app.notes[-1:] == [expected])
