@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-DEB_PACKAGES := apache2 tomcat10 openssh-server openssh-client mariadb-server mariadb-client \
+DEB_PACKAGES := apache2 tomcat10 tomcat10-admin openssh-server openssh-client mariadb-server mariadb-client \
 	rsync haproxy socat python3 python3-venv python3-pip python3-dev gcc tmux curl procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -23,6 +23,7 @@ from console.config_checks import (
     url_problem,
 )
 from console.config_lines import FieldPath, LineMap
+from console.config_metrics import manager_url_problem, read_metrics
 from console.config_model import (
     BalancerConfig,
     BalancerKind,
@@ -41,10 +42,30 @@ from console.config_model import (
 from console.config_reader import Table, TableReader, type_name
 from console.profiles import DEFAULT_PROFILE, LICENSE_KINDS, PROFILES, Profile
 
-_TOP = ("cluster", "ssh", "nodes", "balancers", "database", "shared_dir", "deploy", "license")
+_TOP = (
+    "cluster",
+    "ssh",
+    "nodes",
+    "balancers",
+    "database",
+    "shared_dir",
+    "deploy",
+    "license",
+    "metrics",
+)
 _CLUSTER = ("name", "profile", "color")
 _SSH = ("user", "port", "identity_file", "known_hosts", "connect_timeout")
-_NODE = ("name", "host", "ssh_port", "ssh_user", "jvm_route", "catalina_base", "logs", "http")
+_NODE = (
+    "name",
+    "host",
+    "ssh_port",
+    "ssh_user",
+    "jvm_route",
+    "catalina_base",
+    "logs",
+    "http",
+    "manager_url",
+)
 _NODE_ALL = (*_NODE, "start", "stop")
 _PASSWORD = ("password_env", "password_file")
 _BALANCER = ("name", "kind", "url", "socket", "balancer", "username", *_PASSWORD)
@@ -122,6 +143,9 @@ class _Builder(TableReader):
         hint = "credentials are not allowed in a node's URL"
         if http is not None and (problem := url_problem(http, password_hint=hint)) is not None:
             self.error((*path, "http"), problem)
+        manager_url = self.string(table, path, "manager_url")
+        if manager_url is not None and (problem := manager_url_problem(manager_url)) is not None:
+            self.error((*path, "manager_url"), problem)
         logs = self.strings(table, path, "logs")
         if logs is None:
             logs = [((*path, "logs"), value) for value in profile.logs]
@@ -141,6 +165,7 @@ class _Builder(TableReader):
             stop=stop.replace("{catalina_base}", quoted),
             http=http,
             jvm_route=jvm_route,
+            manager_url=manager_url,
         )
 
     def logs(self, items: Sequence[tuple[FieldPath, str]], base: str) -> tuple[LogSource, ...]:
@@ -312,6 +337,7 @@ def build_inventory(doc: Table, lines: LineMap, *, file: str, path: Path) -> Inv
         shared_dir=builder.shared_dir(doc),
         deploy=builder.deploy(doc, node_names),
         license=builder.license(doc, profile),
+        metrics=read_metrics(builder, doc),
     )
     if builder.issues:
         raise ConfigError(builder.issues)

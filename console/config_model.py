@@ -132,6 +132,9 @@ class Node:
     """Direct URL of the node's application, bypassing the balancer."""
     jvm_route: str | None = None
     """The Engine jvmRoute, matched against the balancer's route for this node."""
+    manager_url: str | None = None
+    """Tomcat's manager application on this node (``http://host:port/manager``); None: on the
+    origin of ``http``."""
 
     def resolve(self, path: str) -> str:
         """An absolute path on this node: ``path`` itself, or relative to catalina_base."""
@@ -229,6 +232,25 @@ class LicenseConfig:
     """Path of the licence page on each node's direct http URL."""
 
 
+DEFAULT_METRICS_INTERVAL = 5.0
+DEFAULT_MAX_ERRORS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """The ``[metrics]`` table, defaulted."""
+
+    manager_user: str | None = None
+    """The manager application's user (roles manager-status, manager-jmx); None: not read."""
+    password: Secret | None = None
+    """Where that user's password is read from; never the value."""
+    interval: float = DEFAULT_METRICS_INTERVAL
+    """Seconds between two reads of one node's figures."""
+    max_errors_per_s: float = DEFAULT_MAX_ERRORS
+    """Errors a second (answers of status 400 or more, as Tomcat counts them) above which a node
+    is a problem."""
+
+
 @dataclass(frozen=True, slots=True)
 class Inventory:
     """A whole validated ``cluster.toml``."""
@@ -244,6 +266,8 @@ class Inventory:
     shared_dir: SharedDir | None
     deploy: DeployConfig | None
     license: LicenseConfig
+    metrics: MetricsConfig = MetricsConfig()
+    """The ``[metrics]`` table: how the nodes' figures are read from Tomcat's manager."""
 
     def node(self, name: str) -> Node:
         """The node called ``name``; KeyError if there is none."""

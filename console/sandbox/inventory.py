@@ -9,6 +9,7 @@ from console.sandbox.layout import (
     DATABASE_NAME,
     DATABASE_PORT,
     DATABASE_USER,
+    MANAGER_USER,
     SSH_PORT,
     SandboxLayout,
 )
@@ -72,6 +73,12 @@ def inventory_text(layout: SandboxLayout) -> str:
         "[license]",
         'kind = "per-node"',
         'page = "/license/"',
+        "",
+        "# Tomcat's manager application on every node, read-only: sessions, heap, threads, rates.",
+        "[metrics]",
+        f"manager_user = {_q(MANAGER_USER)}",
+        'password_file = "secrets/manager_password"',
+        "interval = 5.0",
         "",
     ]
     return "\n".join(out)

@@ -15,6 +15,10 @@ from console.paths import user_state_dir
 from console.sandbox.errors import SandboxError
 
 CATALINA_HOME = Path("/usr/share/tomcat10")
+MANAGER_APP = Path("/usr/share/tomcat10-admin/manager")
+"""Tomcat's manager application, from Debian's tomcat10-admin package."""
+MANAGER_USER = "console"
+"""The read-only manager user every sandbox node has (roles manager-status, manager-jmx)."""
 DEFAULT_NODES = 3
 MAX_NODES = 20
 FIRST_NODE_OCTET = 11
@@ -129,6 +133,12 @@ class SandboxLayout:
     @property
     def db_password_file(self) -> Path:
         return self.secrets / "db_password"
+
+    @property
+    def manager_password_file(self) -> Path:
+        """The password of the nodes' read-only manager user (roles manager-status and
+        manager-jmx), generated once, mode 600; the inventory's [metrics] refers to it."""
+        return self.secrets / "manager_password"
 
     @property
     def client_key(self) -> Path:

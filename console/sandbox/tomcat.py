@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import copy_package_tree, write_if_changed
@@ -14,12 +16,14 @@ from console.sandbox.layout import (
     DATABASE_NAME,
     DATABASE_PORT,
     DATABASE_USER,
+    MANAGER_APP,
+    MANAGER_USER,
     TRIBES_PORT,
     NodeLayout,
     SandboxLayout,
 )
 from console.sandbox.procs import owned_pid, terminate, wait_gone
-from console.sandbox.render import render
+from console.sandbox.render import render, write_file
 from console.sandbox.waits import tail_text, wait_until
 
 STARTED_MARKER = b"org.apache.catalina.startup.Catalina.start Server startup in"
@@ -45,6 +49,43 @@ def _static_members(layout: SandboxLayout, node: NodeLayout) -> str:
             f' host="{peer.address}" port="{TRIBES_PORT}" uniqueId="{peer.unique_id}" />'
         )
     return "\n".join(lines)
+
+
+def manager_password(layout: SandboxLayout) -> str:
+    """The manager user's password: generated once into a mode-600 file, then read from it."""
+    path = layout.manager_password_file
+    layout.secrets.mkdir(parents=True, exist_ok=True)
+    layout.secrets.chmod(0o700)
+    if not path.exists():
+        write_file(path, secrets.token_urlsafe(18) + "\n", 0o600)
+    return path.read_text(encoding="utf-8").splitlines()[0]
+
+
+def _xml_attribute(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def prepare_manager(layout: SandboxLayout, node: NodeLayout) -> None:
+    """Deploy Tomcat's manager application (tomcat10-admin) on `/manager` with one read-only
+    user: the roles manager-status (server status) and manager-jmx (JMX proxy reads); no
+    manager-gui or manager-script, so it cannot deploy or stop anything. Its realm is the
+    context's own (a MemoryRealm on conf/tomcat-users.xml, mode 600), so server.xml is unchanged
+    and a running node deploys it without a restart (autoDeploy watches conf/Catalina)."""
+    if not (MANAGER_APP / "WEB-INF" / "web.xml").exists():
+        raise SandboxError(
+            f"Tomcat's manager application is not installed ({MANAGER_APP} is missing): "
+            "run `make demo` or `apt-get install tomcat10-admin`"
+        )
+    password = _xml_attribute(manager_password(layout))
+    write_if_changed(
+        node.base / "conf" / "tomcat-users.xml",
+        render("tomcat-users.xml", user=MANAGER_USER, password=password),
+        0o600,
+    )
+    write_if_changed(
+        node.base / "conf" / "Catalina" / "localhost" / "manager.xml",
+        render("manager.xml", doc_base=MANAGER_APP),
+    )
 
 
 def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
@@ -89,6 +130,7 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
     write_if_changed(stop_script(node), render("node-stop.sh", **fields), 0o755)
     copy_package_tree("app", node.base / "webapps" / "app")
     copy_package_tree("license", node.base / "webapps" / "license")
+    prepare_manager(layout, node)
     shared_link = node.base / "shared"
     if not shared_link.is_symlink():
         shared_link.symlink_to(layout.shared, target_is_directory=True)

@@ -433,7 +433,7 @@ def test_unknown_fields_get_a_hint(tmp_path: Path) -> None:
         "cluster.toml:3: cluster.nmae: unknown field; did you mean 'name'?",
         "cluster.toml:8: nodes[0].jvmRoute: unknown field; did you mean 'jvm_route'?",
         "cluster.toml:9: nodes[0].whatever: unknown field; expected one of: name, host, ssh_port,"
-        " ssh_user, jvm_route, catalina_base, logs, http, start, stop",
+        " ssh_user, jvm_route, catalina_base, logs, http, manager_url, start, stop",
         "cluster.toml:10: nodes_extra: unknown field; did you mean 'nodes'?",
     ]
 
@@ -707,7 +707,7 @@ def test_secrets_in_clear_are_refused_anywhere(tmp_path: Path, key: str) -> None
         f"cluster.toml:3: cluster.{key}: secrets are never stored in the file; use password_env"
         " or password_file",
         "cluster.toml:8: extra: unknown field; expected one of: cluster, ssh, nodes, balancers,"
-        " database, shared_dir, deploy, license",
+        " database, shared_dir, deploy, license, metrics",
         f"cluster.toml:9: extra.deep.{key}: secrets are never stored in the file; use"
         " password_env or password_file",
     ]

@@ -14,6 +14,8 @@ def test_sandbox_inventory_validates_and_describes_every_piece(tmp_path: Path) -
     layout.secrets.mkdir(parents=True)
     layout.db_password_file.write_text("pw\n")
     layout.db_password_file.chmod(0o600)
+    layout.manager_password_file.write_text("pw\n")
+    layout.manager_password_file.chmod(0o600)
     inventory = load_inventory_text(inventory_text(layout), layout.inventory)
     assert [n.name for n in inventory.nodes] == ["node1", "node2", "node3", "node4"]
     assert [n.host for n in inventory.nodes] == [f"127.0.5.{i}" for i in (11, 12, 13, 14)]
@@ -28,6 +30,9 @@ def test_sandbox_inventory_validates_and_describes_every_piece(tmp_path: Path) -
     assert "127.0.5.10:3306" in inventory.database.url
     assert inventory.shared_dir is not None and inventory.shared_dir.path == str(layout.shared)
     assert inventory.deploy is not None
+    assert inventory.metrics.manager_user == "console"
+    assert inventory.metrics.password is not None
+    assert inventory.metrics.password.file == layout.manager_password_file
 
 
 def test_node_addresses_follow_the_network(tmp_path: Path) -> None:
