@@ -540,3 +540,39 @@ def test_mangled_configuration_never_breaks_a_check() -> None:
         results = run_checks(facts(inv, {"node1": mangled}))
         broken = [r.check.id for r in results if r.reason and "the check failed" in r.reason]
         assert broken == [], broken
+
+
+def test_the_add_node_preflight_keeps_what_concerns_the_new_node() -> None:
+    from console.doctor.preflight import restrict, with_node
+
+    base = inventory(hosts=("10.0.0.1", "10.0.0.2"))
+    new = replace(base.nodes[1], name="node3", host="10.0.0.3")
+    inv = with_node(base, new)
+    assert [n.name for n in inv.nodes] == ["node1", "node2", "node3"]
+    every = [("10.0.0.1", 4000), ("10.0.0.2", 4000), ("10.0.0.3", 4000)]
+    files = {
+        f"node{i}": {
+            "server": static_server(
+                f"node{i}",
+                f"10.0.0.{i}",
+                4000,
+                [m for m in every if m[0] != f"10.0.0.{i}" and (i == 3 or m[0] != "10.0.0.3")],
+            ),
+            "web": data("tomcat/web-distributable.xml"),
+        }
+        for i in (1, 2, 3)
+    }
+    files["node1"]["web"] = data("tomcat/web-not-distributable.xml")  # not the new node's
+    report = DoctorReport("t", run_checks(facts(inv, files)), 0.1)
+    assert {(f.check, f.node) for f in report.findings} == {
+        ("membership", "node1"),
+        ("membership", "node2"),
+        ("distributable", "node1"),
+    }
+    kept = restrict(report, "node3")
+    assert {(f.check, f.node) for f in kept.findings} == {
+        ("membership", "node1"),
+        ("membership", "node2"),
+    }, "the peers' lists that do not name the new node; node1's own web.xml is not its concern"
+    outcomes = {r.check.id: r.outcome for r in kept.results}
+    assert outcomes["distributable"] == "pass" and outcomes["membership"] == "fail"
