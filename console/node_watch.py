@@ -82,7 +82,9 @@ def history_lost(reset: TailReset) -> str | None:
     """
     if reset.reason == "truncated":
         return (
-            "was truncated and written again within one poll" if reset.missed else "was truncated"
+            "was truncated and rewritten before it could be read"
+            if reset.missed
+            else "was truncated"
         )
     if reset.reason == "rotated" and reset.missed:
         return "was replaced while the console was disconnected"

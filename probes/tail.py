@@ -27,6 +27,7 @@ from probes.journal import JournalDecoder, JournalError, journal_command
 from probes.ssh import Backoff, NodeSession, SshCommandError
 from probes.tail_frames import (
     Chunk,
+    Fingerprint,
     Frame,
     FrameError,
     FrameParser,
@@ -55,15 +56,29 @@ WINDOW = 4 << 20  # bytes the node may send ahead; consumed at once, never buffe
 MAX_PACKET = 128 << 10  # 4x asyncssh's 32 KiB: per-packet cost dominates a burst
 
 # $1 path, $2 inode to resume ("-": none), $3 offset (-1: the end), $4 max chunk, $5 poll seconds,
-# $6 idle polls per heartbeat, $7 quiet polls before leaving a rotated file, $8 head bytes.
+# $6 idle polls per heartbeat, $7 quiet polls before leaving a rotated file, $8 head bytes,
+# $9 the resumed file's head as last announced (`inode:n:crc`, "-": none).
 # dd shares fd 3's file offset, so /proc/$$/fdinfo/3 tells exactly how many bytes it read;
 # conv=sync pads a short read to n with zeros (head pads an empty one). `hd` is `od`'s dump of
-# the first `hn` bytes (od opens the file anew, so fd 3's offset does not move).
+# the first `hn` bytes (od opens the file anew, so fd 3's offset does not move); its cksum is
+# announced (F) so that a resume after a reconnect can tell the same file from a rewritten one.
 FOLLOW_SCRIPT = r"""
-f=$1 want=$2 off=$3 max=$4 iv=$5 beat=$6 settle=$7 hb=$8 fd=/proc/$$/fd/3 ino= gone= idle=0
-quiet=0 hn=0 hd= h=
+f=$1 want=$2 off=$3 max=$4 iv=$5 beat=$6 settle=$7 hb=$8 rfp=$9 fd=/proc/$$/fd/3 ino= gone=
+idle=0 quiet=0 hn=0 hd= h=
 fp() { h=$(od -An -v -tx1 -N"$1" "$fd" 2>/dev/null); }
-head0() { hn=$1; [ "$hn" -le "$hb" ] || hn=$hb; hd=; [ "$hn" -eq 0 ] || { fp "$hn"; hd=$h; }; }
+head0() {
+  hn=$1; [ "$hn" -le "$hb" ] || hn=$hb; hd=; [ "$hn" -eq 0 ] && return
+  fp "$hn"; hd=$h; set -- $(printf %s "$hd" | cksum); echo "F $ino $hn $1"
+}
+same() {
+  ri=${1%%:*} r=${1#*:}; rn=${r%%:*} rc=${r#*:}
+  [ "$ri" = "$ino" ] || return 0
+  fp "$rn"; set -- $(printf %s "$h" | cksum); [ "$1" = "$rc" ]
+}
+resume() {
+  if [ "$rfp" != - ] && ! same "$rfp"; then at 0; echo "O $ino 0 rewritten"; return; fi
+  [ "$off" -gt "$size" ] || at "$off"; echo "O $ino $off resume"
+}
 op() {
   { command exec 3<"$1"; } 2>/dev/null || return 1
   set -- $(stat -L -c "%i %s" "$fd") && [ -n "$1" ] || return 1
@@ -82,14 +97,12 @@ if [ "$want" = - ]; then
     { [ "$off" -ge 0 ] && [ "$off" -le "$size" ]; } || off=$size
     at "$off"; echo "O $ino $off start"
   else ino=; miss; fi
-elif op "$f" && [ "$ino" = "$want" ]; then
-  [ "$off" -gt "$size" ] || at "$off"; echo "O $ino $off resume"
+elif op "$f" && [ "$ino" = "$want" ]; then resume
 else
   d=$(dirname -- "$f")
   n=$(ls -1ai -- "$d" 2>/dev/null | while read -r i n; do
     if [ "$i" = "$want" ]; then printf %s "$n"; break; fi; done)
-  if [ -n "$n" ] && op "$d/$n" && [ "$ino" = "$want" ]; then
-    [ "$off" -gt "$size" ] || at "$off"; echo "O $ino $off resume"
+  if [ -n "$n" ] && op "$d/$n" && [ "$ino" = "$want" ]; then resume
   elif op "$f"; then off=0; echo "O $ino 0 lost"
   else ino=; miss; fi
 fi
@@ -157,10 +170,19 @@ class TailReset:
 
 
 def follow_command(
-    path: str, start: TailPosition | None, *, from_start: bool, max_chunk: int, poll_interval: float
+    path: str,
+    start: TailPosition | None,
+    *,
+    from_start: bool,
+    max_chunk: int,
+    poll_interval: float,
+    head: Fingerprint | None = None,
 ) -> str:
-    """The remote command that follows `path` from `start` (or from its start/end)."""
+    """The remote command that follows `path` from `start` (or from its start/end); `head` is
+    the resumed file's fingerprint as last announced, checked before resuming."""
     want = "-" if start is None or start.inode is None else str(start.inode)
+    known = head is not None and start is not None and head.inode == start.inode
+    fingerprint = f"{head.inode}:{head.size}:{head.crc}" if head is not None and known else "-"
     offset = start.offset if start is not None else (0 if from_start else -1)
     beat = max(1, round(HEARTBEAT_S / poll_interval))
     settle = max(1, round(ROTATION_QUIET_S / poll_interval))
@@ -173,6 +195,7 @@ def follow_command(
         str(beat),
         str(settle),
         str(HEAD_BYTES),
+        fingerprint,
     ]
     quoted = " ".join(shlex.quote(arg) for arg in args)
     return f"exec sh -c {shlex.quote(FOLLOW_SCRIPT)} {SCRIPT_NAME} {quoted}"
@@ -232,6 +255,7 @@ class LogFollower:
         self._backoff = backoff
         self._journalctl = journalctl
         self._opened_once = False
+        self._head: Fingerprint | None = None  # the followed file's first bytes, as announced
         self._restart_detail: str | None = None
         self.last_error: str | None = None
 
@@ -323,6 +347,7 @@ class LogFollower:
             from_start=self._from_start,
             max_chunk=self._max_chunk,
             poll_interval=self._poll,
+            head=self._head,
         )
 
         def feed(data: bytes) -> None:
@@ -339,9 +364,12 @@ class LogFollower:
                 self._emit(TailData(self.path, frame.data, frame.offset, end))
         elif isinstance(frame, Heartbeat):
             return
+        elif isinstance(frame, Fingerprint):
+            self._head = frame
         elif isinstance(frame, Opened):
             self._opened(frame)
         elif isinstance(frame, Truncated):
+            self._head = None  # announced again once the file has bytes
             self._position = TailPosition(frame.inode, 0)
             if frame.rewritten:
                 detail = (
@@ -370,6 +398,14 @@ class LogFollower:
                 self._position,
                 "the file was rotated while disconnected and the previous file is gone: "
                 f"lines written to it{lost_at} may be lost",
+                missed=True,
+            )
+        elif frame.why == "rewritten":
+            self._reset(
+                "truncated",
+                self._position,
+                "the file was truncated and written again while disconnected: read again from "
+                "its start; lines written just before the truncation may be lost",
                 missed=True,
             )
         elif frame.why == "appeared":

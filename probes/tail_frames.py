@@ -4,7 +4,8 @@ The remote loop (see `probes.tail`) writes ASCII control lines, and after each `
 the announced number of bytes. Parsing is pure logic so that it can be tested at every split point
 and fed straight from `SSHClientSession.data_received`, whatever the packet boundaries.
 
-    O <inode> <offset> <why>    opened the file at this position; why: start|resume|appeared|lost
+    O <inode> <offset> <why>    opened the file at this position; why: start|resume|appeared|lost|
+                                rewritten (resumed file whose first bytes changed: read from 0)
     D <inode> <offset> <n>      then n bytes, then `K <got>`: the first got bytes are real, the rest
                                 zero padding (the file shrank mid-read), so the framing never slips
     T <inode> <size> [rewritten] truncated: size fell below our offset, or (rewritten) the file's
@@ -12,6 +13,7 @@ and fed straight from `SSHClientSession.data_received`, whatever the packet boun
                                 written past our offset within one poll); reading goes on at 0
     R <old inode> <new inode>   rotated: the old file is drained, the new one is read from 0
     M <reason>                  the path cannot be opened (missing, unreadable); retried each poll
+    F <inode> <n> <crc>         the cksum of the file's first n bytes (sent back on a resume)
     H                           heartbeat while idle (lets a dead channel kill the remote loop)
 """
 
@@ -21,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-OpenReason = Literal["start", "resume", "appeared", "lost"]
+OpenReason = Literal["start", "resume", "appeared", "lost", "rewritten"]
 MAX_LINE = 512
 _HEADER = re.compile(rb"D ([0-9]{1,20}) ([0-9]{1,20}) ([0-9]{1,20})\n")
 _TRAILER = re.compile(rb"K ([0-9]{1,20})\n")
@@ -30,6 +32,7 @@ _OPEN_REASONS: dict[bytes, OpenReason] = {
     b"resume": "resume",
     b"appeared": "appeared",
     b"lost": "lost",
+    b"rewritten": "rewritten",
 }
 
 
@@ -81,11 +84,20 @@ class Missing:
 
 
 @dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """The remote's checksum of the first `size` bytes of file `inode` (opaque to the client)."""
+
+    inode: int
+    size: int
+    crc: int
+
+
+@dataclass(frozen=True, slots=True)
 class Heartbeat:
     """Nothing new; the remote loop is alive."""
 
 
-Frame = Opened | Chunk | Truncated | Rotated | Missing | Heartbeat
+Frame = Opened | Chunk | Truncated | Rotated | Missing | Fingerprint | Heartbeat
 
 
 def _number(token: bytes, line: bytes) -> int:
@@ -199,6 +211,9 @@ class FrameParser:
                 return Truncated(_number(inode, line), _number(size, line), rewritten=True)
             _, inode, size = _fields(line, 3)
             return Truncated(_number(inode, line), _number(size, line))
+        if tag == b"F":
+            _, inode, size, crc = _fields(line, 4)
+            return Fingerprint(_number(inode, line), _number(size, line), _number(crc, line))
         if tag == b"R":
             _, old, new = _fields(line, 3)
             return Rotated(_number(old, line), _number(new, line))

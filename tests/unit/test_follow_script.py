@@ -67,11 +67,23 @@ async def until(condition: Callable[[], object], what: str, limit: float = 20.0)
         raise AssertionError(f"timed out waiting for {what}") from None
 
 
-@asynccontextmanager
-async def follow(path: Path, poll_interval: float = 0.05) -> AsyncIterator[Loop]:
+def local_follower(path: Path, poll_interval: float = 0.05) -> tuple[LogFollower, Seen]:
     seen = Seen()
     session = NodeSession(SshTarget("local", "127.0.0.1"))  # never connected: only the script
-    follower = LogFollower(session, str(path), on_chunk=seen, poll_interval=poll_interval)
+    return LogFollower(session, str(path), on_chunk=seen, poll_interval=poll_interval), seen
+
+
+@asynccontextmanager
+async def follow(path: Path, poll_interval: float = 0.05) -> AsyncIterator[Loop]:
+    follower, seen = local_follower(path, poll_interval)
+    async with run(follower, seen) as loop:
+        yield loop
+
+
+@asynccontextmanager
+async def run(follower: LogFollower, seen: Seen) -> AsyncIterator[Loop]:
+    """One run of the remote loop (one SSH channel's life): a reconnect is the next run."""
+    opened = len(seen.resets)
     command, feed = follower._file()
     process = await asyncio.create_subprocess_exec(
         "sh", "-c", command, stdout=asyncio.subprocess.PIPE, start_new_session=True
@@ -84,7 +96,7 @@ async def follow(path: Path, poll_interval: float = 0.05) -> AsyncIterator[Loop]
 
     reader = asyncio.create_task(pump())
     try:
-        await until(lambda: seen.resets, "the loop to open the file")
+        await until(lambda: len(seen.resets) > opened, "the loop to open the file")
         yield Loop(process, seen, follower)
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -163,3 +175,35 @@ async def test_lines_written_to_the_old_file_after_a_mv_rotation_are_read_before
         await until(lambda: len(loop.seen.lines()) == 33, "all 33 lines")
         assert loop.seen.lines() == lines("old", 1, 30) + lines("new", 1, 3)
         assert [r.reason for r in loop.seen.resets] == ["started", "rotated"]
+
+
+async def test_a_file_truncated_and_rewritten_while_disconnected_is_read_from_its_start(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "catalina.out"
+    path.write_text("")
+    follower, seen = local_follower(path)
+    async with run(follower, seen):
+        append(path, lines("before", 1, 50))
+        await until(lambda: len(seen.lines()) == 50, "the first 50 lines")
+    # The connection is down: logrotate's copytruncate, then more than was read before.
+    with path.open("w") as handle:
+        handle.write("".join(line + "\n" for line in lines("after", 1, 100)))
+    async with run(follower, seen):
+        await until(lambda: len(seen.lines()) == 150, "the 100 lines written while away")
+    assert seen.lines() == lines("before", 1, 50) + lines("after", 1, 100)
+    assert [(r.reason, r.missed) for r in seen.resets] == [("started", False), ("truncated", True)]
+
+
+async def test_a_resume_on_the_same_file_goes_on_at_its_byte(tmp_path: Path) -> None:
+    path = tmp_path / "catalina.out"
+    path.write_text("")
+    follower, seen = local_follower(path)
+    async with run(follower, seen):
+        append(path, lines("first", 1, 50))
+        await until(lambda: len(seen.lines()) == 50, "the first 50 lines")
+    append(path, lines("away", 1, 70))  # written while disconnected
+    async with run(follower, seen):
+        await until(lambda: len(seen.lines()) == 120, "the lines written while away")
+    assert seen.lines() == lines("first", 1, 50) + lines("away", 1, 70)
+    assert [(r.reason, r.missed) for r in seen.resets] == [("started", False), ("reopened", False)]

@@ -92,7 +92,7 @@ def test_server_start_marks() -> None:
         (TailReset("l", "truncated", TailPosition(1, 0), "shrank"), "was truncated"),
         (
             TailReset("l", "truncated", TailPosition(1, 0), "rewritten", missed=True),
-            "was truncated and written again within one poll",
+            "was truncated and rewritten before it could be read",
         ),
         (
             TailReset("l", "rotated", TailPosition(2, 0), "gone", missed=True),
@@ -143,7 +143,7 @@ async def test_the_follower_reports_a_truncation_and_a_burst_as_history_lost_wit
         (
             "node1",
             "/srv/node1/logs/catalina.out",
-            "was truncated and written again within one poll",
+            "was truncated and rewritten before it could be read",
             True,
         )
     ]

@@ -19,6 +19,7 @@ from probes.tail import (
 )
 from probes.tail_frames import (
     Chunk,
+    Fingerprint,
     Frame,
     FrameError,
     FrameParser,
@@ -154,7 +155,7 @@ def test_follow_command_quotes_every_argument() -> None:
     words = shlex.split(command)
     assert words[:3] == ["exec", "sh", "-c"]
     assert words[3] == FOLLOW_SCRIPT
-    assert words[4:] == [SCRIPT_NAME, path, "77", "1234", "4096", "0.1", "20", "10", "1024"]
+    assert words[4:] == [SCRIPT_NAME, path, "77", "1234", "4096", "0.1", "20", "10", "1024", "-"]
 
 
 @pytest.mark.parametrize(
@@ -248,7 +249,7 @@ def test_follower_resume_is_reopened_and_keeps_position_of_partial_frames() -> N
     feed(b"O 5 0 start\nD 5 0 4\nabcdK 4\nD 5 4 4\nef")  # the connection drops mid-frame
     assert follower.position == TailPosition(5, 4)
     command, feed = follower._file()
-    assert shlex.split(command)[-7:-5] == ["5", "4"]  # resumes at the last complete byte
+    assert shlex.split(command)[-8:-6] == ["5", "4"]  # resumes at the last complete byte
     feed(b"O 5 4 resume\nD 5 4 4\nefghK 4\n")
     assert [i.reason for i in seen if isinstance(i, TailReset)] == ["started", "reopened"]
     assert b"".join(i.data for i in seen if isinstance(i, TailData)) == b"abcdefgh"
@@ -271,3 +272,27 @@ def test_a_truncation_that_did_not_shrink_the_file_is_a_reset_that_says_bytes_we
     assert resets[1].detail is not None and "rewritten" in resets[1].detail
     with pytest.raises(FrameError):
         FrameParser(MAX).feed(b"T 12 5000 rewrote\n")
+
+
+def test_a_resume_sends_back_the_head_fingerprint_of_the_same_file_only() -> None:
+    assert feed_all([b"F 12 1024 3141592653\nO 12 0 rewritten\n"]) == [
+        Fingerprint(12, 1024, 3141592653),
+        Opened(12, 0, "rewritten"),
+    ]
+    follower, seen = _follower()
+    _, feed = follower._file()
+    feed(b"F 5 3 777\nO 5 0 start\nD 5 0 4\nabcdK 4\n")
+    command, feed = follower._file()
+    assert shlex.split(command)[-1] == "5:3:777"
+    feed(b"F 5 4 888\nO 5 0 rewritten\nD 5 0 2\nxyK 2\n")
+    resets = [i for i in seen if isinstance(i, TailReset)]
+    assert [(r.reason, r.missed) for r in resets] == [("started", False), ("truncated", True)]
+    feed(b"F 6 9 999\nR 5 6\n")  # announced for the new file before the switch
+    assert shlex.split(follower._file()[0])[-1] == "6:9:999"
+    follower, _ = _follower()
+    _, feed = follower._file()
+    feed(b"O 5 0 start\nF 6 9 999\n")  # another inode's head: not sent for inode 5
+    assert shlex.split(follower._file()[0])[-1] == "-"
+    _, feed = follower._file()
+    feed(b"F 5 9 999\nT 5 0\n")  # truncated: the head is announced again once there is one
+    assert shlex.split(follower._file()[0])[-1] == "-"
