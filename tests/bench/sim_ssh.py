@@ -163,7 +163,8 @@ class Fleet:
     async def handle(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         command = process.command or ""
         if SCRIPT_NAME in command:
-            args = shlex.split(command)[-6:]
+            words = shlex.split(command)
+            args = words[words.index(SCRIPT_NAME) + 1 :]  # path want offset max poll ...
             max_chunk = int(args[3])
             if self.burst_bytes:
                 await self._burst(process, framed=True, max_chunk=max_chunk)
