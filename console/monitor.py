@@ -20,6 +20,7 @@ import httpx
 
 from console.config_model import Inventory
 from console.maintenance_watch import maintenance_observation, watch_maintenance
+from console.metrics_poll import metrics_poll, reads_manager
 from console.node_watch import LogTap, NodeWatch
 from console.observations import HttpObserved, Observation
 from console.polls import backoff, balancer_poll, database_poll
@@ -58,6 +59,8 @@ class MonitorOptions:
     probe_deadline: float = HTTP_DEADLINE
     """Seconds one read of a node's URL or a balancer may take in all (headers and body): a
     server that trickles its answer is reported as "no answer within N s", never waited on."""
+    metrics_interval: float | None = None
+    """Seconds between two reads of a node's figures; None: the inventory's [metrics] interval."""
 
 
 class Monitor:
@@ -176,6 +179,21 @@ class Monitor:
         for node in self.inventory.nodes:
             if node.http:
                 self._spawn(partial(self._http_poll, node.name, node.http), f"http:{node.name}")
+            self._spawn(
+                partial(
+                    metrics_poll,
+                    self.inventory,
+                    node,
+                    self._http,
+                    self.observe,
+                    self.pacer,
+                    lambda: self._state,
+                    partial(self._run_on, node.name),
+                    deadline=options.probe_deadline,
+                    interval=options.metrics_interval,
+                ),
+                f"metrics:{node.name}",
+            )
         for balancer in self.inventory.balancers:
             self._spawn(
                 partial(
@@ -194,6 +212,11 @@ class Monitor:
                 partial(database_poll, self.inventory.database, options, self.observe, self.pacer),
                 "database",
             )
+
+    async def _run_on(self, node: str, command: str, timeout: float) -> bytes:
+        """Run a read-only command on the node over its SSH session; its stdout."""
+        result = await self._watch(node).session.exec(command, timeout=timeout)
+        return result.stdout
 
     async def _http_poll(self, node: str, url: str) -> None:
         assert self._http is not None
@@ -229,6 +252,10 @@ def first_round_done(state: ClusterState, inventory: Inventory) -> bool:
             return False
         if node.http and view.http is None:
             return False
+        if reads_manager(inventory, node) and (
+            view.metrics is None or len(view.metrics.history) < 2
+        ):
+            return False  # two reads: the rates need them (the second comes 1 s after the first)
         if view.ssh != "up":
             continue
         if view.tomcat == "unknown":

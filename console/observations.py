@@ -14,10 +14,12 @@ from probes.balancer import BalancerPage
 from probes.database import DatabaseHealth
 from probes.files import SharedDirHealth
 from probes.http import HttpCheck
+from probes.jvm import JvmSample
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from probes.reach import Reach
 from probes.ssh_state import SshState
+from probes.tomcat_manager import ManagerSample
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,18 @@ class DatabaseReachObserved:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class MetricsObserved:
+    """One read of a node's figures: its manager application's pages (`sample`), or what SSH
+    read of its JVM (`jvm`) with why the manager was not used (`reason`), or neither and why."""
+
+    node: str
+    sample: ManagerSample | None
+    jvm: JvmSample | None
+    at: float
+    reason: str | None = None
+
+
 Observation = (
     SshObserved
     | ProcessObserved
@@ -164,4 +178,5 @@ Observation = (
     | DatabaseObserved
     | SharedDirObserved
     | DatabaseReachObserved
+    | MetricsObserved
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
+from console import metrics as node_metrics
 from console.config_model import Inventory
 from console.maintenance import Acknowledgement, MaintenanceMark
 from console.observations import (
@@ -25,6 +26,7 @@ from console.observations import (
     LogHistoryLost,
     LogTrouble,
     MaintenanceObserved,
+    MetricsObserved,
     Observation,
     ProcessObserved,
     SharedDirObserved,
@@ -153,6 +155,9 @@ class NodeView:
     maintenance: MaintenanceMark | None = None
     """Set while an operator or a wizard has the node in maintenance (drained and stopped on
     purpose): its being down is no alarm."""
+    metrics: node_metrics.NodeMetrics | None = None
+    """Sessions, heap, threads, request and error rates with their history (None before the
+    first read)."""
     updated: float = 0.0
 
     @property
@@ -359,6 +364,8 @@ class ClusterState:
                 view = replace(view, shared_dir=health)
             case DatabaseReachObserved(reach=reach):
                 view = replace(view, database_reach=reach)
+            case MetricsObserved():
+                view = replace(view, metrics=node_metrics.apply(observation, view.metrics))
             case BacklogScanned(log=log, complete=complete):
                 known = view.membership_known or complete
                 reason = view.membership_unknown_reason

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from console import exitcodes
 from console.config_model import Inventory
 from console.crosschecks import SEVERITY_ORDER, Problem, problems
+from console.metrics import metrics_json
 from console.monitor import Monitor, MonitorOptions, first_round_done
 from console.observations import BalancerObserved, DatabaseObserved, HttpObserved, SshObserved
 from console.peers import expected_peers, peers_text
@@ -179,6 +180,7 @@ def _node(view: NodeView) -> dict[str, Any]:
         "log_trouble": view.log_trouble,
         "membership_known": view.membership_known,
         "last_event": _event(view.last_event),
+        "metrics": metrics_json(view.metrics),
     }
 
 

@@ -1,0 +1,190 @@
+"""A node's figures in the cluster state: rates from Tomcat's counters (none after a restart, never
+negative), history for sparklines, every unknown figure with its reason, the SSH fallback, and
+the `status --json` contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from console.config import load_inventory_text
+from console.metrics import FIELDS, HISTORY, NodeMetrics, metrics_json
+from console.observations import MetricsObserved
+from console.state import ClusterState
+from console.status_command import to_json
+from probes.jvm import JvmSample, jvm_script, parse_jvm
+from probes.tomcat_manager import (
+    AppSessions,
+    ConnectorStats,
+    ManagerSample,
+    ServerStatus,
+)
+
+DATA = Path(__file__).parent / "data" / "tomcat_manager"
+
+
+def _inventory(tmp_path: Path) -> ClusterState:
+    text = "[cluster]\nname = 'c'\n" + "".join(
+        f"[[nodes]]\nname = 'n{i}'\nhost = '10.0.0.{i}'\ncatalina_base = '/t'\n"
+        f"http = 'http://10.0.0.{i}:8080/app/'\n"
+        for i in (1, 2, 3)
+    )
+    return ClusterState.initial(load_inventory_text(text, tmp_path / "cluster.toml"))
+
+
+def _sample(
+    requests: int | None,
+    errors: int | None = 0,
+    processing_ms: int | None = 0,
+    *,
+    active: int | None = 3,
+    busy: int = 1,
+    heap: tuple[int | None, int | None] = (100, 1000),
+) -> ManagerSample:
+    connector = ConnectorStats("http-nio-8080", busy, 200, requests, errors, processing_ms, 0, 0)
+    idle = ConnectorStats("ajp-nio-8009", 0, 200, 0, 0, 0, 0, 0)
+    app = AppSessions("/app", "DeltaManager", active, 10, 0, 0, 4, 6)
+    return ManagerSample(ServerStatus(*heap, (connector, idle)), None, (app,), None, 3.0)
+
+
+def _metrics(state: ClusterState, node: str = "n1") -> NodeMetrics:
+    metrics = state.node(node).metrics
+    assert metrics is not None
+    return metrics
+
+
+def test_rates_come_from_two_reads(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    state = state.apply(MetricsObserved("n1", _sample(100, 5, 1000), None, 1000.0))
+    first = _metrics(state)
+    assert first.point.sessions_active == 3 and first.point.heap_used_bytes == 100
+    assert (first.point.threads_busy, first.point.threads_max) == (1, 200)
+    assert first.point.requests_per_s is None
+    assert "two reads" in first.missing["requests_per_s"]
+    state = state.apply(MetricsObserved("n1", _sample(150, 15, 1500), None, 1005.0))
+    second = _metrics(state)
+    assert second.point.requests_per_s == 10.0
+    assert second.point.errors_per_s == 2.0
+    assert second.point.latency_ms == 10.0  # 500 ms for 50 requests
+    assert not second.missing
+    assert len(second.history) == 2
+
+
+def test_a_restart_gives_no_rate_never_a_negative_one(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    state = state.apply(MetricsObserved("n1", _sample(1000, 50, 9000), None, 1000.0))
+    state = state.apply(MetricsObserved("n1", _sample(3, 0, 10), None, 1005.0))
+    point = _metrics(state).point
+    assert point.requests_per_s is None and point.errors_per_s is None
+    assert "restarted" in _metrics(state).missing["requests_per_s"]
+    state = state.apply(MetricsObserved("n1", _sample(13, 0, 30), None, 1010.0))
+    assert _metrics(state).point.requests_per_s == 2.0
+
+
+def test_no_request_served_is_no_latency_with_its_reason(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    state = state.apply(MetricsObserved("n1", _sample(10, 0, 100), None, 1000.0))
+    state = state.apply(MetricsObserved("n1", _sample(10, 0, 100), None, 1005.0))
+    metrics = _metrics(state)
+    assert metrics.point.requests_per_s == 0.0 and metrics.point.latency_ms is None
+    assert "no request was served" in metrics.missing["latency_ms"]
+
+
+def test_history_is_a_ring(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    for i in range(HISTORY + 30):
+        state = state.apply(MetricsObserved("n1", _sample(i * 10), None, 1000.0 + i))
+    metrics = _metrics(state)
+    assert len(metrics.history) == HISTORY
+    assert metrics.history[-1] is metrics.point
+    series = metrics.series("requests_per_s")
+    assert series[-1] == 10.0 and len(series) == HISTORY
+
+
+def test_a_refusing_manager_leaves_every_figure_unknown_with_the_reason(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    refused = "the manager refused the credentials (401) for the status page"
+    sample = ManagerSample(None, refused, None, "the manager refused ... (401)", None)
+    state = state.apply(MetricsObserved("n1", sample, None, 1000.0, refused))
+    metrics = _metrics(state)
+    assert all(metrics.point.figure(name) is None for name in FIELDS)
+    assert metrics.missing["heap_used_bytes"] == refused
+    assert "401" in metrics.missing["sessions_active"]
+    out = metrics_json(metrics)
+    assert set(out["missing"]) == set(FIELDS)  # type: ignore[arg-type]
+
+
+def test_jmx_refused_keeps_the_status_figures(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    base = _sample(10)
+    sample = ManagerSample(base.status, None, None, "lacks the manager-jmx role (403)", 2.0)
+    state = state.apply(MetricsObserved("n1", sample, None, 1000.0))
+    metrics = _metrics(state)
+    assert metrics.point.heap_used_bytes == 100 and metrics.point.sessions_active is None
+    assert metrics.missing == {
+        "sessions_active": "lacks the manager-jmx role (403)",
+        "requests_per_s": "a rate needs two reads (the first was just made)",
+        "errors_per_s": "a rate needs two reads (the first was just made)",
+        "latency_ms": "a rate needs two reads (the first was just made)",
+    }
+
+
+def test_the_busiest_connector_gives_the_threads(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    state = state.apply(MetricsObserved("n1", _sample(10, busy=200), None, 1000.0))
+    assert (_metrics(state).point.threads_busy, _metrics(state).point.threads_max) == (200, 200)
+
+
+def test_recorded_jvm_read_over_ssh() -> None:
+    sample = parse_jvm(18109, (DATA / "jvm-sandbox-jdk17.txt").read_text())
+    assert sample.rss_bytes == 126040 * 1024
+    assert sample.cpu_seconds == (471 + 75) / 100
+    assert sample.age_seconds is not None and abs(sample.age_seconds - (2125.21 - 1786.15)) < 0.01
+    assert sample.heap_used == int((0.0 + 198.7 + 13547.7 + 12980.8) * 1024)
+    assert sample.heap_max == 256 << 20  # -Xmx256m
+    assert sample.gc_seconds == 0.159 and sample.heap_missing is None
+
+
+def test_jvm_without_a_jdk_or_with_garbage_says_why() -> None:
+    no_jdk = parse_jvm(7, "@@stat\n7 (java) S\n@@status\nVmRSS: 10 kB\n@@tick\n100\n@@nojstat\n")
+    assert no_jdk.rss_bytes == 10240 and no_jdk.heap_used is None
+    assert no_jdk.heap_missing is not None and "no JDK" in no_jdk.heap_missing
+    refused = parse_jvm(7, "@@gc\n7 not found\n@@gccapacity\n7 not found\n")
+    assert refused.heap_missing is not None and "7 not found" in refused.heap_missing
+    garbage = parse_jvm(7, "\x1b[31m[bold]\n@@stat\n(((\n@@tick\nx\n")
+    assert garbage.rss_bytes is None and garbage.cpu_seconds is None
+    assert "; rm" not in jvm_script(7) and "/proc/7/stat" in jvm_script(7)
+
+
+def test_ssh_fallback_gives_heap_and_says_what_is_missing(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    jvm = JvmSample(7, 10 << 20, 5.0, 60.0, 30 << 20, 256 << 20, 0.1)
+    why = "no manager application on this node (404)"
+    state = state.apply(MetricsObserved("n1", None, jvm, 1000.0, why))
+    metrics = _metrics(state)
+    assert metrics.source == "ssh"
+    assert metrics.point.heap_used_bytes == 30 << 20
+    assert metrics.missing["sessions_active"] == why
+    out = metrics_json(metrics)
+    assert out["process"] == {
+        "pid": 7,
+        "rss_bytes": 10 << 20,
+        "cpu_seconds": 5.0,
+        "age_seconds": 60.0,
+        "gc_seconds": 0.1,
+    }
+
+
+def test_status_json_has_a_metrics_object_per_node(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    state = state.apply(MetricsObserved("n1", _sample(100), None, 1000.0))
+    state = state.apply(MetricsObserved("n1", _sample(110), None, 1005.0))
+    nodes = {node["name"]: node for node in json.loads(json.dumps(to_json(state, ())))["nodes"]}
+    metrics = nodes["n1"]["metrics"]
+    assert list(metrics)[: len(FIELDS)] == list(FIELDS)
+    assert metrics["sessions_active"] == 3 and metrics["requests_per_s"] == 2.0
+    assert metrics["missing"] == {}
+    assert metrics["sessions_created_here"] == 4 and metrics["sessions_received"] == 6
+    unread = nodes["n2"]["metrics"]
+    assert all(unread[name] is None for name in FIELDS)
+    assert set(unread["missing"]) == set(FIELDS)
