@@ -22,6 +22,7 @@ from typing import Literal
 
 from console.maintenance import Acknowledgement, problem_key
 from console.membership import in_rotation, partitions, serving_nodes
+from console.metrics_checks import metrics_problems
 from console.rates import elected_before
 from console.state import BalancerView, ClusterState, NodeView
 from console.topology import worker_node
@@ -411,6 +412,11 @@ def _shared(state: ClusterState) -> Iterator[Problem]:
             )
 
 
+def _metrics(state: ClusterState) -> Iterator[Problem]:
+    for severity, code, node, text in metrics_problems(state):
+        yield Problem(severity, code, node, text)
+
+
 CHECKS = (
     _maintenance,
     _ssh,
@@ -421,6 +427,7 @@ CHECKS = (
     _balancers,
     _absent_from_balancers,
     _shared,
+    _metrics,
 )
 
 

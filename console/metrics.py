@@ -11,9 +11,10 @@ a false zero. A figure that cannot be told is None, and `missing` says why, in p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from console.config_model import DEFAULT_MAX_ERRORS
 from console.observations import MetricsObserved
 from probes.jvm import JvmSample
 from probes.tomcat_manager import AppSessions, ConnectorStats, ManagerSample
@@ -90,6 +91,8 @@ class NodeMetrics:
     """Where the figures came from: ``manager`` (Tomcat's manager application) or ``ssh``."""
     jvm: JvmSample | None = None
     """What SSH read from the JVM's process (the fallback), when it was read."""
+    max_errors_per_s: float = DEFAULT_MAX_ERRORS
+    """The inventory's threshold for this node's error rate (the cross-checks compare)."""
 
     @property
     def at(self) -> float:
@@ -185,20 +188,7 @@ def unknown(at: float, reason: str, previous: NodeMetrics | None = None) -> Node
 
 def _with_history(metrics: NodeMetrics, previous: NodeMetrics | None) -> NodeMetrics:
     history = previous.history[-(HISTORY - 1) :] if previous is not None else ()
-    return _replace_history(metrics, (*history, metrics.point))
-
-
-def _replace_history(metrics: NodeMetrics, history: tuple[MetricsPoint, ...]) -> NodeMetrics:
-    return NodeMetrics(
-        metrics.point,
-        metrics.missing,
-        history,
-        metrics.counters,
-        metrics.apps,
-        metrics.connectors,
-        metrics.source,
-        metrics.jvm,
-    )
+    return replace(metrics, history=(*history, metrics.point))
 
 
 def _rate(now: int | None, before: int | None, seconds: float) -> float | None:
@@ -322,12 +312,34 @@ def from_jvm(
 def apply(observation: MetricsObserved, previous: NodeMetrics | None) -> NodeMetrics:
     """A node's figures after one observation (the state's reducer calls this)."""
     at = observation.at
-    if observation.sample is not None:
-        return from_manager(observation.sample, at, previous, observation.jvm)
     reason = observation.reason or "the figures were not read"
-    if observation.jvm is not None:
-        return from_jvm(observation.jvm, at, previous, reason)
-    return unknown(at, reason, previous)
+    if observation.sample is not None and (
+        observation.sample.status is not None or observation.jvm is None
+    ):
+        found = from_manager(observation.sample, at, previous, observation.jvm)
+    elif observation.jvm is not None:
+        found = from_jvm(observation.jvm, at, previous, reason)
+        if observation.sample is not None and observation.sample.sessions is not None:
+            found = _with_sessions(found, observation.sample)
+    else:
+        found = unknown(at, reason, previous)
+    if found.max_errors_per_s == observation.max_errors_per_s:
+        return found
+    return replace(found, max_errors_per_s=observation.max_errors_per_s)
+
+
+def _with_sessions(metrics: NodeMetrics, sample: ManagerSample) -> NodeMetrics:
+    """SSH's figures plus the sessions the JMX proxy gave (its status page did not answer)."""
+    apps = sample.sessions or ()
+    active = _sum(app.active for app in apps)
+    missing = dict(metrics.missing)
+    if active is not None:
+        missing.pop("sessions_active", None)
+    point = replace(metrics.point, sessions_active=active)
+    history = (*metrics.history[:-1], point)
+    return replace(
+        metrics, point=point, missing=MappingProxyType(missing), history=history, apps=apps
+    )
 
 
 NOT_READ = "not read yet (no answer by the deadline)"

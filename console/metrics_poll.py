@@ -115,7 +115,8 @@ async def metrics_poll(
                 last_jvm = time.monotonic()
         else:
             jvm = None
-        observe(MetricsObserved(node.name, sample, jvm, time.time(), why))
+        limit = inventory.metrics.max_errors_per_s
+        observe(MetricsObserved(node.name, sample, jvm, time.time(), why, limit))
         rounds += 1
         await pacer.sleep(min(FIRST_GAP, every) if rounds == 1 else every)
 

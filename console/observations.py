@@ -163,6 +163,8 @@ class MetricsObserved:
     jvm: JvmSample | None
     at: float
     reason: str | None = None
+    max_errors_per_s: float = 1.0
+    """The inventory's error-rate threshold (`[metrics] max_errors_per_s`), for the checks."""
 
 
 Observation = (

@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 from console.config import load_inventory_text
+from console.crosschecks import problems
 from console.metrics import FIELDS, HISTORY, NodeMetrics, metrics_json
-from console.observations import MetricsObserved
+from console.observations import MetricsObserved, ProcessObserved
 from console.state import ClusterState
 from console.status_command import to_json
 from probes.jvm import JvmSample, jvm_script, parse_jvm
+from probes.process import TomcatProcess
 from probes.tomcat_manager import (
     AppSessions,
     ConnectorStats,
@@ -111,7 +113,8 @@ def test_a_refusing_manager_leaves_every_figure_unknown_with_the_reason(tmp_path
     assert metrics.missing["heap_used_bytes"] == refused
     assert "401" in metrics.missing["sessions_active"]
     out = metrics_json(metrics)
-    assert set(out["missing"]) == set(FIELDS)  # type: ignore[arg-type]
+    missing = out["missing"]
+    assert isinstance(missing, dict) and set(missing) == set(FIELDS)
 
 
 def test_jmx_refused_keeps_the_status_figures(tmp_path: Path) -> None:
@@ -188,3 +191,66 @@ def test_status_json_has_a_metrics_object_per_node(tmp_path: Path) -> None:
     unread = nodes["n2"]["metrics"]
     assert all(unread[name] is None for name in FIELDS)
     assert set(unread["missing"]) == set(FIELDS)
+
+
+def _codes(state: ClusterState) -> dict[tuple[str, str | None], str]:
+    return {(p.code, p.node): p.severity for p in problems(state)}
+
+
+def _running(state: ClusterState) -> ClusterState:
+    for name in ("n1", "n2", "n3"):
+        state = state.apply(ProcessObserved(name, TomcatProcess("running", 100), 999.0))
+    return state
+
+
+def test_heap_above_90_percent_on_two_reads_is_a_warning(tmp_path: Path) -> None:
+    state = _running(_inventory(tmp_path))
+    full = _sample(10, heap=(950, 1000))
+    state = state.apply(MetricsObserved("n1", full, None, 1000.0))
+    assert ("heap-high", "n1") not in _codes(state)  # one read may catch uncollected garbage
+    state = state.apply(MetricsObserved("n1", _sample(20, heap=(960, 1000)), None, 1005.0))
+    assert _codes(state)[("heap-high", "n1")] == "warning"
+    text = next(p.text for p in problems(state) if p.code == "heap-high")
+    assert "96% full" in text
+    state = state.apply(MetricsObserved("n1", _sample(30, heap=(400, 1000)), None, 1010.0))
+    assert ("heap-high", "n1") not in _codes(state)
+
+
+def test_threads_busy_at_max_is_critical(tmp_path: Path) -> None:
+    state = _running(_inventory(tmp_path))
+    state = state.apply(MetricsObserved("n2", _sample(10, busy=200), None, 1000.0))
+    assert _codes(state)[("threads-exhausted", "n2")] == "critical"
+    state = state.apply(MetricsObserved("n2", _sample(10, busy=199), None, 1005.0))
+    assert ("threads-exhausted", "n2") not in _codes(state)
+
+
+def test_error_rate_above_the_threshold_is_a_warning(tmp_path: Path) -> None:
+    state = _running(_inventory(tmp_path))
+    state = state.apply(MetricsObserved("n1", _sample(100, 0), None, 1000.0, None, 0.5))
+    state = state.apply(MetricsObserved("n1", _sample(110, 2), None, 1005.0, None, 0.5))
+    assert ("error-rate", "n1") not in _codes(state)  # 0.4/s
+    state = state.apply(MetricsObserved("n1", _sample(120, 12), None, 1010.0, None, 0.5))
+    assert _codes(state)[("error-rate", "n1")] == "warning"
+    text = next(p.text for p in problems(state) if p.code == "error-rate")
+    assert "2.0 errors/s" in text and "0.5/s" in text
+
+
+def test_a_node_whose_sessions_are_not_replicated(tmp_path: Path) -> None:
+    state = _running(_inventory(tmp_path))
+    for name, active in (("n1", 40), ("n2", 41), ("n3", 38)):
+        state = state.apply(MetricsObserved(name, _sample(10, active=active), None, 1000.0))
+    assert not [p for p in problems(state) if p.code == "sessions-not-replicated"]
+    state = state.apply(MetricsObserved("n3", _sample(10, active=2), None, 1001.0))
+    found = [p for p in problems(state) if p.code == "sessions-not-replicated"]
+    assert [p.node for p in found] == ["n3"]
+    assert "n3 holds 2 sessions of /app, the nodes 40 (median)" in found[0].text
+    # a stopped node's last figures are not compared
+    state = state.apply(ProcessObserved("n3", TomcatProcess("stopped", None), 1002.0))
+    assert not [p for p in problems(state) if p.code == "sessions-not-replicated"]
+
+
+def test_stale_figures_are_not_checked(tmp_path: Path) -> None:
+    state = _running(_inventory(tmp_path))
+    state = state.apply(MetricsObserved("n2", _sample(10, busy=200), None, 1000.0))
+    state = state.apply(ProcessObserved("n1", TomcatProcess("running", 100), 1000.0 + 61))
+    assert ("threads-exhausted", "n2") not in _codes(state)
