@@ -3,7 +3,7 @@
 Each `bytearray.find` pass costs about as much as a fraction of counting a chunk's newlines, so
 the needles are few and were chosen by measurement (CPU per 100 MB of a busy catalina.out,
 Python 3.11): newline count 0.06 s; `ERROR` 0.053; `org.apache.catalina.{ha.session.,
-startup.Catalina, core.Standard}` 0.018 each (their shorter forms cost 0.03-0.045: length buys
+startup.Catalina, core.StandardSe}` 0.018 each (their shorter forms cost 0.03-0.045: length buys
 skips); a rare single byte (memchr) 0.006. A probe may name one `anchor` byte that every line it
 cares about holds and that is rare in ordinary logs (`{` in Tribes member strings, Hazelcast
 blocks and WSO2's `{logger}`; `|` in JGroups views; `V` in SEVERE): while the anchor stays rare
@@ -59,7 +59,7 @@ BASE: tuple[Probe, ...] = (
     Probe((b"ERROR",), kinds=frozenset({"error"})),
     Probe((b"org.apache.catalina.ha.session.",), kinds=frozenset({"session-sync", "error"})),
     Probe((b"org.apache.catalina.startup.Catalina",), kinds=_LIFECYCLE | {"error"}),
-    Probe((b"org.apache.catalina.core.Standard",), kinds=_LIFECYCLE | {"error"}),
+    Probe((b"org.apache.catalina.core.StandardSe",), kinds=_LIFECYCLE | {"error"}),
     COORDINATOR,
 )
 LOCALIZED = Probe(

@@ -130,17 +130,15 @@ def strip_prefixes(text: str) -> str:
     return text
 
 
+_GLUE_HINT = re.compile(r":\d\d:\d\d")
+"""What every glued record's stamp holds (`h:mm:ss`): a literal-led search, ~0.4 µs a line."""
+
+
 def _may_be_glued(body: str) -> bool:
-    """A cheap necessary condition for `_GLUE`: a two-line stamp has `,` or `/` and its level a
-    `: `; a one-line stamp `d-Mon-yyyy` has its month between dashes, past the line's own stamp."""
-    if ": " in body and ("," in body or "/" in body):
-        return True
-    dash = body.find("-", 3)
-    while dash >= 0:
-        if body[dash + 4 : dash + 5] == "-" and "A" <= body[dash + 1 : dash + 2] <= "Z":
-            return True
-        dash = body.find("-", dash + 1)
-    return False
+    """A cheap necessary condition for `_GLUE` (which costs ~30 µs on a long line): a clock
+    `:mm:ss` past the first record's own stamp, which ends before position 20 in every layout
+    that can be glued, and any glued record starts after a whole stamp of its own."""
+    return _GLUE_HINT.search(body, 20) is not None
 
 
 def split_glued(text: str) -> list[str]:

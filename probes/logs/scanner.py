@@ -44,6 +44,18 @@ _INDENTED_RUN = re.compile(rb"(?:[ \t][^\n]*?[^\s][^\n]*\n)+")
 """Stack-trace lines (`\tat ...`): indented and not blank. A run of them is folded in one step."""
 
 
+def _record_start(buf: bytes | bytearray, pos: int, line_end: int) -> bool:
+    """Whether a line is certainly no stack-trace line, decided on its bytes: it starts with a
+    digit (a stamp: `Trace.take` would say no) and holds no prefix `strip_prefixes` could remove
+    (an RFC 3339 journal stamp has `T` at 10, a compose prefix a `|`)."""
+    first = buf[pos]
+    if not 48 <= first <= 57 or line_end - pos < 11:
+        return False
+    if buf[pos + 10] == 84 or not buf[pos : pos + 11].isascii():
+        return False
+    return buf.find(b"|", pos, line_end) < 0
+
+
 class _Line(NamedTuple):
     text: str
     line: int
@@ -246,6 +258,9 @@ class EventScanner:
                     pos = run.end()
                     continue
             line_end = buf.find(b"\n", pos, end)
+            if type(pending) is Trace and _record_start(buf, pos, line_end):
+                self._flush()  # the usual end of a trace (or of an error without one)
+                break
             if not self._pending.take(self._text(pos, line_end)):
                 self._flush()
                 break
@@ -291,6 +306,10 @@ class EventScanner:
     def _record(self, record: Record, where: _Line, *, fold: bool) -> None:
         """Emit the event a one-line record stands for, or open its stack trace / continuation."""
         if fold and record.is_error and self._max_fold:
+            if self._wanted is not None and "error" not in self._wanted:
+                draft = classify(record)  # an error not asked for: its trace is not folded
+                if draft is None or draft.kind not in self._wanted:
+                    return
             self._pending = Trace(record, where.line, where.offset, where.text, self._max_fold)
             return
         draft = classify(record)

@@ -94,8 +94,45 @@ def iso_from_iso_like(text: str) -> str | None:
     return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)), clock, m.group(7))
 
 
+_JUL_DATES: dict[str, str] = {}
+"""`22-Nov-2026` -> `2026-11-22` ("" when it is no date): a log holds few distinct days."""
+
+
+def _jul_date(day: str) -> str:
+    """The ISO date of a OneLineFormatter day, cached; "" when it is not a valid date."""
+    date = _JUL_DATES.get(day)
+    if date is None:
+        iso = _slow_jul_one_line(day + " 00:00:00")
+        date = iso[:10] if iso else ""
+        if len(_JUL_DATES) >= 4096:  # untrusted text: a bound on what it can cost
+            _JUL_DATES.clear()
+        _JUL_DATES[day] = date
+    return date
+
+
 def iso_from_jul_one_line(text: str) -> str | None:
-    """`22-Nov-2026 11:59:01.358` (Tomcat's OneLineFormatter) as ISO 8601."""
+    """`22-Nov-2026 11:59:01.358` (Tomcat's OneLineFormatter) as ISO 8601.
+
+    The usual shape (two-digit day, millis) takes a fast road: the day from a cache, the clock
+    checked by comparing digit pairs. Anything else takes the general one."""
+    if (
+        len(text) == 24
+        and text[2] == "-"
+        and text[11] == " "
+        and text[14] == ":"
+        and text[17] == ":"
+        and text[20] in ".,"
+        and text.isascii()
+    ):
+        clock = text[12:20]
+        digits = clock[:2] + clock[3:5] + clock[6:8] + text[21:]
+        if digits.isdigit() and clock[:2] < "24" and clock[3:5] < "60" and clock[6:8] < "61":
+            date = _jul_date(text[:11])
+            return f"{date}T{clock}.{text[21:]}" if date else None
+    return _slow_jul_one_line(text)
+
+
+def _slow_jul_one_line(text: str) -> str | None:
     m = _JUL_ONE.match(text)
     if not m or (month := _month(m.group(2))) is None:
         return None

@@ -254,3 +254,11 @@ def test_the_command_line_takes_kind_window_and_nodes(tmp_path: Path) -> None:
         ("node1", 63, "127.0.4.13:4000"),
         ("node1", 64, "127.0.4.12:4000"),
     ]
+
+
+def test_a_file_name_that_is_not_utf8_still_gives_json_lines(tmp_path: Path) -> None:
+    name = os.fsdecode(bytes(tmp_path) + b"/catalina-\xff.out")  # carried as a surrogate
+    Path(name).write_bytes(T12.read_bytes())
+    found = rows(name)
+    assert len(found) == 3 and found[0]["file"] == name
+    assert found[0]["member"] == "10.2.1.69:5000"
