@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import math
 import random
 import shlex
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ LISTENER_INTERVAL = 4.0
 connection is up: killing sshd's listener leaves established sessions (and their keepalives)
 alive, so only a new connection shows that the node can no longer be reached."""
 LISTENER_TIMEOUT = 3.0
+BANNER_LIMIT = 2048  # bytes read for a banner before a port counts as "not SSH"
 LISTENER_RETRY = 1.0
 """While the listener refuses, it is asked again this often, so its return shows within ~1 s."""
 # How long one connect may hold a slot of the shared connect semaphore. The semaphore spreads the
@@ -141,30 +144,44 @@ async def listener_trouble(host: str, port: int, timeout: float = LISTENER_TIMEO
     """None when ``host:port`` accepts a TCP connection and sends an SSH banner; else why not.
 
     Nothing is sent: the connection is closed right after the banner (sshd logs it as a
-    connection closed before authentication).
+    connection closed before authentication). Plain non-blocking sockets, not streams: with
+    hundreds of nodes this runs a hundred times a second, and streams cost ~30 % more CPU.
     """
-    writer: asyncio.StreamWriter | None = None
+    loop = asyncio.get_running_loop()
+    sock: socket.socket | None = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
-            for _ in range(5):  # RFC 4253 lets a server send other lines before its banner
-                line = await reader.readline()
-                if not line:
+            try:  # an address needs no lookup (getaddrinfo runs in a thread: costly)
+                ip = ipaddress.ip_address(host)
+            except ValueError:
+                family, kind, proto, _, address = (
+                    await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                )[0]
+            else:
+                family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+                kind, proto, address = socket.SOCK_STREAM, 0, (host, port)
+            sock = socket.socket(family, kind, proto)
+            sock.setblocking(False)
+            await loop.sock_connect(sock, address)
+            seen = b""
+            while len(seen) <= BANNER_LIMIT:
+                data = await loop.sock_recv(sock, 512)
+                if not data and not seen:
                     return "the SSH port closed new connections without a banner"
-                if line.startswith(b"SSH-"):
+                if not data:
+                    break
+                seen += data
+                # RFC 4253 lets a server send other lines before its banner.
+                if any(line.startswith(b"SSH-") for line in seen.split(b"\n")[:-1]):
                     return None
             return "the SSH port does not answer like an SSH server"
     except TimeoutError:
         return f"no SSH banner within {timeout:g} s"
-    except (ValueError, asyncio.LimitOverrunError):
-        return "the SSH port does not answer like an SSH server"
     except OSError as exc:
         return os_reason(exc)
     finally:
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+        if sock is not None:
+            sock.close()
 
 
 def _program(command: str) -> str:

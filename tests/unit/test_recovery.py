@@ -15,6 +15,7 @@ import pytest
 from console import polls
 from console.config import load_inventory_text
 from console.monitor import Monitor, MonitorOptions
+from console.node_watch import listener_interval
 from console.observations import BalancerObserved, HttpObserved, Observation
 from console.polls import backoff, balancer_poll
 from console.tasks import Pacer
@@ -57,6 +58,13 @@ def test_the_default_intervals_show_a_fault_within_5_s() -> None:
     assert options.process_interval < 5
     assert options.database_interval < 5  # the database, and each node's reach to it
     assert options.listener_interval < 5
+
+
+def test_the_listener_check_stays_within_5_s_up_to_200_nodes_and_bounded_beyond() -> None:
+    assert listener_interval(4.0, 3) == 4.0
+    assert listener_interval(4.0, 200) == 4.0
+    assert listener_interval(4.0, 500) == 10.0  # 50 checks a second across the fleet at most
+    assert listener_interval(0, 3) is None  # 0 switches it off
 
 
 def test_ssh_reconnects_within_one_normal_interval_after_a_network_failure() -> None:
