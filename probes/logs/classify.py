@@ -6,7 +6,7 @@ event only; any other SEVERE/ERROR/FATAL record is an `error` whose detail is it
 
 from __future__ import annotations
 
-from probes.logs import jgroups, tomcat, wso2
+from probes.logs import hazelcast, jgroups, tomcat, wso2
 from probes.logs.draft import Draft
 from probes.logs.model import EventSource, LogEvent
 from probes.logs.records import Record
@@ -40,7 +40,13 @@ def classify(record: Record) -> Draft | None:
     elif not logger and record.layout in _TOMCAT_LAYOUTS:
         draft = tomcat.by_text(message, is_error=record.is_error)
     if draft is None:
-        draft = wso2.classify(message) or jgroups.view(message) or jgroups.coordinator(message)
+        draft = (
+            wso2.classify(message)
+            or hazelcast.classify(message)
+            or jgroups.view(message)
+            or jgroups.node(message)
+            or jgroups.coordinator(message)
+        )
     if draft is None and record.is_error:
         draft = Draft("error", _source(record), detail=logger or None)
     return draft

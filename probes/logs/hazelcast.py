@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from probes.logs.draft import Draft
 from probes.logs.members import normalise_member
 
 _START = re.compile(
@@ -25,6 +26,16 @@ _PREFIX = re.compile(r"\[(?P<host>[0-9A-Fa-f.:%\w-]+)\]:(?P<port>\d{1,5}) \[[^\]
 
 MAX_LINES = 1024
 """Member lines after which an unclosed block is given up."""
+
+_ADDRESS = r"(?:Member |Address)?\[(?P<host>[^\]\s]+)\]:(?P<port>\d{1,5})(?: - [\w-]+)?(?: this)?"
+"""A member as each version prints it: `Member [10.0.0.1]:5701 - <uuid>` (3.6+), `Member
+[10.0.0.1]:5701` (older), `Address[10.0.0.1]:5701` (3.x addresses), `[10.0.0.1]:5701` (4.0+)."""
+_SUSPECTED = re.compile(_ADDRESS + r" is suspected to be dead\b")
+_SUSPECTING = re.compile(r"\bSuspecting " + _ADDRESS + r" because it has not sent any heartbeats")
+_REMOVING = re.compile(
+    r"\bRemoving " + _ADDRESS + r"(?P<why> because it has not sent any (?:heartbeats|master "
+    r"confirmation)|\s*$)"
+)
 
 
 def block_start(text: str) -> tuple[int | None, str | None] | None:
@@ -59,3 +70,26 @@ def member_line(text: str) -> tuple[str, bool] | None:
 def is_end(text: str) -> bool:
     """The block's closing `}` or `]`."""
     return bool(_END.match(text))
+
+
+def classify(message: str) -> Draft | None:
+    """A member suspected, removed after missed heartbeats, or removed from the member list.
+
+    Each is a departure (`member-left`): `detail` says how it was decided (`suspect`,
+    `heartbeat`, `removed`). A line that only mentions a member (a heartbeat received or
+    ignored, a connection closed, `MemberLeftException` in a stack trace) is no event.
+    """
+    if "uspect" not in message and "Removing " not in message:
+        return None
+    detail = "suspect"
+    match = _SUSPECTED.search(message) if "suspected to be dead" in message else None
+    if match is None and "Suspecting " in message:
+        match, detail = _SUSPECTING.search(message), "heartbeat"
+    if match is None and "Removing " in message:
+        match = _REMOVING.search(message)
+        detail = "heartbeat" if match and match["why"].strip() else "removed"
+    if match is None:
+        return None
+    member = normalise_member(f"[{match['host']}]:{match['port']}")
+    observer = header_observer(message[: match.start()])
+    return Draft("member-left", "hazelcast", member=member, detail=detail, observer=observer)

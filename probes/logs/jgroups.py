@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from probes.logs.draft import Draft
+from probes.logs.model import EventKind
 
 _VIEW = re.compile(
     r"(?:MergeView::)?\[(?P<coord>[^\[\]|\s]+)\|(?P<id>\d+)\] "
@@ -22,6 +23,19 @@ _GMS = re.compile(
     r"(?:^|[\s(])(?P<name>\S+): no (?:initial )?members discovered\b.*?"
     r"creating (?:cluster|group) as (?:coordinator|first member)"
 )
+
+
+_NODE = re.compile(r"\bISPN10000(?P<code>[01]): Node (?P<name>\S+) (?:joined|left) the cluster")
+"""Infinispan 9+ (`org.infinispan.CLUSTER`): ISPN100000 a node joined, ISPN100001 one left."""
+
+
+def node(message: str) -> Draft | None:
+    """Infinispan's `ISPN100000: Node x joined the cluster` / `ISPN100001: ... left ...`."""
+    match = _NODE.search(message) if "ISPN10000" in message else None
+    if not match:
+        return None
+    kind: EventKind = "member-joined" if match["code"] == "0" else "member-left"
+    return Draft(kind, "jgroups", member=match["name"].rstrip(".,"))
 
 
 def view(message: str) -> Draft | None:

@@ -14,6 +14,9 @@ _BYTES = re.compile(r"\{\s*(-?\d{1,3}(?:\s*,\s*-?\d{1,3})*)\s*,?\s*\}")
 _TCP = re.compile(r"tcp://(\{[-\d,\s]*\}|\[[0-9A-Fa-f:.]+\]|[^\s,:\[\]{}/]+):(\d{1,5})")
 _BRACKETED = re.compile(r"^\[([^\]]+)\]:(\d{1,5})$")
 _SLASHED = re.compile(r"^(?:[^\s/]*)/(\[?[0-9A-Fa-f:.]+\]?|[^\s/:]+):(\d{1,5})$")
+_SLASHED_V6 = re.compile(r"^[^\s/]*/([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(?:%[\w.-]+)?:(\d{1,5})$")
+"""`name/fe80:0:0:0:0:0:0:1%eth0:4000`: an IPv6 socket address as Java before 14 prints it
+(the port after the last colon, the scope dropped)."""
 _HOST_PORT = re.compile(r"^([^\s\[\]{}:/,]+):(\d{1,5})$")
 _AXIS2 = re.compile(r"Host:\s*([^\s,]+),.*?\bPort:\s*(\d{1,5})")
 _MEMBER_WORD = re.compile(r"^Member\s+(?=\[)")
@@ -69,6 +72,8 @@ def normalise_member(text: str) -> str | None:
     for pattern in (_BRACKETED, _SLASHED, _HOST_PORT):
         if match := pattern.match(candidate):
             return _join(match.group(1), match.group(2))
+    if match := _SLASHED_V6.match(candidate):  # Java 8-13 InetSocketAddress: no brackets
+        return _join(match.group(1), match.group(2))
     if match := _AXIS2.search(text):
         return _join(match.group(1), match.group(2))
     if address := _from_bytes(text):

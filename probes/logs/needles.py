@@ -40,12 +40,28 @@ _MEMBERSHIP = frozenset({"member-joined", "member-left", "membership"})
 _LIFECYCLE = frozenset({"server-started", "server-stopping"})
 
 MEMBERS = Probe(
-    (b"tcp://", b"Member", b"WKA member", b"WSO2 Carbon started", b"hutting down"),
+    (
+        b"tcp://",
+        b"Member",
+        b"left cluster",
+        b"joined cluster",
+        b"application cluster",
+        b"WSO2 Carbon started",
+        b"hutting down",
+    ),
     anchor=b"{",
     kinds=_MEMBERSHIP | _LIFECYCLE | {"session-sync", "error"},
 )
 """Tribes member strings (any language: `...tribes.membership.StaticMember[tcp://{...}`),
-Hazelcast `Members {` blocks, WSO2 membership and lifecycle in Carbon's `{logger}` layout."""
+Hazelcast `Members {` blocks, WSO2 membership (Hazelcast schemes, WKA, axis2 Tribes: `New member
+... joined cluster.`, `Application member ... joined application cluster`) and lifecycle in
+Carbon's `{logger}` layout."""
+HAZELCAST = Probe((b"Member [", b"is suspected to be dead"), kinds=_MEMBERSHIP | {"error"})
+"""Hazelcast 3.x-5.x departures: `Member [ip]:port - uuid is suspected to be dead`, `Suspecting
+Member [...]`, `Removing Member [...] (because it has not sent any heartbeats ...)`, 3.x
+`Address[ip]:port is suspected to be dead`."""
+INFINISPAN = Probe((b"ISPN10000",), kinds=_MEMBERSHIP | {"error"})
+"""Infinispan 9+ `ISPN100000: Node x joined the cluster`, `ISPN100001: Node x left the cluster`."""
 SEVERE = Probe((b"SEVERE",), anchor=b"V", kinds=frozenset({"error", "session-sync"}))
 VIEWS = Probe((b"ISPN00009", b"view", b"View"), anchor=b"|", kinds=_MEMBERSHIP | {"error"})
 """JGroups views `[coord|7] (3) [a, b, c]`, announced as ISPN000094/93, "Accepted view", ..."""
@@ -61,6 +77,8 @@ BASE: tuple[Probe, ...] = (
     Probe((b"org.apache.catalina.startup.Catalina",), kinds=_LIFECYCLE | {"error"}),
     Probe((b"org.apache.catalina.core.StandardSe",), kinds=_LIFECYCLE | {"error"}),
     COORDINATOR,
+    HAZELCAST,
+    INFINISPAN,
 )
 LOCALIZED = Probe(
     tuple(level.encode() for level in LOCALIZED_SEVERE), kinds=frozenset({"error", "session-sync"})

@@ -44,6 +44,8 @@ def _member_event(method: str, message: str) -> Draft | None:
 
 def _failure_detector(message: str) -> Draft | None:
     """TcpFailureDetector conclusions; its questions and 'still alive' answers are not events."""
+    if "even though we" in message:  # "Member added, even though we weren't notified:[...]"
+        return Draft("member-joined", "tomcat", member=tomcat_member(message), detail="unnotified")
     if _SUSPECT_DEAD.search(message):
         return Draft("member-left", "tomcat", member=tomcat_member(message), detail="suspect")
     if _VERIFIED_GONE.search(message):
@@ -96,7 +98,11 @@ def by_text(message: str, *, is_error: bool = False) -> Draft | None:
         return Draft("member-joined", "tomcat", member=tomcat_member(message))
     if "Received member disappeared" in message:
         return _member_event("memberDisappeared", message)
-    if "Suspect member, confirmed dead" in message or "Verification complete. Member" in message:
+    if (
+        "Suspect member, confirmed dead" in message
+        or "Verification complete. Member" in message
+        or "Member added, even though we" in message
+    ):
         return _failure_detector(message)
     if "requesting session state from" in message:
         return Draft("session-sync", "tomcat", member=tomcat_member(message), detail="requested")

@@ -106,6 +106,26 @@ CORPUS: dict[str, list[Row]] = {
             None,
         ),
     ],
+    "hz10_hazelcast381_heartbeat_removal.log": [
+        (1, "member-left", "hazelcast", "plat-app01.com.io:5702", "heartbeat", None),
+    ],
+    "hz11_hazelcast51_suspected_connection_manager_stopped.log": [
+        (1, "member-left", "hazelcast", "127.0.0.1:5701", "suspect", None),
+    ],
+    "hz12_hazelcast53_suspected_no_connection_member_left_exception.log": [
+        (1, "member-left", "hazelcast", "192.168.0.108:5701", "suspect", None),
+    ],
+    "j04_keycloak_infinispan_node_left_twice.log": [
+        (
+            12,
+            "membership",
+            "jgroups",
+            ("5ba9978151c0-9578",),
+            "5ba9978151c0-9578|8",
+            "2024-02-13T11:46:09.625",
+        ),
+        (13, "member-left", "jgroups", "0eeb92f29b3d-3460", None, "2024-02-13T11:46:09.626"),
+    ],
 }
 
 SANDBOX: dict[str, list[Row]] = {

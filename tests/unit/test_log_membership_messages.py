@@ -1,0 +1,78 @@
+"""Every membership message the products print, recognised with its member as `host:port`; the
+lines that only mention a member are no event.
+
+`membership_messages_synthetic.log` holds one line per message as the products' sources write
+it (see tests/unit/data/logs/README.md); the public samples are checked in test_log_corpus.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from probes.logs.hazelcast import classify as hazelcast_classify
+from probes.logs.jgroups import node
+from probes.logs.members import normalise_member
+from probes.logs.scanner import scan_file
+
+DATA = Path(__file__).parent / "data" / "logs"
+SYNTHETIC = DATA / "membership_messages_synthetic.log"
+
+
+def test_each_message_gives_its_event_and_the_mentions_give_none() -> None:
+    found = [
+        (event.line, event.kind, event.source, event.member, event.detail)
+        for event in scan_file(SYNTHETIC)
+    ]
+    assert found == [
+        (1, "member-joined", "wso2", "10.0.0.5:4000", None),  # axis2 Tribes (Carbon 3.x-4.1)
+        (2, "member-left", "wso2", "10.0.0.5:4000", None),
+        (3, "member-joined", "wso2", "10.0.0.7:4100", None),  # group management (WKA / LB)
+        (4, "member-joined", "wso2", "[fe80::1]:4000", None),  # Java 8 IPv6 socket address
+        # 5: the local member, no change
+        (6, "member-left", "hazelcast", "10.0.0.2:5701", "heartbeat"),  # 7, 8: the same departure
+        # 9-12: a heartbeat received, ignored, a connection removed, a view "with suspected members"
+        (13, "member-left", "hazelcast", "10.0.0.3:5701", "suspect"),  # 3.x Address[...]
+        (14, "member-joined", "tomcat", "10.0.0.4:4000", "unnotified"),
+        # 15, 16: "confirmed alive", "still alive"; 17: refused by the domain filter
+        (18, "member-joined", "jgroups", "node-2", None),  # ISPN100000
+        # 19: a rebalance naming members
+    ]
+
+
+def test_one_departure_told_three_ways_is_one_event_with_its_observer() -> None:
+    left = [event for event in scan_file(SYNTHETIC) if event.member == "10.0.0.2:5701"]
+    assert [(event.line, event.observer) for event in left] == [(6, "10.0.0.1:5701")]
+
+
+def test_hazelcast_member_forms_of_every_version() -> None:
+    cases = {
+        "[h]:5701 [dev] [3.5] Removing Member [10.0.0.2]:5701": "10.0.0.2:5701",
+        "[h]:5701 [dev] [3.8] Removing Member [10.0.0.2]:5701 - 0a-1b this": "10.0.0.2:5701",
+        "[h]:5701 [dev] [3.6] Address[10.0.0.2]:5701 is suspected to be dead": "10.0.0.2:5701",
+        "[h]:5701 [dev] [4.2] [fd00::2]:5701 is suspected to be dead, reason: x": "[fd00::2]:5701",
+        "[h]:5701 [dev] [5.4] Member [node-b.svc]:5701 - 9f is suspected to be dead for reason: "
+        "No connection": "node-b.svc:5701",
+    }
+    for message, member in cases.items():
+        draft = hazelcast_classify(message)
+        assert draft is not None and draft.kind == "member-left", message
+        assert draft.member == member and draft.observer == "h:5701"
+    for quiet in (
+        "[h]:5701 [dev] [5.4] Removing connection to endpoint [10.0.0.2]:5701 Cause => x",
+        "[h]:5701 [dev] [5.4] Removing Member [10.0.0.2]:5701 - 9f from the split-brain list",
+        "[h]:5701 [dev] [5.4] Member [10.0.0.2]:5701 - 9f has left cluster!",
+        "[h]:5701 [dev] [5.4] ... with suspected members: [Member [10.0.0.2]:5701 - 9f]",
+    ):
+        assert hazelcast_classify(quiet) is None, quiet
+
+
+def test_infinispan_node_lines_and_socket_addresses() -> None:
+    joined, left = (
+        node("ISPN100000: Node a-1 joined the cluster"),
+        node("ISPN100001: Node a-1 left the cluster"),
+    )
+    assert joined is not None and (joined.kind, joined.member) == ("member-joined", "a-1")
+    assert left is not None and (left.kind, left.member) == ("member-left", "a-1")
+    assert node("ISPN100008: Updating cache members list [a-1], topology id 21") is None
+    assert normalise_member("/0:0:0:0:0:0:0:1:4000") == "[::1]:4000"
+    assert normalise_member("host/fe80:0:0:0:0:0:0:1%eth0:4000") == "[fe80::1]:4000"
