@@ -148,8 +148,9 @@ def lost_reason(exc: Exception | None, target: SshTarget) -> tuple[SshState, str
         return "down", "connection closed by the node"
     text = str(exc).strip() or type(exc).__name__
     if "keepalive" in text:
-        count, interval = target.keepalive_count_max + 1, target.keepalive_interval
-        return "timeout", f"no answer within {count * interval:g} s (keepalives every {interval:g} s)"
+        interval = target.keepalive_interval
+        silence = (target.keepalive_count_max + 1) * interval
+        return "timeout", f"no answer within {silence:g} s (keepalives every {interval:g} s)"
     if isinstance(exc, OSError):
         return "down", f"connection lost: {os_reason(exc)}"
     return "down", f"connection lost: {text[0].lower()}{text[1:]}"
