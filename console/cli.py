@@ -166,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--nodes", type=_node_count, default=3, metavar="N", help="Tomcat nodes (default 3)"
     )
+    up.add_argument(
+        "--variant",
+        choices=("joget", "liferay", "frevvo"),
+        default="joget",
+        help="which guide's cluster: joget (httpd over HTTP, the default), liferay (HAProxy), "
+        "frevvo (httpd over AJP, unloadDelay 40000, JGroups)",
+    )
     actions.add_parser("down", help="stop exactly the processes the sandbox started")
     sandbox_status = actions.add_parser("status", help="which sandbox servers are running")
     sandbox_status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
@@ -221,7 +228,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
     command = args.sandbox_command
     if command == "up":
-        manager.up(args.nodes, report=print)
+        manager.up(args.nodes, report=print, variant=args.variant)
         print(f"open the console on it: {PROG} --sandbox")
         return exitcodes.OK
     if command == "down":
@@ -241,6 +248,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
                 {
                     "dir": str(layout.root),
                     "inventory": str(layout.inventory),
+                    "variant": layout.variant,
                     "components": [
                         {"name": r.name, "kind": r.kind, "listen": r.listen, "pid": r.pid}
                         for r in rows
@@ -249,7 +257,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(f"sandbox in {layout.root}")
+        print(f"sandbox in {layout.root} (variant {layout.variant})")
         for row in rows:
             state = f"running (pid {row.pid})" if row.running else "stopped"
             print(f"  {row.name:<14} {row.kind:<9} {row.listen:<22} {state}")

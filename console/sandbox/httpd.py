@@ -8,7 +8,7 @@ import subprocess
 
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
-from console.sandbox.layout import BALANCER_PORT, HTTP_PORT, SandboxLayout
+from console.sandbox.layout import AJP_PORT, BALANCER_PORT, HTTP_PORT, NodeLayout, SandboxLayout
 from console.sandbox.procs import owned_pid, terminate
 from console.sandbox.render import render
 from console.sandbox.waits import port_open, tail_text, wait_until
@@ -27,6 +27,12 @@ def _user_directives() -> str:
     return "User www-data\nGroup www-data"
 
 
+def _member_url(layout: SandboxLayout, node: NodeLayout) -> str:
+    if layout.variant == "frevvo":
+        return f"ajp://{node.address}:{AJP_PORT}"
+    return f"http://{node.address}:{HTTP_PORT}"
+
+
 def prepare(layout: SandboxLayout) -> None:
     """Write httpd.conf with one BalancerMember per node (route = jvmRoute)."""
     if not os.path.exists(APACHE2):
@@ -35,9 +41,9 @@ def prepare(layout: SandboxLayout) -> None:
     layout.run.mkdir(parents=True, exist_ok=True)
     # ttl=10: httpd drops an idle backend connection before Tomcat's keep-alive timeout (20 s)
     # closes it; reusing one that Tomcat is closing answers the client 502 (seen in the tests).
+    # The frevvo variant talks AJP to the nodes' AJP connectors (port 8009), as its guide has it.
     members = "\n".join(
-        f'  BalancerMember "http://{node.address}:{HTTP_PORT}" route={node.jvm_route} retry=5 '
-        "ttl=10"
+        f'  BalancerMember "{_member_url(layout, node)}" route={node.jvm_route} retry=5 ttl=10'
         for node in layout.nodes
     )
     write_if_changed(

@@ -10,6 +10,7 @@ from console.sandbox.layout import (
     DATABASE_PORT,
     DATABASE_USER,
     MANAGER_USER,
+    PROFILES,
     SSH_PORT,
     SandboxLayout,
 )
@@ -21,6 +22,29 @@ def _q(value: object) -> str:
     return json.dumps(str(value))
 
 
+def _balancer(layout: SandboxLayout) -> list[str]:
+    """The [[balancers]] entry of the variant's balancer."""
+    if layout.balancer_kind == "haproxy":
+        return [
+            "",
+            "# HAProxy: the stats page is read, the runtime API (admin socket) changes servers.",
+            "[[balancers]]",
+            'name = "haproxy"',
+            'kind = "haproxy"',
+            f"url = {_q(layout.haproxy_stats_url)}",
+            f"socket = {_q(layout.haproxy_socket)}",
+            'balancer = "cluster"',
+        ]
+    return [
+        "",
+        "[[balancers]]",
+        'name = "httpd"',
+        'kind = "apache"',
+        f"url = {_q(layout.balancer_url)}",
+        'balancer = "cluster"',
+    ]
+
+
 def inventory_text(layout: SandboxLayout) -> str:
     """The TOML text of the sandbox's inventory."""
     out = [
@@ -29,7 +53,7 @@ def inventory_text(layout: SandboxLayout) -> str:
         "",
         "[cluster]",
         'name = "sandbox"',
-        'profile = "tomcat"',
+        f"profile = {_q(PROFILES[layout.variant])}",
         'color = "green"',
         "",
         "[ssh]",
@@ -51,13 +75,8 @@ def inventory_text(layout: SandboxLayout) -> str:
             f"start = {_q(start_script(node))}",
             f"stop = {_q(stop_script(node))}",
         ]
+    out += _balancer(layout)
     out += [
-        "",
-        "[[balancers]]",
-        'name = "httpd"',
-        'kind = "apache"',
-        f"url = {_q(layout.balancer_url)}",
-        'balancer = "cluster"',
         "",
         "[database]",
         f'url = "mysql://{DATABASE_USER}@{layout.database_address}:{DATABASE_PORT}/{DATABASE_NAME}"',

@@ -28,8 +28,27 @@ DATABASE_PORT = 3306
 SSH_PORT = 2222
 TRIBES_PORT = 4000
 HTTP_PORT = 8080
+AJP_PORT = 8009
+HAPROXY_STATS_PORT = 8001
+JGROUPS_PORT = 7800
 DATABASE_NAME = "jwdb"
 DATABASE_USER = "joget"
+DEFAULT_VARIANT = "joget"
+VARIANTS: dict[str, str] = {
+    "joget": "httpd over HTTP (balancer-manager), Tribes replication",
+    "liferay": "HAProxy 2.6 (admin socket, stats CSV), JSESSIONID route stickiness, Tribes",
+    "frevvo": "httpd over AJP (balancer-manager), unloadDelay 40000, a JGroups channel, Tribes",
+}
+"""The sandbox variants, each the cluster one of the clustering guides describes."""
+PROFILES = {"joget": "tomcat", "liferay": "liferay", "frevvo": "frevvo"}
+"""The inventory profile each variant's cluster is described with."""
+
+
+def check_variant(variant: str) -> str:
+    """`variant` if it is one the sandbox can build, else a SandboxError naming them."""
+    if variant not in VARIANTS:
+        raise SandboxError(f"unknown sandbox variant {variant!r}: one of {', '.join(VARIANTS)}")
+    return variant
 
 
 def sandbox_net() -> str:
@@ -101,6 +120,34 @@ class SandboxLayout:
     root: Path
     count: int = DEFAULT_NODES
     net: str = DEFAULT_NET
+    variant: str = DEFAULT_VARIANT
+
+    @property
+    def balancer_kind(self) -> str:
+        """`haproxy` for the liferay variant, else `httpd`."""
+        return "haproxy" if self.variant == "liferay" else "httpd"
+
+    @property
+    def haproxy_dir(self) -> Path:
+        return self.root / "haproxy"
+
+    @property
+    def haproxy_cfg(self) -> Path:
+        return self.haproxy_dir / "haproxy.cfg"
+
+    @property
+    def haproxy_pid_file(self) -> Path:
+        return self.run / "haproxy.pid"
+
+    @property
+    def haproxy_socket(self) -> Path:
+        """HAProxy's runtime API (admin level, mode 600)."""
+        return self.run / "haproxy.sock"
+
+    @property
+    def haproxy_stats_url(self) -> str:
+        """HAProxy's stats page (`;csv` gives the CSV)."""
+        return f"http://{self.balancer_address}:{HAPROXY_STATS_PORT}/stats"
 
     @property
     def balancer_address(self) -> str:
@@ -208,7 +255,8 @@ def recorded_layout() -> SandboxLayout | None:
     root = sandbox_dir()
     try:
         state = json.loads((root / "sandbox.json").read_text())
-        return SandboxLayout(root, int(state["nodes"]), str(state["net"]))
+        variant = str(state.get("variant", DEFAULT_VARIANT))
+        return SandboxLayout(root, int(state["nodes"]), str(state["net"]), variant)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

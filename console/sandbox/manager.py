@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from console.sandbox import httpd, mariadb, sshd, tomcat
+from console.sandbox import frevvo, haproxy, httpd, mariadb, sshd, tomcat
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.inventory import inventory_text
@@ -21,9 +21,11 @@ from console.sandbox.layout import (
     BALANCER_PORT,
     DATABASE_PORT,
     DEFAULT_NODES,
+    DEFAULT_VARIANT,
     MAX_NODES,
     SSH_PORT,
     SandboxLayout,
+    check_variant,
     recorded_layout,
     sandbox_dir,
     sandbox_net,
@@ -49,6 +51,28 @@ class ComponentStatus:
         return self.pid is not None
 
 
+def _balancer_pid(layout: SandboxLayout) -> int | None:
+    """The pid of the variant's balancer (httpd, or haproxy for liferay)."""
+    if layout.balancer_kind == "haproxy":
+        return haproxy.running_pid(layout)
+    return httpd.running_pid(layout)
+
+
+def _stop_balancers(layout: SandboxLayout, report: Report) -> int:
+    """Stop whichever balancer runs for this sandbox directory (a variant switched while one ran
+    leaves the other's pid file); returns how many were stopped."""
+    stopped = 0
+    if httpd.running_pid(layout) is not None:
+        httpd.stop(layout)
+        report("httpd: stopped")
+        stopped += 1
+    if haproxy.running_pid(layout) is not None:
+        haproxy.stop(layout)
+        report("haproxy: stopped")
+        stopped += 1
+    return stopped
+
+
 def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
     """Every server of the sandbox with its pid (None when stopped)."""
     layout = layout or current_layout()
@@ -60,10 +84,10 @@ def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
             mariadb.running_pid(layout),
         ),
         ComponentStatus(
-            "httpd",
+            layout.balancer_kind,
             "balancer",
             f"{layout.balancer_address}:{BALANCER_PORT}",
-            httpd.running_pid(layout),
+            _balancer_pid(layout),
         ),
     ]
     for node in layout.nodes:
@@ -78,29 +102,43 @@ def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
     return rows
 
 
-def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
-    """Build (once) and start every server; idempotent: running pieces are left alone."""
+def up(
+    count: int = DEFAULT_NODES, report: Report = print, variant: str = DEFAULT_VARIANT
+) -> SandboxLayout:
+    """Build (once) and start every server; idempotent: running pieces are left alone.
+
+    `variant` picks the cluster (joget: httpd over HTTP; liferay: HAProxy; frevvo: httpd over
+    AJP, unloadDelay 40000 and a JGroups channel); switching needs a `down` first."""
     if not 1 <= count <= MAX_NODES:
         raise SandboxError(f"--nodes must be between 1 and {MAX_NODES}, got {count}")
-    layout = SandboxLayout(sandbox_dir(), count, sandbox_net())
+    layout = SandboxLayout(sandbox_dir(), count, sandbox_net(), check_variant(variant))
     recorded = recorded_layout()
-    if recorded is not None and (recorded.count, recorded.net) != (count, layout.net):
+    if recorded is not None and (recorded.count, recorded.net, recorded.variant) != (
+        count,
+        layout.net,
+        variant,
+    ):
         running = [row.name for row in status(recorded) if row.running]
         if running:
             raise SandboxError(
                 f"the sandbox in {recorded.root} is running with {recorded.count} nodes on "
-                f"{recorded.net}.x ({', '.join(running)}); run `clusterconsole sandbox down` "
-                f"before `up --nodes {count}`"
+                f"{recorded.net}.x, variant {recorded.variant} ({', '.join(running)}); run "
+                f"`clusterconsole sandbox down` before `up --nodes {count} --variant {variant}`"
             )
     began = time.monotonic()
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.shared.mkdir(exist_ok=True)
-    write_if_changed(layout.state_file, json.dumps({"nodes": count, "net": layout.net}) + "\n")
+    state = {"nodes": count, "net": layout.net, "variant": variant}
+    write_if_changed(layout.state_file, json.dumps(state) + "\n")
     mariadb.prepare(layout)
     sshd.prepare(layout)
-    httpd.prepare(layout)
+    if layout.balancer_kind == "haproxy":
+        haproxy.prepare(layout)
+    else:
+        httpd.prepare(layout)
     for node in layout.nodes:
         tomcat.prepare(layout, node)
+        frevvo.prepare(layout, node)
     write_if_changed(layout.inventory, inventory_text(layout))
 
     _start(
@@ -118,9 +156,22 @@ def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
             partial(sshd.start, node),
             report,
         )
-    _start(
-        "httpd", layout.balancer_url, httpd.running_pid(layout), lambda: httpd.start(layout), report
-    )
+    if layout.balancer_kind == "haproxy":
+        _start(
+            "haproxy",
+            f"{layout.app_url} (stats {layout.haproxy_stats_url})",
+            haproxy.running_pid(layout),
+            lambda: haproxy.start(layout),
+            report,
+        )
+    else:
+        _start(
+            "httpd",
+            layout.balancer_url,
+            httpd.running_pid(layout),
+            lambda: httpd.start(layout),
+            report,
+        )
     for node in layout.nodes:
         _start(
             f"{node.name} tomcat",
@@ -129,7 +180,10 @@ def up(count: int = DEFAULT_NODES, report: Report = print) -> SandboxLayout:
             partial(tomcat.start, node),
             report,
         )
-    report(f"sandbox up in {time.monotonic() - began:.1f} s; inventory: {layout.inventory}")
+    report(
+        f"sandbox ({layout.variant}) up in {time.monotonic() - began:.1f} s; "
+        f"inventory: {layout.inventory}"
+    )
     return layout
 
 
@@ -153,10 +207,7 @@ def down(report: Report = print) -> int:
             tomcat.stop(node)
             report(f"{node.name} tomcat: stopped")
             stopped += 1
-    if httpd.running_pid(layout) is not None:
-        httpd.stop(layout)
-        report("httpd: stopped")
-        stopped += 1
+    stopped += _stop_balancers(layout, report)
     for node in layout.nodes:
         if sshd.running_pid(node) is not None:
             sshd.stop(node)

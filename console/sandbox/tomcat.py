@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import copy_package_tree, write_if_changed
+from console.sandbox.frevvo import unload_delay_ms
 from console.sandbox.layout import (
     CATALINA_HOME,
     DATABASE_NAME,
@@ -129,6 +130,10 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
     write_if_changed(start_script(node), render("node-start.sh", **fields), 0o755)
     write_if_changed(stop_script(node), render("node-stop.sh", **fields), 0o755)
     copy_package_tree("app", node.base / "webapps" / "app")
+    write_if_changed(
+        node.base / "webapps" / "app" / "META-INF" / "context.xml",
+        render("app-context.xml", unload_delay=unload_delay_ms(layout)),
+    )
     copy_package_tree("license", node.base / "webapps" / "license")
     prepare_manager(layout, node)
     shared_link = node.base / "shared"

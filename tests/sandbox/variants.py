@@ -1,0 +1,121 @@
+"""A sandbox variant (liferay, frevvo) of its own for one test module, beside the main sandbox.
+
+Each variant module brings up a 2-node sandbox of that variant in its own directory and in its
+own loopback /24, `$CLUSTERCONSOLE_TEST_VARIANT_NET` or else the main test network's third octet
+plus 100 (127.0.2 -> 127.0.102), so it never collides with the session's main sandbox (which may
+be running at the same time) or a developer's. It is always brought down at the module's end, so
+only one variant runs at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.sandbox import manager, tomcat
+from console.sandbox.layout import BALANCER_PORT, DATABASE_PORT, HTTP_PORT, SSH_PORT, SandboxLayout
+from console.sandbox.waits import port_open
+
+from .conftest import TEST_NET
+
+NODES = 2
+_ENV_KEYS = ("CLUSTERCONSOLE_SANDBOX_DIR", "CLUSTERCONSOLE_SANDBOX_NET")
+
+log = logging.getLogger("sandbox-variant-tests")
+
+
+def variant_net() -> str:
+    override = os.environ.get("CLUSTERCONSOLE_TEST_VARIANT_NET")
+    if override:
+        return override
+    first, second, third = TEST_NET.split(".")
+    return f"{first}.{second}.{(int(third) + 100) % 256}"
+
+
+@contextmanager
+def sandbox_env(root: Path, net: str) -> Iterator[None]:
+    """CLUSTERCONSOLE_SANDBOX_DIR/NET pointing at the variant sandbox, restored afterwards."""
+    saved = {key: os.environ.get(key) for key in _ENV_KEYS}
+    os.environ["CLUSTERCONSOLE_SANDBOX_DIR"] = str(root)
+    os.environ["CLUSTERCONSOLE_SANDBOX_NET"] = net
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _busy(net: str) -> list[str]:
+    wanted = [(f"{net}.1", BALANCER_PORT), (f"{net}.10", DATABASE_PORT)]
+    for index in range(NODES):
+        wanted += [(f"{net}.{11 + index}", HTTP_PORT), (f"{net}.{11 + index}", SSH_PORT)]
+    return [f"{host}:{port}" for host, port in wanted if port_open(host, port, 0.2)]
+
+
+@contextmanager
+def variant_sandbox(variant: str, root: Path) -> Iterator[SandboxLayout]:
+    """Bring up `variant` with NODES nodes in `root`; always bring it down afterwards."""
+    net = variant_net()
+    with sandbox_env(root, net):
+        busy = [] if any(row.running for row in manager.status()) else _busy(net)
+        if busy:
+            pytest.fail(
+                f"the {variant} test sandbox's addresses are already taken ({', '.join(busy)}): "
+                f"another sandbox runs on {net}.x; set CLUSTERCONSOLE_TEST_VARIANT_NET",
+                pytrace=False,
+            )
+        try:
+            yield manager.up(NODES, report=log.info, variant=variant)
+        finally:
+            manager.down(report=log.info)
+
+
+def console(layout: SandboxLayout, *args: str, timeout: float = 180) -> tuple[int, str, str]:
+    """Run `clusterconsole ARGS` on the variant sandbox (its directory and network in the
+    environment, so `--sandbox` and `sandbox ...` find it): exit code, stdout, stderr."""
+    env = {
+        **os.environ,
+        "CLUSTERCONSOLE_SANDBOX_DIR": str(layout.root),
+        "CLUSTERCONSOLE_SANDBOX_NET": layout.net,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "console", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def start_stopped_nodes(layout: SandboxLayout) -> list[str]:
+    """Start every node that is not running (after a wizard that failed halfway)."""
+    started = []
+    for node in layout.nodes:
+        if tomcat.running_pid(node) is None:
+            tomcat.start(node)
+            started.append(node.name)
+    return started
+
+
+def filled(value: Any, path: str = "") -> list[str]:
+    """Paths of the None values in a JSON document (the figures `status --json` left empty)."""
+    if value is None:
+        return [path or "."]
+    if isinstance(value, dict):
+        return [hole for key, item in value.items() for hole in filled(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [hole for i, item in enumerate(value) for hole in filled(item, f"{path}[{i}]")]
+    return []
