@@ -6,6 +6,8 @@ event only; any other SEVERE/ERROR/FATAL record is an `error` whose detail is it
 
 from __future__ import annotations
 
+import re
+
 from probes.logs import hazelcast, jgroups, tomcat, wso2
 from probes.logs.draft import Draft
 from probes.logs.model import EventSource, LogEvent
@@ -13,6 +15,11 @@ from probes.logs.records import Record
 from probes.logs.text import cap
 
 _TOMCAT_LAYOUTS = frozenset({"jul1", "jul2", "level", "json", "bare"})
+_MAY_BE_CLUSTER = re.compile(
+    r"ember|cluster|WSO2 Carbon started|hutting down|uspect|Removing |\||members discovered"
+)
+"""What every WSO2, Hazelcast and JGroups rule needs in the message: one search instead of five
+rule functions for the ordinary error of a busy log (~1.5 µs an error)."""
 
 
 def _source(record: Record) -> EventSource:
@@ -39,7 +46,7 @@ def classify(record: Record) -> Draft | None:
             draft = tomcat.by_text(message, is_error=record.is_error)
     elif not logger and record.layout in _TOMCAT_LAYOUTS:
         draft = tomcat.by_text(message, is_error=record.is_error)
-    if draft is None:
+    if draft is None and _MAY_BE_CLUSTER.search(message):
         draft = (
             wso2.classify(message)
             or hazelcast.classify(message)

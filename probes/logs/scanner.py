@@ -40,8 +40,15 @@ _SYSLOG = re.compile(
 _JUL_LEVEL = re.compile(r"^\d{1,2}-\S+-\d{4} \S+ (?P<a>\S+) \[|^(?P<b>[^\W\d_]{2,16}): ")
 _ENGLISH_LEVELS = frozenset({"SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST"})
 _MEMBER_KINDS = frozenset({"member-joined", "member-left", "session-sync"})
-_INDENTED_RUN = re.compile(rb"(?:[ \t][^\n]*?[^\s][^\n]*\n)+")
-"""Stack-trace lines (`\tat ...`): indented and not blank. A run of them is folded in one step."""
+_TRACE_RUN = re.compile(
+    rb"(?:(?:[ \t][^\n]*?[^\s][^\n]*"
+    rb"|(?:Caused by:|Suppressed:|\.\.\. |at )[^\n]*"
+    rb"|(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)(?::[^\n]*|\r?)"
+    rb")\n)+"
+)
+"""A run of stack-trace lines folded in one step: indented and not blank (`\tat ...`), `Caused
+by:`, `Suppressed:`, `... 5 more`, an exception's first line (`java.io.IOException: ...`).
+It accepts only lines `Trace.take` accepts (ASCII names); others take the line-by-line road."""
 
 
 def _record_start(buf: bytes | bytearray, pos: int, line_end: int) -> bool:
@@ -249,8 +256,7 @@ class EventScanner:
         buf = self._buf
         while self._pending is not None and pos < end:
             pending = self._pending
-            indented = buf[pos] in (9, 32)
-            if indented and type(pending) is Trace and (run := _INDENTED_RUN.match(buf, pos, end)):
+            if type(pending) is Trace and (run := _TRACE_RUN.match(buf, pos, end)):
                 count = count_newlines(buf, pos, run.end())
                 if pending.folded + count < pending.max_fold:
                     block = bytes(buf[pos : run.end() - 1]).replace(b"\r\n", b"\n")

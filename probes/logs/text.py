@@ -85,8 +85,38 @@ def _iso(
     return f"{stamp}.{frac}" if frac else stamp
 
 
+_ISO_DATES: dict[str, bool] = {}
+"""`2016-01-28` -> whether it is a valid date; a log holds few distinct days."""
+
+
 def iso_from_iso_like(text: str) -> str | None:
-    """`2016-01-28 14:34:13,252` (log4j, Carbon, Spring Boot, JSON) as ISO 8601."""
+    """`2016-01-28 14:34:13,252` (log4j, Carbon, Spring Boot, JSON) as ISO 8601.
+
+    The usual shape (millis, no zone) takes a fast road like `iso_from_jul_one_line`."""
+    if (
+        len(text) == 23
+        and text[4] == "-"
+        and text[7] == "-"
+        and text[10] in " T"
+        and text[13] == ":"
+        and text[16] == ":"
+        and text[19] in ".,"
+        and text.isascii()
+    ):
+        day, clock, frac = text[:10], text[11:19], text[20:]
+        digits = day[:4] + day[5:7] + day[8:] + clock[:2] + clock[3:5] + clock[6:] + frac
+        if digits.isdigit() and clock[:2] < "24" and clock[3:5] < "60" and clock[6:] < "61":
+            valid = _ISO_DATES.get(day)
+            if valid is None:
+                valid = _slow_iso_like(day + " 00:00:00") is not None
+                if len(_ISO_DATES) >= 4096:  # untrusted text: a bound on what it can cost
+                    _ISO_DATES.clear()
+                _ISO_DATES[day] = valid
+            return f"{day}T{clock}.{frac}" if valid else None
+    return _slow_iso_like(text)
+
+
+def _slow_iso_like(text: str) -> str | None:
     m = _ISO.match(text)
     if not m:
         return None

@@ -137,3 +137,24 @@ def test_stack_trace_lines_are_continuations_and_records_are_not() -> None:
 def test_clean_replaces_escape_and_control_characters_but_keeps_tabs() -> None:
     assert clean(b"a\x1b[31mred\x00\x07\tb\xff") == "a\ufffd[31mred\ufffd\ufffd\tb\ufffd"
     assert clean("x\u009by".encode()) == "x\ufffdy"
+
+
+def test_timestamp_fast_roads_give_the_general_roads_answers() -> None:
+    """The cached-day readings of the two commonest stamps agree with the general parsers on
+    valid and invalid stamps alike (a wrong month, day 0, hour 24, minute 60 ...)."""
+    import random
+
+    from probes.logs import text
+
+    rng = random.Random(7)
+    for _ in range(5000):
+        clock = (
+            f"{rng.randrange(0, 26):02d}:{rng.randrange(0, 62):02d}:{rng.randrange(0, 62):02d}"
+            f"{rng.choice('.,')}{rng.randrange(1000):03d}"
+        )
+        year, month, day = rng.randrange(1999, 2030), rng.randrange(0, 14), rng.randrange(0, 33)
+        name = rng.choice(["Jan", "Nov", "Déc", "Foo", "nov"])
+        jul = f"{day:02d}-{name}-{year} {clock}"
+        iso = f"{year}-{month:02d}-{day:02d}{rng.choice(' T')}{clock}"
+        assert text.iso_from_jul_one_line(jul) == text._slow_jul_one_line(jul), jul
+        assert text.iso_from_iso_like(iso) == text._slow_iso_like(iso), iso
