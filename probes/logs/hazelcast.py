@@ -76,12 +76,13 @@ def classify(message: str) -> Draft | None:
     """A member suspected, removed after missed heartbeats, or removed from the member list.
 
     Each is a departure (`member-left`): `detail` says how it was decided (`suspect`,
-    `heartbeat`, `removed`). A line that only mentions a member (a heartbeat received or
-    ignored, a connection closed, `MemberLeftException` in a stack trace) is no event.
+    `heartbeat`: suspected or removed for missed heartbeats, `removed`). A line that only
+    mentions a member (a heartbeat received or ignored, a connection closed,
+    `MemberLeftException` in a stack trace) is no event.
     """
     if "uspect" not in message and "Removing " not in message:
         return None
-    detail = "suspect"
+    detail = "heartbeat" if "not sent any heartbeats" in message else "suspect"
     match = _SUSPECTED.search(message) if "suspected to be dead" in message else None
     if match is None and "Suspecting " in message:
         match, detail = _SUSPECTING.search(message), "heartbeat"

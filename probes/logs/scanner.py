@@ -242,7 +242,11 @@ class EventScanner:
         match = _JUL_LEVEL.match(strip_prefixes(text))
         word = (match["a"] or match["b"] or "").upper() if match else ""
         if word in LEVELS:  # a Tomcat JUL stream
-            probes = tuple(probe for probe in probes if probe is not needles.COORDINATOR)
+            probes = tuple(
+                probe
+                for probe in probes
+                if probe is not needles.COORDINATOR and probe is not needles.INFINISPAN
+            )
             if word not in _ENGLISH_LEVELS:
                 probes = (*probes, needles.LOCALIZED)
             self._sniffed = SNIFF_LINES
