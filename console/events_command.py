@@ -242,6 +242,8 @@ def run(
         else:
             width = 1 << 20
     table = None if as_json else _Table(out, width)
+    read = 0
+    """Files read to their end: "no events found" is said only about those."""
     for node, name in sources:
         try:
             events = _events(name, wanted)
@@ -252,10 +254,11 @@ def run(
                     out.write(_json(name, event, node))
                 else:
                     table.row(name, event, node)
+            read += 1
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             err.write(f"{PROG}: {_safe(name)}: {_safe(reason)}\n")
             status = exitcodes.USAGE
-    if table is not None and not table.rows:
-        out.write("no events found\n")
+    if table is not None and not table.rows and read:
+        out.write("no events found\n" if read == len(sources) else "no events found in the rest\n")
     return status

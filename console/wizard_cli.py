@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import signal
 import sys
 import time
@@ -144,7 +145,7 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
     name, node = args.wizard, args.node
     wizard = wizard_named(name)
     answers = check_answers(name, _read_answers(args.answers))
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise WizardUsageError("--timeout must be a positive number of seconds")
     audit = AuditLog.from_env("scripted", inventory.cluster.name)
     if not args.dry_run:

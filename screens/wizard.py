@@ -216,6 +216,7 @@ class WizardScreen(Screen[None]):
                 confirm=self._confirm,
                 dry_run=self.dry_run,
                 force=self.force,
+                audit=audit,
             )
             self._status(Text("running · Escape stops the wizard", "dim"))
             return await self.runner.run()

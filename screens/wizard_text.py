@@ -150,8 +150,9 @@ def progress_line(event: Progress) -> Text:
     if event.figures:
         shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.figures.items())
         line.append(" (" + printable(shown) + ")", style="dim")
+    verb = "would " if event.kind == "plan" else "sent: "
     for change in event.changes:
-        line.append("\n    would " + printable(change.what))
+        line.append("\n    " + verb + printable(change.what))
         for field in request_lines(change.request, indent="      "):
             line.append("\n" + field, style="dim")
     if event.kind == "plan" and not event.changes:

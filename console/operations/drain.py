@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from console import maintenance
-from console.membership import matrix
+from console.membership import replication_gaps
 from console.operations.common import (
     describe_read_back,
     ensure_workers,
@@ -104,17 +104,16 @@ async def _check(run: StepRun[NodeContext]) -> None:
     if not peers:
         run.warn(f"no peer of {name} is running: sessions on {name} will be lost")
         return
-    rows = matrix(state)
-    missing = [
-        f"{a} does not see {b}"
-        for a in peers
-        for b in [name, *peers]
-        if a != b and rows.get(a, {}).get(b) is not True
-    ]
+    missing, unknown = replication_gaps(state, peers, [name, *peers])
     if missing:
         run.warn(
             f"replication is not healthy ({'; '.join(missing)}): sessions on {name} "
             "may be lost when its users move to the peers"
+        )
+    if unknown:
+        run.warn(
+            f"cannot verify replication: {'; '.join(unknown)}; sessions on {name} are lost "
+            "when its users move to a peer that does not hold their copies"
         )
 
 

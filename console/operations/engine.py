@@ -195,6 +195,9 @@ class Runner(Generic[C]):
         self._left: str = ""
         self._acted = False
         """Whether an action began: then the state left is read back at the end."""
+        self._held: list[Progress] | None = None
+        """A dry run's check reports, held until the step's own line is out (so a refusal
+        never comes ahead of the step it belongs to)."""
 
     def emit(
         self,
@@ -209,22 +212,24 @@ class Runner(Generic[C]):
         state: str | None = None,
         status: Status | None = None,
     ) -> None:
-        self.on_progress(
-            Progress(
-                kind=kind,
-                wizard=self.wizard.name,
-                node=self.node,
-                step=step.name if step else None,
-                index=index,
-                total=len(self.wizard.steps),
-                text=text,
-                waiting_for=waiting_for,
-                figures=dict(figures or {}),
-                changes=changes,
-                state=state,
-                status=status,
-            )
+        event = Progress(
+            kind=kind,
+            wizard=self.wizard.name,
+            node=self.node,
+            step=step.name if step else None,
+            index=index,
+            total=len(self.wizard.steps),
+            text=text,
+            waiting_for=waiting_for,
+            figures=dict(figures or {}),
+            changes=changes,
+            state=state,
+            status=status,
         )
+        if self._held is not None:
+            self._held.append(event)
+        else:
+            self.on_progress(event)
 
     def cancel(self, reason: str = "cancelled by the operator") -> None:
         """Stop the run at the next await; the step in progress is cut short."""
@@ -348,6 +353,8 @@ class Runner(Generic[C]):
         try:
             if not self.dry_run:
                 self.emit("started", step, index, step.description)
+            else:
+                self._held = []
             if step.check is not None:
                 try:
                     await step.check(run)
@@ -366,7 +373,10 @@ class Runner(Generic[C]):
                     self.emit("warning", step, index, f"would fail: {failure}")
             changes = await step.plan(run) if step.plan is not None else []
             if self.dry_run:
+                held, self._held = self._held or [], None
                 self.emit("plan", step, index, step.description, changes=tuple(changes))
+                for event in held:
+                    self.on_progress(event)
                 return
             if changes and (self.confirm is None or not await self.confirm(step, changes)):
                 raise _Declined()
@@ -388,6 +398,10 @@ class Runner(Generic[C]):
             if not isinstance(error, Refused | _Declined):
                 self._left = _describe(step.interrupted, self.ctx) or self._left
             self._step_error = error
+        finally:
+            pending, self._held = self._held or [], None
+            for event in pending:
+                self.on_progress(event)
 
 
 class _Declined(Exception):

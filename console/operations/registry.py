@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,8 +44,11 @@ def check_answers(wizard: str, answers: Mapping[str, Any]) -> dict[str, Any]:
         if key == "context":
             if not isinstance(value, str) or not value.startswith("/"):
                 raise WizardUsageError(f'{key} must be a context path such as "/app"')
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        elif isinstance(value, bool) or not isinstance(value, int | float):
             raise WizardUsageError(f"{key} must be a number of seconds (0 or more)")
+        elif not math.isfinite(value) or value < 0 or (key.endswith("_timeout") and value == 0):
+            least = "more than 0" if key.endswith("_timeout") else "0 or more"
+            raise WizardUsageError(f"{key} must be a finite number of seconds ({least}): {value}")
         checked[key] = value
     return checked
 

@@ -129,19 +129,37 @@ def _converged(state: ClusterState, ctx: NodeContext) -> list[str]:
     view = state.node(name)
     for peer in running_peers(state, ctx):
         if peer not in peers_logged and name not in state.node(peer).sees(specs):
-            missing.append(f"{peer} to see {name}")
+            missing.append(f"{peer} to see {name}" + _unknown_why(state, peer))
         if peer not in own_logged and peer not in view.sees(specs):
-            missing.append(f"{name} to see {peer}")
+            missing.append(f"{name} to see {peer}" + _unknown_why(state, name))
     return missing
+
+
+def _unknown_why(state: ClusterState, observer: str) -> str:
+    """Why an observer's membership cannot be read from the state (empty when it can): then
+    only a live `member added` line in its log tells that it sees the node."""
+    view = state.node(observer)
+    if view.membership_known:
+        return ""
+    reason = view.membership_unknown_reason or "its log has not told it yet"
+    return f" (its membership is unknown: {reason}; waiting for its log to show the member)"
 
 
 async def _membership(run: StepRun[NodeContext]) -> None:
     ctx = run.ctx
-    await wait_state(
-        run,
-        lambda state: not _converged(state, ctx),
-        lambda state: "membership to converge: " + ", ".join(_converged(state, ctx)),
-    )
+    left = run.seconds_left()
+    try:  # ends just before the step's own timeout, to say what was still missing
+        async with asyncio.timeout(None if left is None else max(left - 0.5, 0.1)):
+            await wait_state(
+                run,
+                lambda state: not _converged(state, ctx),
+                lambda state: "membership to converge: " + ", ".join(_converged(state, ctx)),
+            )
+    except TimeoutError:
+        still = ", ".join(_converged(ctx.monitor.state, ctx))
+        raise StepFailed(
+            f"membership did not converge in time; still waiting for {still}"
+        ) from None
     peers = running_peers(ctx.monitor.state, ctx)
     if not peers:
         run.warn(f"no peer of {ctx.node.name} is running: it serves alone, without replication")

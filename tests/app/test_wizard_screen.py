@@ -464,3 +464,38 @@ async def test_the_log_follows_its_end_across_confirmations(tmp_path: Path) -> N
         await wait_for(finished(app))
         log = wizard(app).query_one(RichLog)
         await wait_for(lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y)
+
+
+def test_a_change_made_is_shown_as_sent_and_only_a_plan_says_would() -> None:
+    from screens.wizard_text import progress_line
+
+    change = Change("set drain on for node2 on httpd", {"command": "x"})
+
+    def event(kind: str) -> Progress:
+        return Progress(
+            kind=kind,  # type: ignore[arg-type]
+            wizard="drain",
+            node="node2",
+            step="drain",
+            index=2,
+            total=8,
+            text="drained",
+            changes=(change,),
+        )
+
+    made = progress_line(event("change")).plain
+    assert "would" not in made and "sent: set drain on for node2 on httpd" in made
+    assert "would set drain on for node2 on httpd" in progress_line(event("plan")).plain
+
+
+async def test_an_interactive_run_is_itself_audited_before_and_after(tmp_path: Path) -> None:
+    from console.audit import read_entries
+
+    app, _ = make_app(tmp_path, (change_step("stop", left="stopped"),))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(prompt_ready(app))
+        await pilot.press("y")
+        await wait_for(finished(app))
+    runs = [e for e in read_entries(tmp_path / "audit.jsonl") if e["step"] == "run"]
+    assert [e["phase"] for e in runs] == ["before", "after"]
+    assert runs[0]["mode"] == "interactive" and runs[1]["result"]["state"] == "stopped"

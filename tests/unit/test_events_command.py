@@ -262,3 +262,13 @@ def test_a_file_name_that_is_not_utf8_still_gives_json_lines(tmp_path: Path) -> 
     found = rows(name)
     assert len(found) == 3 and found[0]["file"] == name
     assert found[0]["member"] == "10.2.1.69:5000"
+
+
+def test_a_file_that_cannot_be_read_is_not_also_said_to_hold_no_events(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.log"
+    code, out, err = run(missing)
+    assert (code, out) == (exitcodes.USAGE, "")
+    assert err == f"clusterconsole: events: {missing}: No such file or directory\n"
+    quiet = DATA / "w01_wso2ei650_broker_TID_layout_startup.log"
+    code, out, err = run(missing, quiet)
+    assert (code, out) == (exitcodes.USAGE, "no events found in the rest\n")

@@ -26,7 +26,13 @@ from console.audit import AuditLog, read_entries
 from console.config import load_inventory
 from console.config_model import Inventory
 from console.monitor import Monitor
-from console.observations import ProcessObserved, SshObserved
+from console.observations import (
+    BacklogScanned,
+    LogHistoryLost,
+    Observation,
+    ProcessObserved,
+    SshObserved,
+)
 from console.operations import drain
 from console.operations.context import NodeContext
 from console.operations.engine import Change, Outcome, Progress, Runner, Step
@@ -168,6 +174,7 @@ def run_drain(
     ssh: str = "up",
     setup: Callable[[FakeManager, FakeNode], None] | None = None,
     out: TextIO | None = None,
+    observations: tuple[Observation, ...] = (),
 ) -> Run:
     inv = inventory(tmp_path)
     manager, node = FakeManager(), FakeNode()
@@ -190,6 +197,8 @@ def run_drain(
         now = time.time()
         monitor.observe(SshObserved("node2", ssh, None if ssh == "up" else "refused", now))  # type: ignore[arg-type]
         monitor.observe(ProcessObserved("node2", node.process, now))
+        for observation in observations:
+            monitor.observe(observation)
         actions = WorkerActions(inv, audit, http_transport=httpx.MockTransport(manager))
         ctx = FakeContext(
             inventory=inv,
@@ -418,3 +427,59 @@ def test_every_json_line_of_a_refused_run_meets_the_contract(tmp_path: Path) -> 
         node.process = TomcatProcess("unknown", reason="no connection")
 
     check_contract(run_drain(tmp_path, setup=ssh_down).lines)
+
+
+# ------------------------------------------------------------------ unknown is not missing
+
+
+def running_peers_with_logs(*, node1_truncated: bool) -> tuple[Observation, ...]:
+    """node1 and node3 run, their whole logs read, nobody logged as seen; node1's log may have
+    been truncated (its membership then unknown)."""
+    now = time.time()
+    found: list[Observation] = []
+    for name in ("node1", "node3"):
+        found += [
+            SshObserved(name, "up", None, now),
+            ProcessObserved(name, TomcatProcess("running", 7), now),
+            BacklogScanned(name, "catalina.out", True, now),
+        ]
+    if node1_truncated:
+        found.append(LogHistoryLost("node1", "catalina.out", "truncated", False, now))
+    return tuple(found)
+
+
+def test_a_peer_whose_membership_is_unknown_is_said_unverifiable_not_broken(
+    tmp_path: Path,
+) -> None:
+    run = run_drain(
+        tmp_path, dry_run=True, observations=running_peers_with_logs(node1_truncated=True)
+    )
+    warnings = run.texts("warning")
+    unknown = [w for w in warnings if w.startswith("cannot verify replication")]
+    assert unknown and "node1's membership is unknown (catalina.out truncated at" in unknown[0]
+    broken = [w for w in warnings if w.startswith("replication is not healthy")]
+    assert broken and "node1 does not see" not in broken[0]  # node3's own log says it
+    assert "node3 does not see node2" in broken[0]
+
+
+def test_a_peer_whose_log_says_it_sees_nobody_is_replication_broken(tmp_path: Path) -> None:
+    run = run_drain(
+        tmp_path, dry_run=True, observations=running_peers_with_logs(node1_truncated=False)
+    )
+    warnings = run.texts("warning")
+    assert not [w for w in warnings if w.startswith("cannot verify")]
+    assert any("node1 does not see node2" in w for w in warnings)
+
+
+def test_a_dry_run_refusal_comes_after_the_step_it_belongs_to(tmp_path: Path) -> None:
+    def last_usable(manager: FakeManager, node: FakeNode) -> None:
+        for url in ("http://127.0.5.11:8080", "http://127.0.5.13:8080"):
+            manager.status[url] = "Init Dis "
+
+    out = io.StringIO()
+    run = run_drain(tmp_path, dry_run=True, setup=last_usable, out=out)
+    assert run.outcome.exit_code == exitcodes.REFUSED
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[1/8] check: check that every balancer")
+    refused = next(i for i, line in enumerate(lines) if "REFUSED" in line)
+    assert refused > 0 and lines[refused].startswith("[1/8] check: REFUSED: would refuse")
