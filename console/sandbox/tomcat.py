@@ -125,6 +125,7 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
         "catalina_home": CATALINA_HOME,
         "catalina_base": node.base,
         "shared": layout.shared,
+        "stop_wait": unload_delay_ms(layout) // 1000 + 30,
     }
     write_if_changed(node.base / "bin" / "setenv.sh", render("setenv.sh", **fields))
     write_if_changed(start_script(node), render("node-start.sh", **fields), 0o755)

@@ -1,0 +1,181 @@
+"""The frevvo variant (issue 20): httpd over AJP, unloadDelay 40000, a JGroups channel.
+
+One 2-node frevvo sandbox for this module (tests/sandbox/variants.py), brought up and down
+around it:
+
+- `status` healthy through the ajp:// BalancerMembers of balancer-manager;
+- JGroups views are real log lines of the app's channel, and the console's monitor turns the
+  view changes into events when node2 stops (a view without it) and starts (a view with it);
+- `--wizard drain` then `--wizard rejoin` of node2 under the sandbox's sticky load: 0 failed
+  requests, 0 counter breaks; the drain read unloadDelay 40000 from the app's context and gave
+  the stop 40 s plus its margin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from console.config import load_inventory
+from console.monitor import Monitor, MonitorOptions
+from console.sandbox import tomcat
+from console.sandbox.layout import SandboxLayout
+from console.state import ClusterState, NodeEvent
+from tests.bench.drain_proof import Scenario, drain_rejoin_under_load, restore
+
+from .helpers import log_since, log_size, wait_for
+from .test_drain_under_load import check_audit, check_cycle, check_load
+from .variants import console, start_stopped_nodes, variant_sandbox
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
+
+TOMCAT_WAITING = "Waiting for [1] instance(s) to be deallocated for Servlet [jsp]"
+"""What Tomcat logs while a stopping context waits unloadDelay for a request in flight."""
+_VIEW = re.compile(r"viewAccepted Received new cluster view for channel sandbox: \[[^|]+\|\d+\] ")
+
+
+@pytest.fixture(scope="module")
+def frevvo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxLayout]:
+    with variant_sandbox("frevvo", tmp_path_factory.mktemp("frevvo")) as layout:
+        yield layout
+
+
+def test_httpd_talks_ajp_and_the_app_waits_40_s(frevvo: SandboxLayout) -> None:
+    inventory = tomllib.loads(frevvo.inventory.read_text())
+    assert inventory["cluster"]["profile"] == "frevvo"
+    assert inventory["balancers"][0]["kind"] == "apache"
+    for node in frevvo.nodes:
+        context = node.base / "webapps" / "app" / "META-INF" / "context.xml"
+        assert 'unloadDelay="40000"' in context.read_text()
+        assert f'"ajp://{node.address}:8009"' in frevvo.httpd_conf.read_text()
+
+    def healthy() -> dict[str, object] | None:
+        code, out, _ = console(frevvo, "status", "--json", "--sandbox")
+        document = json.loads(out)
+        return document if code == 0 and not document["problems"] else None
+
+    status = wait_for(healthy, 90, "`status` to find no problem on the frevvo sandbox", 1.0)
+    (balancer,) = status["balancers"]  # type: ignore[index]
+    workers = balancer["balancers"][0]["workers"]
+    assert [w["url"].split(":")[0] for w in workers] == ["ajp", "ajp"]
+    assert all(w["usable"] and w["busy"] is not None for w in workers), workers
+    for node in status["nodes"]:  # type: ignore[index]
+        assert (node["ssh"], node["tomcat"], node["http"]["status"]) == ("up", "running", 200)
+
+
+def test_every_node_logs_the_jgroups_view_with_both_members(frevvo: SandboxLayout) -> None:
+    both = f"(2) [{frevvo.node(1).address}, {frevvo.node(2).address}]"
+    for node in frevvo.nodes:
+        views = [line for line in log_since(node.catalina_out).splitlines() if _VIEW.search(line)]
+        assert views, f"{node.name} logged no JGroups view"
+        assert views[-1].endswith(both), views
+
+
+def _views(state: ClusterState, observer: str, since: float) -> list[NodeEvent]:
+    return [
+        record
+        for record in state.events
+        if record.node == observer
+        and record.event.source == "jgroups"
+        and record.event.kind == "membership"
+        and record.at >= since
+    ]
+
+
+async def _watch_node2_leave_and_come_back(layout: SandboxLayout) -> list[tuple[str, ...]]:
+    """With the monitor running, stop node2 and start it again; node1's JGroups views that the
+    monitor turned into events in that time, as member lists."""
+    node1, node2 = layout.node(1).address, layout.node(2).address
+    inventory = load_inventory(layout.inventory)
+    options = MonitorOptions(read_only=True)
+    async with Monitor(inventory, options) as monitor:
+        await monitor.wait_for(lambda s: s.node("node1").tomcat == "running", 60)
+        began = time.time()
+        await asyncio.to_thread(tomcat.stop, layout.node(2))
+        state = await monitor.wait_for(
+            lambda s: any(e.event.members == (node1,) for e in _views(s, "node1", began)), 60
+        )
+        await asyncio.to_thread(tomcat.start, layout.node(2))
+        state = await monitor.wait_for(
+            lambda s: (
+                any(
+                    e.event.members == (node1, node2)
+                    for e in _views(s, "node1", began)
+                    if e.event.members
+                )
+                and any(e.event.members == (node1,) for e in _views(s, "node1", began))
+            ),
+            60,
+        )
+    return [record.event.members for record in _views(state, "node1", began)]
+
+
+def test_jgroups_view_changes_are_events_when_a_node_stops_and_starts(
+    frevvo: SandboxLayout,
+) -> None:
+    try:
+        seen = asyncio.run(_watch_node2_leave_and_come_back(frevvo))
+    finally:
+        start_stopped_nodes(frevvo)
+    node1, node2 = frevvo.node(1).address, frevvo.node(2).address
+    # node2 left (a view of node1 alone), then came back (a view of both), in that order.
+    assert seen.index((node1,)) < len(seen) - 1 - seen[::-1].index((node1, node2)), seen
+
+
+def _slow_request(url: str) -> str:
+    """GET `url` (a request that stays in flight for minutes): how it ended."""
+    try:
+        response = httpx.get(url, timeout=httpx.Timeout(300.0, connect=5.0))
+    except httpx.HTTPError as error:
+        return f"cut: {error!r}"
+    return f"HTTP {response.status_code}: {response.text.strip()}"
+
+
+def test_drain_waits_out_the_40_s_unload_delay_and_loses_nothing(
+    frevvo: SandboxLayout, tmp_path: Path
+) -> None:
+    """A request held in flight on node2 (straight to the node, as a long form submission
+    would be) makes Tomcat wait its whole unloadDelay when the drain stops it: the drain waits
+    those 40 s (it gives the stop unloadDelay plus a margin, and kills nothing), and the sticky
+    load through the balancer loses nothing meanwhile."""
+    audit_log = tmp_path / "audit.jsonl"
+    node2 = frevvo.node(2)
+    offset = log_size(node2.catalina_out)
+
+    async def scenario() -> tuple[Scenario, str]:
+        slow = asyncio.create_task(
+            asyncio.to_thread(_slow_request, f"{node2.http_url}/app/slow.jsp?ms=120000")
+        )
+        try:
+            # The warm-up of the load (every client answered 3 times) comes before the drain,
+            # so the slow request is in flight on node2 well before the stop.
+            run = await drain_rejoin_under_load(frevvo, ["node2"], audit_log=audit_log)
+            return run, await slow
+        finally:
+            await restore(frevvo)
+            if not slow.done():
+                slow.cancel()
+
+    run, slow = asyncio.run(scenario())
+    assert len(run.cycles) == 1
+    cycle = run.cycles[0]
+    check_cycle(cycle)
+    check_load(run)
+    check_audit(audit_log, run)
+    texts = [str(event.get("text")) for event in cycle.drain.events]
+    assert any("unloadDelay of /app on node2: 40000 ms" in text for text in texts), texts
+    assert any("unloadDelay plus margin: 70 s" in text for text in texts), texts
+    # Tomcat waited for the request in flight, for the whole unloadDelay, then stopped anyway:
+    # the request was cut, and the drain's stop step lasted at least those 40 s.
+    assert TOMCAT_WAITING in log_since(node2.catalina_out, offset)
+    assert slow.startswith("cut:"), slow
+    (stop,) = [step for step in cycle.drain.steps if step.name == "stop"]
+    assert stop.outcome == "done" and stop.duration_s >= 40.0, stop
