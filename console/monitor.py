@@ -48,7 +48,8 @@ class MonitorOptions:
     """The database from this machine, and each node's reach to it."""
     listener_interval: float = 4.0
     """How often each node's SSH port is asked for a banner while its connection is up (a
-    listener that refuses new connections is a problem even while the old one works)."""
+    listener that refuses new connections is a problem even while the old one works); 0: never.
+    Stretched to at most 50 checks a second across the fleet (10 s for 500 nodes)."""
     shared_dir_interval: float = 30.0
     backlog_bytes: int = 4 << 20
     """How much of each log's history to read at start to learn the current membership."""
