@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
+from probes.logs.lines import MAX_NEEDLES, FindAny, find_any, needle_spec
 from probes.logs.model import EventKind
 from probes.logs.records import LOCALIZED_SEVERE
 
@@ -137,6 +138,7 @@ class Search:
         self._pattern: list[bytes] = []
         self._misses = [0] * len(probes)
         self._built = False  # whether the pattern list matches the probes' current modes
+        self._spec = b""  # the patterns as `find_any` takes them (when the helper is built)
 
     def start(self, buf: bytes | bytearray, start: int, end: int) -> None:
         """Begin a region `buf[start:end]` of complete lines."""
@@ -150,6 +152,10 @@ class Search:
                 for pattern in (probe.anchor,) if anchored else probe.needles:
                     self._pattern.append(pattern)
                     self._owner.append(index)
+            if find_any is not None and len(self._pattern) <= MAX_NEEDLES:
+                self._spec = needle_spec(tuple(self._pattern))
+            else:
+                self._spec = b""
         self._next = [-1] * len(self._pattern)  # searched lazily by next_line
 
     def finish(self, length: int) -> None:
@@ -170,6 +176,8 @@ class Search:
 
     def next_line(self, pos: int) -> tuple[int, int] | None:
         """Start and end (before its newline) of the first candidate line at or after `pos`."""
+        if self._spec and find_any is not None:
+            return self._next_line_one_pass(pos, find_any)
         buf, end, nexts, patterns = self._buf, self._end, self._next, self._pattern
         never = end + 1
         for i, found in enumerate(nexts):
@@ -189,6 +197,27 @@ class Search:
                 return line_start, line_end
             found = buf.find(patterns[which], line_end, end)
             nexts[which] = never if found < 0 else found
+        return None
+
+    def _next_line_one_pass(self, pos: int, find: FindAny) -> tuple[int, int] | None:
+        """`next_line` with every pattern searched at once (the compiled helper): the same lines,
+        in ~1 ms per MB however many patterns, where each `bytes.find` pass costs 0.2-0.6."""
+        buf, end, spec, patterns = self._buf, self._end, self._spec, self._pattern
+        while pos < end:
+            found, which = find(buf, pos, end, spec)
+            if found < 0:
+                return None
+            line_start = buf.rfind(b"\n", pos, found) + 1 or pos
+            line_end = buf.find(b"\n", found, end)
+            if line_end < 0:
+                line_end = end
+            if self._accepts(which, found, line_start, line_end):
+                return line_start, line_end
+            for other, pattern in enumerate(patterns):  # another probe's pattern on the line?
+                at = buf.find(pattern, line_start, line_end) if other != which else -1
+                if at >= 0 and self._accepts(other, at, line_start, line_end):
+                    return line_start, line_end
+            pos = line_end + 1
         return None
 
     def _accepts(self, which: int, found: int, start: int, end: int) -> bool:

@@ -48,3 +48,47 @@ def test_the_compiled_count_refuses_what_is_not_a_buffer() -> None:
         lines.count_newlines("text\n", 0, 5)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         lines.count_newlines(b"x", 0)  # type: ignore[call-arg]
+
+
+def _first_of(data: bytes, start: int, end: int, needles: tuple[bytes, ...]) -> int:
+    found = [at for needle in needles if (at := data.find(needle, start, end)) >= 0]
+    return min(found) if found else -1
+
+
+def test_one_pass_search_finds_the_first_needle_like_bytes_find() -> None:
+    """Every needle length and guard (one byte, a rare pair at any offset), needles at the
+    buffer's ends and across the 16-byte blocks, overlapping needles, bounds like a slice's."""
+    if lines.find_any is None:
+        pytest.skip("not built")
+    rng = random.Random(18)
+    alphabet = b"ab{|V.Ce \n"
+    for _ in range(400):
+        needles = tuple(
+            bytes(rng.choice(alphabet) for _ in range(rng.choice((1, 2, 3, 5, 17))))
+            for _ in range(rng.randrange(1, 12))
+        )
+        spec = lines.needle_spec(needles)
+        data = bytes(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 15, 16, 17, 33, 700))))
+        for buffer in (data, bytearray(data)):
+            start = rng.randrange(0, len(data) + 1)
+            end = rng.randrange(start, len(data) + 1)
+            at, which = lines.find_any(buffer, start, end, spec)
+            assert at == _first_of(data, start, end, needles), (needles, data, start, end)
+            assert which == -1 if at < 0 else data.startswith(needles[which], at)
+            assert at < 0 or at + len(needles[which]) <= end
+
+
+def test_candidate_lines_are_the_same_with_and_without_the_one_pass_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    from probes.logs import needles
+    from probes.logs.scanner import scan_file
+
+    if lines.find_any is None:
+        pytest.skip("not built")
+    logs = sorted((Path(__file__).parent / "data" / "logs").glob("*.log"))
+    with_helper = [list(scan_file(path)) for path in logs]
+    monkeypatch.setattr(needles, "find_any", None)
+    assert [list(scan_file(path)) for path in logs] == with_helper
