@@ -2,7 +2,8 @@
 
 A poll never overlaps itself; after a failure it keeps trying at its normal interval (so a
 recovery shows within one interval), each failure becomes an observation with its reason, and
-the monitor's `Pacer` cuts every pause short on `r`. Only readers are built here: nothing in this
+the monitor's `Pacer` cuts every pause short on `r`. Balancers are opened read-only here
+(`open_balancer(..., writable=False)` refuses every change before sending it): nothing in this
 module can change a balancer or the database.
 """
 
@@ -15,20 +16,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
+from console.balancers import SOCKET_COMMAND_TIMEOUT, open_balancer
 from console.config_model import BalancerConfig, ConfigError, DatabaseConfig, Inventory
 from console.observations import BalancerObserved, DatabaseObserved, Observation
 from console.tasks import Pacer
 from probes import database as database_probe
 from probes.balancer import BalancerError, BalancerPage
-from probes.balancer_client import BalancerReader
-from probes.haproxy_client import (
-    HaproxyReader,
-    HaproxySocket,
-    HaproxyStatsPage,
-    RemoteHaproxySocket,
-)
 from probes.http import no_answer
 from probes.ssh import SshCommandError
 
@@ -38,9 +34,6 @@ if TYPE_CHECKING:
 
 Observe = Callable[[Observation], None]
 log = logging.getLogger(__name__)
-
-SOCKET_COMMAND_TIMEOUT = 5.0
-"""Seconds `socat` may run on a node to ask HAProxy's stats socket (RemoteHaproxySocket)."""
 
 
 def backoff(base: float, failures: int) -> float:
@@ -58,12 +51,6 @@ def only(page: BalancerPage, name: str | None) -> BalancerPage:
     if name is None:
         return page
     return replace(page, balancers=tuple(b for b in page.balancers if b.name == name))
-
-
-def _auth(config: BalancerConfig) -> tuple[str, str] | None:
-    if config.username is None:
-        return None
-    return config.username, config.password.reveal() if config.password else ""
 
 
 class _SshRunner:
@@ -95,32 +82,15 @@ async def balancer_poll(
     failures = 0
     backstop = 2 * max(options.probe_deadline, SOCKET_COMMAND_TIMEOUT) + 1.0
     try:
-        reader: BalancerReader | HaproxyReader
-        if config.kind == "apache" and config.url:
-            reader = BalancerReader(
-                config.url, auth=_auth(config), timeout=5.0, deadline=options.probe_deadline
-            )
-        elif config.socket is not None and config.socket.node is None:
-            reader = HaproxyReader(
-                HaproxySocket(config.socket.path, timeout=options.probe_deadline)
-            )
-        elif config.socket is not None and (host := config.socket.node) is not None:
-            watch = next(w for w in watches if w.node.name == host)
-            remote = RemoteHaproxySocket(
-                _SshRunner(watch),
-                config.socket.path,
-                node=host,
-                deadline=max(options.probe_deadline, 2 * SOCKET_COMMAND_TIMEOUT),
-            )
-            reader = HaproxyReader(remote)
-        elif config.url:
-            reader = HaproxyReader(
-                HaproxyStatsPage(config.url, auth=_auth(config), deadline=options.probe_deadline)
-            )
-        else:
-            observe(BalancerObserved(config.name, None, "no URL or socket to read", time.time()))
-            return
-    except (ConfigError, BalancerError, StopIteration) as exc:
+        client = open_balancer(
+            config,
+            inventory,
+            writable=False,
+            runner_for=partial(_runner_on, watches),
+            deadline=options.probe_deadline,
+            timeout=5.0,
+        )
+    except (ConfigError, BalancerError) as exc:
         observe(BalancerObserved(config.name, None, str(exc), time.time()))
         return
     try:
@@ -129,10 +99,7 @@ async def balancer_poll(
                 # The readers bound themselves; this is the backstop that makes a read that
                 # somehow still hangs an observation ("no answer within N s") all the same.
                 async with asyncio.timeout(backstop):
-                    if isinstance(reader, BalancerReader):
-                        page = only(await reader.read(), config.balancer)
-                    else:
-                        page = only(await reader.read_page(), config.balancer)
+                    page = only(await client.read(), config.balancer)
             except TimeoutError:
                 failures += 1
                 observe(BalancerObserved(config.name, None, no_answer(backstop), time.time()))
@@ -149,10 +116,15 @@ async def balancer_poll(
                 observe(BalancerObserved(config.name, page, None, time.time()))
             await pace.sleep(backoff(options.balancer_interval, failures))
     finally:
-        if isinstance(reader, BalancerReader):
-            await reader.aclose()
-        elif isinstance(reader.transport, HaproxyStatsPage):
-            await reader.transport.aclose()
+        await client.aclose()
+
+
+def _runner_on(watches: Sequence[NodeWatch], node: str) -> _SshRunner:
+    """The monitor's own SSH session to `node` runs the `socat` of a stats socket there."""
+    watch = next((w for w in watches if w.node.name == node), None)
+    if watch is None:
+        raise BalancerError(f"no SSH session to {node}, where the stats socket is")
+    return _SshRunner(watch)
 
 
 def database_target(config: DatabaseConfig) -> database_probe.DatabaseTarget:

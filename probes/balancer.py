@@ -66,12 +66,53 @@ class Worker:
 
 
 @dataclass(frozen=True, slots=True)
+class BalancerSettings:
+    """A balancer's own settings as its page shows them (None: not shown, e.g. httpd 2.2 has no
+    MaxMembers or Path; HAProxy's page shows none of these)."""
+
+    sticky_session: str | None = None
+    """The session cookie/parameter names, e.g. ``JSESSIONID|jsessionid``."""
+    lbmethod: str | None = None
+    timeout: float | None = None
+    failover_attempts: int | None = None
+    disable_failover: bool | None = None
+    path: str | None = None
+    active: bool | None = None
+    max_members: int | None = None
+    """Member slots in total: the configured members plus the balancer's `growth`."""
+    members_used: int | None = None
+
+    @property
+    def free_slots(self) -> int | None:
+        """Members that can still be added at runtime (httpd's `growth` room)."""
+        if self.max_members is None or self.members_used is None:
+            return None
+        return max(0, self.max_members - self.members_used)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sticky_session": self.sticky_session,
+            "lbmethod": self.lbmethod,
+            "timeout": self.timeout,
+            "failover_attempts": self.failover_attempts,
+            "disable_failover": self.disable_failover,
+            "path": self.path,
+            "active": self.active,
+            "max_members": self.max_members,
+            "members_used": self.members_used,
+            "free_slots": self.free_slots,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Balancer:
     """One `balancer://NAME` and its workers, with the nonce that authorises changes."""
 
     name: str
     nonce: str | None
     workers: tuple[Worker, ...]
+    settings: BalancerSettings | None = None
+    """The balancer's own settings (httpd's page shows them; None where nothing was shown)."""
 
     def worker(self, key: str) -> Worker | None:
         """The worker whose URL or route is exactly `key` (never a prefix: .2 is not .20)."""

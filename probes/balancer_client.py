@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -74,6 +75,18 @@ def _status_error(url: str, response: httpx.Response, has_auth: bool) -> Balance
 KEEPALIVE_SECONDS = 2.0
 """How long an idle connection is kept: less than httpd's default KeepAliveTimeout (5 s), so the
 client lets go of a connection before the server closes it."""
+
+
+_WORKER_URL = re.compile(
+    r"^(?:https?|ajp|h2c?|wss?|fcgi)://[A-Za-z0-9._\[\]:-]{1,253}(?:/[^\s<>\"']{0,200})?$"
+)
+
+
+_ROUTE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _form_headers(referer: str) -> tuple[tuple[str, str], ...]:
+    return (("Referer", referer), ("Content-Type", "application/x-www-form-urlencoded"))
 
 
 class BalancerReader:
@@ -373,12 +386,78 @@ class BalancerWriter:
             )
         return request
 
-    async def apply(self, balancer: str, worker: str, change: WorkerChange) -> Worker:
-        """Read a fresh nonce, POST the change, read back; the worker as httpd now shows it."""
+    def add_request(self, page: BalancerPage, balancer: str, worker_url: str) -> ChangeRequest:
+        """The POST that adds `worker_url` to `balancer` (httpd 2.4's "Add new worker" form).
+
+        httpd adds it only into a free member slot (the balancer's `growth`), and disabled."""
         url = self._reader.url
-        page = await self._reader.read()
-        request = self.request_for(page, balancer, worker, change)
-        target = dict(request.form)["w"]
+        found = page.balancer(balancer)
+        if found is None:
+            names = [b.name for b in page.balancers]
+            raise BalancerError(
+                f"{url} has no balancer {balancer!r}; it has: {describe_names(names)}"
+            )
+        where = f"{BALANCER_PREFIX}{found.name} at {url}"
+        if not _WORKER_URL.match(worker_url):
+            raise BalancerError(
+                f"{worker_url!r} is not a worker URL such as http://10.0.0.4:8080 or "
+                "ajp://10.0.0.4:8009; nothing was sent"
+            )
+        if found.worker(worker_url) is not None:
+            raise BalancerError(f"{where} already has the worker {worker_url}")
+        settings = found.settings
+        if settings is not None and settings.free_slots == 0:
+            raise BalancerError(
+                f"{where} has no free member slot (MaxMembers {settings.max_members}, "
+                f"{settings.members_used} used): httpd adds workers at runtime only into the "
+                "room its `growth` parameter leaves (ProxySet growth=N, then a restart)"
+            )
+        if not found.nonce:
+            raise BalancerError(f"{url} shows no nonce for {where}; httpd would ignore the form")
+        form = (("b", found.name), ("nonce", found.nonce), ("b_nwrkr", worker_url), ("b_wyes", "1"))
+        return ChangeRequest(
+            method="POST",
+            url=url,
+            headers=(
+                ("Referer", self.referer),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ),
+            form=form,
+        )
+
+    async def add_worker(self, balancer: str, worker_url: str, route: str | None = None) -> Worker:
+        """Read a fresh nonce, POST the new worker (then its route, when given), read back; the
+        worker as httpd shows it (disabled: httpd starts every worker added at runtime
+        disabled)."""
+        url = self._reader.url
+        request = self.add_request(await self._reader.read(), balancer, worker_url)
+        await self._post(request, f"the new worker {worker_url}")
+        after = await self._reader.read()
+        found = after.balancer(balancer)
+        seen = found.worker(worker_url) if found is not None else None
+        if seen is None or found is None:
+            raise BalancerChangeNotApplied(
+                f"{url} did not add {worker_url} to {BALANCER_PREFIX}{balancer} (no free member "
+                "slot, a stale nonce, or a Referer httpd does not accept, AH10187)"
+            )
+        if route is None or seen.route == route:
+            return seen
+        if not _ROUTE.match(route) or not found.nonce:
+            raise BalancerError(f"{worker_url} was added but its route {route!r} cannot be set")
+        form = (("b", found.name), ("w", worker_url), ("nonce", found.nonce), ("w_wr", route))
+        await self._post(
+            ChangeRequest("POST", url, _form_headers(self.referer), form), f"route {route}"
+        )
+        final = (await self._reader.read()).balancer(balancer)
+        seen = final.worker(worker_url) if final is not None else None
+        if seen is None or seen.route != route:
+            raise BalancerChangeNotApplied(
+                f"{url} added {worker_url} but did not set its route to {route!r}"
+            )
+        return seen
+
+    async def _post(self, request: ChangeRequest, what: str) -> None:
+        url = self._reader.url
         try:
             async with (
                 asyncio.timeout(self._reader.deadline),
@@ -393,13 +472,19 @@ class BalancerWriter:
                     raise _status_error(url, response, self._reader.has_auth)
         except TimeoutError:
             raise BalancerError(
-                f"could not send {change.describe()} for {target} to {url}: "
-                f"{no_answer(self._reader.deadline)} (read the balancer to see whether it took)"
+                f"could not send {what} to {url}: {no_answer(self._reader.deadline)} "
+                "(read the balancer to see whether it took)"
             ) from None
         except httpx.HTTPError as exc:
-            raise BalancerError(
-                f"could not send {change.describe()} for {target} to {url}: {network_reason(exc)}"
-            ) from exc
+            raise BalancerError(f"could not send {what} to {url}: {network_reason(exc)}") from exc
+
+    async def apply(self, balancer: str, worker: str, change: WorkerChange) -> Worker:
+        """Read a fresh nonce, POST the change, read back; the worker as httpd now shows it."""
+        url = self._reader.url
+        page = await self._reader.read()
+        request = self.request_for(page, balancer, worker, change)
+        target = dict(request.form)["w"]
+        await self._post(request, f"{change.describe()} for {target}")
         after = await self._reader.read()
         found = after.balancer(balancer)
         seen = found.worker(target) if found is not None else None

@@ -17,6 +17,7 @@ from probes.balancer import (
     Balancer,
     BalancerError,
     BalancerPage,
+    BalancerSettings,
     Worker,
     make_worker,
     parse_float,
@@ -153,6 +154,48 @@ def _header_map(row: Row) -> dict[str, int] | None:
     return columns
 
 
+_SETTINGS = {
+    "maxmembers": "max",
+    "stickysession": "sticky",
+    "disablefailover": "nofailover",
+    "timeout": "timeout",
+    "failoverattempts": "attempts",
+    "method": "method",
+    "path": "path",
+    "active": "active",
+}
+_MEMBERS = re.compile(r"^\s*(\d+)\s*(?:\[\s*(\d+)\s*Used\s*\])?", re.IGNORECASE)
+
+
+def _on_off(text: str | None) -> bool | None:
+    word = (text or "").strip().lower()
+    return True if word in ("on", "yes") else False if word in ("off", "no") else None
+
+
+def _settings(rows: list[Row]) -> BalancerSettings | None:
+    """The balancer's settings table (`StickySession`, `Method`, ... `MaxMembers` in 2.4)."""
+    if len(rows) < 2 or not all(header for header, _ in rows[0]):
+        return None
+    names = [_SETTINGS.get(cell_text(raw).lower().replace(" ", "")) for _, raw in rows[0]]
+    if "sticky" not in names or "method" not in names:
+        return None
+    values = [cell_text(raw) for _, raw in rows[1]]
+    text = {name: values[i] for i, name in enumerate(names) if name and i < len(values)}
+    members = _MEMBERS.match(text.get("max", ""))
+    sticky = text.get("sticky")
+    return BalancerSettings(
+        sticky_session=sticky if sticky and sticky not in ("(None)", "-") else None,
+        lbmethod=text.get("method") or None,
+        timeout=parse_float(text.get("timeout")),
+        failover_attempts=parse_int(text.get("attempts")),
+        disable_failover=_on_off(text.get("nofailover")),
+        path=text.get("path") or None,
+        active=_on_off(text.get("active")),
+        max_members=int(members.group(1)) if members else None,
+        members_used=int(members.group(2)) if members and members.group(2) else None,
+    )
+
+
 def _worker(row: Row, columns: dict[str, int]) -> Worker | None:
     """One worker from a data row, or None for a row without a worker URL."""
     size = len(row)
@@ -198,7 +241,10 @@ def _balancer(segment: str) -> Balancer | None:
     name = named.group(1)
     found_table = False
     workers: list[Worker] = []
+    settings: BalancerSettings | None = None
     for rows in tables(segment):
+        if settings is None and not found_table:
+            settings = _settings(rows)
         for index, row in enumerate(rows):
             columns = _header_map(row)
             if columns is None:
@@ -211,7 +257,9 @@ def _balancer(segment: str) -> Balancer | None:
             break
     if not found_table:
         return None
-    return Balancer(name=name, nonce=_nonce(segment, name), workers=tuple(workers))
+    return Balancer(
+        name=name, nonce=_nonce(segment, name), workers=tuple(workers), settings=settings
+    )
 
 
 def parse_html(text: str, url: str) -> BalancerPage:

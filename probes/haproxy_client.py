@@ -26,6 +26,7 @@ State = Literal["ready", "drain", "maint"]
 STATES: tuple[State, ...] = ("ready", "drain", "maint")
 
 _NAME = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_ADDRESS = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5}$")
 _SOCKET_PATH = re.compile(r"^/[A-Za-z0-9._/-]{1,200}$")
 # srv_admin_state bits (HAProxy's SRV_ADMF_*): forced maintenance and forced drain.
 _ADMIN_MAINT = 0x01
@@ -301,6 +302,50 @@ class HaproxyWriter:
         _check_name("backend", backend)
         _check_name("server", server)
         return f"set server {backend}/{server} state {state}"
+
+    def add_commands(self, backend: str, server: str, address: str) -> list[str]:
+        """`add server B/S ADDR:PORT` then `enable server B/S` (a dynamic server starts in
+        maintenance; HAProxy 2.4+), for dry runs and the audit log."""
+        _check_name("backend", backend)
+        _check_name("server", server)
+        if not _ADDRESS.match(address):
+            raise BalancerError(f"{address!r} is not an address:port such as 10.0.0.4:8080")
+        return [f"add server {backend}/{server} {address}", f"enable server {backend}/{server}"]
+
+    def remove_commands(self, backend: str, server: str) -> list[str]:
+        """`set server B/S state maint` then `del server B/S` (HAProxy deletes only a server in
+        maintenance without connections)."""
+        return [self.command_for(backend, server, "maint"), f"del server {backend}/{server}"]
+
+    async def add_server(self, backend: str, server: str, address: str) -> HaproxyRow:
+        """Add and enable a server, then read it back."""
+        where = self.reader.transport.description
+        rows = await self.reader.read()
+        if any(row.is_server and row.pxname == backend and row.svname == server for row in rows):
+            raise BalancerError(f"backend {backend} at {where} already has a server {server}")
+        add, enable = self.add_commands(backend, server, address)
+        answer = (await self.reader.transport.send(add)).strip()
+        if answer and "registered" not in answer.lower():
+            raise BalancerError(f"{where} refused {add!r}: {' '.join(answer.split())}")
+        answer = (await self.reader.transport.send(enable)).strip()
+        if answer:
+            raise BalancerError(f"{where} refused {enable!r}: {' '.join(answer.split())}")
+        row = _find(await self.reader.read(), backend, server, where)
+        if (row.status or "").upper().startswith("MAINT"):
+            raise BalancerChangeNotApplied(f"{where} added {server} but it stays in maintenance")
+        return row
+
+    async def remove_server(self, backend: str, server: str) -> None:
+        """Put the server in maintenance, delete it, and read back that it is gone."""
+        where = self.reader.transport.description
+        await self.set_state(backend, server, "maint")
+        command = self.remove_commands(backend, server)[1]
+        answer = " ".join((await self.reader.transport.send(command)).split())
+        if answer and "deleted" not in answer.lower():
+            raise BalancerError(f"{where} refused {command!r}: {answer}")
+        rows = await self.reader.read()
+        if any(row.is_server and row.pxname == backend and row.svname == server for row in rows):
+            raise BalancerChangeNotApplied(f"{where} still shows {backend}/{server}: {answer}")
 
     async def set_state(self, backend: str, server: str, state: State) -> HaproxyRow:
         """`set server B/S state X`, then `show stat`; the server line as HAProxy now shows it."""

@@ -1,4 +1,5 @@
-"""Audited, read-back changes to balancer workers: httpd balancer-manager and HAProxy.
+"""Audited, read-back changes to balancer workers: httpd balancer-manager and HAProxy, through
+the one balancer client (`console.balancers.open_balancer`) the monitor reads through too.
 
 Every change is planned from a fresh read (the exact request), written to the audit log before
 it is sent, applied, read back, and its outcome written after. Watch mode never constructs
@@ -8,135 +9,22 @@ it is sent, applied, read back, and its outcome written after. Watch mode never 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from console.audit import AuditLog
-from console.config_model import BalancerConfig, ConfigError, Inventory
-from probes.balancer import (
-    BALANCER_PREFIX,
-    BalancerError,
-    BalancerPage,
-    Worker,
-    describe_names,
+from console.balancers import (
+    BalancerClient,
+    PlannedChange,
+    haproxy_state,
+    open_balancer,
 )
-from probes.balancer_client import BalancerReader, BalancerWriter, WorkerChange
-from probes.haproxy import to_worker
-from probes.haproxy_client import (
-    CommandRunner,
-    HaproxyReader,
-    HaproxySocket,
-    HaproxyStatsPage,
-    HaproxyWriter,
-    RemoteHaproxySocket,
-    State,
-)
-
-HTTP_TIMEOUT = 10.0
-"""Seconds each balancer-manager request may take (connect, read, write)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedChange:
-    """A change as it would be sent: the exact request, never a password."""
-
-    balancer: str
-    """The inventory ``[[balancers]]`` name."""
-    pool: str
-    """The httpd balancer (without ``balancer://``) or the HAProxy backend."""
-    worker: str
-    """The worker URL (httpd) or server name (HAProxy) exactly as the balancer shows it."""
-    change: str
-    """`WorkerChange.describe()`: ``drain on``, ``disabled off, drain off`` ..."""
-    request: dict[str, Any]
-    """method/url/headers/form/body for httpd; transport and command for HAProxy."""
-    before: dict[str, Any] | None = None
-    """The worker as the fresh read showed it (`Worker.to_json()`), before the change."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "balancer": self.balancer,
-            "pool": self.pool,
-            "worker": self.worker,
-            "change": self.change,
-            "request": self.request,
-        }
-
-
-def haproxy_state(change: WorkerChange) -> State:
-    """HAProxy has one admin state per server: drain -> drain, disabled -> maint, both off ->
-    ready. Anything else (factor, standby, ...) cannot be expressed and raises BalancerError."""
-    others = (change.standby, change.stopped, change.ignore_errors, change.factor, change.lbset)
-    if any(value is not None for value in others):
-        raise BalancerError(
-            f"HAProxy cannot apply {change.describe()}: its runtime API only sets a server "
-            "ready, drain or maint (drain, disabled, or both off)"
-        )
-    if change.disabled:
-        return "maint"
-    if change.drain:
-        return "drain"
-    if change.drain is False and change.disabled is False:
-        return "ready"
-    raise BalancerError(
-        f"HAProxy cannot apply {change.describe()} on its own: a server is ready, drain or "
-        "maint; ask for drain off and disabled off together to make it ready"
-    )
-
-
-def _auth(config: BalancerConfig) -> tuple[str, str] | None:
-    """Basic-auth credentials from the inventory's Secret (read now, never logged)."""
-    if config.username is None:
-        return None
-    try:
-        password = config.password.reveal() if config.password else ""
-    except ConfigError as exc:
-        raise BalancerError(f"balancer {config.name}: {exc}") from None
-    return config.username, password
-
-
-def _pool_of(page: BalancerPage, config: BalancerConfig, pool: str | None) -> str:
-    """The balancer/backend to act on: asked, else the inventory's, else the page's only one."""
-    name = pool or config.balancer
-    if name:
-        return name[len(BALANCER_PREFIX) :] if name.startswith(BALANCER_PREFIX) else name
-    names = [balancer.name for balancer in page.balancers]
-    if len(names) == 1:
-        return names[0]
-    raise BalancerError(
-        f"{page.url} has {len(names)} balancers ({describe_names(names)}); say which one "
-        f"(the `balancer` field of [[balancers]] {config.name!r} in the inventory)"
-    )
-
-
-class _Apache:
-    """One balancer-manager: one long-lived HTTP client, one writer."""
-
-    def __init__(self, config: BalancerConfig, transport: httpx.AsyncBaseTransport | None) -> None:
-        assert config.url is not None
-        self.reader = BalancerReader(
-            config.url, auth=_auth(config), timeout=HTTP_TIMEOUT, transport=transport
-        )
-        self.writer = BalancerWriter(self.reader)
-
-    async def aclose(self) -> None:
-        await self.reader.aclose()
-
-
-class _Haproxy:
-    """One HAProxy runtime API (a local or remote stats socket); a stats page only reads."""
-
-    def __init__(self, reader: HaproxyReader, closer: HaproxyStatsPage | None) -> None:
-        self.reader = reader
-        self.writer = HaproxyWriter(reader)
-        self._closer = closer
-
-    async def aclose(self) -> None:
-        if self._closer is not None:
-            await self._closer.aclose()
+from console.config_model import BalancerConfig, Inventory
+from probes.balancer import BalancerError, BalancerPage, Worker, describe_names
+from probes.balancer_client import WorkerChange
+from probes.haproxy_client import CommandRunner
 
 
 class WorkerActions:
@@ -155,7 +43,7 @@ class WorkerActions:
         self.audit = audit
         self._runner_for = haproxy_runner_for
         self._transport = http_transport
-        self._clients: dict[str, _Apache | _Haproxy] = {}
+        self._clients: dict[str, BalancerClient] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def config(self, balancer: str) -> BalancerConfig:
@@ -168,85 +56,50 @@ class WorkerActions:
             f"the inventory has no balancer {balancer!r}; it has: {describe_names(names)}"
         )
 
-    def _client(self, balancer: str) -> _Apache | _Haproxy:
+    def _client(self, balancer: str) -> BalancerClient:
+        """The balancer's client (one per balancer, opened on first use): the same factory the
+        monitor reads through. A stats socket on a node is reached over `haproxy_runner_for`
+        when given, else over an SSH session of the client's own."""
         found = self._clients.get(balancer)
-        if found is not None:
-            return found
-        config = self.config(balancer)
-        client: _Apache | _Haproxy
-        if config.kind == "apache":
-            if not config.url:
-                raise BalancerError(f"balancer {balancer} has no balancer-manager URL")
-            client = _Apache(config, self._transport)
-        elif config.socket is not None and config.socket.node is None:
-            client = _Haproxy(HaproxyReader(HaproxySocket(config.socket.path)), None)
-        elif config.socket is not None and config.socket.node is not None:
-            node = config.socket.node
-            if self._runner_for is None:
-                raise BalancerError(
-                    f"balancer {balancer}: its stats socket is on {node}, and no SSH session "
-                    "to that node is available"
-                )
-            remote = RemoteHaproxySocket(self._runner_for(node), config.socket.path, node=node)
-            client = _Haproxy(HaproxyReader(remote), None)
-        elif config.url:
-            page = HaproxyStatsPage(config.url, auth=_auth(config), transport=self._transport)
-            client = _Haproxy(HaproxyReader(page), page)
-        else:
-            raise BalancerError(f"balancer {balancer} has no URL or socket")
-        self._clients[balancer] = client
-        return client
+        if found is None:
+            found = open_balancer(
+                self.config(balancer),
+                self.inventory,
+                writable=True,
+                runner_for=self._runner_for,
+                transport=self._transport,
+            )
+            self._clients[balancer] = found
+        return found
 
     async def read(self, balancer: str) -> BalancerPage:
         """A fresh read of the balancer (every pool), through the actions' own connection."""
-        client = self._client(balancer)
-        if isinstance(client, _Apache):
-            return await client.reader.read()
-        return await client.reader.read_page()
+        return await self._client(balancer).read()
 
     async def plan(
         self, balancer: str, worker: str, change: WorkerChange, *, pool: str | None = None
     ) -> PlannedChange:
         """Read the balancer fresh and return the exact request `set_worker` would send."""
-        client = self._client(balancer)
-        config = self.config(balancer)
-        if isinstance(client, _Apache):
-            page = await client.reader.read()
-            name = _pool_of(page, config, pool)
-            request = client.writer.request_for(page, name, worker, change)
-            target = dict(request.form)["w"]
-            found_pool = page.balancer(name)
-            current = found_pool.worker(target) if found_pool is not None else None
-            before = current.to_json() if current is not None else None
-            return PlannedChange(
-                balancer, name, target, change.describe(), request.to_json(), before
-            )
-        state = haproxy_state(change)
-        page = await client.reader.read_page()
-        name = _pool_of(page, config, pool)
-        found = page.balancer(name)
-        if found is None:
-            names = [b.name for b in page.balancers]
-            raise BalancerError(
-                f"{page.url} has no backend {name!r}; it has: {describe_names(names)}"
-            )
-        member = found.worker(worker)
-        if member is None or member.route is None:
-            known = [w.route or w.url for w in found.workers]
-            raise BalancerError(
-                f"backend {name} at {page.url} has no server named exactly {worker!r}; "
-                f"it has: {describe_names(known)}"
-            )
-        command = client.writer.command_for(name, member.route, state)
-        if isinstance(client.reader.transport, HaproxyStatsPage):
-            raise BalancerError(
-                f"{client.reader.transport.description} is read-only: configure the stats "
-                f"socket of balancer {balancer} to change servers"
-            )
-        sent = {"transport": client.reader.transport.description, "command": command}
-        return PlannedChange(
-            balancer, name, member.route, change.describe(), sent, member.to_json()
-        )
+        return await self._client(balancer).plan(pool, worker, change)
+
+    async def plan_add(
+        self,
+        balancer: str,
+        name: str,
+        address: str,
+        *,
+        pool: str | None = None,
+        route: str | None = None,
+    ) -> PlannedChange:
+        """The exact request(s) that would add a worker (`address`: a worker URL for httpd,
+        ADDR:PORT or a URL for HAProxy; `name`: HAProxy's server name)."""
+        return await self._client(balancer).plan_add(pool, name, address, route)
+
+    async def plan_remove(
+        self, balancer: str, worker: str, *, pool: str | None = None
+    ) -> PlannedChange:
+        """The exact request(s) that would remove a worker; `note` says what httpd cannot do."""
+        return await self._client(balancer).plan_remove(pool, worker)
 
     async def set_worker(
         self,
@@ -295,7 +148,7 @@ class WorkerActions:
                 state_before={"worker": planned.before},
             )
             try:
-                seen = await self._apply(balancer, planned, change)
+                seen = await self._client(balancer).apply(planned, change)
             except BalancerError as exc:
                 entry.failed(str(exc))
                 raise
@@ -305,14 +158,93 @@ class WorkerActions:
             entry.done({"worker": seen.to_json()})
             return planned, seen
 
-    async def _apply(self, balancer: str, planned: PlannedChange, change: WorkerChange) -> Worker:
-        client = self._client(balancer)
-        if isinstance(client, _Apache):
-            return await client.writer.apply(planned.pool, planned.worker, change)
-        row = await client.writer.set_state(planned.pool, planned.worker, haproxy_state(change))
-        return to_worker(row)
+    async def add_worker(
+        self,
+        balancer: str,
+        name: str,
+        address: str,
+        *,
+        pool: str | None = None,
+        route: str | None = None,
+        node: str | None = None,
+        wizard: str | None = None,
+        step: str = "worker-add",
+    ) -> tuple[PlannedChange, Worker]:
+        """Plan, audit (before), add, read back, audit (after); the worker as now shown."""
+
+        async def plan(client: BalancerClient) -> PlannedChange:
+            return await client.plan_add(pool, name, address, route)
+
+        async def act(client: BalancerClient, planned: PlannedChange) -> Worker | None:
+            return await client.add_worker(planned)
+
+        planned, seen = await self._audited(balancer, plan, act, node, wizard, step)
+        assert seen is not None
+        return planned, seen
+
+    async def remove_worker(
+        self,
+        balancer: str,
+        worker: str,
+        *,
+        pool: str | None = None,
+        node: str | None = None,
+        wizard: str | None = None,
+        step: str = "worker-remove",
+    ) -> tuple[PlannedChange, Worker | None]:
+        """Plan, audit, remove, read back, audit. HAProxy deletes the server (None comes back);
+        httpd cannot delete one at runtime: the worker is disabled and comes back, and
+        `planned.note` says that the configuration must change."""
+
+        async def plan(client: BalancerClient) -> PlannedChange:
+            return await client.plan_remove(pool, worker)
+
+        async def act(client: BalancerClient, planned: PlannedChange) -> Worker | None:
+            return await client.remove_worker(planned)
+
+        return await self._audited(balancer, plan, act, node, wizard, step)
+
+    async def _audited(
+        self,
+        balancer: str,
+        plan: Callable[[BalancerClient], Awaitable[PlannedChange]],
+        act: Callable[[BalancerClient, PlannedChange], Awaitable[Worker | None]],
+        node: str | None,
+        wizard: str | None,
+        step: str,
+    ) -> tuple[PlannedChange, Worker | None]:
+        lock = self._locks.setdefault(balancer, asyncio.Lock())
+        async with lock:
+            client = self._client(balancer)
+            planned = await plan(client)
+            request = {**planned.request, "balancer": balancer, "pool": planned.pool}
+            request["worker"] = planned.worker
+            request["change"] = planned.change
+            entry = self.audit.begin(
+                node=node,
+                step=step,
+                request=request,
+                wizard=wizard,
+                state_before={"worker": planned.before},
+            )
+            try:
+                seen = await act(client, planned)
+            except BalancerError as exc:
+                entry.failed(str(exc))
+                raise
+            except BaseException as exc:  # cancelled or a bug: still closed in the log
+                entry.failed(f"interrupted ({type(exc).__name__}); outcome unknown")
+                raise
+            result: dict[str, Any] = {"worker": seen.to_json() if seen is not None else None}
+            if planned.note:
+                result["note"] = planned.note
+            entry.done(result)
+            return planned, seen
 
     async def aclose(self) -> None:
         """Close every connection; the actions can be used again afterwards (they reopen)."""
         clients, self._clients = list(self._clients.values()), {}
         await asyncio.gather(*(client.aclose() for client in clients), return_exceptions=True)
+
+
+__all__ = ["PlannedChange", "WorkerActions", "haproxy_state"]
