@@ -388,7 +388,15 @@ class OwnSessions:
         async def run(command: str, *, input: bytes, timeout: float) -> bytes:
             session = self._session(node)
             try:
+                # the first command waits for the connection on its own clock: a handshake on
+                # a busy machine must not eat the command's few seconds
+                async with asyncio.timeout(self.inventory.ssh.connect_timeout + 1.0):
+                    await session.connection()
                 result = await session.exec(command, timeout=timeout, input=input)
+            except TimeoutError:
+                status = session.status
+                why = f" ({status.state}: {status.reason})" if status.reason else ""
+                raise BalancerError(f"{node}: no SSH connection{why}") from None
             except SshCommandError as exc:
                 raise BalancerError(str(exc)) from None
             return result.stdout
@@ -447,15 +455,17 @@ def open_balancer(
                 "of the inventory"
             )
         closers: tuple[Callable[[], Any], ...] = ()
+        limit = max(deadline or 0.0, 2 * SOCKET_COMMAND_TIMEOUT)
         if runner_for is None:
             own = OwnSessions(inventory)
             runner_for, closers = own.runner_for, (own.aclose,)
+            limit += inventory.ssh.connect_timeout + 1.0
         remote = RemoteHaproxySocket(
             runner_for(node),
             socket.path,
             node=node,
             timeout=SOCKET_COMMAND_TIMEOUT,
-            deadline=max(deadline or 0.0, 2 * SOCKET_COMMAND_TIMEOUT),
+            deadline=limit,
         )
         return HaproxyBalancer(config, HaproxyReader(remote), writable=writable, closers=closers)
     if config.url:

@@ -6,11 +6,20 @@ tests always see three healthy members.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import signal
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from console.audit import AuditLog
+from console.config import load_inventory
+from console.operations.workers import WorkerActions
+from console.sandbox import httpd
 from console.sandbox.layout import HTTP_PORT, SandboxLayout
 from probes.balancer import BalancerChangeNotApplied, BalancerError, BalancerPage, Worker
 from probes.balancer_client import BalancerReader, BalancerWriter, WorkerChange
@@ -171,3 +180,56 @@ async def test_a_dry_run_changes_nothing(sandbox: SandboxLayout) -> None:
     assert dict(request.form)["nonce"] == page.balancers[0].nonce
     assert dict(request.headers)["Referer"] == sandbox.balancer_url
     assert [w.status for w in again.balancers[0].workers] == ["Init Ok"] * 3
+
+
+@pytest.mark.disruptive
+async def test_a_worker_added_at_runtime_lands_in_the_growth_room_disabled(
+    sandbox: SandboxLayout, tmp_path: Path
+) -> None:
+    """The sandbox's balancer has `growth` room: balancer-manager's b_nwrkr adds a worker
+    (disabled, as httpd starts every added worker) with its route, read back; the settings show
+    one more member used. httpd cannot delete it at runtime: the removal disables it and says
+    so; a graceful restart (no BalancerPersist) gives the balancer its configured members
+    back."""
+    inventory = load_inventory(sandbox.inventory)
+    audit = AuditLog(tmp_path / "audit.jsonl", "interactive", "sandbox")
+    actions = WorkerActions(inventory, audit)
+    name = inventory.balancers[0].name
+    address = f"http://{sandbox.net}.19:{HTTP_PORT}"
+    try:
+        before = (await actions.read(name)).balancer("cluster")
+        assert before is not None and before.settings is not None
+        settings = before.settings
+        assert (settings.sticky_session, settings.lbmethod) == (
+            "JSESSIONID|jsessionid",
+            "byrequests",
+        )
+        assert settings.path == "/app/" and settings.members_used == 3
+        assert settings.free_slots is not None and settings.free_slots >= 1
+        _, worker = await actions.add_worker(name, "node9", address, route="node9")
+        assert (worker.url, worker.route, worker.disabled) == (address, "node9", True)
+        after = (await actions.read(name)).balancer("cluster")
+        assert after is not None and after.settings is not None
+        assert after.settings.members_used == 4
+        planned, kept = await actions.remove_worker(name, address)
+        assert planned.note is not None and "cannot delete a worker at runtime" in planned.note
+        assert kept is not None and kept.disabled
+    finally:
+        await actions.aclose()
+        pid = httpd.running_pid(sandbox)
+        assert pid is not None
+        os.kill(pid, signal.SIGUSR1)  # apachectl -k graceful
+
+        async def configured_only() -> bool:
+            try:
+                async with BalancerReader(sandbox.balancer_url) as reader:
+                    cluster = (await reader.read()).balancer("cluster")
+            except BalancerError:
+                return False
+            routes = [w.route for w in cluster.workers] if cluster is not None else []
+            return routes == [node.jvm_route for node in sandbox.nodes]
+
+        deadline = time.monotonic() + 30
+        while not await configured_only():
+            assert time.monotonic() < deadline, "httpd did not come back with its members only"
+            await asyncio.sleep(0.2)

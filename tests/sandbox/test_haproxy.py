@@ -267,3 +267,52 @@ async def test_worker_actions_change_haproxy_audited_and_read_back(
     ]  # the refused factor change was never sent, so it is not in the log
     assert [e["id"] for e in after] == [e["id"] for e in before]
     assert all(e["result"]["ok"] for e in after)
+
+
+async def test_worker_actions_change_haproxy_on_a_node_through_its_sshd(
+    stats_socket: Path, sandbox: SandboxLayout, tmp_path: Path
+) -> None:
+    """`socket = "node1:PATH"`: the worker actions as the app and the wizards build them (no
+    runner given) reach the admin socket by `socat` over node1's sshd, and every change is read
+    back: drain, ready, then a server added at runtime (add + enable) and deleted again. Every
+    change failed before ("no SSH session to that node is available")."""
+    text = sandbox.inventory.read_text() + (
+        f'\n[[balancers]]\nname = "lb"\nkind = "haproxy"\nsocket = "node1:{stats_socket}"\n'
+    )
+    inventory = load_inventory_text(text, sandbox.inventory)
+    audit = AuditLog(tmp_path / "audit.jsonl", "interactive", "sandbox")
+    actions = WorkerActions(inventory, audit)
+    try:
+        planned = await actions.plan("lb", "node2", WorkerChange(drain=True), pool="app")
+        assert planned.request["transport"].endswith(f"{stats_socket} on node1")
+        drained = await actions.set_worker("lb", "node2", WorkerChange(drain=True), pool="app")
+        assert drained.draining and not drained.disabled
+        ready = await actions.set_worker(
+            "lb", "node2", WorkerChange(drain=False, disabled=False), pool="app"
+        )
+        assert not ready.draining and not ready.disabled
+        added_plan, added = await actions.add_worker("lb", "node4", f"{NET}.14:8080", pool="app")
+        assert added_plan.request["commands"] == [
+            f"add server app/node4 {NET}.14:8080",
+            "enable server app/node4",
+        ]
+        assert (added.route, added.url, added.disabled) == ("node4", f"{NET}.14:8080", False)
+        _, gone = await actions.remove_worker("lb", "node4", pool="app")
+        assert gone is None
+        page = await actions.read("lb")
+    finally:
+        await actions.aclose()
+    app = page.balancer("app")
+    assert app is not None
+    assert [(w.route, w.draining, w.disabled) for w in app.workers] == [
+        ("node1", False, False),
+        ("node2", False, False),
+        ("node3", False, False),
+    ]
+    entries = read_entries(audit.path)
+    assert [(e["phase"], e["step"]) for e in entries] == [
+        (phase, step)
+        for step in ("worker-change", "worker-change", "worker-add", "worker-remove")
+        for phase in ("before", "after")
+    ]
+    assert all(e["result"]["ok"] for e in entries if e["phase"] == "after")
