@@ -10,7 +10,7 @@ import re
 
 from probes.logs import hazelcast, jgroups, tomcat, wso2
 from probes.logs.draft import Draft
-from probes.logs.model import EventSource, LogEvent
+from probes.logs.model import TEXT_CAP, EventSource, LogEvent
 from probes.logs.records import Record
 from probes.logs.text import cap
 
@@ -55,21 +55,32 @@ def classify(record: Record) -> Draft | None:
             or jgroups.coordinator(message)
         )
     if draft is None and record.is_error:
-        draft = Draft("error", _source(record), detail=logger or None)
+        key = (logger, record.layout == "carbon")
+        draft = _ERRORS.get(key)
+        if draft is None:
+            draft = Draft("error", _source(record), detail=logger or None)
+            if len(_ERRORS) >= 4096:  # untrusted text: a bound on what it can cost
+                _ERRORS.clear()
+            _ERRORS[key] = draft
     return draft
+
+
+_ERRORS: dict[tuple[str, bool], Draft] = {}
+"""The draft of an ordinary error, by logger (and Carbon layout): a busy log's errors come from
+few loggers, and a draft is immutable."""
 
 
 def event(draft: Draft, line: int, offset: int, time: str | None, text: str) -> LogEvent:
     """A located event from a draft and the record it was drawn from."""
-    return LogEvent(
-        kind=draft.kind,
-        source=draft.source,
-        line=line,
-        offset=offset,
-        time=time,
-        member=draft.member,
-        members=draft.members,
-        text=cap(text),
-        detail=draft.detail,
-        observer=draft.observer,
+    return LogEvent(  # positional: in field order (a busy log builds one every ~16 lines)
+        draft.kind,
+        draft.source,
+        line,
+        offset,
+        time,
+        draft.member,
+        draft.members,
+        text if len(text) <= TEXT_CAP else cap(text),
+        draft.detail,
+        draft.observer,
     )

@@ -43,8 +43,10 @@ _PREFIX = re.compile(
 )
 _JUL_ONE = re.compile(
     r"^(?P<ts>\d{1,2}-[^\W\d_]{3,5}\.?-\d{4} \d{1,2}:\d\d:\d\d(?:[.,]\d+)?) (?P<level>\S+) "
-    r"\[(?P<thread>.*?)\] " + _SRC + r"(?: (?P<msg>.*))?$"
+    r"\[(?P<thread>.*?)\] " + _SRC + r"(?= |$)"
 )
+"""The record's head; its message is what follows the space after the source (matching it with
+`.*` too cost ~1 µs a line of a busy log)."""
 _STAMP_TWO = (
     r"(?:(?:[^\W\d_]{3,9}\.?|\d{1,2}[月월])\s+\d{1,2},\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})"
     r"\s+\d{1,2}:\d{2}:\d{2}"
@@ -202,7 +204,7 @@ def parse(text: str) -> Record:
         logger, method = _split_src(m["src"], None)
         level = canonical_level(m["level"])
         time = iso_from_jul_one_line(m["ts"])
-        return Record("jul1", time, level, logger, method, m["msg"] or "", text)
+        return Record("jul1", time, level, logger, method, body[m.end() + 1 :], text)
     jul_two = not digit or "/" in sep or "月" in sep or "월" in sep
     if jul_two and (m := _JUL_TWO.match(body)):
         logger, method = _split_src(m["src"], m["method"])

@@ -298,6 +298,9 @@ class EventScanner:
             # `Caused by: ...`, `java.io.IOException: ...`: a stack trace's line whose record was
             # not an error (or not searched for), never a record of its own.
             return line_end + 1
+        if record.is_error and record.layout != "level":  # the usual candidate of a busy log
+            self._record(record, here, fold=True)
+            return line_end + 1
         if record.layout == "level" and len(parts) == 1:
             above = self._above(start, 1)
             if above and (header := parse(above[0].text)).awaits_message:

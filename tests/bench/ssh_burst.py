@@ -17,9 +17,12 @@ from typing import Any
 
 from probes.ssh import NodeSession, SshTarget
 from probes.tail import LogFollower, TailData, TailReset
-from tests.bench.ssh_fanout import ADDR, BASE_PORT, LOG, cpu_seconds, make_consumer, simulator
+from tests.bench import ssh_fanout
+from tests.bench.ssh_fanout import LOG, cpu_seconds, make_consumer, simulator
 
 TARGET_LINES_PER_S = 1_000_000
+ADDR, BASE_PORT = "127.0.6.201", 31000
+"""Its own address and port: the fan-out benchmark's fleet (127.0.6.200:30000-) may be up."""
 
 
 def _session(directory: Path) -> NodeSession:
@@ -113,11 +116,16 @@ def run(mb: int = 200) -> dict[str, Any]:
     follower alone (SSH, framing, line accounting); the scanner's event parsing comes on top.
     """
     mixes: dict[str, dict[str, Any]] = {}
-    for mix in ("busy", "storm"):
-        with tempfile.TemporaryDirectory(prefix="cc-bench-burst-") as root:
-            directory = Path(root)
-            with simulator(directory, 1, burst_mb=mb, mix=mix) as sim:
-                mixes[mix] = asyncio.run(_measure(directory, mb << 20, sim.pid))
+    fleet = ssh_fanout.ADDR, ssh_fanout.BASE_PORT
+    ssh_fanout.ADDR, ssh_fanout.BASE_PORT = ADDR, BASE_PORT  # where simulator() listens
+    try:
+        for mix in ("busy", "storm"):
+            with tempfile.TemporaryDirectory(prefix="cc-bench-burst-") as root:
+                directory = Path(root)
+                with simulator(directory, 1, burst_mb=mb, mix=mix) as sim:
+                    mixes[mix] = asyncio.run(_measure(directory, mb << 20, sim.pid))
+    finally:
+        ssh_fanout.ADDR, ssh_fanout.BASE_PORT = fleet
     ingest = min(figures["follower_only_lines_per_s"] for figures in mixes.values())
     return {
         "name": "ssh_burst",
