@@ -121,8 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     wizard = parser.add_argument_group("scripted wizards")
-    wizard.add_argument("--wizard", metavar="NAME", help="run wizard NAME without a screen")
-    wizard.add_argument("--node", metavar="NODE", help="the node the wizard acts on")
+    wizard.add_argument(
+        "--wizard",
+        metavar="NAME",
+        help="run wizard NAME without a screen (`--wizard help` lists them and their questions)",
+    )
+    wizard.add_argument("--node", metavar="NODE", help="the node a node wizard acts on")
+    wizard.add_argument(
+        "--nodes",
+        metavar="A,B",
+        dest="wizard_nodes",
+        help="the nodes a cluster wizard acts on, in this order (default: every node)",
+    )
     wizard.add_argument(
         "--answers", metavar="FILE", help="answers to the wizard's questions (TOML)"
     )
@@ -289,6 +299,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.wizard and args.watch:
         _err("refused: --watch is read-only and cannot run a wizard")
         return exitcodes.REFUSED
+    if args.wizard == "help":
+        from console import wizard_cli
+
+        return wizard_cli.describe(sys.stdout)
     inventory = _resolve_inventory(args)
     if args.command == "doctor":
         from console import doctor_command

@@ -15,6 +15,7 @@ import math
 import signal
 import sys
 import time
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,16 +26,19 @@ from console.audit import AuditError, AuditLog
 from console.config_model import Inventory
 from console.operations.engine import Change, Progress, Refused, Runner, Step
 from console.operations.registry import (
+    PLANNED,
+    SPECS,
     WizardUsageError,
     check_answers,
+    chosen_nodes,
+    cluster_context,
     node_context,
-    wizard_named,
+    spec_named,
 )
+from console.operations.spec import WizardSpec
 from console.output import GuardedOutput
 from console.textsafe import printable
 
-PLANNED = ("add-node", "deploy", "license")
-"""Wizards of later issues: named, refused as not yet available."""
 CANCELLING_SIGNALS = {
     signal.SIGINT: "cancelled by the operator",
     signal.SIGTERM: "stopped by SIGTERM",
@@ -141,17 +145,42 @@ def _confirm_hook(args: argparse.Namespace, out: TextIO) -> Any:
     return confirm
 
 
+def _nodes_given(args: argparse.Namespace) -> list[str]:
+    text = getattr(args, "wizard_nodes", None) or ""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _context(
+    inventory: Inventory,
+    args: argparse.Namespace,
+    spec: WizardSpec,
+    audit: AuditLog,
+    answers: dict[str, Any],
+) -> tuple[str, AbstractAsyncContextManager[Any], Any]:
+    """Who the run is about (for its lines), its context, and the wizard for it."""
+    if spec.scope == "cluster":
+        nodes = chosen_nodes(inventory, _nodes_given(args))
+        return (
+            ",".join(nodes),
+            cluster_context(inventory, nodes, spec.name, audit, answers),
+            spec.build(nodes),
+        )
+    node = args.node
+    return node, node_context(inventory, node, spec.name, audit, answers), spec.build((node,))
+
+
 async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    name, node = args.wizard, args.node
-    wizard = wizard_named(name)
+    name = args.wizard
+    spec = spec_named(name)
     answers = check_answers(name, _read_answers(args.answers))
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise WizardUsageError("--timeout must be a positive number of seconds")
     audit = AuditLog.from_env("scripted", inventory.cluster.name)
     if not args.dry_run:
         audit.check_writable()
+    node, context, wizard = _context(inventory, args, spec, audit, answers)
     printer = _Printer(out, as_json=bool(args.json))
-    async with node_context(inventory, node, name, audit, answers) as ctx:
+    async with context as ctx:
         runner = Runner(
             wizard,
             ctx,
@@ -178,6 +207,17 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
     return outcome.exit_code
 
 
+def describe(out: TextIO) -> int:
+    """`--wizard help`: every wizard, where it acts and the questions it asks (with defaults),
+    from the wizards' own declarations."""
+    lines = ["wizards (answers go in the --answers TOML file, by name):"]
+    for spec in SPECS.values():
+        lines += ["  " + line for line in spec.help_lines()]
+    lines.append(f"later issues: {', '.join(PLANNED)} (not yet available)")
+    out.write("\n".join(lines) + "\n")
+    return exitcodes.OK
+
+
 def run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the wizard the flags name; the exit code (0 done, 1 failed, 2 usage, 3 refused).
 
@@ -187,15 +227,28 @@ def run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO
     if args.wizard in PLANNED:
         err.write(
             f"clusterconsole: --wizard {args.wizard}: not yet available in this version of "
-            "clusterconsole (available: drain, rejoin)\n"
+            f"clusterconsole (available: {', '.join(SPECS)})\n"
         )
         return exitcodes.USAGE
     try:
-        wizard_named(args.wizard)
+        spec = spec_named(args.wizard)
     except WizardUsageError as exc:
         err.write(printable(f"clusterconsole: {exc}") + "\n")
         return exitcodes.USAGE
-    if not args.node:
+    given = _nodes_given(args)
+    if spec.scope == "cluster" and args.node:
+        err.write(
+            f"clusterconsole: --wizard {spec.name} acts on the cluster: choose nodes with "
+            "--nodes A,B (default: every node), not --node\n"
+        )
+        return exitcodes.USAGE
+    if spec.scope != "cluster" and given:
+        err.write(
+            f"clusterconsole: --wizard {spec.name} acts on one node: give --node NODE, "
+            "not --nodes\n"
+        )
+        return exitcodes.USAGE
+    if spec.scope != "cluster" and not args.node:
         err.write("clusterconsole: --wizard needs --node NODE (the node it acts on)\n")
         return exitcodes.USAGE
     try:

@@ -46,20 +46,53 @@ from console.operations.engine import (
     StepRun,
     Wizard,
 )
+from console.operations.spec import Answer
 from probes.balancer import Worker
 from probes.balancer_client import WorkerChange
 
 DRAIN = WorkerChange(drain=True)
 DISABLE = WorkerChange(disabled=True)
 
-ANSWERS = {
-    "drain_timeout": "seconds to wait for the node's Busy to reach 0 after the drain (300)",
-    "drain_seconds": "seconds to keep the node draining at least, so sessions can end (0)",
-    "idle_timeout": "seconds to wait for the disabled worker to stop being elected (120)",
-    "stop_margin": "seconds added to unloadDelay when waiting for Tomcat to exit (30)",
-    "member_timeout": "seconds to wait for every peer to log the member leaving (60)",
-    "context": "the application's context path for unloadDelay (from the node's http URL)",
-}
+QUESTIONS: tuple[Answer, ...] = (
+    Answer(
+        "drain_timeout",
+        "seconds",
+        300,
+        "seconds to wait for the node's Busy to reach 0 after the drain",
+    ),
+    Answer(
+        "drain_seconds",
+        "wait",
+        0,
+        "seconds to keep the node draining at least, so sessions can end",
+    ),
+    Answer(
+        "idle_timeout",
+        "seconds",
+        120,
+        "seconds to wait for the disabled worker to stop being elected",
+    ),
+    Answer(
+        "stop_margin",
+        "wait",
+        30,
+        "seconds added to unloadDelay when waiting for Tomcat to exit",
+    ),
+    Answer(
+        "member_timeout",
+        "seconds",
+        60,
+        "seconds to wait for every peer to log the member leaving",
+    ),
+    Answer(
+        "context",
+        "path",
+        None,
+        "the application's context path for unloadDelay (from the node's http URL)",
+    ),
+)
+ANSWERS = {answer.name: answer.describe() for answer in QUESTIONS}
+"""The questions by name, in words (what `--help` and the answers-file errors show)."""
 
 
 def _usable_elsewhere(workers: tuple[Worker, ...], ctx: NodeContext) -> list[str]:

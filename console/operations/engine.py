@@ -133,6 +133,9 @@ class Step(Generic[C]):
     interrupted: StateFn[C] | str = ""
     """The cluster's state if the step is cut short (cancelled, failed, timed out) midway;
     empty means the same as after the previous step."""
+    node: str | None = None
+    """The node a composed wizard's step acts on (its progress events name it); None: the
+    run's own node(s)."""
 
     def timeout_for(self, ctx: C) -> float:
         return self.timeout(ctx) if callable(self.timeout) else self.timeout
@@ -215,7 +218,7 @@ class Runner(Generic[C]):
         event = Progress(
             kind=kind,
             wizard=self.wizard.name,
-            node=self.node,
+            node=step.node if step is not None and step.node else self.node,
             step=step.name if step else None,
             index=index,
             total=len(self.wizard.steps),

@@ -4,26 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from console.audit import AuditLog
 from console.config_model import Inventory
 from console.monitor import Monitor, MonitorOptions, first_round_done
-from console.operations import drain, rejoin
+from console.operations import drain, rejoin, rolling
+from console.operations.compose import ClusterContext
 from console.operations.context import NodeContext
 from console.operations.engine import Wizard
+from console.operations.spec import AnswerError, WizardSpec
 from console.operations.workers import WorkerActions
 
-WIZARDS: Mapping[str, Wizard[NodeContext]] = {
-    "drain": drain.WIZARD,
-    "rejoin": rejoin.WIZARD,
+SPECS: Mapping[str, WizardSpec] = {
+    spec.name: spec
+    for spec in (
+        WizardSpec(
+            "drain",
+            drain.WIZARD.title,
+            "node",
+            drain.QUESTIONS,
+            lambda nodes: drain.WIZARD,
+            key="d",
+            summary="take a node out of the balancers without failing a request, then stop it",
+        ),
+        WizardSpec(
+            "rejoin",
+            rejoin.WIZARD.title,
+            "node",
+            rejoin.QUESTIONS,
+            lambda nodes: rejoin.WIZARD,
+            key="j",
+            summary="start a drained node, wait for membership, give it back to the balancers",
+        ),
+        WizardSpec(
+            rolling.NAME,
+            "restart every node, one at a time",
+            "cluster",
+            rolling.QUESTIONS,
+            rolling.build,
+            key=None,
+            summary="drain, stop, start and rejoin each node in turn (or those given)",
+        ),
+    )
 }
+"""Every wizard, declared once: the CLI, its help, answers validation and the screens read
+these."""
+PLANNED = ("add-node", "deploy", "license")
+"""Wizards of later issues: named, refused as not yet available."""
+WIZARDS: Mapping[str, Wizard[NodeContext]] = {
+    name: spec.build(()) for name, spec in SPECS.items() if spec.scope == "node"
+}
+"""The node wizards (the wizard screen opens these on the selected node)."""
 ANSWERS: Mapping[str, Mapping[str, str]] = {
-    "drain": drain.ANSWERS,
-    "rejoin": rejoin.ANSWERS,
+    name: {answer.name: answer.describe() for answer in spec.answers}
+    for name, spec in SPECS.items()
 }
 FIRST_ROUND_EXTRA = 45.0
 """Seconds beyond the SSH connect timeout to wait for every probe's first answer."""
@@ -33,33 +70,96 @@ class WizardUsageError(Exception):
     """A wizard name, node or answer that cannot be used; str() is one sentence."""
 
 
+def spec_named(name: str) -> WizardSpec:
+    found = SPECS.get(name)
+    if found is None:
+        raise WizardUsageError(
+            f"there is no wizard {name!r}; available: {', '.join(sorted(SPECS))}"
+        )
+    return found
+
+
 def check_answers(wizard: str, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers, validated against what the wizard asks (names and numbers)."""
-    known = ANSWERS[wizard]
-    checked: dict[str, Any] = {}
-    for key, value in answers.items():
-        if key not in known:
-            names = ", ".join(sorted(known))
-            raise WizardUsageError(f"the {wizard} wizard has no question {key!r}; it asks: {names}")
-        if key == "context":
-            if not isinstance(value, str) or not value.startswith("/"):
-                raise WizardUsageError(f'{key} must be a context path such as "/app"')
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise WizardUsageError(f"{key} must be a number of seconds (0 or more)")
-        elif not math.isfinite(value) or value < 0 or (key.endswith("_timeout") and value == 0):
-            least = "more than 0" if key.endswith("_timeout") else "0 or more"
-            raise WizardUsageError(f"{key} must be a finite number of seconds ({least}): {value}")
-        checked[key] = value
-    return checked
+    """The answers, validated against what the wizard asks (names and kinds)."""
+    try:
+        return spec_named(wizard).check_answers(answers)
+    except AnswerError as exc:
+        raise WizardUsageError(str(exc)) from None
 
 
 def wizard_named(name: str) -> Wizard[NodeContext]:
+    """A node wizard by name (the wizard screen's)."""
     found = WIZARDS.get(name)
     if found is None:
         raise WizardUsageError(
-            f"there is no wizard {name!r}; available: {', '.join(sorted(WIZARDS))}"
+            f"there is no node wizard {name!r}; available: {', '.join(sorted(WIZARDS))}"
         )
     return found
+
+
+def chosen_nodes(inventory: Inventory, wanted: Sequence[str]) -> tuple[str, ...]:
+    """The nodes a cluster wizard acts on: those given, in that order, else every node in
+    inventory order; WizardUsageError for a name that is not a node or given twice."""
+    names = [node.name for node in inventory.nodes]
+    if not wanted:
+        return tuple(names)
+    unknown = [name for name in wanted if name not in names]
+    if unknown:
+        raise WizardUsageError(
+            f"there is no node {', '.join(map(repr, unknown))} in the inventory; "
+            f"nodes: {', '.join(names)}"
+        )
+    twice = sorted({name for name in wanted if list(wanted).count(name) > 1})
+    if twice:
+        raise WizardUsageError(f"--nodes names {', '.join(twice)} more than once")
+    return tuple(wanted)
+
+
+async def _first_round(monitor: Monitor, inventory: Inventory) -> None:
+    limit = inventory.ssh.connect_timeout + FIRST_ROUND_EXTRA
+    # On timeout the steps check what they need themselves and say what is missing.
+    with contextlib.suppress(TimeoutError):
+        await monitor.wait_for(lambda state: first_round_done(state, inventory), limit)
+
+
+def _own_monitor(inventory: Inventory) -> Monitor:
+    options = MonitorOptions(read_only=True, balancer_interval=1.0, process_interval=2.0)
+    return Monitor(inventory, options)
+
+
+@asynccontextmanager
+async def cluster_context(
+    inventory: Inventory,
+    nodes: Sequence[str],
+    wizard: str,
+    audit: AuditLog,
+    answers: Mapping[str, Any],
+    *,
+    monitor: Monitor | None = None,
+    actions: WorkerActions | None = None,
+) -> AsyncIterator[ClusterContext]:
+    """A ready context for a wizard over `nodes`: the monitor has answered once; everything
+    opened here is closed."""
+    chosen = chosen_nodes(inventory, nodes)
+    own_monitor = monitor is None
+    if monitor is None:
+        monitor = _own_monitor(inventory)
+        await monitor.start()
+    ctx = ClusterContext(
+        inventory=inventory,
+        nodes=chosen,
+        wizard=wizard,
+        monitor=monitor,
+        audit=audit,
+        actions=actions or WorkerActions(inventory, audit),
+        answers={**spec_named(wizard).defaults, **answers},
+        close_actions=actions is None,
+    )
+    try:
+        await _first_round(monitor, inventory)
+        yield ctx
+    finally:
+        await asyncio.shield(_close(ctx, monitor if own_monitor else None))
 
 
 @asynccontextmanager
@@ -83,8 +183,7 @@ async def node_context(
         ) from None
     own_monitor = monitor is None
     if monitor is None:
-        options = MonitorOptions(read_only=True, balancer_interval=1.0, process_interval=2.0)
-        monitor = Monitor(inventory, options)
+        monitor = _own_monitor(inventory)
         await monitor.start()
     ctx = NodeContext(
         inventory=inventory,
@@ -93,20 +192,17 @@ async def node_context(
         monitor=monitor,
         audit=audit,
         actions=actions or WorkerActions(inventory, audit),
-        answers=dict(answers),
+        answers={**SPECS[wizard].defaults, **answers} if wizard in SPECS else dict(answers),
         close_actions=actions is None,
     )
     try:
-        limit = inventory.ssh.connect_timeout + FIRST_ROUND_EXTRA
-        # On timeout the steps check what they need themselves and say what is missing.
-        with contextlib.suppress(TimeoutError):
-            await monitor.wait_for(lambda state: first_round_done(state, inventory), limit)
+        await _first_round(monitor, inventory)
         yield ctx
     finally:
         await asyncio.shield(_close(ctx, monitor if own_monitor else None))
 
 
-async def _close(ctx: NodeContext, monitor: Monitor | None) -> None:
+async def _close(ctx: NodeContext | ClusterContext, monitor: Monitor | None) -> None:
     await ctx.aclose()
     if monitor is not None:
         await monitor.stop()

@@ -37,6 +37,7 @@ from console.operations.engine import (
     StepRun,
     Wizard,
 )
+from console.operations.spec import Answer
 from console.state import ClusterState
 from probes.balancer import BalancerError
 from probes.balancer_client import WorkerChange
@@ -44,11 +45,28 @@ from probes.http import check as http_check
 
 ENABLE = WorkerChange(drain=False, disabled=False)
 
-ANSWERS = {
-    "start_timeout": "seconds to wait for Tomcat to log that it started (180)",
-    "membership_timeout": "seconds to wait for every peer to see the node (120)",
-    "http_timeout": "seconds to wait for the node's own URL to answer (60)",
-}
+QUESTIONS: tuple[Answer, ...] = (
+    Answer(
+        "start_timeout",
+        "seconds",
+        180,
+        "seconds to wait for Tomcat to log that it started",
+    ),
+    Answer(
+        "membership_timeout",
+        "seconds",
+        120,
+        "seconds to wait for every peer to see the node",
+    ),
+    Answer(
+        "http_timeout",
+        "seconds",
+        60,
+        "seconds to wait for the node's own URL to answer",
+    ),
+)
+ANSWERS = {answer.name: answer.describe() for answer in QUESTIONS}
+"""The questions by name, in words (what `--help` and the answers-file errors show)."""
 
 
 async def _check(run: StepRun[NodeContext]) -> None:
