@@ -13,8 +13,11 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ScreenStackError, SystemCommand, UnknownModeError
@@ -237,6 +240,8 @@ class ClusterConsoleApp(App[int]):
             self._watched_state = state
         key = (id(screen), state.version, self._generation)
         if key == self._delivered or not isinstance(screen, StateView):
+            return
+        if not screen.is_mounted or not screen.is_attached:  # composing, or going at exit
             return
         self._delivered = key
         try:
@@ -606,5 +611,41 @@ def run_interactive(
 
         print(f"clusterconsole: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    result = app.run()
+    with logs_off_the_terminal():
+        result = app.run()
     return exitcodes.OK if result is None else result
+
+
+LOG_NAME = "console.log"
+"""Warnings and errors of an interactive session, in the user state directory."""
+
+
+@contextmanager
+def logs_off_the_terminal(path: Path | None = None) -> Iterator[Path | None]:
+    """While the screen is drawn, log records go to a file (0600), never to the terminal.
+
+    Without a handler, Python's logging writes warnings and tracebacks to stderr, which is the
+    terminal Textual draws on: a view failing to render a snapshot printed a traceback over the
+    screen (and after it, at exit). The file is ``console.log`` in the user state directory;
+    when it cannot be opened, records are dropped. Yields the file's path (None: dropped)."""
+    from console.paths import user_state_dir
+
+    root = logging.getLogger()
+    target = path or user_state_dir() / LOG_NAME
+    written: Path | None = target
+    handler: logging.Handler
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        handler = logging.StreamHandler(os.fdopen(descriptor, "a", encoding="utf-8"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    except OSError:
+        handler, written = logging.NullHandler(), None
+    handler.setLevel(logging.WARNING)
+    saved = root.handlers[:]
+    root.handlers = [handler]
+    try:
+        yield written
+    finally:
+        root.handlers = saved
+        handler.close()
