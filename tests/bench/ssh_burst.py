@@ -1,7 +1,9 @@
 """Burst throughput of one followed log: the simulator streams N MB as fast as we take it.
 
 Measured: lines/s through LogFollower (chunk-based session and the frame parser) feeding
-`probes.logs.scanner.EventScanner` when it exists, and through the follower alone. Reference in
+`probes.logs.scanner.EventScanner` when it exists, and through the follower alone; also lines per
+second of this process's CPU (SSH, framing and scanning together), which a loaded machine
+disturbs less than the wall clock. Reference in
 the same run, on the same connection: the same bytes read with asyncssh's line reader
 (`async for line in process.stdout`), the way most asyncssh code reads a remote log.
 """
@@ -98,6 +100,7 @@ async def _measure(directory: Path, total: int, sim_pid: int) -> dict[str, Any]:
     return {
         "lines": scan_lines,
         "lines_per_s": per_s(scan_lines, scan_s),
+        "lines_per_cpu_s": per_s(scan_lines, scan_cpu),
         "mb_per_s": round(total / scan_s / (1 << 20), 1),
         "cpu_pct_one_core": round(scan_cpu / scan_s * 100, 1),
         "consumer": how,
