@@ -118,6 +118,15 @@ def facts_table(view: NodeView, state: ClusterState) -> Table:
     table.add_column("value", overflow="fold")
     spec = view.spec
     table.add_row("host", safe(spec.host))
+    mark = view.maintenance
+    if mark is not None:
+        since = mark.since.astimezone().strftime("%Y-%m-%d %H:%M")
+        text = Text("IN MAINTENANCE", style="bold cyan").append(f" since {since}")
+        if mark.operator:
+            text.append(" by ").append(safe(mark.operator))
+        if mark.reason:
+            text.append(": ").append(safe(mark.reason, limit=300))
+        table.add_row("maintenance", text)
     table.add_row("jvmRoute", safe(spec.jvm_route or "-"))
     table.add_row("ssh", _ssh(view))
     table.add_row("tomcat", _tomcat(view))

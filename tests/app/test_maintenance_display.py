@@ -18,6 +18,7 @@ from screens.dashboard import DashboardScreen
 from screens.problems import ProblemsPanel
 from screens.watch import StateWord
 from tests.app import recorded
+from tests.app.views_harness import plain
 from tests.app.waiting import wait_for
 
 NOON = datetime(2026, 11, 18, 12, 0, 0, tzinfo=UTC)
@@ -120,3 +121,16 @@ async def test_the_wall_shows_maintenance_and_acknowledgements_and_cannot_ack(
         await pilot.pause()
         assert not isinstance(app.screen, AcknowledgeScreen)
         assert "MAINTENANCE" in str(panel(app).render())
+
+
+async def test_the_node_view_says_the_node_is_in_maintenance(tmp_path: Path) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        for observation in [*recorded.healthy(), *recorded.trouble(), node3_in_maintenance()]:
+            app.apply(observation)
+        app.deliver_now()
+        await pilot.press("end", "enter")
+        await wait_for(lambda: getattr(app.screen, "node", None) == "node3")
+        facts = app.screen.query_one("#node-facts")
+        await wait_for(lambda: "IN MAINTENANCE" in plain(facts))
+        assert "by ops: drained and stopped by the drain wizard" in plain(facts)
