@@ -33,7 +33,7 @@ from tests.bench.drain_proof import Scenario, drain_rejoin_under_load, restore
 
 from .helpers import log_since, log_size, wait_for
 from .test_drain_under_load import check_audit, check_cycle, check_load
-from .variants import console, start_stopped_nodes, variant_sandbox
+from .variants import console, start_stopped_nodes, up_again_changes_nothing, variant_sandbox
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
 
@@ -69,6 +69,15 @@ def test_httpd_talks_ajp_and_the_app_waits_40_s(frevvo: SandboxLayout) -> None:
     assert all(w["usable"] and w["busy"] is not None for w in workers), workers
     for node in status["nodes"]:  # type: ignore[index]
         assert (node["ssh"], node["tomcat"], node["http"]["status"]) == ("up", "running", 200)
+
+
+def test_up_again_changes_nothing(frevvo: SandboxLayout) -> None:
+    """The listener is compiled once and the jar copied once: a second `up` leaves the app."""
+    up_again_changes_nothing(frevvo)
+    for node in frevvo.nodes:
+        web_inf = node.base / "webapps" / "app" / "WEB-INF"
+        assert (web_inf / "classes" / "sandbox" / "SandboxJGroups.class").is_file()
+        assert (web_inf / "lib" / "jgroups.jar").is_file()
 
 
 def test_every_node_logs_the_jgroups_view_with_both_members(frevvo: SandboxLayout) -> None:

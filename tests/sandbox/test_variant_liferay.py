@@ -17,13 +17,20 @@ from pathlib import Path
 import httpx
 import pytest
 
+from console.sandbox import manager
 from console.sandbox.layout import SandboxLayout
 from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyWriter
 from tests.bench.drain_proof import Scenario, drain_rejoin_under_load
 
 from .helpers import app_get, new_user, wait_for
 from .test_drain_under_load import check_audit, check_cycle, check_load
-from .variants import console, filled, start_stopped_nodes, variant_sandbox
+from .variants import (
+    console,
+    filled,
+    start_stopped_nodes,
+    up_again_changes_nothing,
+    variant_sandbox,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
 
@@ -57,6 +64,16 @@ def test_inventory_names_haproxy_with_its_socket(liferay: SandboxLayout) -> None
     assert balancer["kind"] == "haproxy"
     assert balancer["socket"] == str(liferay.haproxy_socket)
     assert balancer["url"].endswith(":8001/stats")
+
+
+def test_up_again_changes_nothing_and_another_variant_is_refused(
+    liferay: SandboxLayout,
+) -> None:
+    up_again_changes_nothing(liferay)
+    code, out, err = console(liferay, "sandbox", "up", "--nodes", "2", "--variant", "frevvo")
+    assert code == 1, (out, err)
+    assert "variant liferay" in err and "sandbox down" in err, err
+    assert [row.name for row in manager.status(liferay) if not row.running] == []
 
 
 def test_sessions_stick_to_their_route(liferay: SandboxLayout) -> None:
@@ -134,3 +151,12 @@ def _new_session_on(layout: SandboxLayout, route: str) -> bool:
             if app_get(client, layout.app_url).node == route:
                 return True
     return False
+
+
+def test_sandbox_down_stops_haproxy_and_every_node(liferay: SandboxLayout) -> None:
+    """Last in this module: `sandbox down` stops the variant's servers, HAProxy included."""
+    code, out, err = console(liferay, "sandbox", "down")
+    assert code == 0, (out, err)
+    assert "haproxy: stopped" in out, out
+    assert [row.name for row in manager.status(liferay) if row.running] == []
+    assert not liferay.haproxy_socket.exists()

@@ -119,3 +119,35 @@ def filled(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         return [hole for i, item in enumerate(value) for hole in filled(item, f"{path}[{i}]")]
     return []
+
+
+def watched_files(layout: SandboxLayout) -> dict[Path, int]:
+    """Modification times of every file Tomcat or a balancer reads (a rewrite on an idempotent
+    `up` would redeploy the app or change the balancer)."""
+    files: dict[Path, int] = {}
+    for node in layout.nodes:
+        for sub in ("conf", "webapps", "bin"):
+            for path in (node.base / sub).rglob("*"):
+                if path.is_file():
+                    files[path] = path.stat().st_mtime_ns
+    for path in (layout.httpd_conf, layout.haproxy_cfg, layout.inventory):
+        if path.exists():
+            files[path] = path.stat().st_mtime_ns
+    return files
+
+
+def up_again_changes_nothing(layout: SandboxLayout) -> None:
+    """`up` of the same variant on the running sandbox starts nothing and rewrites nothing."""
+    pids = {row.name: row.pid for row in manager.status(layout)}
+    before = watched_files(layout)
+    lines: list[str] = []
+    with sandbox_env(layout.root, layout.net):
+        again = manager.up(layout.count, report=lines.append, variant=layout.variant)
+    assert again == layout
+    assert {row.name: row.pid for row in manager.status(layout)} == pids, (pids, lines)
+    after = watched_files(layout)
+    rewritten = sorted(
+        str(path) for path in set(before) | set(after) if before.get(path) != after.get(path)
+    )
+    assert not rewritten, f"up rewrote files (Tomcat would redeploy): {rewritten}"
+    assert sum("already running" in line for line in lines) == len(pids), lines
