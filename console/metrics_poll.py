@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from console.config_model import ConfigError, Inventory, Node
 from console.observations import MetricsObserved, Observation
 from console.state import ClusterState
 from console.tasks import Pacer
 from probes.jvm import JvmSample, jvm_script, parse_jvm
-from probes.tomcat_manager import ManagerSample, manager_base, read_manager
-
-if TYPE_CHECKING:
-    import httpx
+from probes.tomcat_manager import ManagerReader, ManagerSample, manager_base
 
 Observe = Callable[[Observation], None]
 RunCommand = Callable[[str, float], Awaitable[bytes]]
@@ -80,7 +76,6 @@ async def read_jvm(run: RunCommand, pid: int, timeout: float) -> JvmSample:
 async def metrics_poll(
     inventory: Inventory,
     node: Node,
-    client: httpx.AsyncClient,
     observe: Observe,
     pacer: Pacer,
     state: Callable[[], ClusterState],
@@ -88,23 +83,52 @@ async def metrics_poll(
     *,
     deadline: float,
     interval: float | None = None,
+    phase: float = 0.0,
 ) -> None:
-    """Read `node`'s figures for ever (the monitor cancels it)."""
+    """Read `node`'s figures for ever (the monitor cancels it).
+
+    `phase` (0 to 1) spreads the nodes' reads over the interval: after the first two reads
+    (made at once, so `status` and a fresh console have rates), this node's reads come at its own
+    share of each interval, not all nodes' at the same moment (hundreds of requests queued at once
+    on one HTTP client cost far more than the same requests spread out)."""
     every = interval if interval is not None else inventory.metrics.interval
     base = manager_url(node)
     reason = why_not_configured(inventory, node)
+    reader = ManagerReader(base) if reason is None and base is not None else None
+    try:
+        await _poll(
+            inventory, node, observe, pacer, state, run, reader, reason, deadline, every, phase
+        )
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+async def _poll(
+    inventory: Inventory,
+    node: Node,
+    observe: Observe,
+    pacer: Pacer,
+    state: Callable[[], ClusterState],
+    run: RunCommand | None,
+    reader: ManagerReader | None,
+    reason: str | None,
+    deadline: float,
+    every: float,
+    phase: float,
+) -> None:
     last_jvm = float("-inf")
     jvm: JvmSample | None = None
     rounds = 0
     while True:
         sample: ManagerSample | None = None
         why = reason
-        if reason is None and base is not None:
+        if reader is not None:
             credentials = _credentials(inventory)
             if isinstance(credentials, str):
                 why = credentials
             else:
-                sample = await read_manager(client, base, credentials, deadline=deadline)
+                sample = await reader.read(credentials, deadline=deadline)
                 why = sample.status_error
         if sample is None or sample.status is None:
             pid = _jvm_pid(node, state) if run is not None else None
@@ -118,7 +142,12 @@ async def metrics_poll(
         limit = inventory.metrics.max_errors_per_s
         observe(MetricsObserved(node.name, sample, jvm, time.time(), why, limit))
         rounds += 1
-        await pacer.sleep(min(FIRST_GAP, every) if rounds == 1 else every)
+        if rounds == 1:
+            await pacer.sleep(min(FIRST_GAP, every))
+        elif rounds == 2:
+            await pacer.sleep(every * (1.0 + phase % 1.0))
+        else:
+            await pacer.sleep(every)
 
 
 def _jvm_pid(node: Node, state: Callable[[], ClusterState]) -> int | None:

@@ -177,7 +177,8 @@ class Monitor:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0, connect=3.0), follow_redirects=False, verify=True
         )
-        for node in self.inventory.nodes:
+        count = len(self.inventory.nodes)
+        for index, node in enumerate(self.inventory.nodes):
             if node.http:
                 self._spawn(partial(self._http_poll, node.name, node.http), f"http:{node.name}")
             self._spawn(
@@ -185,13 +186,13 @@ class Monitor:
                     metrics_poll,
                     self.inventory,
                     node,
-                    self._http,
                     self.observe,
                     self.pacer,
                     lambda: self._state,
                     partial(self._run_on, node.name),
                     deadline=options.probe_deadline,
                     interval=options.metrics_interval,
+                    phase=index / count,
                 ),
                 f"metrics:{node.name}",
             )

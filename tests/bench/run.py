@@ -93,6 +93,7 @@ BENCHMARKS = {
     "drain_proof": lambda: __import__("tests.bench.drain_proof", fromlist=["run"]).run(),
     "dashboard": lambda: __import__("tests.bench.dashboard", fromlist=["run"]).run(),
     "first_frame": lambda: __import__("tests.bench.first_frame", fromlist=["x"]).run(),
+    "metrics": lambda: __import__("tests.bench.metrics", fromlist=["run"]).run(),
 }
 
 

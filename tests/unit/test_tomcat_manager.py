@@ -6,15 +6,19 @@ stay."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from console.config import load_inventory_text
 from console.config_model import ConfigError
+from probes import manager_http
 from probes.tomcat_manager import (
     ManagerPageError,
+    ManagerReader,
     manager_base,
     parse_jmx_sessions,
     parse_status,
@@ -97,27 +101,84 @@ def test_manager_base_is_the_nodes_origin() -> None:
     assert manager_base("not a url") is None
 
 
-def _client(handler: httpx.MockTransport) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=handler)
+Answer = tuple[int, bytes, str]
+"""status, body, and how the body is framed: ``length``, ``chunked`` or ``close``."""
 
 
-async def test_both_pages_read_with_the_credentials() -> None:
-    seen: list[httpx.Request] = []
+@contextlib.asynccontextmanager
+async def manager_server(
+    answer: Callable[[str], Answer], requests: list[tuple[int, str, dict[str, str]]]
+) -> AsyncIterator[str]:
+    """A server on 127.0.0.1 answering `answer(path)`; yields its ``/manager`` URL. Every
+    request is recorded as (connection number, path, headers)."""
+    connections = [0]
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        if request.url.path == "/manager/status":
-            return httpx.Response(200, content=STATUS)
-        return httpx.Response(200, text=JMX)
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections[0] += 1
+        number = connections[0]
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                path = head[0].split(" ")[1]
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in head[1:] if line)
+                }
+                requests.append((number, path, headers))
+                status, body, mode = answer(path)
+                top = f"HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\n"
+                if mode == "length":
+                    writer.write(f"{top}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                elif mode == "chunked":
+                    writer.write(f"{top}Transfer-Encoding: chunked\r\n\r\n".encode())
+                    for start in range(0, len(body), 1000):
+                        part = body[start : start + 1000]
+                        writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                    writer.write(b"0\r\n\r\n")
+                else:
+                    writer.write(f"{top}Connection: close\r\n\r\n".encode() + body)
+                    await writer.drain()
+                    break
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
 
-    async with _client(httpx.MockTransport(answer)) as client:
-        sample = await read_manager(client, BASE, ("console", "s3cret"))
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}/manager"
+
+
+def _pages(mode: str = "length") -> Callable[[str], Answer]:
+    def answer(path: str) -> Answer:
+        if path.startswith("/manager/status"):
+            return 200, STATUS, mode
+        if path.startswith("/manager/jmxproxy/"):
+            return 200, JMX.encode(), mode
+        return 404, b"not here", mode
+
+    return answer
+
+
+@pytest.mark.parametrize("mode", ["length", "chunked", "close"])
+async def test_both_pages_read_with_the_credentials(mode: str) -> None:
+    seen: list[tuple[int, str, dict[str, str]]] = []
+    async with manager_server(_pages(mode), seen) as base:
+        sample = await read_manager(base, ("console", "s3cret"))
     assert sample.status is not None and sample.status.heap_max == 259522560
     assert sample.sessions is not None and len(sample.sessions) == 3
     assert sample.status_error is None and sample.sessions_error is None
-    assert {r.url.path for r in seen} == {"/manager/status", "/manager/jmxproxy/"}
-    assert all(r.headers["authorization"].startswith("Basic ") for r in seen)
-    assert all(r.method == "GET" for r in seen)
+    assert [path for _, path, _ in seen] == [
+        "/manager/status?XML=true",
+        "/manager/jmxproxy/?qry=Catalina:type=Manager,*",
+    ]
+    expected = "Basic " + base64.b64encode(b"console:s3cret").decode()
+    assert all(headers["authorization"] == expected for _, _, headers in seen)
+    assert all(headers["host"].startswith("127.0.0.1:") for _, _, headers in seen)
+    # one connection for both pages unless the server closes it
+    assert len({number for number, _, _ in seen}) == (2 if mode == "close" else 1)
 
 
 @pytest.mark.parametrize(
@@ -130,11 +191,11 @@ async def test_both_pages_read_with_the_credentials() -> None:
     ],
 )
 async def test_a_refusing_manager_gives_the_reason(code: int, words: str) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(code, text="<html>[bold]denied</html>")
-
-    async with _client(httpx.MockTransport(answer)) as client:
-        sample = await read_manager(client, BASE, ("console", "s3cret"))
+    seen: list[tuple[int, str, dict[str, str]]] = []
+    async with manager_server(
+        lambda path: (code, b"<html>[bold]denied</html>", "length"), seen
+    ) as base:
+        sample = await read_manager(base, ("console", "s3cret"))
     assert sample.status is None and sample.sessions is None
     assert sample.status_error is not None and words in sample.status_error
     assert sample.sessions_error is not None and str(code) in sample.sessions_error
@@ -142,40 +203,50 @@ async def test_a_refusing_manager_gives_the_reason(code: int, words: str) -> Non
 
 
 async def test_one_page_refused_keeps_the_others_figures() -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/manager/status":
-            return httpx.Response(200, content=STATUS)
-        return httpx.Response(403)
+    def answer(path: str) -> Answer:
+        if path.startswith("/manager/status"):
+            return 200, STATUS, "length"
+        return 403, b"", "length"
 
-    async with _client(httpx.MockTransport(answer)) as client:
-        sample = await read_manager(client, BASE, ("console", "pw"))
+    async with manager_server(answer, []) as base:
+        sample = await read_manager(base, ("console", "pw"))
     assert sample.status is not None and sample.status.heap_used is not None
     assert sample.sessions is None
     assert sample.sessions_error is not None and "manager-jmx" in sample.sessions_error
 
 
 async def test_a_slow_manager_is_no_answer_within_the_deadline() -> None:
-    async with trickling_server() as url, httpx.AsyncClient() as client:
-        sample = await asyncio.wait_for(
-            read_manager(client, url + "/manager", None, deadline=0.5), 30
-        )
+    async with trickling_server() as url:
+        sample = await asyncio.wait_for(read_manager(url + "/manager", None, deadline=0.5), 30)
     assert sample.status is None and sample.status_error is not None
     assert "no answer within 0.5 s" in sample.status_error
     assert sample.sessions_error is not None and "no answer" in sample.sessions_error
 
 
-async def test_an_endless_page_is_cut_at_the_limit() -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b"<status>" + b" " * (2 << 20))
-
-    async with _client(httpx.MockTransport(answer)) as client:
-        sample = await read_manager(client, BASE, None)
+@pytest.mark.parametrize("mode", ["length", "chunked", "close"])
+async def test_an_endless_page_is_cut_at_the_limit(mode: str) -> None:
+    huge = b"<status>" + b" " * (2 << 20)
+    async with manager_server(lambda path: (200, huge, mode), []) as base:
+        sample = await read_manager(base, None)
     assert sample.status_error is not None and "larger than 1 MiB" in sample.status_error
 
 
+async def test_garbage_instead_of_http_is_a_reason() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"\x1b[31mSSH-2.0-OpenSSH\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        sample = await read_manager(f"http://127.0.0.1:{port}/manager", None)
+    assert sample.status_error == "the status page: not an HTTP answer"
+
+
 async def test_nothing_listening_is_a_reason() -> None:
-    async with httpx.AsyncClient() as client:
-        sample = await read_manager(client, "http://127.0.0.1:9/manager", None, deadline=2)
+    sample = await read_manager("http://127.0.0.1:9/manager", None, deadline=2)
     assert sample.status_error is not None and "connection refused" in sample.status_error
 
 
@@ -238,3 +309,69 @@ def test_bad_metrics_fields_are_refused_by_line(
     assert any(issue.field == field and words in issue.message for issue in caught.value.errors), (
         caught.value.errors
     )
+
+
+async def test_a_reader_keeps_its_connection_between_reads() -> None:
+    seen: list[tuple[int, str, dict[str, str]]] = []
+    async with manager_server(_pages(), seen) as base:
+        reader = ManagerReader(base)
+        try:
+            for _ in range(3):
+                sample = await reader.read(("console", "pw"))
+                assert sample.status is not None and sample.sessions is not None
+        finally:
+            reader.close()
+    assert len(seen) == 6 and {number for number, _, _ in seen} == {1}
+
+
+async def test_a_kept_connection_the_server_dropped_is_replaced() -> None:
+    """Tomcat closes a kept-alive connection after its keepAliveTimeout: the next read opens a
+    new one and its figures are there, no error."""
+    seen: list[tuple[int, str, dict[str, str]]] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        answer = _pages()
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                path = head.split(" ")[1]
+                seen.append((len(writers), path, {}))
+                _, body, _ = answer(path)
+                writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+                writer.write(body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        reader = ManagerReader(f"http://127.0.0.1:{port}/manager")
+        try:
+            first = await reader.read(None)
+            for writer in writers:  # the server's idle timeout
+                writer.close()
+            await asyncio.sleep(0)
+            second = await reader.read(None)
+        finally:
+            reader.close()
+    assert first.status_error is None and second.status_error is None
+    assert second.sessions is not None
+    assert {number for number, _, _ in seen} == {1, 2}
+
+
+async def test_without_budget_each_read_closes_its_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(manager_http, "keep_budget", lambda: 0)
+    seen: list[tuple[int, str, dict[str, str]]] = []
+    async with manager_server(_pages(), seen) as base:
+        reader = ManagerReader(base)
+        try:
+            await reader.read(None)
+            await reader.read(None)
+        finally:
+            reader.close()
+    assert {number for number, _, _ in seen} == {1, 2}

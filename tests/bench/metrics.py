@@ -1,0 +1,262 @@
+"""Nodes' figures at scale: 500 simulated Tomcat managers polled every 5 s, and the dashboard at
+1 Hz with those figures flowing in.
+
+1. Polling: a server in another process answers, for 500 nodes (``/nodeN/manager/...``), the
+   status page and the JMX proxy as Tomcat 10.1 does (the recorded sandbox pages, counters moving
+   with time). The console's own poll (`console.metrics_poll.metrics_poll`: httpx, both pages,
+   parsing, the reducer) runs for every node in this process for `POLL_SECONDS`; measured: this
+   process's CPU share of one core and its RSS. Reference in the same run: the same number of
+   GETs of a tiny page with the same client (the HTTP client's share).
+2. Dashboard: `tests.bench.dashboard`'s 500-node run at 1 Hz (HTTP checks and a 500-worker
+   balancer page each second) plus one `MetricsObserved` per node every 5 s (100 a second), so
+   the figures, their history and the cross-checks on them are in every batch. Reference in the
+   same run: the same dashboard run without the figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import resource
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+NODES = 500
+INTERVAL = 5.0
+POLL_SECONDS = 30.0
+DASHBOARD_SECONDS = 10
+DATA = Path(__file__).resolve().parents[1] / "unit" / "data" / "tomcat_manager"
+
+
+def _status_page(node: int, now: float) -> bytes:
+    requests = int(now * 10) + node
+    page = (DATA / "status-tomcat10.1.xml").read_text()
+    page = page.replace('requestCount="2"', f'requestCount="{requests}"')
+    page = page.replace('processingTime="736"', f'processingTime="{requests * 4}"')
+    page = page.replace('errorCount="1"', f'errorCount="{requests // 100}"')
+    return page.encode()
+
+
+def address(index: int) -> str:
+    """Node `index`'s own loopback address (each node is a host of its own, as in a cluster)."""
+    a, b = divmod(index, 250)
+    return f"127.70.{a}.{b + 1}"
+
+
+def _serve(port_pipe: Any, nodes: int) -> None:
+    """The managers: one asyncio server listening on every node's address, keep-alive."""
+    jmx = (DATA / "jmxproxy-managers-tomcat10.1.txt").read_bytes()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                a, b = writer.get_extra_info("sockname")[0].split(".")[2:]
+                node = int(a) * 250 + int(b) - 1
+                if "/status" in path:
+                    body = _status_page(node, time.time())
+                elif "/jmxproxy" in path:
+                    body = jmx
+                else:
+                    body = b"ok"
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError, IndexError):
+            writer.close()
+
+    async def main() -> None:
+        with socket.socket() as probe:
+            probe.bind((address(0), 0))
+            port = probe.getsockname()[1]
+        hosts = [address(index) for index in range(nodes)]
+        server = await asyncio.start_server(handle, hosts, port, backlog=1024)
+        port_pipe.send(port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _inventory(tmp: Path, port: int, nodes: int) -> Any:
+    from console.config import load_inventory_text
+
+    secret = tmp / "pw"
+    secret.write_text("bench\n")
+    secret.chmod(0o600)
+    lines = ['[cluster]\nname = "bench"\n']
+    for index in range(nodes):
+        a, b = divmod(index, 250)
+        lines.append(
+            f'[[nodes]]\nname = "node{index}"\nhost = "10.9.{a}.{b + 1}"\n'
+            f'catalina_base = "/opt/tomcat"\nhttp = "http://10.9.{a}.{b + 1}:8080/app/"\n'
+            f'manager_url = "http://{address(index)}:{port}/manager"\n'
+        )
+    lines.append(f'[metrics]\nmanager_user = "console"\npassword_file = "{secret}"\n')
+    text = "\n".join(lines)
+    path = tmp / "cluster.toml"
+    path.write_text(text)
+    return load_inventory_text(text, path)
+
+
+def _rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
+    import httpx
+
+    from console.metrics_poll import metrics_poll
+    from console.observations import Observation
+    from console.state import ClusterState
+    from console.tasks import Pacer
+
+    with tempfile.TemporaryDirectory(prefix="cc-bench-metrics-") as tmp:
+        inventory = _inventory(Path(tmp), port, nodes)
+        holder = [ClusterState.initial(inventory)]
+        reads = [0]
+
+        def observe(observation: Observation) -> None:
+            holder[0] = holder[0].apply(observation)
+            reads[0] += 1
+
+        pacer = Pacer()
+        tasks = [
+            asyncio.create_task(
+                metrics_poll(
+                    inventory,
+                    node,
+                    observe,
+                    pacer,
+                    lambda: holder[0],
+                    None,
+                    deadline=5.0,
+                    interval=INTERVAL,
+                    phase=index / nodes,
+                )
+            )
+            for index, node in enumerate(inventory.nodes)
+        ]
+        # the first two reads of every node come at once (the start); then each node reads at
+        # its own phase of the interval: the steady state is measured after both
+        await asyncio.sleep(2 * INTERVAL + 2)
+        first_reads = reads[0]
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        steady = reads[0] - first_reads
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        rss = _rss_mb()
+        state = holder[0]
+        known = sum(
+            1
+            for view in state.nodes
+            if view.metrics is not None and view.metrics.point.requests_per_s is not None
+        )
+        failed = sum(1 for view in state.nodes if view.metrics is not None and view.metrics.missing)
+        # Reference: the same pages read as often with httpx (what it would cost with it).
+        timeout = httpx.Timeout(5.0, connect=3.0)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            ref_cpu = time.process_time()
+            for start in range(0, steady, 25):
+                batch = range(start, min(steady, start + 25))
+                await asyncio.gather(
+                    *(
+                        client.get(f"http://{address(i % nodes)}:{port}/manager/{page}")
+                        for i in batch
+                        for page in ("status?XML=true", "jmxproxy/?qry=x")
+                    )
+                )
+            ref_cpu = time.process_time() - ref_cpu
+    return {
+        "reads_per_s": round(steady / wall, 1),
+        "cpu_percent_of_one_core": round(100 * cpu / wall, 1),
+        "rss_mb": round(rss, 1),
+        "nodes_with_rates": known,
+        "nodes_with_a_missing_figure": failed,
+        "reference_httpx_cpu_percent": round(100 * ref_cpu / wall, 1),
+    }
+
+
+def _dashboard(nodes: int, seconds: int) -> dict[str, Any]:
+    from console.observations import MetricsObserved
+    from probes.tomcat_manager import parse_jmx_sessions, parse_status
+    from tests.bench import dashboard
+
+    jmx = parse_jmx_sessions((DATA / "jmxproxy-managers-tomcat10.1.txt").read_text())
+    original = dashboard._batch
+
+    def batch(second: int, nodes: int) -> list[Any]:
+        found = original(second, nodes)
+        now = 1_795_000_000.0 + second
+        from probes.tomcat_manager import ManagerSample
+
+        for index in range(nodes):
+            if index % int(INTERVAL) != second % int(INTERVAL):
+                continue
+            status = parse_status(_status_page(index, now))
+            sample = ManagerSample(status, None, jmx, None, 3.0)
+            found.append(MetricsObserved(f"node{index}", sample, None, now))
+        return found
+
+    dashboard._batch = batch
+    try:
+        return asyncio.run(dashboard._measure(nodes, seconds))
+    finally:
+        dashboard._batch = original
+
+
+def run() -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe()
+    server = context.Process(target=_serve, args=(there, NODES), daemon=True)
+    server.start()
+    try:
+        port = int(here.recv())
+        with socket.create_connection((address(NODES - 1), port), timeout=5):
+            pass
+        poll = asyncio.run(_poll(port, NODES, POLL_SECONDS))
+    finally:
+        server.terminate()
+        server.join(5)
+    dash = _dashboard(NODES, DASHBOARD_SECONDS)
+    # Reference: the same dashboard run without the figures, in this run (the machine is noisy)
+    from tests.bench import dashboard
+
+    plain = asyncio.run(dashboard._measure(NODES, DASHBOARD_SECONDS))
+    met = (
+        poll["cpu_percent_of_one_core"] <= 10
+        and dash["cpu_percent_of_one_core"] <= 10
+        and dash["ms_per_batch_median"] <= 100
+        and poll["nodes_with_rates"] == NODES
+    )
+    return {
+        "name": "metrics",
+        "nodes": NODES,
+        "interval_s": INTERVAL,
+        "poll": poll,
+        "dashboard": dash,
+        "reference_dashboard_without_figures": plain,
+        "target": "polling and dashboard each <= 10% of one core; <= 100 ms per dashboard batch",
+        "met": met,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
