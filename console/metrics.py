@@ -72,10 +72,13 @@ class MetricsPoint:
         return self.heap_used_bytes / self.heap_max_bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NodeMetrics:
     """Everything known about one node's figures: the latest point, its history and why any
-    figure is missing."""
+    figure is missing.
+
+    Compared by identity: every read makes a new one, and screens comparing node views must not
+    walk 120 points of history for each of hundreds of nodes."""
 
     point: MetricsPoint
     missing: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
