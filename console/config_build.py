@@ -54,7 +54,7 @@ _TOP = (
     "metrics",
 )
 _CLUSTER = ("name", "profile", "color")
-_SSH = ("user", "port", "identity_file", "known_hosts", "connect_timeout")
+_SSH = ("user", "port", "identity_file", "known_hosts", "connect_timeout", "accept_new")
 _NODE = (
     "name",
     "host",
@@ -115,12 +115,18 @@ class _Builder(TableReader):
                 f"{MAX_CONNECT_TIMEOUT:g}, got {timeout}",
             )
             timeout = 10.0
+        accept_new = table.get("accept_new", False)
+        if not isinstance(accept_new, bool):
+            got = type_name(accept_new)
+            self.error((*path, "accept_new"), f"expected true or false, got {got}")
+            accept_new = False
         return SshSettings(
             user=self.string(table, path, "user"),
-            port=self.port(table, path, "port") or 22,
+            port=self.port(table, path, "port"),
             identity_file=self.local_file(table, path, "identity_file"),
             known_hosts=self.local_file(table, path, "known_hosts"),
             connect_timeout=float(timeout),
+            accept_new=accept_new,
         )
 
     def node(self, table: Table, path: FieldPath, ssh: SshSettings, profile: Profile) -> Node:
@@ -133,7 +139,7 @@ class _Builder(TableReader):
                 " starting with a letter or digit",
             )
         host = self.string(table, path, "host", required=True)
-        if host is not None and (problem := host_problem(host)) is not None:
+        if host is not None and (problem := host_problem(host, ssh_alias=True)) is not None:
             self.error((*path, "host"), f"{host!r} {problem}")
         jvm_route = self.string(table, path, "jvm_route")
         if jvm_route is not None and any(char.isspace() for char in jvm_route):

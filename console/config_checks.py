@@ -22,8 +22,11 @@ _NUMERIC_DOTTED = re.compile(r"[0-9.]+")
 _HOST_PORT = re.compile(r"[^:]+:[0-9]*")
 
 
-def host_problem(host: str) -> str | None:
-    """Why ``host`` is not a host name, IPv4 or IPv6 literal, or None when it is one."""
+def host_problem(host: str, *, ssh_alias: bool = False) -> str | None:
+    """Why ``host`` is not a host name, IPv4 or IPv6 literal, or None when it is one.
+
+    ``ssh_alias``: a node's host may also be a Host alias of ~/.ssh/config, which may hold '_'
+    (``db_1``); URLs keep the strict rule."""
     if not host.strip():
         return "is empty"
     if any(char.isspace() for char in host):
@@ -52,9 +55,9 @@ def host_problem(host: str) -> str | None:
     for label in name.split("."):
         if not label:
             return "has an empty label (two dots in a row, or a leading dot)"
-        if "_" in label:
+        if "_" in label and not ssh_alias:
             return "contains '_', which is not allowed in a host name"
-        if not _LABEL.fullmatch(label):
+        if not _LABEL.fullmatch(label.replace("_", "-") if ssh_alias else label):
             return "contains characters not allowed in a host name (letters, digits, '-', '.')"
         if len(label) > 63:
             return f"has a label longer than 63 characters ({len(label)})"

@@ -85,12 +85,17 @@ class SshSettings:
 
     user: str | None = None
     """Login user; None leaves it to ~/.ssh/config or the local login name."""
-    port: int = 22
-    """SSH port unless a node sets ssh_port."""
+    port: int | None = None
+    """SSH port unless a node sets ssh_port; None: ~/.ssh/config's Port for the host, else 22."""
     identity_file: Path | None = None
     """Private key to offer in addition to the agent's keys."""
     known_hosts: Path | None = None
-    """known_hosts file to verify host keys against; None means asyncssh's default."""
+    """known_hosts file to verify host keys against; None: the files ~/.ssh/config names
+    (UserKnownHostsFile, GlobalKnownHostsFile; by default ~/.ssh/known_hosts and
+    /etc/ssh/ssh_known_hosts)."""
+    accept_new: bool = False
+    """Record the key of a host no known_hosts file names yet (OpenSSH's accept-new); a changed
+    key is refused whatever this says."""
     connect_timeout: float = 10.0
     """Seconds to wait for a connection before reporting the node unreachable."""
 
@@ -118,8 +123,8 @@ class Node:
     """Host name or IP address to SSH to."""
     ssh_user: str | None
     """Login user (node override, else [ssh].user, else None)."""
-    ssh_port: int
-    """SSH port (node override, else [ssh].port)."""
+    ssh_port: int | None
+    """SSH port (node override, else [ssh].port, else None: ~/.ssh/config's, else 22)."""
     catalina_base: str
     """Absolute, normalised CATALINA_BASE (or the product home for WSO2) on the node."""
     logs: tuple[LogSource, ...]

@@ -118,6 +118,14 @@ def _ssh(state: ClusterState) -> Iterator[Problem]:
                 f"{view.name}'s SSH host key cannot be verified{reason}. The host may have been "
                 "reinstalled, or someone is in the middle: check it, then update known_hosts.",
             )
+        elif view.ssh == "host-key-unknown":
+            yield Problem(
+                "critical",
+                "ssh-host-key-unknown",
+                view.name,
+                f"{view.name}'s SSH host key is not known yet{reason}. Compare the fingerprint "
+                "with the node's (ssh-keygen -lf on its host key), then accept it.",
+            )
         elif view.ssh == "auth-failed":
             yield Problem(
                 "critical",

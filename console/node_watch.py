@@ -130,6 +130,7 @@ def ssh_target(inventory: Inventory, node: Node) -> SshTarget:
         client_keys=(str(ssh.identity_file),) if ssh.identity_file else (),
         known_hosts=str(ssh.known_hosts) if ssh.known_hosts else None,
         connect_timeout=ssh.connect_timeout,
+        accept_new=ssh.accept_new,
     )
 
 

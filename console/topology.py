@@ -7,6 +7,7 @@ host (and port where it decides), never by prefix: ``10.0.0.2`` is not ``10.0.0.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,11 +39,19 @@ def split_host_port(text: str) -> tuple[str, int | None]:
     return host.lower(), int(port) if port.isdigit() else None
 
 
-def resolve(host: str) -> frozenset[str]:
-    """The host and its addresses; a name that does not resolve is kept as written."""
-    found = {host.lower()}
+def resolve(host: str, ssh_config: tuple[str, ...] | None = None) -> frozenset[str]:
+    """The host, the HostName ~/.ssh/config gives it (an alias names no machine) and that
+    name's addresses; a name that does not resolve is kept as written."""
+    real = host
+    try:  # an address is no alias, and asyncssh (0.25 s to load) is not needed for it
+        ipaddress.ip_address(host)
+    except ValueError:
+        from probes.ssh_config import hostname
+
+        real = hostname(host, ssh_config)
+    found = {host.lower(), real.lower()}
     try:
-        for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP):
+        for info in socket.getaddrinfo(real, None, proto=socket.IPPROTO_TCP):
             found.add(str(info[4][0]).lower())
     except (OSError, UnicodeError):
         pass

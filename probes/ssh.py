@@ -1,7 +1,14 @@
 """One SSH connection per node, kept up forever, with precise failure states and bounded commands.
 
-Host keys are always verified against known_hosts: a mismatch is reported, never bypassed. Nothing
-here logs a key, a passphrase or a command line (commands may carry secrets).
+Hosts are reached the way OpenSSH would: the client config (``~/.ssh/config``, then
+``/etc/ssh/ssh_config``) gives an alias its HostName, Port, User, identities, known_hosts files and
+ProxyJump; the inventory's port, user, key and known_hosts win only where it sets them. Nodes
+behind one ProxyJump host share one connection to it (`Bastions`).
+
+Host keys are always verified against known_hosts, whatever StrictHostKeyChecking says: a mismatch
+is reported, never bypassed; an unknown host is accepted only when asked (`accept_new`, or
+``StrictHostKeyChecking accept-new``). Nothing here logs a key, a passphrase or a command line
+(commands may carry secrets).
 """
 
 from __future__ import annotations
@@ -14,19 +21,24 @@ import random
 import shlex
 import socket
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncssh
 
+from probes.ssh_config import HostConfig, config_paths, host_config
 from probes.ssh_handshake import (
+    BastionError,
     HandshakeClient,
     classify,
     client_keys,
     known_hosts,
+    known_hosts_files,
     known_hosts_path,
     lost_reason,
     os_reason,
+    readable_files,
 )
 from probes.ssh_handshake import (
     SshState as SshState,
@@ -62,14 +74,21 @@ SLOT_BUDGET = 1.0
 
 @dataclass(frozen=True, slots=True)
 class SshTarget:
-    """Where and how to reach one node; agent keys and ~/.ssh/config apply on top."""
+    """Where and how to reach one node; agent keys and the client config apply on top."""
 
     node: str
     host: str
-    port: int = 22
+    """An address, a host name or an alias of the client config."""
+    port: int | None = None
+    """None: the client config's Port for the host, else 22."""
     username: str | None = None
     client_keys: tuple[str, ...] = ()  # extra private key files (inventory identity_file)
-    known_hosts: str | None = None  # None: asyncssh's default (~/.ssh/known_hosts)
+    known_hosts: str | None = None
+    """None: the files the client config names (UserKnownHostsFile, GlobalKnownHostsFile)."""
+    ssh_config: tuple[str, ...] | None = None
+    """Client config files; None: ~/.ssh/config and /etc/ssh/ssh_config where readable."""
+    accept_new: bool = False
+    """Record and trust the key of a host no known_hosts file names (never a changed key)."""
     connect_timeout: float = 10.0
     keepalive_interval: float = KEEPALIVE_INTERVAL
     keepalive_count_max: int = KEEPALIVE_COUNT_MAX
@@ -79,7 +98,17 @@ class SshTarget:
     @property
     def label(self) -> str:
         """The host as OpenSSH writes it in known_hosts: `host`, or `[host]:port` off port 22."""
-        return self.host if self.port == 22 else f"[{self.host}]:{self.port}"
+        return self.host if self.port in (None, 22) else f"[{self.host}]:{self.port}"
+
+    @property
+    def address(self) -> str:
+        """``host:port``, or the host alone when the client config decides the port."""
+        return f"{self.host}:{self.port}" if self.port else self.host
+
+    def config(self) -> HostConfig:
+        """The host as the client config resolves it, the inventory's port and user applied.
+        Raises ValueError (asyncssh.ConfigParseError) for a config file OpenSSH refuses too."""
+        return host_config(self.host, port=self.port, user=self.username, paths=self.ssh_config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +166,154 @@ connected again within 2 s (one normal poll interval). Failing connects cost the
 CREDENTIAL_BACKOFF = Backoff(initial=5.0, cap=30.0)
 """After a refused login or a host key that cannot be verified: only an edit fixes those, and
 repeated failed logins fill the node's auth log (and may get this machine banned)."""
-SLOW_STATES: frozenset[SshState] = frozenset({"auth-failed", "host-key-mismatch"})
+SLOW_STATES: frozenset[SshState] = frozenset(
+    {"auth-failed", "host-key-mismatch", "host-key-unknown"}
+)
+
+
+def _connect_options(
+    target: SshTarget, config: HostConfig, client: HandshakeClient
+) -> dict[str, object]:
+    """asyncssh options for ``target``: only what the inventory sets overrides the config."""
+    options: dict[str, object] = {
+        "client_factory": lambda: client,
+        "connect_timeout": target.connect_timeout,
+        "keepalive_interval": target.keepalive_interval,
+        "keepalive_count_max": target.keepalive_count_max,
+        "encryption_algs": list(ENCRYPTION_ALGS),
+        "config": _config_files(target),
+    }
+    if target.username is not None:
+        options["username"] = target.username
+    if target.client_keys:
+        options["client_keys"] = client_keys(target.client_keys)
+    # Always explicit known hosts: the config may say `StrictHostKeyChecking no`, and asyncssh
+    # would then verify nothing. No file at all trusts no key (every host is "unknown").
+    options["known_hosts"] = known_hosts(client.files)
+    return options
+
+
+def _config_files(target: SshTarget) -> list[str]:
+    return [str(path) for path in config_paths(target.ssh_config)]
+
+
+def _handshake(target: SshTarget, config: HostConfig, node: str) -> HandshakeClient:
+    files = readable_files(known_hosts_files(target, config), target)
+    return HandshakeClient(
+        config,
+        node=node,
+        files=files,
+        accept_new=target.accept_new or config.accept_new,
+        record_to=known_hosts_path(target, config),
+    )
+
+
+def _split_jump(hop: str) -> tuple[str | None, str, int | None]:
+    """``user@host:port`` (``[v6]:port``) -> (user, host, port)."""
+    user, _, rest = hop.rpartition("@")
+    if rest.startswith("["):
+        host, _, tail = rest[1:].partition("]")
+        port = tail[1:] if tail.startswith(":") else ""
+    elif rest.count(":") == 1:
+        host, _, port = rest.partition(":")
+    else:
+        host, port = rest, ""
+    return user or None, host, int(port) if port.isdigit() else None
+
+
+@dataclass(eq=False)
+class Bastions:
+    """One shared connection per ProxyJump host, for every node behind it.
+
+    asyncssh on its own opens a connection to the jump host for every node connect (and every
+    reconnect); here the nodes share one, opened on first use, verified against known_hosts like
+    a node, and closed when the last session using it closes.
+    """
+
+    connects: int = 0
+    """Connections opened to jump hosts (a test's proof of the sharing)."""
+    _conns: dict[tuple[object, ...], asyncssh.SSHClientConnection] = field(default_factory=dict)
+    _locks: dict[tuple[object, ...], asyncio.Lock] = field(default_factory=dict)
+    _users: int = 0
+
+    def acquire(self) -> None:
+        self._users += 1
+
+    async def release(self) -> None:
+        self._users -= 1
+        if self._users <= 0:
+            self._users = 0
+            conns, self._conns = list(self._conns.values()), {}
+            for conn in conns:
+                conn.close()
+            for conn in conns:
+                with contextlib.suppress(Exception):
+                    await conn.wait_closed()
+
+    async def tunnel(self, jump: str, target: SshTarget) -> asyncssh.SSHClientConnection:
+        """The connection to the last host of ``jump`` (``a,b``: b reached through a)."""
+        via: asyncssh.SSHClientConnection | None = None
+        for hop in (part.strip() for part in jump.split(",")):
+            if hop:
+                via = await self._hop(hop, via, target)
+        if via is None:
+            raise BastionError("down", f"ProxyJump {jump!r} names no host")
+        return via
+
+    async def _hop(
+        self, hop: str, via: asyncssh.SSHClientConnection | None, target: SshTarget
+    ) -> asyncssh.SSHClientConnection:
+        user, host, port = _split_jump(hop)
+        key = (hop, id(via), target.ssh_config, target.known_hosts, target.client_keys)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            conn = self._conns.get(key)
+            if conn is not None and not conn.is_closed():
+                return conn
+            jump = SshTarget(
+                node=f"jump host {hop}",
+                host=host,
+                port=port,
+                username=user,
+                client_keys=target.client_keys,
+                ssh_config=target.ssh_config,
+                accept_new=target.accept_new,
+                connect_timeout=target.connect_timeout,
+                keepalive_interval=target.keepalive_interval,
+                keepalive_count_max=target.keepalive_count_max,
+            )
+            try:
+                config = jump.config()
+            except (OSError, ValueError) as exc:
+                raise BastionError("down", f"jump host {hop}: ssh config: {exc}") from None
+            client = _handshake(jump, config, jump.node)
+            if target.known_hosts:  # the inventory's file names the jump host too, maybe
+                client.files = (*client.files, target.known_hosts)
+            options = _connect_options(jump, config, client)
+            if via is not None:
+                options["tunnel"] = via
+            try:
+                conn = await asyncssh.connect(host, port if port else (), **options)
+            except Exception as exc:
+                state, reason = classify(exc, jump, client)
+                raise BastionError(state, f"jump host {hop}: {reason}") from None
+            self.connects += 1
+            self._conns[key] = conn
+            return conn
+
+
+_BASTIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Bastions] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def bastions() -> Bastions:
+    """The running loop's shared jump host connections."""
+    loop = asyncio.get_running_loop()
+    found = _BASTIONS.get(loop)
+    if found is None:
+        found = _BASTIONS[loop] = Bastions()
+    return found
 
 
 async def listener_trouble(host: str, port: int, timeout: float = LISTENER_TIMEOUT) -> str | None:
@@ -211,8 +387,12 @@ class NodeSession:
         backoff: Backoff = NETWORK_BACKOFF,
         credential_backoff: Backoff = CREDENTIAL_BACKOFF,
         connect_limit: asyncio.Semaphore | None = None,
+        jump_hosts: Bastions | None = None,
     ) -> None:
         self.target = target
+        self._bastions = jump_hosts
+        self.config: HostConfig | None = None
+        """The client config's view of the host, read at each connect."""
         self._on_status = on_status
         self._backoff = backoff
         self._credential_backoff = credential_backoff
@@ -237,31 +417,21 @@ class NodeSession:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    def _options(self, client: HandshakeClient) -> dict[str, object]:
-        target = self.target
-        options: dict[str, object] = {
-            "client_factory": lambda: client,
-            "connect_timeout": target.connect_timeout,
-            "keepalive_interval": target.keepalive_interval,
-            "keepalive_count_max": target.keepalive_count_max,
-            "encryption_algs": list(ENCRYPTION_ALGS),
-        }
-        if target.username is not None:
-            options["username"] = target.username
-        if target.client_keys:
-            options["client_keys"] = client_keys(target.client_keys)
-        # Always an explicit file: ~/.ssh/config may say `UserKnownHostsFile none` or
-        # `StrictHostKeyChecking no`, and asyncssh would then verify nothing. A missing file
-        # fails the connect as "cannot verify the node", never as a silent trust.
-        options["known_hosts"] = known_hosts(known_hosts_path(target))
-        return options
+    async def _open(
+        self, config: HostConfig, options: dict[str, object]
+    ) -> asyncssh.SSHClientConnection:
+        if config.proxy_jump:
+            pool = self._bastions if self._bastions is not None else bastions()
+            options["tunnel"] = await pool.tunnel(config.proxy_jump, self.target)
+        port = self.target.port
+        return await asyncssh.connect(self.target.host, port if port else (), **options)
 
-    async def _connect(self, client: HandshakeClient) -> asyncssh.SSHClientConnection:
+    async def _connect(
+        self, client: HandshakeClient, config: HostConfig
+    ) -> asyncssh.SSHClientConnection:
         """One connect, holding a slot of the shared semaphore for at most SLOT_BUDGET seconds."""
-        options = self._options(client)
-        self._attempt = asyncio.ensure_future(
-            asyncssh.connect(self.target.host, self.target.port, **options)
-        )
+        options = _connect_options(self.target, config, client)
+        self._attempt = asyncio.ensure_future(self._open(config, options))
         try:
             if self._limit is not None:
                 async with self._limit:
@@ -296,7 +466,9 @@ class NodeSession:
             if self._closing:
                 return
             timeout = min(LISTENER_TIMEOUT, self.target.connect_timeout)
-            trouble = await listener_trouble(self.target.host, self.target.port, timeout)
+            config = self.config
+            host, port = (config.hostname, config.port) if config else (self.target.host, 22)
+            trouble = await listener_trouble(host, port, timeout)
             if self._conn is None:
                 return
             if trouble is None:
@@ -307,6 +479,16 @@ class NodeSession:
     async def run(self) -> None:
         """Connect, wait for the connection to end, reconnect; until close(). Never raises for
         network trouble: failures become statuses."""
+        pool = self._bastions
+        if pool is None:
+            pool = self._bastions = bastions()
+        pool.acquire()
+        try:
+            await self._run()
+        finally:
+            await pool.release()
+
+    async def _run(self) -> None:
         failures = 0
         while not self._closing:
             if failures:
@@ -315,9 +497,15 @@ class NodeSession:
                 await self._pause(backoff.delay(failures - 1, self._rng))
                 if self._closing:
                     break
-            client = HandshakeClient()
             try:
-                conn = await self._connect(client)
+                config = self.config = self.target.config()
+            except (OSError, ValueError) as exc:
+                self._set("down", f"cannot read the ssh client config: {exc}")
+                failures += 1
+                continue
+            client = _handshake(self.target, config, self.target.node)
+            try:
+                conn = await self._connect(client, config)
             except asyncio.CancelledError:
                 if self._closing:
                     break
@@ -332,7 +520,8 @@ class NodeSession:
             self._conn = conn
             self._set("up", None)
             up_since = time.monotonic()
-            interval = self.target.listener_interval
+            # Through a jump host the node's port is not reachable from here: no listener check.
+            interval = None if config.proxy_jump else self.target.listener_interval
             watcher = asyncio.create_task(self._watch_listener(interval)) if interval else None
             try:
                 await conn.wait_closed()

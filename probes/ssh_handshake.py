@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import socket
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import asyncssh
 
+from probes.ssh_config import HostConfig
 from probes.ssh_state import SshState as SshState
 
 if TYPE_CHECKING:
     from probes.ssh import SshTarget
+
+KbdintPrompt = Callable[
+    [str, str, str, Sequence[tuple[str, bool]]], Awaitable[Sequence[str] | None]
+]
+"""Asks the operator a keyboard-interactive challenge: (node, name, instructions, [(prompt, echo)])
+-> the answers, or None to give up. Only the interactive console provides one."""
+_prompt: KbdintPrompt | None = None
+
+
+def set_kbdint_prompt(prompt: KbdintPrompt | None) -> None:
+    """Let the interactive console answer keyboard-interactive logins (one-time codes); None
+    (scripted commands) refuses them with a reason that says so."""
+    global _prompt
+    _prompt = prompt
+
 
 _loaded: dict[tuple[str, ...], tuple[tuple[tuple[int, int], ...], object]] = {}
 
@@ -34,8 +50,10 @@ def _load_once(kind: str, paths: tuple[str, ...], load: Callable[[], object]) ->
     return cached[1]
 
 
-def known_hosts(path: str) -> asyncssh.SSHKnownHosts:
-    known = _load_once("known_hosts", (path,), lambda: asyncssh.read_known_hosts(path))
+def known_hosts(paths: str | tuple[str, ...]) -> asyncssh.SSHKnownHosts:
+    """The known hosts of ``paths`` read as one list (no file: an empty list, trusting none)."""
+    files = (paths,) if isinstance(paths, str) else paths
+    known = _load_once("known_hosts", files, lambda: asyncssh.read_known_hosts(list(files)))
     assert isinstance(known, asyncssh.SSHKnownHosts)
     return known
 
@@ -47,13 +65,33 @@ def client_keys(paths: tuple[str, ...]) -> list[asyncssh.SSHKeyPair]:
 
 
 class HandshakeClient(asyncssh.SSHClient):
-    """Remembers what the handshake saw, to explain a failure or a dropped connection."""
+    """Remembers what the handshake saw, to explain a failure or a dropped connection.
 
-    def __init__(self) -> None:
+    With ``accept_new`` a host that no known_hosts file names at all has its key recorded in
+    ``record_to`` and is trusted (OpenSSH's ``StrictHostKeyChecking accept-new``); a host that a
+    file names with another key is refused whatever the setting.
+    """
+
+    def __init__(
+        self,
+        config: HostConfig | None = None,
+        *,
+        node: str = "",
+        files: tuple[str, ...] = (),
+        accept_new: bool = False,
+        record_to: str | None = None,
+    ) -> None:
         self.conn: asyncssh.SSHClientConnection | None = None
         self.offered_key: asyncssh.SSHKey | None = None
         self.lost: Exception | None = None
         self.tried: list[str] = []  # auth methods whose every credential was refused
+        self.config = config
+        self.node = node
+        self.files = files
+        self.accept_new = accept_new
+        self.record_to = record_to
+        self.recorded: str | None = None  # the known_hosts line written by accept_new
+        self.kbdint_refused = False  # asked for keyboard-interactive with no one to answer
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         self.conn = conn
@@ -64,8 +102,42 @@ class HandshakeClient(asyncssh.SSHClient):
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey
     ) -> bool:
-        self.offered_key = key  # not in known_hosts: remember it for the reason, refuse it
-        return False
+        self.offered_key = key  # not in known_hosts: remember it for the reason
+        if not self.accept_new or self.record_to is None:
+            return False
+        if _known_entries(self.files, host, addr, port):
+            return False  # known with another key: a real mismatch is never accepted
+        label = host if port in (None, 22) else f"[{host}]:{port}"
+        kind, data = key.export_public_key("openssh").decode("ascii").split()[:2]
+        line = f"{label} {kind} {data}\n"
+        try:
+            directory = os.path.dirname(self.record_to)
+            if directory:
+                os.makedirs(directory, mode=0o700, exist_ok=True)
+            fd = os.open(self.record_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="ascii") as out:
+                out.write(line)
+        except OSError:
+            return False
+        self.recorded = line.strip()
+        return True
+
+    def kbdint_auth_requested(self) -> str | None:
+        if _prompt is None:
+            self.kbdint_refused = True
+            self.tried.append("keyboard-interactive")
+            return None
+        return ""
+
+    async def kbdint_challenge_received(
+        self, name: str, instructions: str, lang: str, prompts: Sequence[tuple[str, bool]]
+    ) -> list[str] | None:
+        if not prompts:
+            return []
+        if _prompt is None:
+            return None
+        answers = await _prompt(self.node, name, instructions, prompts)
+        return None if answers is None else list(answers)
 
     def public_key_auth_requested(self) -> None:
         self.tried.append("publickey")  # asked only once every configured key was refused
@@ -76,29 +148,83 @@ class HandshakeClient(asyncssh.SSHClient):
         return None
 
 
-def known_hosts_path(target: SshTarget) -> str:
-    """The known_hosts file a node is verified against: the inventory's, else the user's."""
-    return target.known_hosts or str(Path("~", ".ssh", "known_hosts").expanduser())
+def known_hosts_files(target: SshTarget, config: HostConfig | None = None) -> tuple[str, ...]:
+    """The known_hosts files a node is verified against: the inventory's when it names one,
+    else those the client config names (OpenSSH's defaults: the user's and the system's)."""
+    if target.known_hosts:
+        return (target.known_hosts,)
+    if config is None:
+        return (str(os.path.expanduser("~/.ssh/known_hosts")),)
+    return config.known_hosts
 
 
-def _host_key_reason(target: SshTarget, client: HandshakeClient) -> str:
-    """Say whether the node's key changed (known_hosts has another) or is simply unknown."""
-    offered = ""
-    if client.offered_key is not None:
-        offered = f" (it offered {client.offered_key.get_fingerprint()})"
-    addr = target.host
+def readable_files(files: tuple[str, ...], target: SshTarget) -> tuple[str, ...]:
+    """The files to read: the inventory's even when missing (reading it then fails the connect
+    as "cannot read known_hosts"), the config's defaults only where they exist."""
+    if target.known_hosts:
+        return files
+    return tuple(path for path in files if os.path.isfile(path))
+
+
+def known_hosts_path(target: SshTarget, config: HostConfig | None = None) -> str:
+    """The file a newly accepted host key goes to, and the one messages name first."""
+    files = known_hosts_files(target, config)
+    return files[0] if files else str(os.path.expanduser("~/.ssh/known_hosts"))
+
+
+def _known_entries(files: tuple[str, ...], host: str, addr: str, port: int | None) -> bool:
+    """Whether any of ``files`` names ``host`` (or ``addr``) with any key."""
+    readable = tuple(path for path in files if os.path.isfile(path))
+    if not readable:
+        return False
+    try:
+        found = known_hosts(readable).match(host, addr, None if port == 22 else port)
+    except (OSError, ValueError, asyncssh.Error):
+        return False
+    return bool(found[0] or found[2])
+
+
+def _host_key_reason(target: SshTarget, client: HandshakeClient) -> tuple[SshState, str]:
+    """Say whether the node's key changed (known_hosts has another) or is simply unknown; for an
+    unknown key, its fingerprint and the exact line that accepts it."""
+    config = client.config
+    host = target.host
+    port = target.port or 22
+    if config is not None:
+        host, port = config.host_key_alias or config.hostname, config.port
+    label = host if port == 22 else f"[{host}]:{port}"
+    addr = host
     if client.conn is not None:
         peer = client.conn.get_extra_info("peername")
         if peer:
             addr = str(peer[0])
-    path = known_hosts_path(target)
-    try:
-        known = known_hosts(path).match(target.host, addr, target.port)[0]
-    except (OSError, ValueError):
-        known = []
-    if known:
-        return f"host key for {target.label} does not match {path}{offered}: refusing to connect"
-    return f"host key for {target.label} is not in {path}{offered}: refusing to connect"
+    files = client.files or known_hosts_files(target, config)
+    where = ", ".join(files) if files else "no known_hosts file (UserKnownHostsFile none)"
+    fingerprint = client.offered_key.get_fingerprint() if client.offered_key else None
+    offered = f" (it offered {fingerprint})" if fingerprint else ""
+    if _known_entries(files, host, addr, port):
+        return "host-key-mismatch", (
+            f"host key for {label} does not match {where}{offered}: refusing to connect"
+        )
+    reason = f"unknown host key for {label}: not in {where}{offered}"
+    if client.offered_key is not None:
+        kind, data = client.offered_key.export_public_key("openssh").decode("ascii").split()[:2]
+        record = client.record_to or known_hosts_path(target, config)
+        line = shlex.quote(f"{label} {kind} {data}")
+        reason += (
+            f"; if that is the node's fingerprint, accept it with: echo {line} >> "
+            f"{shlex.quote(record)} (or run with --accept-new-host-keys)"
+        )
+    return "host-key-unknown", reason
+
+
+class BastionError(Exception):
+    """The ProxyJump host could not be reached: its state and a sentence naming it."""
+
+    def __init__(self, state: SshState, reason: str) -> None:
+        super().__init__(reason)
+        self.state: SshState = state
+        self.reason = reason
 
 
 def os_reason(exc: OSError) -> str:
@@ -116,10 +242,17 @@ def classify(
     exc: BaseException, target: SshTarget, client: HandshakeClient
 ) -> tuple[SshState, str]:
     """Map a failed connect to a state and a plain sentence."""
+    if isinstance(exc, BastionError):
+        return exc.state, exc.reason
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-        return "host-key-mismatch", _host_key_reason(target, client)
+        return _host_key_reason(target, client)
     if isinstance(exc, asyncssh.PermissionDenied):
         tried = f" ({', '.join(dict.fromkeys(client.tried))})" if client.tried else ""
+        if client.kbdint_refused:
+            return "auth-failed", (
+                f"permission denied{tried}: the node asks for a keyboard-interactive login "
+                "(a one-time code?), which only the interactive console can prompt for"
+            )
         return "auth-failed", f"permission denied{tried}"
     if isinstance(exc, TimeoutError):
         return "timeout", f"no SSH answer within {target.connect_timeout:g} s"
@@ -128,7 +261,7 @@ def classify(
     if isinstance(exc, OSError) and exc.filename:
         # Raised before any packet left: a local file (known_hosts, a client key) is unreadable.
         what = f"{exc.filename}: {os.strerror(exc.errno) if exc.errno else exc}"
-        if str(exc.filename) == known_hosts_path(target):
+        if str(exc.filename) in known_hosts_files(target, client.config):
             return "host-key-mismatch", f"cannot read known_hosts {what}: cannot verify the node"
         return "auth-failed", f"cannot read a client key ({what})"
     if isinstance(exc, OSError):

@@ -33,7 +33,7 @@ async def refs_or_fail(run: StepRun[NodeContext]) -> list[WorkerRef]:
 def plan_command(ctx: NodeContext, command: str, what: str) -> list[Change]:
     """The change of running ``command`` on the node over SSH (for dry runs and confirms)."""
     target = ctx.open_session().target
-    request = {"ssh": f"{target.host}:{target.port}", "command": command}
+    request = {"ssh": target.address, "command": command}
     return [Change(what, request)]
 
 
@@ -230,7 +230,7 @@ async def node_state_known(run: StepRun[NodeContext]) -> TomcatProcess:
     ctx = run.ctx
     name = ctx.node.name
     view = ctx.monitor.state.node(name)
-    if view.ssh in ("host-key-mismatch", "auth-failed"):
+    if view.ssh in ("host-key-mismatch", "host-key-unknown", "auth-failed"):
         process = TomcatProcess("unknown", reason=f"SSH {view.ssh}: {view.ssh_reason or ''}")
     else:
         process = await ctx.tomcat()
@@ -248,9 +248,10 @@ async def node_state_known(run: StepRun[NodeContext]) -> TomcatProcess:
 def peer_events_since(
     state: ClusterState, ctx: NodeContext, kind: str, since: float
 ) -> dict[str, NodeEvent]:
-    """The first live `kind` event naming this node logged by each peer after `since`."""
+    """The first live `kind` event naming this node logged by each peer after `since` (from the
+    run's journal: every event since the run began, not only the state's recent ones)."""
     found: dict[str, NodeEvent] = {}
-    for record in state.events:
+    for record in ctx.events():
         if record.backlog or record.at < since or record.node == ctx.node.name:
             continue
         event = record.event
@@ -264,7 +265,7 @@ def peer_events_since(
 def own_events_since(state: ClusterState, ctx: NodeContext, kind: str, since: float) -> set[str]:
     """The peers this node's own log named in live `kind` events after `since`."""
     found: set[str] = set()
-    for record in state.events:
+    for record in ctx.events():
         if record.backlog or record.at < since or record.node != ctx.node.name:
             continue
         if record.event.kind == kind and record.event.member is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,9 @@ from console.audit import AuditLog
 from console.config_model import Inventory, Node
 from console.monitor import Monitor
 from console.node_watch import ssh_target
+from console.operations.journal import EventJournal
 from console.operations.workers import WorkerActions
+from console.state import NodeEvent
 from console.topology import NodeSpec, worker_node
 from probes.balancer import BalancerError, Worker
 from probes.process import PROCESS_COMMAND, TomcatProcess, parse_processes
@@ -53,7 +55,18 @@ class NodeContext:
     """What earlier steps learned (the unloadDelay, when the stop began ...), for later ones."""
     close_actions: bool = True
     """False when the worker actions belong to the interactive session (it closes them)."""
+    journal: EventJournal | None = None
+    """The events the monitor applied since the run began (a subscription); None: the
+    state's recent events only."""
     _session_task: asyncio.Task[None] | None = None
+
+    def events(self) -> Sequence[NodeEvent]:
+        """Every event record since the run began (from the journal), else the state's recent
+        ones."""
+        if self.journal is None:
+            self.journal = EventJournal(self.monitor)
+            self._own_journal = True
+        return self.journal.records
 
     @property
     def specs(self) -> tuple[NodeSpec, ...]:
@@ -109,7 +122,7 @@ class NodeContext:
         session = self.open_session()
         target = session.target
         request = {
-            "ssh": f"{target.username + '@' if target.username else ''}{target.host}:{target.port}",
+            "ssh": f"{target.username + '@' if target.username else ''}{target.address}",
             "command": command,
             "what": what,
         }
@@ -149,7 +162,11 @@ class NodeContext:
             return TomcatProcess("unknown", reason=str(exc))
         return parse_processes(result.stdout, self.node.catalina_base)
 
+    _own_journal: bool = False
+
     async def aclose(self) -> None:
+        if self.journal is not None and self._own_journal:
+            self.journal.close()
         if self.session is not None:
             await self.session.close()
         if self._session_task is not None:

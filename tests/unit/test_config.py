@@ -65,13 +65,15 @@ def test_minimal_example_loads_with_tomcat_defaults(tmp_path: Path) -> None:
     inv = load(tmp_path, MINIMAL_EXAMPLE)
     assert inv.cluster.name == "my-cluster"
     assert inv.profile is PROFILES["tomcat"]
-    assert inv.ssh.port == 22 and inv.ssh.user is None and inv.ssh.connect_timeout == 10.0
+    # No port or user in the inventory: ~/.ssh/config (or OpenSSH's defaults) decides them.
+    assert inv.ssh.port is None and inv.ssh.user is None and inv.ssh.connect_timeout == 10.0
+    assert inv.ssh.accept_new is False
     assert [n.name for n in inv.nodes] == ["node1", "node2"]
     node = inv.node("node1")
     assert node.logs == (LogSource("file", "/opt/tomcat/logs/catalina.out"),)
     assert node.start == "/opt/tomcat/bin/startup.sh"
     assert node.stop == "/opt/tomcat/bin/shutdown.sh"
-    assert (node.ssh_user, node.ssh_port, node.http, node.jvm_route) == (None, 22, None, None)
+    assert (node.ssh_user, node.ssh_port, node.http, node.jvm_route) == (None, None, None, None)
     assert inv.balancers == () and inv.database is None and inv.deploy is None
     assert inv.shared_dir is None and inv.license.kind == "none"
 
@@ -522,7 +524,8 @@ def test_duplicate_names_and_routes_point_at_second_and_name_first(tmp_path: Pat
         ("a" * 64, f"'{'a' * 64}' has a label longer than 63 characters (64)"),
         ("-node.lan", "'-node.lan' has a label that starts or ends with '-' ('-node')"),
         ("node-.lan", "'node-.lan' has a label that starts or ends with '-' ('node-')"),
-        ("my_host", "'my_host' contains '_', which is not allowed in a host name"),
+        ("my_host.lan/", "'my_host.lan/' is a URL or path; give only the host name or IP address"),
+        ("my host_1", "'my host_1' contains whitespace"),
         ("a..b", "'a..b' has an empty label (two dots in a row, or a leading dot)"),
         ("[::1]", "'[::1]' has brackets; write the IPv6 address without them"),
         ("fe80::1::2", "'fe80::1::2' is not a valid IPv6 address"),
@@ -531,6 +534,21 @@ def test_duplicate_names_and_routes_point_at_second_and_name_first(tmp_path: Pat
 def test_host_that_is_not_a_host(tmp_path: Path, host: str, message: str) -> None:
     text = f'[cluster]\nname = "c"\n[[nodes]]\nname = "n"\nhost = "{host}"\ncatalina_base = "/t"\n'
     assert errors(tmp_path, text) == [f"cluster.toml:5: nodes[0].host: {message}"]
+
+
+def test_an_ssh_alias_with_underscore_is_a_host_and_accept_new_is_read(tmp_path: Path) -> None:
+    """`Host app_node1` in ~/.ssh/config is what operators write; URLs stay strict."""
+    text = (
+        '[cluster]\nname = "c"\n[ssh]\naccept_new = true\n'
+        '[[nodes]]\nname = "n"\nhost = "app_node1"\ncatalina_base = "/t"\n'
+    )
+    inv = load(tmp_path, text)
+    assert inv.node("n").host == "app_node1" and inv.ssh.accept_new is True
+    assert inv.node("n").ssh_port is None
+    bad = text.replace("accept_new = true", 'accept_new = "yes"')
+    assert errors(tmp_path, bad) == [
+        "cluster.toml:4: ssh.accept_new: expected true or false, got string"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -206,9 +206,9 @@ async def test_retry_now_ends_an_ssh_reconnect_pause(tmp_path: Path) -> None:
     attempts: list[int] = []
     connect = session._connect
 
-    async def counted(client: object) -> asyncssh.SSHClientConnection:
+    async def counted(*args: object) -> asyncssh.SSHClientConnection:
         attempts.append(1)
-        return await connect(client)  # type: ignore[arg-type]
+        return await connect(*args)  # type: ignore[arg-type]
 
     session._connect = counted  # type: ignore[method-assign]
     task = asyncio.create_task(session.run())

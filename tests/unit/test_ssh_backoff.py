@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from probes.ssh import Backoff, NodeSession, SshTarget
+from probes.ssh import Backoff, SshTarget, _connect_options, _handshake
 from probes.ssh_handshake import HandshakeClient, classify, lost_reason
 
 TARGET = SshTarget("node1", "10.0.0.1", port=2222, connect_timeout=7)
@@ -55,7 +55,7 @@ def test_classify_maps_each_failure() -> None:
     state, reason = classify(OSError(113, "No route to host"), TARGET, client)
     assert (state, reason) == ("down", "no route to host")
     state, reason = classify(asyncssh.HostKeyNotVerifiable("x"), TARGET, client)
-    assert state == "host-key-mismatch"
+    assert state == "host-key-unknown"  # no known_hosts names it: unknown, not a mismatch
     assert "[10.0.0.1]:2222" in reason
     state, reason = classify(FileNotFoundError(2, "nope", "/keys/id"), TARGET, client)
     assert state == "auth-failed" and "/keys/id" in reason
@@ -78,12 +78,14 @@ def test_lost_reason() -> None:
 def test_host_keys_are_verified_against_a_file_even_without_one_in_the_inventory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """~/.ssh/config cannot switch verification off: known_hosts is always passed explicitly."""
+    """~/.ssh/config cannot switch verification off: known_hosts is always passed explicitly,
+    and with no file at all it trusts no key (every host is then "unknown")."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    session = NodeSession(SshTarget(node="n", host="127.0.9.9", port=2222))
-    with pytest.raises(FileNotFoundError):
-        session._options(HandshakeClient())  # connect then fails as "cannot verify the node"
-    (tmp_path / ".ssh").mkdir()
-    (tmp_path / ".ssh" / "known_hosts").write_text("")
-    options = session._options(HandshakeClient())
-    assert isinstance(options["known_hosts"], asyncssh.SSHKnownHosts)
+    config = tmp_path / "config"
+    config.write_text("StrictHostKeyChecking no\nUserKnownHostsFile none\n")
+    target = SshTarget(node="n", host="127.0.9.9", port=2222, ssh_config=(str(config),))
+    host = target.config()
+    options = _connect_options(target, host, _handshake(target, host, "n"))
+    known = options["known_hosts"]
+    assert isinstance(known, asyncssh.SSHKnownHosts)
+    assert known.match("127.0.9.9", "127.0.9.9", 2222)[0] == []
