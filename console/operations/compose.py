@@ -21,6 +21,7 @@ from console.config_model import Inventory
 from console.monitor import Monitor
 from console.operations.context import NodeContext
 from console.operations.engine import Change, Step, StepRun
+from console.operations.journal import EventJournal
 from console.operations.workers import WorkerActions
 
 R = TypeVar("R")
@@ -40,7 +41,13 @@ class ClusterContext:
     answers: Mapping[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     close_actions: bool = True
+    journal: EventJournal | None = None
+    """Every event since the run began, shared by the node contexts (opened here when None)."""
     _contexts: dict[str, NodeContext] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.journal is None:
+            self.journal = EventJournal(self.monitor)
 
     def answer(self, name: str, default: Any) -> Any:
         return self.answers.get(name, default)
@@ -58,6 +65,7 @@ class ClusterContext:
                 actions=self.actions,
                 answers=self.answers,
                 close_actions=False,
+                journal=self.journal,
             )
             self._contexts[name] = found
         return found
@@ -65,6 +73,8 @@ class ClusterContext:
     async def aclose(self) -> None:
         contexts, self._contexts = list(self._contexts.values()), {}
         await asyncio.gather(*(ctx.aclose() for ctx in contexts), return_exceptions=True)
+        if self.journal is not None:
+            self.journal.close()
         if self.close_actions:
             await self.actions.aclose()
 

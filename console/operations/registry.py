@@ -195,6 +195,7 @@ async def node_context(
         answers={**SPECS[wizard].defaults, **answers} if wizard in SPECS else dict(answers),
         close_actions=actions is None,
     )
+    ctx.events()  # the journal follows the monitor from now on
     try:
         await _first_round(monitor, inventory)
         yield ctx

@@ -96,13 +96,14 @@ async def _plan_start(run: StepRun[NodeContext]) -> list[Change]:
     )
 
 
-def _started_since(state: ClusterState, node: str, since: float) -> bool:
+def _started_since(ctx: NodeContext, since: float) -> bool:
+    node = ctx.node.name
     return any(
         record.node == node
         and not record.backlog
         and record.at >= since
         and record.event.kind == "server-started"
-        for record in state.events
+        for record in ctx.events()
     )
 
 
@@ -121,7 +122,7 @@ async def _start(run: StepRun[NodeContext]) -> None:
     began = time.monotonic()
     await wait_state(
         run,
-        lambda state: _started_since(state, name, since),
+        lambda state: _started_since(ctx, since),
         lambda state: (
             f"{name}'s log to say the server started ({time.monotonic() - began:.0f} s so far)"
         ),

@@ -118,7 +118,7 @@ def _state_received(state: ClusterState, ctx: NodeContext, since: float) -> str 
     """The last session-state outcome the node logged since `since` (received, timed-out,
     skipped), or None."""
     found: str | None = None
-    for record in state.events:
+    for record in ctx.events():
         if record.backlog or record.at < since or record.node != ctx.node.name:
             continue
         if record.event.kind == "session-sync" and record.event.detail != "requested":

@@ -31,6 +31,9 @@ class Ctx:
     def answer(self, name: str, default: Any) -> Any:
         return self.answers.get(name, default)
 
+    def events(self) -> Any:
+        return self.monitor.state.events
+
 
 def restarted_node2(inventory: Inventory) -> tuple[Monitor, float]:
     """A healthy cluster in which node2 has just been started again and node1's log was
