@@ -66,6 +66,12 @@ def _events_scan() -> dict[str, Any]:
     return events_scan.run()
 
 
+def _scan_cpu() -> dict[str, Any]:
+    from tests.bench import scan_cpu
+
+    return scan_cpu.run()
+
+
 def _ssh_fanout() -> dict[str, Any]:
     from tests.bench import ssh_fanout
 
@@ -87,6 +93,7 @@ def _event_latency() -> dict[str, Any]:
 BENCHMARKS = {
     "sandbox": bench_sandbox,
     "events_scan": _events_scan,
+    "scan_cpu": _scan_cpu,
     "ssh_fanout": _ssh_fanout,
     "ssh_burst": _ssh_burst,
     "event_latency": _event_latency,
