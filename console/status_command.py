@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from console import exitcodes
 from console.config_model import Inventory
-from console.crosschecks import SEVERITY_ORDER, Problem, problems
+from console.crosschecks import SEVERITY_ORDER, Problem, findings, problems
 from console.metrics import metrics_json
 from console.monitor import Monitor, MonitorOptions, first_round_done
 from console.observations import BalancerObserved, DatabaseObserved, HttpObserved, SshObserved
@@ -179,12 +179,15 @@ def _node(view: NodeView) -> dict[str, Any]:
         "members_seen": sorted(view.members_seen),
         "log_trouble": view.log_trouble,
         "membership_known": view.membership_known,
+        "membership_unknown_reason": view.membership_unknown_reason,
+        "maintenance": None if view.maintenance is None else view.maintenance.to_json(),
         "last_event": _event(view.last_event),
         "metrics": metrics_json(view.metrics),
     }
 
 
 def to_json(state: ClusterState, found: tuple[Problem, ...]) -> dict[str, Any]:
+    everything = findings(state)
     """The documented ``status --json`` document."""
     database: dict[str, Any] | None = None
     if state.database is not None:
@@ -231,6 +234,11 @@ def to_json(state: ClusterState, found: tuple[Problem, ...]) -> dict[str, Any]:
         "database": database,
         "shared_dir": shared,
         "problems": [problem.to_json() for problem in found],
+        "notices": [problem.to_json() for problem in everything.notices],
+        "acknowledged": [
+            {**item.problem.to_json(), "acknowledgement": item.acknowledgement.to_json()}
+            for item in everything.acknowledged
+        ],
     }
 
 
@@ -317,6 +325,24 @@ def render_table(state: ClusterState, found: tuple[Problem, ...]) -> str:
         lines.append("problems:")
         rows = [
             (problem.severity.upper(), problem.code, printable(problem.text)) for problem in found
+        ]
+        lines.extend(line.rstrip() for line in _columns(rows))
+    everything = findings(state)
+    if everything.notices:
+        lines.append("notices:")
+        rows = [("INFO", notice.code, printable(notice.text)) for notice in everything.notices]
+        lines.extend(line.rstrip() for line in _columns(rows))
+    if everything.acknowledged:
+        lines.append("acknowledged:")
+        rows = [
+            (
+                item.problem.severity.upper(),
+                item.problem.code,
+                printable(item.problem.text),
+                f"until {item.acknowledgement.until:%Y-%m-%d %H:%M} "
+                f"by {printable(item.acknowledgement.operator)}",
+            )
+            for item in everything.acknowledged
         ]
         lines.extend(line.rstrip() for line in _columns(rows))
     return "\n".join(lines) + "\n"
