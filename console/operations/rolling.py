@@ -66,7 +66,7 @@ def _planned_after_stop(step: Step[NodeContext]) -> Step[NodeContext]:
     return replace(step, check=unless_planning)
 
 
-def cluster_problems(state: ClusterState, ctx: ClusterContext) -> tuple[list[str], list[str]]:
+def cluster_problems(state: ClusterState) -> tuple[list[str], list[str]]:
     """(why the cluster is not healthy enough to restart a node at a time, what cannot be
     verified). Every inventory node counts, not only the chosen ones: a node down elsewhere
     leaves fewer peers to take the users over."""
@@ -100,7 +100,7 @@ def cluster_problems(state: ClusterState, ctx: ClusterContext) -> tuple[list[str
 
 async def _check_cluster(run: StepRun[ClusterContext]) -> None:
     ctx = run.ctx
-    problems, unknown = cluster_problems(ctx.monitor.state, ctx)
+    problems, unknown = cluster_problems(ctx.monitor.state)
     for text in unknown:
         run.warn(f"cannot verify replication: {text}")
     if problems:

@@ -146,15 +146,22 @@ def step_timings(events: Sequence[dict[str, Any]]) -> tuple[StepTiming, ...]:
     return tuple(timings)
 
 
-def wizard_command(wizard: str, node: str, inventory: Path, timeout: float) -> list[str]:
+def wizard_command(
+    wizard: str,
+    node: str,
+    inventory: Path,
+    timeout: float,
+    nodes: Sequence[str] | None = None,
+) -> list[str]:
+    """The scripted run; `nodes` (a cluster wizard's --nodes) instead of --node when given."""
+    where = ["--nodes", ",".join(nodes)] if nodes is not None else ["--node", node]
     return [
         sys.executable,
         "-m",
         "console",
         "--wizard",
         wizard,
-        "--node",
-        node,
+        *where,
         "--yes",
         "--json",
         "--timeout",
@@ -165,11 +172,17 @@ def wizard_command(wizard: str, node: str, inventory: Path, timeout: float) -> l
 
 
 async def run_wizard(
-    wizard: str, node: str, *, inventory: Path, audit_log: Path, timeout: float = WIZARD_TIMEOUT
+    wizard: str,
+    node: str,
+    *,
+    inventory: Path,
+    audit_log: Path,
+    timeout: float = WIZARD_TIMEOUT,
+    nodes: Sequence[str] | None = None,
 ) -> WizardRun:
     """Run one scripted wizard as a subprocess without blocking the event loop (the load runs
     on it); its `--json` lines are collected as they come."""
-    command = wizard_command(wizard, node, inventory, timeout)
+    command = wizard_command(wizard, node, inventory, timeout, nodes)
     env = {**os.environ, AUDIT_ENV: str(audit_log)}
     began = time.monotonic()
     process = await asyncio.create_subprocess_exec(

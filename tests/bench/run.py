@@ -98,6 +98,7 @@ BENCHMARKS = {
     "ssh_burst": _ssh_burst,
     "event_latency": _event_latency,
     "drain_proof": lambda: __import__("tests.bench.drain_proof", fromlist=["run"]).run(),
+    "rolling_restart": lambda: __import__("tests.bench.rolling_restart", fromlist=["r"]).run(),
     "dashboard": lambda: __import__("tests.bench.dashboard", fromlist=["run"]).run(),
     "first_frame": lambda: __import__("tests.bench.first_frame", fromlist=["x"]).run(),
     "metrics": lambda: __import__("tests.bench.metrics", fromlist=["run"]).run(),
