@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-
-import tomli
 
 from console.config_build import build_inventory
 from console.config_lines import scan_lines
@@ -130,8 +129,8 @@ def find_config(
     )
 
 
-def _syntax_issue(file: str, exc: tomli.TOMLDecodeError) -> ConfigIssue:
-    """Turn tomli's error into ``FILE:LINE: syntax: MESSAGE (column N)``."""
+def _syntax_issue(file: str, exc: tomllib.TOMLDecodeError) -> ConfigIssue:
+    """Turn tomllib's error into ``FILE:LINE: syntax: MESSAGE (column N)``."""
     line: int | None = getattr(exc, "lineno", None)
     column: int | None = getattr(exc, "colno", None)
     message: str | None = getattr(exc, "msg", None)
@@ -162,8 +161,8 @@ def load_inventory_text(text: str, path: Path, *, display_name: str | None = Non
     if len(text) > MAX_INVENTORY_BYTES:
         raise ConfigError([_too_big(file, len(text.encode("utf-8", "replace")))])
     try:
-        doc = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_syntax_issue(file, exc)]) from None
     return build_inventory(doc, scan_lines(text), file=file, path=path)
 

@@ -1,7 +1,7 @@
 """Find the line of each table header and key in a TOML text, for error messages.
 
-tomli returns plain dicts without positions, so this scanner walks the raw text once and records
-where every ``[table]``, ``[[array]]`` element and ``key =`` starts. It only runs on text tomli
+tomllib returns plain dicts without positions, so this scanner walks the raw text once and records
+where every ``[table]``, ``[[array]]`` element and ``key =`` starts. It only runs on text tomllib
 has already accepted, so it can stay small: it skips the inside of multi-line strings and the
 continuation lines of multi-line arrays and inline tables, whose inner keys fall back to the
 line of the key that holds them.
@@ -10,9 +10,8 @@ line of the key that holds them.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
-
-import tomli
 
 FieldPart = str | int
 FieldPath = tuple[FieldPart, ...]
@@ -69,8 +68,8 @@ def _parse_key(text: str, pos: int) -> tuple[list[str], int] | None:
                 return None
             token = text[pos : end + 1]
             try:
-                parts.append(str(tomli.loads(f"k = {token}")["k"]))
-            except tomli.TOMLDecodeError:
+                parts.append(str(tomllib.loads(f"k = {token}")["k"]))
+            except tomllib.TOMLDecodeError:
                 return None
             pos = end + 1
         elif char == "'":

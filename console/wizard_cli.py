@@ -15,11 +15,10 @@ import math
 import signal
 import sys
 import time
+import tomllib
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TextIO
-
-import tomli
 
 from console import exitcodes
 from console.audit import AuditError, AuditLog
@@ -56,10 +55,10 @@ def _read_answers(path: str | None) -> dict[str, Any]:
         return {}
     try:
         with Path(path).open("rb") as handle:
-            return tomli.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
         raise WizardUsageError(f"cannot read the answers file {path}: {exc.strerror}") from None
-    except tomli.TOMLDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise WizardUsageError(f"the answers file {path} is not valid TOML: {exc}") from None
 
 

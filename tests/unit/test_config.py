@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tomllib
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-import tomli
 
 from console import config as config_module
 from console.config import (
@@ -383,7 +383,7 @@ def test_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
 
 
 def test_syntax_error_position_parsed_from_message_when_attributes_missing() -> None:
-    class OldDecodeError(tomli.TOMLDecodeError):
+    class OldDecodeError(tomllib.TOMLDecodeError):
         def __init__(self, text: str) -> None:
             ValueError.__init__(self, text)
 
@@ -830,7 +830,7 @@ def test_scanner_skips_multiline_strings_and_arrays() -> None:
         x = 1
         '''
     )
-    tomli.loads(text.replace("[ [nodes] ]", "[[nodes]]"))  # the fixture itself is valid TOML
+    tomllib.loads(text.replace("[ [nodes] ]", "[[nodes]]"))  # the fixture itself is valid TOML
     lines = scan_lines(text.replace("[ [nodes] ]", "[[ nodes ]]")).lines
     assert lines == {
         ("cluster",): 2,
