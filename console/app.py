@@ -498,7 +498,8 @@ class ClusterConsoleApp(App[int]):
         self.call_after_refresh(self.deliver_now)
 
     def open_wizard(self, wizard: str, node: str) -> None:
-        """A node wizard (drain, rejoin); never in watch mode."""
+        """A wizard on a node (drain, rejoin) or on nodes ("node1,node2": rolling-restart);
+        never in watch mode."""
         if self.read_only:
             return
         cls = wizard_screen_class()
@@ -572,6 +573,15 @@ class ClusterConsoleApp(App[int]):
                             _bind(self.open_wizard, wizard, node.name),
                         )
                     )
+            every = ",".join(node.name for node in self.inventory.nodes)
+            commands.append(
+                ConsoleCommand(
+                    "rolling-restart",
+                    "Rolling restart (every node)",
+                    "drain, stop, start and rejoin each node in turn",
+                    _bind(self.open_wizard, "rolling-restart", every),
+                )
+            )
         return commands
 
     def _filter_from_palette(self) -> None:

@@ -125,10 +125,19 @@ class WizardScreen(Screen[None]):
             return "there is no audit log to record changes in: no wizard can run here"
         if self.definition is None:
             try:
-                self.definition = registry.wizard_named(self.wizard_name)
+                spec = registry.spec_named(self.wizard_name)
+                if spec.scope == "cluster":  # `node` names the nodes: "node1,node2"
+                    self.definition = spec.build(self._wizard_nodes())
+                else:
+                    self.definition = registry.wizard_named(self.wizard_name)
             except registry.WizardUsageError as exc:
                 return str(exc)
         return None
+
+    def _wizard_nodes(self) -> tuple[str, ...]:
+        """The nodes of a cluster wizard, in order (every node when none are named)."""
+        names = [name for name in self.node.split(",") if name]
+        return registry.chosen_nodes(host_of(self.app).inventory, names)
 
     def _title_text(self) -> Text:
         title = self.definition.title if self.definition is not None else self.wizard_name
@@ -192,6 +201,16 @@ class WizardScreen(Screen[None]):
             return self._open_context()
         host = host_of(self.app)
         assert host.audit is not None
+        if registry.spec_named(self.wizard_name).scope == "cluster":
+            return registry.cluster_context(
+                host.inventory,
+                self._wizard_nodes(),
+                self.wizard_name,
+                host.audit,
+                {},
+                monitor=host.monitor,
+                actions=host.worker_actions,
+            )
         return registry.node_context(
             host.inventory,
             self.node,

@@ -499,3 +499,22 @@ async def test_an_interactive_run_is_itself_audited_before_and_after(tmp_path: P
     runs = [e for e in read_entries(tmp_path / "audit.jsonl") if e["step"] == "run"]
     assert [e["phase"] for e in runs] == ["before", "after"]
     assert runs[0]["mode"] == "interactive" and runs[1]["result"]["state"] == "stopped"
+
+
+async def test_a_cluster_wizard_opens_on_the_nodes_named_with_its_composed_steps(
+    tmp_path: Path,
+) -> None:
+    opener = Opener()
+
+    def screen() -> WizardScreen:
+        return WizardScreen("rolling-restart", "node2,node1", open_context=opener, dry_run=True)
+
+    app = HarnessApp(inventory(tmp_path), screen)
+    app.audit = AuditLog(tmp_path / "audit.jsonl", "interactive", "views")  # type: ignore[assignment]
+    async with app.run_test(size=(160, 50)):
+        await wait_for(lambda: "node2/drain" in shown(app, "#wizard-steps"))
+        steps = shown(app, "#wizard-steps")
+        assert steps.index("node2/drain") < steps.index("node1/drain")
+        assert "restart every node, one at a time" in shown(app, "#wizard-title")
+        await wait_for(finished(app))  # the fake context cannot answer: an outcome, no crash
+    assert opener.opened == 1
