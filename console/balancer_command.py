@@ -15,7 +15,14 @@ from urllib.parse import unquote, urlsplit
 
 from console import exitcodes
 from console.textsafe import printable
-from probes.balancer import BALANCER_PREFIX, Balancer, BalancerError, BalancerPage, Worker
+from probes.balancer import (
+    BALANCER_PREFIX,
+    Balancer,
+    BalancerError,
+    BalancerPage,
+    BalancerSettings,
+    Worker,
+)
 from probes.balancer_client import BalancerReader
 from probes.balancer_html import PAGE_LIMIT, parse_html
 from probes.balancer_xml import parse_xml
@@ -129,6 +136,8 @@ def render_balancer(balancer: Balancer) -> list[str]:
     """A heading and one aligned row per worker (control characters shown as escapes)."""
     nonce = f" (nonce {printable(balancer.nonce)})" if balancer.nonce else ""
     lines = [f"{BALANCER_PREFIX}{printable(balancer.name)}{nonce}"]
+    if balancer.settings is not None:
+        lines.append("  " + printable(describe_settings(balancer.settings)))
     if not balancer.workers:
         return [*lines, "  no workers"]
     rows = [COLUMNS, *(_cells(worker) for worker in balancer.workers)]
@@ -139,6 +148,28 @@ def render_balancer(balancer: Balancer) -> list[str]:
             + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
     return lines
+
+
+def describe_settings(settings: BalancerSettings) -> str:
+    """The balancer's own settings in one line (what the page shows of them)."""
+    parts: list[str] = []
+    if settings.sticky_session:
+        parts.append(f"sticky {settings.sticky_session}")
+    if settings.lbmethod:
+        parts.append(settings.lbmethod)
+    if settings.timeout is not None:
+        parts.append(f"timeout {settings.timeout:g}")
+    if settings.failover_attempts is not None:
+        parts.append(f"failover attempts {settings.failover_attempts}")
+    if settings.path:
+        parts.append(f"path {settings.path}")
+    if settings.max_members is not None:
+        used = settings.members_used
+        room = f"{used} of {settings.max_members} members" if used is not None else ""
+        parts.append(room or f"max {settings.max_members} members")
+        if settings.free_slots == 0:
+            parts.append("no room to add a worker (growth)")
+    return " · ".join(parts) or "no settings shown"
 
 
 def render(page: BalancerPage) -> str:

@@ -129,6 +129,7 @@ class Balancer:
             "name": self.name,
             "nonce": self.nonce,
             "workers": [worker.to_json() for worker in self.workers],
+            "settings": self.settings.to_json() if self.settings is not None else None,
         }
 
 
@@ -150,8 +151,13 @@ class BalancerPage:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON contract: url and balancers (server_version stays out of it)."""
-        return {"url": self.url, "balancers": [b.to_json() for b in self.balancers]}
+        """The documented JSON contract: url, balancers and (added in issue 12) the server's
+        version as the page shows it."""
+        return {
+            "url": self.url,
+            "balancers": [b.to_json() for b in self.balancers],
+            "server_version": self.server_version,
+        }
 
 
 def balancer_name(text: str) -> str:

@@ -25,10 +25,10 @@ def test_json_contract_keys_exactly() -> None:
     code, out, err = run(str(DATA / "real_2471_states.html"), as_json=True)
     assert (code, err) == (exitcodes.OK, "")
     document = json.loads(out)
-    assert set(document) == {"url", "balancers"}
+    assert set(document) == {"url", "balancers", "server_version"}  # server_version: issue 12
     assert document["url"] == str(DATA / "real_2471_states.html")
     (balancer,) = document["balancers"]
-    assert set(balancer) == {"name", "nonce", "workers"}
+    assert set(balancer) == {"name", "nonce", "workers", "settings"}  # settings: issue 12
     assert balancer["name"] == "cluster"
     assert [set(worker) for worker in balancer["workers"]] == [WORKER_KEYS] * 3
     node2 = balancer["workers"][1]
@@ -142,3 +142,17 @@ def test_a_saved_page_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> N
     assert (
         err == f"clusterconsole: balancer: cannot read the saved page {fifo}: not a regular file\n"
     )
+
+
+def test_the_balancer_s_own_settings_are_shown_and_in_the_json() -> None:
+    code, out, _ = run(str(DATA / "real_2471_states.html"), as_json=False)
+    assert code == exitcodes.OK
+    assert (
+        "sticky JSESSIONID|jsessionid · byrequests · timeout 0 · failover attempts 2 · path "
+        "/app/ · 3 of 3 members · no room to add a worker (growth)" in out
+    )
+    _, out, _ = run(str(DATA / "real_2471_states.html"), as_json=True)
+    document = json.loads(out)
+    assert document["server_version"] == "Apache/2.4.71 (Debian)"
+    settings = document["balancers"][0]["settings"]
+    assert (settings["max_members"], settings["members_used"], settings["free_slots"]) == (3, 3, 0)

@@ -274,9 +274,9 @@ def test_worker_matching_is_exact() -> None:
 
 def test_to_json_is_exactly_the_contract() -> None:
     document = page("synthetic_22_page.html").to_json()
-    assert set(document) == {"url", "balancers"}
+    assert set(document) == {"url", "balancers", "server_version"}  # server_version: issue 12
     balancer = document["balancers"][0]
-    assert set(balancer) == {"name", "nonce", "workers"}
+    assert set(balancer) == {"name", "nonce", "workers", "settings"}  # settings: issue 12
     assert set(balancer["workers"][0]) == WORKER_KEYS
     assert balancer["workers"][0]["flags"] == ["Ok"]
     assert balancer["workers"][0]["busy"] is None

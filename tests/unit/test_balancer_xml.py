@@ -127,5 +127,5 @@ def test_hostile_or_wrong_xml_is_refused(data: bytes, words: str) -> None:
 
 def test_xml_json_matches_the_contract() -> None:
     document = xml("real_2471_xml.xml").to_json()
-    assert set(document) == {"url", "balancers"}
+    assert set(document) == {"url", "balancers", "server_version"}  # server_version: issue 12
     assert document["balancers"][0]["workers"][0]["flags"] == ["Init", "Ok"]
