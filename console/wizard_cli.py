@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from console import exitcodes
 from console.audit import AuditError, AuditLog
 from console.config_model import Inventory
-from console.operations.engine import Change, Progress, Refused, Runner, Step
+from console.operations.engine import Ask, Change, Progress, Refused, Runner, Step
 from console.operations.registry import (
     PLANNED,
     SPECS,
@@ -168,6 +168,21 @@ def _context(
     return node, node_context(inventory, node, spec.name, audit, answers), spec.build((node,))
 
 
+def _ask_hook(answers: dict[str, Any]) -> Ask:
+    """A step's question answered from the answers file (per node where it is a table)."""
+
+    async def ask(step: Step[Any], question: str, prompt: str, key: str | None) -> str | None:
+        value = answers.get(question)
+        if isinstance(value, dict):
+            value = value.get(key) if key is not None else None
+        if value is None:
+            where = f"{question}.{key}" if key is not None else question
+            raise Refused(f"{prompt}: the answers file has no {where}")
+        return str(value)
+
+    return ask
+
+
 async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     name = args.wizard
     spec = spec_named(name)
@@ -178,6 +193,17 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
     if not args.dry_run:
         audit.check_writable()
     node, context, wizard = _context(inventory, args, spec, audit, answers)
+    missing = spec.missing_during_run(answers, node.split(","))
+    if missing:
+        err.write(
+            printable(
+                f"clusterconsole: refused: the {name} wizard asks during the run for "
+                f"{', '.join(missing)}; a scripted run takes them from the answers file "
+                "(--answers), so nothing was changed"
+            )
+            + "\n"
+        )
+        return exitcodes.REFUSED
     printer = _Printer(out, as_json=bool(args.json))
     async with context as ctx:
         runner = Runner(
@@ -190,6 +216,7 @@ async def _run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err:
             force=bool(args.force),
             timeout=args.timeout,
             audit=audit,
+            ask=_ask_hook(answers),
         )
         loop = asyncio.get_running_loop()
         for sig, reason in CANCELLING_SIGNALS.items():

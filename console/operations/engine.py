@@ -20,6 +20,7 @@ from console.audit import AuditEntry, AuditError, AuditLog
 from console.operations.progress import Change, Outcome, Progress, ProgressKind, Status
 
 __all__ = [
+    "Ask",
     "Change",
     "Confirm",
     "Outcome",
@@ -104,6 +105,19 @@ class StepRun(Generic[C]):
         """Report something read back or learned that changes nothing (a reading, a check)."""
         self.runner.emit("observed", self.step, self.index, text)
 
+    async def ask(self, question: str, prompt: str, key: str | None = None) -> str:
+        """A value only the operator has (a license key for a node's system key ...): the
+        screen prompts for it; a scripted run takes it from the answers file (`question`, or
+        `question.key` for a per-node value) and a missing one was refused before anything
+        changed. Refused when nobody can answer."""
+        if self.runner.ask is None:
+            raise Refused(f"{prompt}: nobody to ask (no answers file, no screen)")
+        self.runner.emit("waiting", self.step, self.index, f"waiting for {prompt}", prompt)
+        answer = await self.runner.ask(self.step, question, prompt, key)
+        if answer is None:
+            raise _Declined()
+        return answer
+
 
 StepFn = Callable[[StepRun[C]], Awaitable[None]]
 PlanFn = Callable[[StepRun[C]], Awaitable[list[Change]]]
@@ -158,6 +172,8 @@ class Wizard(Generic[C]):
 
 Confirm = Callable[[Step[Any], list[Change]], Awaitable[bool]]
 """Asked before each step that changes something; False stops the run (nothing more changes)."""
+Ask = Callable[[Step[Any], str, str, str | None], Awaitable[str | None]]
+"""Asked for a value during a step: (step, question, prompt, key); None stops the run."""
 
 
 def _describe(text: StateFn[C] | str, ctx: C) -> str:
@@ -179,8 +195,11 @@ class Runner(Generic[C]):
         force: bool = False,
         timeout: float | None = None,
         audit: AuditLog | None = None,
+        ask: Ask | None = None,
     ) -> None:
         self.wizard = wizard
+        self.ask = ask
+        """Answers a step's question (`StepRun.ask`); None: nobody can."""
         self.ctx = ctx
         self.node = node
         self.on_progress = on_progress

@@ -34,13 +34,20 @@ class Answer:
     default: Any
     """None: no default (the wizard works it out, or a missing answer refuses the run)."""
     help: str
+    during_run: bool = False
+    """Asked while the wizard runs (shown what it needs, e.g. a node's system key): the screen
+    prompts; a scripted run must have it in the answers file (per node: a table of node = value),
+    else it is refused before anything changes."""
 
     def describe(self) -> str:
         shown = "" if self.default is None else f" ({self.default})"
         return f"{self.help}{shown}"
 
     def check(self, value: Any) -> Any:
-        """The value, checked against the kind; AnswerError says what is expected."""
+        """The value, checked against the kind; AnswerError says what is expected. A question
+        asked during the run may be a table of one value per node."""
+        if self.during_run and isinstance(value, dict):
+            return {str(key): self.check(item) for key, item in value.items()}
         if self.kind in ("seconds", "wait"):
             least = "more than 0" if self.kind == "seconds" else "0 or more"
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -96,6 +103,20 @@ class WizardSpec:
                 )
             checked[key] = answer.check(value)
         return checked
+
+    def missing_during_run(self, given: Mapping[str, Any], nodes: Sequence[str]) -> list[str]:
+        """Questions asked during the run that a scripted run's answers do not answer (for
+        every node it acts on, where the answer is per node)."""
+        missing: list[str] = []
+        for answer in self.answers:
+            if not answer.during_run or answer.default is not None:
+                continue
+            value = given.get(answer.name)
+            if value is None:
+                missing.append(answer.name)
+            elif isinstance(value, dict):
+                missing += [f"{answer.name}.{node}" for node in nodes if node not in value]
+        return missing
 
     def help_lines(self) -> list[str]:
         """The wizard and its questions, for `--help` and the README table."""
