@@ -106,10 +106,10 @@ class StepRun(Generic[C]):
         self.runner.emit("observed", self.step, self.index, text)
 
     async def ask(self, question: str, prompt: str, key: str | None = None) -> str:
-        """A value only the operator has (a license key for a node's system key ...): the
-        screen prompts for it; a scripted run takes it from the answers file (`question`, or
-        `question.key` for a per-node value) and a missing one was refused before anything
-        changed. Refused when nobody can answer."""
+        """A value only the operator has (a license key for a node's system key ...), through
+        the runner's `ask` hook: a scripted run takes it from the answers file (`question`, or
+        `question.key` for a per-node value; a missing one was refused before anything
+        changed); a screen passes a hook that prompts. Refused when nobody can answer."""
         if self.runner.ask is None:
             raise Refused(f"{prompt}: nobody to ask (no answers file, no screen)")
         self.runner.emit("waiting", self.step, self.index, f"waiting for {prompt}", prompt)
