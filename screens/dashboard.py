@@ -25,6 +25,7 @@ from console.topology import NodeSpec
 from probes.balancer import Worker
 from screens import cells
 from screens.cells import Palette
+from screens.metrics_cells import METRIC_COLUMNS, metric_cell
 from screens.problems import ProblemsPanel, merged_problems
 from screens.watch import Banner, Incident, WatchBar, watch_chrome
 from screens.widgets.keybar import KeyBar
@@ -141,7 +142,9 @@ class DashboardScreen(Screen[None]):
             Column(f"lb:{view.name}", cells.safe(view.name, 20), *LB_COLUMN)
             for view in state.balancers
         ]
-        columns += [Column(*spec) for spec in TAIL_COLUMNS]
+        columns.append(Column(*TAIL_COLUMNS[0]))  # peers, then the figures, event and host
+        columns += [Column(*spec) for spec in METRIC_COLUMNS]
+        columns += [Column(*spec) for spec in TAIL_COLUMNS[1:]]
         self.query_one(NodeTable).set_columns(columns)
         self._names = tuple(names)
         self._balancer_names = tuple(view.name for view in state.balancers)
@@ -174,6 +177,7 @@ class DashboardScreen(Screen[None]):
             view.http,
             *state.balancers,
             (view.tomcat, view.membership_known, view.members_seen, expected),
+            *(view.metrics,) * len(METRIC_COLUMNS),
             view.last_event,
             view.spec,
         )
@@ -228,7 +232,9 @@ class DashboardScreen(Screen[None]):
         tail = lb - len(self._workers)
         if tail == 0:
             return cells.peers_cell(view, expected, specs, palette)
-        if tail == 1:
+        if tail <= len(METRIC_COLUMNS):
+            return metric_cell(METRIC_COLUMNS[tail - 1][0], view, palette)
+        if tail == len(METRIC_COLUMNS) + 1:
             return cells.event_cell(view, palette)
         return cells.plain(view.spec.host)
 

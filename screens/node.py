@@ -23,6 +23,7 @@ from console.crosschecks import problems
 from console.node_watch import RECENT_BYTES
 from console.state import ClusterState, NodeView
 from console.topology import member_node
+from screens.metrics_cells import metric_lines
 from screens.watch import watch_chrome
 from screens.widgets.common import ago, host_of, safe
 from screens.widgets.keybar import KeyBar
@@ -271,7 +272,15 @@ class NodeScreen(Screen[None]):
             facts.update(Text(f"{self.node} is no longer in the inventory", style="bold yellow"))
             problems_box.update("")
             return
-        facts.update(Group(Text("facts", style="bold underline"), facts_table(view, state)))
+        spark = max(8, min(60, self.query_one("#node-side").size.width - 33))
+        facts.update(
+            Group(
+                Text("facts", style="bold underline"),
+                facts_table(view, state),
+                Text("figures", style="bold underline"),
+                *metric_lines(view, spark),
+            )
+        )
         problems_box.update(
             Group(Text("problems", style="bold underline"), problems_text(state, self.node))
         )
