@@ -14,6 +14,7 @@ from console.sandbox import httpd, manager, mariadb, sshd, tomcat
 from console.sandbox.layout import SandboxLayout
 from console.sandbox.procs import cmdline, owned_pid
 from console.sandbox.waits import port_open, wait_until
+from tests.sandbox.conftest import TEST_NET
 
 pytestmark = pytest.mark.sandbox
 
@@ -45,7 +46,7 @@ def test_status_lists_every_server_running_and_listening(sandbox: SandboxLayout)
     for row in rows:
         assert row.running, row
         host, port = row.listen.rsplit(":", 1)
-        assert host.startswith("127.0.2."), row  # the test sandbox's own /24
+        assert host.startswith(f"{TEST_NET}."), row  # the test sandbox's own /24
         assert port_open(host, int(port)), row
         assert str(sandbox.root) in cmdline(row.pid or 0), row  # started from this sandbox
 
