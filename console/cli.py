@@ -39,7 +39,12 @@ modes:
   clusterconsole                       interactive session on the cluster in cluster.toml
   clusterconsole --watch               read-only wall-screen view (no action reachable)
   clusterconsole --wizard NAME ...     run a wizard without a screen (add-node, drain, ...)
-  clusterconsole status [--json]       one-shot snapshot of the fleet
+  clusterconsole status [--json|--nagios]
+                                       one-shot snapshot of the fleet (--nagios: a monitoring
+                                       plugin's line and exit code)
+  clusterconsole config check [FILE]   validate cluster.toml only, like `sshd -t`
+  clusterconsole config import --ansible FILE
+                                       an Ansible inventory as a cluster.toml to review
   clusterconsole doctor [--json]       the misconfigurations the clustering guides warn about
   clusterconsole events FILE...        membership and lifecycle events in saved log files
   clusterconsole balancer URL          one-shot read of a balancer-manager page
@@ -50,7 +55,10 @@ modes:
 EPILOG = f"""\
 configuration:
   cluster.toml is taken from --config FILE, $CLUSTERCONSOLE_CONFIG, ./cluster.toml, then
-  {user_config_dir() / "cluster.toml"}; --sandbox uses the running sandbox's inventory.
+  {user_config_dir() / "cluster.toml"}; --sandbox uses the running sandbox's inventory;
+  --context NAME uses {user_config_dir() / "clusters" / "NAME.toml"}.
+  SSH follows ~/.ssh/config (HostName, Port, User, IdentityFile, ProxyJump, known_hosts files);
+  the inventory's ssh settings win only where it sets them.
 
 environment:
   CLUSTERCONSOLE_CONFIG        path of cluster.toml
@@ -100,6 +108,12 @@ def _config_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=argparse.SUPPRESS if suppress else False,
         help="use the running sandbox's inventory",
     )
+    group.add_argument(
+        "--context",
+        metavar="NAME",
+        default=default,
+        help="use the cluster NAME: the inventory clusters/NAME.toml in the config directory",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,8 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _config_options(parser, suppress=False)
-    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the versions (ours, Python's, the key libraries') and the config in use",
+    )
     parser.add_argument("--theme", metavar="NAME", help="colour theme")
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="record the SSH host key of a node no known_hosts file names yet (like OpenSSH's "
+        "StrictHostKeyChecking accept-new); a changed key is still refused",
+    )
 
     watch = parser.add_argument_group("watch mode (a wall screen)")
     watch.add_argument("--watch", action="store_true", help="read-only view: changes nothing")
@@ -148,7 +172,35 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     status = sub.add_parser("status", help="one-shot snapshot of the fleet")
     _config_options(status, suppress=True)
-    status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    status_format = status.add_mutually_exclusive_group()
+    status_format.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
+    )
+    status_format.add_argument(
+        "--nagios",
+        action="store_true",
+        help="a Nagios/Icinga check: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+    )
+
+    config = sub.add_parser("config", help="check or import a cluster inventory")
+    config_actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_actions.add_parser("check", help="validate only; exit 0 valid, 2 errors")
+    check.add_argument(
+        "file", nargs="?", metavar="FILE", help="the inventory (default: the one in use)"
+    )
+    _config_options(check, suppress=True)
+    imported = config_actions.add_parser(
+        "import", help="an Ansible inventory as a cluster.toml to review (printed)"
+    )
+    imported.add_argument(
+        "--ansible",
+        metavar="FILE",
+        required=True,
+        help="an INI or YAML inventory, or `ansible-inventory --list` JSON ('-': stdin)",
+    )
+    imported.add_argument(
+        "--group", metavar="NAME", help="only the hosts of this group (default: every host)"
+    )
 
     events = sub.add_parser("events", help="membership and lifecycle events in saved logs")
     events.add_argument("files", nargs="*", metavar="FILE")
@@ -196,8 +248,18 @@ class _VersionAction(argparse.Action):
     def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
-    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        parser.exit(message=f"{PROG} {_version()}\n")
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: object
+    ) -> None:
+        from console.cli_tools import config_in_use, version_report
+
+        config = config_in_use(
+            getattr(namespace, "config", None),
+            bool(getattr(namespace, "sandbox", False)),
+            getattr(namespace, "context", None),
+        )
+        sys.stdout.write(version_report(config))
+        parser.exit()
 
 
 def _version() -> str:
@@ -218,9 +280,9 @@ def _no_sandbox(root: Path) -> str:
     return f"no sandbox in {root}: start one with `{PROG} sandbox up`"
 
 
-def _resolve_inventory(args: argparse.Namespace) -> Inventory:
-    """The validated inventory the options point at (raises ConfigError/ConfigNotFound)."""
-    from console.config import find_config, load_inventory
+def _inventory_path(args: argparse.Namespace) -> Path:
+    """The inventory file the options point at: --sandbox, --context, --config or the search."""
+    from console.config import find_config
 
     if getattr(args, "sandbox", False):
         from console.sandbox.layout import current_layout  # not the manager: a light import
@@ -228,8 +290,24 @@ def _resolve_inventory(args: argparse.Namespace) -> Inventory:
         layout = current_layout()
         if not layout.inventory.exists():
             raise ConfigNotFound(_no_sandbox(layout.root))
-        return load_inventory(layout.inventory)
-    return load_inventory(find_config(getattr(args, "config", None)))
+        return layout.inventory
+    if getattr(args, "context", None):
+        from console.cli_tools import context_path
+
+        return context_path(args.context)
+    return find_config(getattr(args, "config", None))
+
+
+def _resolve_inventory(args: argparse.Namespace) -> Inventory:
+    """The validated inventory the options point at (raises ConfigError/ConfigNotFound)."""
+    from console.config import load_inventory
+
+    inventory = load_inventory(_inventory_path(args))
+    if getattr(args, "accept_new_host_keys", False):
+        from dataclasses import replace
+
+        inventory = replace(inventory, ssh=replace(inventory.ssh, accept_new=True))
+    return inventory
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
@@ -274,9 +352,27 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     return exitcodes.OK if all(row.running for row in rows) else exitcodes.PROBLEMS
 
 
+def _run_config(args: argparse.Namespace) -> int:
+    from console import cli_tools
+
+    if args.config_command == "import":
+        from console import ansible_import
+
+        return ansible_import.run(args.ansible, group=args.group, out=sys.stdout, err=sys.stderr)
+    path = Path(args.file) if args.file else _inventory_path(args)
+    return cli_tools.config_check(path, sys.stdout, sys.stderr)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    from console.cli_tools import cycle_problem
+
+    if (problem := cycle_problem(args.cycle, args.watch)) is not None:
+        _err(problem)
+        return exitcodes.USAGE
     if args.command == "sandbox":
         return _run_sandbox(args)
+    if args.command == "config":
+        return _run_config(args)
     if args.command == "events":
         from console import events_command
 
@@ -311,7 +407,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "status":
         from console import status_command
 
-        return status_command.run(inventory, as_json=getattr(args, "json", False), out=sys.stdout)
+        return status_command.run(
+            inventory,
+            as_json=getattr(args, "json", False),
+            out=sys.stdout,
+            nagios=getattr(args, "nagios", False),
+        )
     if args.wizard:
         from console import wizard_cli
 
@@ -380,16 +481,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    nagios = getattr(args, "nagios", False)
     try:
         return _dispatch(args)
     except OutputClosed:
         raise
-    except ConfigNotFound as exc:
+    except (ConfigNotFound, ConfigError) as exc:
         print(str(exc), file=sys.stderr)
-        return exitcodes.USAGE
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        _err("the configuration has errors; nothing was done")
+        if nagios:  # a monitoring check that cannot run is UNKNOWN, with its one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no inventory"
+            print(f"CLUSTERCONSOLE UNKNOWN - configuration: {first}")
+            return 3
+        if isinstance(exc, ConfigError):
+            _err("the configuration has errors; nothing was done")
         return exitcodes.USAGE
     except SandboxError as exc:
         _err(f"sandbox: {exc}")

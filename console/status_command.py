@@ -11,6 +11,7 @@ import contextlib
 import json
 import time
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, TextIO
 
 from console import exitcodes
@@ -142,6 +143,8 @@ def unknowns(state: ClusterState, inventory: Inventory, limit: float) -> tuple[P
 
 NO_ANSWER = "no-answer"
 """The code of a problem for a fact `status` could not learn in time."""
+SCHEMA_VERSION = 1
+"""`status --json`'s schema_version: raised only if a field ever had to change meaning."""
 
 
 def _ssh(view: NodeView) -> str:
@@ -219,6 +222,8 @@ def to_json(state: ClusterState, found: tuple[Problem, ...]) -> dict[str, Any]:
             },
         }
     return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "cluster": state.cluster,
         "nodes": [_node(view) for view in state.nodes],
         "balancers": [
@@ -361,11 +366,19 @@ def run(
     out: TextIO,
     timeout: float | None = None,
     probe_deadline: float | None = None,
+    nagios: bool = False,
 ) -> int:
     """Print the fleet's status; exit 0 when healthy, 1 when any problem was found (and a
-    fact that could not be learned in time is a problem)."""
+    fact that could not be learned in time is a problem). With ``nagios``: one plugin line
+    and Nagios's exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)."""
     state = asyncio.run(snapshot(inventory, timeout=timeout, probe_deadline=probe_deadline))
     found = evaluate(state, inventory, deadline_for(inventory, timeout))
+    if nagios:
+        from console.cli_tools import nagios as nagios_answer
+
+        code, line = nagios_answer(found, frozenset({NO_ANSWER}), printable(state.cluster))
+        print(printable(line), file=out)
+        return code
     if as_json:
         print(json.dumps(to_json(state, found)), file=out)
     else:
