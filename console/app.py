@@ -563,25 +563,29 @@ class ClusterConsoleApp(App[int]):
                 )
             )
         if self.wizards_available:
-            for node in self.inventory.nodes:
-                for wizard, title in (("drain", "Drain node"), ("rejoin", "Rejoin node")):
+            from console.operations.catalog import CATALOG  # light: names and words only
+
+            every = ",".join(node.name for node in self.inventory.nodes)
+            for wizard in CATALOG:
+                if wizard.scope == "cluster":
                     commands.append(
                         ConsoleCommand(
-                            f"{wizard}-{node.name}",
-                            f"{title} {node.name}",
-                            f"run the {wizard} wizard",
-                            _bind(self.open_wizard, wizard, node.name),
+                            wizard.name,
+                            f"{wizard.label} (every node)",
+                            wizard.summary,
+                            _bind(self.open_wizard, wizard.name, every),
                         )
                     )
-            every = ",".join(node.name for node in self.inventory.nodes)
-            commands.append(
-                ConsoleCommand(
-                    "rolling-restart",
-                    "Rolling restart (every node)",
-                    "drain, stop, start and rejoin each node in turn",
-                    _bind(self.open_wizard, "rolling-restart", every),
-                )
-            )
+                    continue
+                for node in self.inventory.nodes if wizard.scope == "node" else ():
+                    commands.append(
+                        ConsoleCommand(
+                            f"{wizard.name}-{node.name}",
+                            f"{wizard.label} {node.name}",
+                            f"run the {wizard.name} wizard",
+                            _bind(self.open_wizard, wizard.name, node.name),
+                        )
+                    )
         return commands
 
     def _filter_from_palette(self) -> None:

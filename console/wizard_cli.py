@@ -23,9 +23,9 @@ from typing import Any, TextIO
 from console import exitcodes
 from console.audit import AuditError, AuditLog
 from console.config_model import Inventory
+from console.operations.catalog import PLANNED
 from console.operations.engine import Ask, Change, Progress, Refused, Runner, Step
 from console.operations.registry import (
-    PLANNED,
     SPECS,
     WizardUsageError,
     check_answers,

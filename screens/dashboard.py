@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from console.crosschecks import Findings, Problem, findings
+from console.operations.catalog import CATALOG
 from console.peers import expected_peers
 from console.rates import PoolWorker, previous_elected
 from console.state import BalancerView, ClusterState, NodeView
@@ -435,8 +436,11 @@ class OperatorDashboardScreen(DashboardScreen):
     """The interactive dashboard: adds the node actions (wizards) when they are available."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "wizard('drain')", "Drain node", id="dashboard.drain-node"),
-        Binding("j", "wizard('rejoin')", "Rejoin node", id="dashboard.rejoin-node"),
+        *(  # the node wizards' keys, from the wizards' declarations
+            Binding(w.key, f"wizard('{w.name}')", w.label, id=f"dashboard.{w.name}-node")
+            for w in CATALOG
+            if w.key is not None and w.scope == "node"
+        ),
         Binding("a", "acknowledge", "Ack problem", id="dashboard.acknowledge"),
     ]
 

@@ -13,6 +13,7 @@ unloadDelay and stopping Tomcat are in `console.operations.drain_stop`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from console import maintenance
 from console.membership import replication_gaps
@@ -334,3 +335,8 @@ WIZARD: Wizard[NodeContext] = Wizard(
         ),
     ),
 )
+
+
+def build(nodes: Sequence[str]) -> Wizard[NodeContext]:
+    """The wizard (the same for every node: the node is the context's)."""
+    return WIZARD

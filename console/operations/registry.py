@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,49 +12,30 @@ from typing import Any
 from console.audit import AuditLog
 from console.config_model import Inventory
 from console.monitor import Monitor, MonitorOptions, first_round_done
-from console.operations import drain, rejoin, rolling
+from console.operations.catalog import CATALOG, WizardEntry
 from console.operations.compose import ClusterContext
 from console.operations.context import NodeContext
 from console.operations.engine import Wizard
 from console.operations.spec import AnswerError, WizardSpec
 from console.operations.workers import WorkerActions
 
-SPECS: Mapping[str, WizardSpec] = {
-    spec.name: spec
-    for spec in (
-        WizardSpec(
-            "drain",
-            drain.WIZARD.title,
-            "node",
-            drain.QUESTIONS,
-            lambda nodes: drain.WIZARD,
-            key="d",
-            summary="take a node out of the balancers without failing a request, then stop it",
-        ),
-        WizardSpec(
-            "rejoin",
-            rejoin.WIZARD.title,
-            "node",
-            rejoin.QUESTIONS,
-            lambda nodes: rejoin.WIZARD,
-            key="j",
-            summary="start a drained node, wait for membership, give it back to the balancers",
-        ),
-        WizardSpec(
-            rolling.NAME,
-            "restart every node, one at a time",
-            "cluster",
-            rolling.QUESTIONS,
-            rolling.build,
-            key=None,
-            summary="drain, stop, start and rejoin each node in turn (or those given)",
-        ),
+
+def _spec(entry: WizardEntry) -> WizardSpec:
+    module = importlib.import_module(entry.module)
+    return WizardSpec(
+        entry.name,
+        entry.title,
+        entry.scope,
+        tuple(module.QUESTIONS),
+        module.build,
+        key=entry.key,
+        summary=entry.summary,
     )
-}
-"""Every wizard, declared once: the CLI, its help, answers validation and the screens read
-these."""
-PLANNED = ("add-node", "deploy", "license")
-"""Wizards of later issues: named, refused as not yet available."""
+
+
+SPECS: Mapping[str, WizardSpec] = {entry.name: _spec(entry) for entry in CATALOG}
+"""Every wizard of the catalog with its questions and steps: the CLI, its help, answers
+validation and the wizard screen read these."""
 WIZARDS: Mapping[str, Wizard[NodeContext]] = {
     name: spec.build(()) for name, spec in SPECS.items() if spec.scope == "node"
 }

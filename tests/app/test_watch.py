@@ -63,7 +63,7 @@ async def test_interactive_offers_wizards_once_the_module_exists(
     async with app.run_test(size=(120, 40)):
         assert app.audit is not None
         titles = {command.title for command in app.console_commands()}
-        assert {"Drain node node1", "Rejoin node node3"} <= titles
+        assert {"Drain node node1", "Rejoin node node3", "Rolling restart (every node)"} <= titles
         ids = {b.binding.id for b in app.screen.active_bindings.values()}
         assert {"dashboard.drain-node", "dashboard.rejoin-node"} <= ids
     assert not (tmp_path / "audit.jsonl").exists()  # constructed, nothing written

@@ -175,3 +175,20 @@ def test_nodes_are_taken_in_the_order_given_else_in_inventory_order(
     built = rolling.build(["node3", "node1"])
     assert [s.name for s in built.steps][:2] == ["check", "node3/check"]
     assert built.steps[-1].name == "node1/rebalance" and built.steps[-1].node == "node1"
+
+
+def test_every_catalog_entry_is_a_wizard_with_its_title_keys_and_palette_words() -> None:
+    from console.operations.catalog import CATALOG
+    from screens.dashboard import OperatorDashboardScreen
+
+    for entry in CATALOG:
+        spec = registry.SPECS[entry.name]
+        nodes = ("node1",) if entry.scope != "cluster" else ("node1", "node2")
+        assert spec.build(nodes).title == entry.title, entry.name
+        assert spec.build(nodes).name == entry.name
+    keys = {
+        binding.key: binding.action
+        for binding in OperatorDashboardScreen.BINDINGS
+        if not isinstance(binding, tuple) and binding.action.startswith("wizard(")
+    }
+    assert keys == {"d": "wizard('drain')", "j": "wizard('rejoin')"}

@@ -1,0 +1,64 @@
+"""Every wizard in one list: its name, title, key, scope and where its steps are declared.
+
+This module imports nothing heavy, so the screens read their key bindings and palette entries
+from it before the first frame. The registry (`console.operations.registry`) joins each entry
+with its module's questions and steps; adding a wizard is one entry here and its module (which
+exports `QUESTIONS` and `build(nodes)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.operations.spec import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class WizardEntry:
+    name: str
+    title: str
+    """As the wizard's own definition says it (checked by the registry's test)."""
+    scope: Scope
+    label: str
+    """The key bar's and the palette's words ("Drain node")."""
+    summary: str
+    module: str
+    """The module that declares its steps: exports `QUESTIONS` and `build(nodes)`."""
+    key: str | None = None
+    """The dashboard key that opens it on the selected node (node wizards)."""
+
+
+CATALOG: tuple[WizardEntry, ...] = (
+    WizardEntry(
+        "drain",
+        "drain and shut down a node",
+        "node",
+        "Drain node",
+        "take a node out of the balancers without failing a request, then stop it",
+        "console.operations.drain",
+        key="d",
+    ),
+    WizardEntry(
+        "rejoin",
+        "bring a drained node back",
+        "node",
+        "Rejoin node",
+        "start a drained node, wait for membership, give it back to the balancers",
+        "console.operations.rejoin",
+        key="j",
+    ),
+    WizardEntry(
+        "rolling-restart",
+        "restart every node, one at a time",
+        "cluster",
+        "Rolling restart",
+        "drain, stop, start and rejoin each node in turn (or those given)",
+        "console.operations.rolling",
+    ),
+)
+PLANNED = ("add-node", "deploy", "license")
+"""Wizards of later issues: named, refused as not yet available."""
+
+
+def entry(name: str) -> WizardEntry | None:
+    return next((found for found in CATALOG if found.name == name), None)
