@@ -184,6 +184,10 @@ def render(page: BalancerPage) -> str:
     return "\n".join(lines) + "\n"
 
 
+SCHEMA_VERSION = 1
+"""`balancer --json`'s schema_version (console/schemas/balancer.schema.json)."""
+
+
 def run(url: str, *, as_json: bool, out: TextIO, err: TextIO, deadline: float = DEADLINE) -> int:
     """Read once and print; 0 when read, 1 (PROBLEMS) with one sentence when it cannot be."""
     try:
@@ -192,7 +196,8 @@ def run(url: str, *, as_json: bool, out: TextIO, err: TextIO, deadline: float = 
         err.write(f"{PROG}: {printable(str(error))}\n")
         return exitcodes.PROBLEMS
     if as_json:
-        out.write(json.dumps(page.to_json(), indent=2, ensure_ascii=True) + "\n")
+        document = {"schema_version": SCHEMA_VERSION, **page.to_json()}
+        out.write(json.dumps(document, indent=2, ensure_ascii=True) + "\n")
     else:
         out.write(render(page))
     return exitcodes.OK

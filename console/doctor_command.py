@@ -48,11 +48,15 @@ def print_report(report: DoctorReport, out: TextIO) -> None:
         print(f"{len(findings)} finding(s), {critical} critical", file=out)
 
 
+SCHEMA_VERSION = 1
+"""`doctor --json`'s schema_version (console/schemas/doctor.schema.json)."""
+
+
 def run(inventory: Inventory, *, as_json: bool, out: TextIO, timeout: float | None = None) -> int:
     """Run every check once; exit 0 with no finding, 1 with any."""
     report = asyncio.run(run_doctor(inventory, timeout=timeout, memory=memory_file()))
     if as_json:
-        print(json.dumps(report.to_json()), file=out)
+        print(json.dumps({"schema_version": SCHEMA_VERSION, **report.to_json()}), file=out)
     else:
         print_report(report, out)
     return exitcodes.PROBLEMS if report.findings else exitcodes.OK

@@ -120,6 +120,7 @@ def _json(name: str, event: LogEvent, node: str | None = None) -> str:
     events average 325 characters of folded stack trace); on a busy 500 MB log that is seconds
     of the one process that writes every event."""
     row = {
+        "schema_version": 1,  # console/schemas/events.schema.json
         "file": name,
         "line": event.line,
         "time": event.time,

@@ -78,7 +78,8 @@ class _Printer:
                 return
             self._last_wait[event.step] = (now, event.waiting_for)
         if self.as_json:
-            self.out.write(json.dumps(event.to_json(), default=str) + "\n")
+            document = {"schema_version": 1, **event.to_json()}  # schemas/wizard-progress
+            self.out.write(json.dumps(document, default=str) + "\n")
         else:
             for line in _text_lines(event):
                 self.out.write(printable(line) + "\n")

@@ -25,7 +25,7 @@ def test_json_contract_keys_exactly() -> None:
     code, out, err = run(str(DATA / "real_2471_states.html"), as_json=True)
     assert (code, err) == (exitcodes.OK, "")
     document = json.loads(out)
-    assert set(document) == {"url", "balancers", "server_version"}  # server_version: issue 12
+    assert set(document) == {"schema_version", "url", "balancers", "server_version"}
     assert document["url"] == str(DATA / "real_2471_states.html")
     (balancer,) = document["balancers"]
     assert set(balancer) == {"name", "nonce", "workers", "settings"}  # settings: issue 12

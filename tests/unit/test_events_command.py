@@ -20,7 +20,10 @@ DATA = Path(__file__).parent / "data" / "logs"
 T12 = DATA / "t12_tomcat6_serverfault_confirmed_dead_state_transfer_collapsed.log"
 NODE1 = DATA / "sandbox_tomcat101_node1_peer_stop_and_crash.log"
 NODE3 = DATA / "sandbox_tomcat101_node3_start_stop_crash.log"
-KEYS = {"file", "line", "time", "source", "kind", "member", "members", "text", "detail", "node"}
+KEYS = {
+    *("schema_version", "file", "line", "time", "source", "kind", "member", "members"),
+    *("text", "detail", "node"),
+}
 
 
 def run(
@@ -107,6 +110,7 @@ def test_json_lines_carry_exactly_the_contract_keys() -> None:
     assert code == exitcodes.OK and err == ""
     assert [set(row) for row in rows] == [KEYS] * 3
     assert rows[0] == {
+        "schema_version": 1,
         "file": str(T12),
         "line": 1,
         "time": "2014-05-08T11:00:25",
