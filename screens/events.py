@@ -173,13 +173,17 @@ class EventsScreen(Screen[None]):
         event.stop()
         self.action_open_event()
 
+    @property
+    def cursor_record(self) -> NodeEvent | None:
+        """The event on the highlighted row (the table may be sorted by any column)."""
+        key = self.query_one(RowTable).cursor_key
+        return next((record for record in self.rows if str(id(record)) == key), None)
+
     def action_open_event(self) -> None:
         """Enter: every field of the highlighted event and its whole text."""
-        table = self.query_one(RowTable)
-        row = table.cursor_row
-        if not 0 <= row < len(self.rows):
+        record = self.cursor_record
+        if record is None:
             return
-        record = self.rows[row]
         event = record.event
         fields: list[tuple[str, Text | str]] = [
             ("node", safe(record.node)),

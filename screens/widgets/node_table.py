@@ -33,6 +33,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from screens.widgets.sorting import SortMemory, SortOrder, arrow, next_order, sorted_keys
+
 PADDING = 1
 """Blank cells on each side of every column."""
 
@@ -152,7 +154,11 @@ class NodeTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._versions: dict[str, int] = {}
         self._order: tuple[str, ...] = ()
+        self._given: tuple[str, ...] = ()
+        """The rows in the order the view gave them (before the operator's sort)."""
         self._index: dict[str, int] = {}
+        self.row_sort: SortOrder | None = None
+        """The operator's sort (shift+letter, < >, =), or None: the view's own order."""
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._drawn: dict[str, int] = {}
         self._pieces: dict[tuple[str, int], tuple[Text, int, list[Segment]]] = {}
@@ -173,6 +179,7 @@ class NodeTable(ScrollView, can_focus=True):
         self._drawn.clear()
         self._pieces.clear()
         self._order = ()
+        self._given = ()
         self._index = {}
         self._relayout()
 
@@ -217,6 +224,8 @@ class NodeTable(ScrollView, can_focus=True):
     def update_row(self, name: str, cells: Sequence[Text]) -> bool:
         """Set a node's cells (shown or not); True if they differ from what it had."""
         changed = self._store(name, cells)
+        if changed and self.row_sort is not None and self._given:
+            self._show_order(self._sorted(self._given))
         if changed and (at := self._index.get(name)) is not None:
             self._refresh_row(at)
         return changed
@@ -225,6 +234,8 @@ class NodeTable(ScrollView, can_focus=True):
         """`update_row` for many nodes with one repaint; the names whose cells changed."""
         layout = self._layout
         changed = [name for name, cells in rows.items() if self._store(name, cells)]
+        if changed and self.row_sort is not None and self._given:
+            self._show_order(self._sorted(self._given))  # a changed cell may move its row
         if self._layout == layout and changed:
             top = int(self.scroll_y)
             bottom = top + self.size.height - 1
@@ -277,13 +288,26 @@ class NodeTable(ScrollView, can_focus=True):
         return True
 
     def set_rows(self, order: Sequence[str]) -> None:
-        """Show these nodes in this order (each needs cells); the cursor stays on its node."""
+        """Show these nodes in this order (each needs cells), or in the operator's sort; the
+        cursor stays on its node."""
         order = tuple(order)
-        if order == self._order:
-            return
         missing = [name for name in order if name not in self._cells]
         if missing:
             raise KeyError(f"no cells for {missing[0]!r}")
+        self._given = order
+        self._show_order(self._sorted(order))
+
+    def _sorted(self, order: tuple[str, ...]) -> tuple[str, ...]:
+        sort = self.row_sort
+        at = next((i for i, c in enumerate(self._columns) if sort and c.key == sort.column), None)
+        if sort is None or at is None:
+            return order
+        cells = self._cells
+        return tuple(sorted_keys(order, lambda name: cells[name][at], sort))
+
+    def _show_order(self, order: tuple[str, ...]) -> None:
+        if order == self._order:
+            return
         selected = self.selected_node
         self._order = order
         self._index = {name: at for at, name in enumerate(order)}
@@ -323,9 +347,39 @@ class NodeTable(ScrollView, can_focus=True):
         """The row version last turned into a strip (0: never drawn)."""
         return self._drawn.get(name, 0)
 
+    def header_text(self) -> str:
+        """The header as it reads on screen (with the sort arrow)."""
+        return "".join(segment.text for segment in self.render_line(0)).rstrip()
+
     def row_text(self, name: str) -> str:
         """A row as it reads on screen, padded and clipped to the column widths."""
         return self._row_text(self._cells[name]).plain
+
+    # -- sorting -------------------------------------------------------------------------------
+
+    def _sort_memory_key(self) -> str:
+        return f"{type(self.screen).__name__}/{self.id}"
+
+    def on_mount(self) -> None:
+        self.row_sort = SortMemory.get(self.app, self._sort_memory_key())
+
+    def sort_by(self, order: SortOrder | None) -> None:
+        """Sort the rows by a column (None: the view's own order); remembered for the view."""
+        self.row_sort = order
+        SortMemory.put(self.app, self._sort_memory_key(), order)
+        self._show_order(self._sorted(self._given))
+        self._relayout()  # the header's arrow
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.screen.active_bindings:  # a key of the view's own wins
+            return
+        columns = [(column.key, column.label) for column in self._columns]
+        order = next_order(self.row_sort, columns, event.key)
+        if order is False:
+            return
+        event.stop()
+        event.prevent_default()
+        self.sort_by(order if isinstance(order, SortOrder) else None)
 
     # -- cursor and keys -----------------------------------------------------------------------
 
@@ -479,15 +533,24 @@ class NodeTable(ScrollView, can_focus=True):
         self._pieces[key] = (cell, self._layout, segments)
         return segments
 
-    def _draw_row(self, name: str, cells: Sequence[Text], pre: Style, post: Style | None) -> Strip:
-        """One line: every cell's cached segments between paddings, under the row's style."""
+    def _draw_row(
+        self,
+        name: str,
+        cells: Sequence[Text],
+        pre: Style,
+        post: Style | None,
+        marks: Mapping[int, str] | None = None,
+    ) -> Strip:
+        """One line: every cell's cached segments between paddings, under the row's style
+        (``marks``: a column's left padding replaced by a mark, the header's sort arrow)."""
         pad = Segment(" " * PADDING, pre + post if post else pre)
         line: list[Segment] = []
         append = line.append
         for index, (cell, width) in enumerate(zip(cells, self._fit, strict=True)):
             if not width:
                 continue
-            append(pad)
+            mark = marks.get(index) if marks else None
+            append(Segment(mark + " " * (PADDING - 1), pad.style) if mark else pad)
             for text, style, _ in self._cell_segments((name, index), cell, width):
                 combined = pre + style if style else pre
                 append(Segment(text, combined + post if post else combined))
@@ -525,7 +588,13 @@ class NodeTable(ScrollView, can_focus=True):
             strip = self._cache.get(key)
             if strip is None:
                 labels = [Text(column.label, end="") for column in self._columns]
-                strip = self._draw_row("\x00", labels, pre, None)
+                sort = self.row_sort
+                marks = {
+                    index: arrow(sort, column.key)
+                    for index, column in enumerate(self._columns)
+                    if sort is not None and column.key == sort.column
+                }
+                strip = self._draw_row("\x00", labels, pre, None, marks)
                 self._cache[key] = strip
             return strip.crop_extend(scroll_x, scroll_x + width, pre)
         row = scroll_y + y - 1
