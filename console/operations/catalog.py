@@ -55,8 +55,17 @@ CATALOG: tuple[WizardEntry, ...] = (
         "drain, stop, start and rejoin each node in turn (or those given)",
         "console.operations.rolling",
     ),
+    WizardEntry(
+        "deploy",
+        "sync the deployed files from the source to every other node",
+        "cluster",
+        "Deploy sync",
+        "rsync [deploy]'s source to the other nodes: preview, one at a time per cluster, "
+        "in parallel, verified",
+        "console.operations.deploy",
+    ),
 )
-PLANNED = ("add-node", "deploy", "license")
+PLANNED = ("add-node", "license")
 """Wizards of later issues: named, refused as not yet available."""
 
 

@@ -110,7 +110,7 @@ def test_watch_with_wizard_is_refused_with_exit_3(tmp_path: Path) -> None:
     assert "read-only" in result.stderr
 
 
-@pytest.mark.parametrize("wizard", ["add-node", "deploy", "license"])
+@pytest.mark.parametrize("wizard", ["add-node", "license"])
 def test_wizards_not_built_yet_say_so_and_exit_2(tmp_path: Path, wizard: str) -> None:
     (tmp_path / "cluster.toml").write_text(GOOD)
     result = run("--wizard", wizard, "--node", "node1", cwd=tmp_path)

@@ -1,0 +1,1 @@
+"""The deploy sync: the cluster lock, staging, preview, parallel sync and verification."""
