@@ -27,7 +27,7 @@ from screens.metrics_cells import metric_lines
 from screens.watch import watch_chrome
 from screens.widgets.common import ago, host_of, safe
 from screens.widgets.keybar import KeyBar
-from screens.widgets.log_view import LogView
+from screens.widgets.log_view import LEVELS, LogView
 
 
 def _ssh(view: NodeView) -> Text:
@@ -180,6 +180,11 @@ class NodeScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="node.filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear filter / back", id="node.clear"),
         Binding("end", "follow", "Follow tail", id="node.follow", show=False),
+        Binding("s", "search", "Search", id="node.search"),
+        Binding("n", "next_match(True)", "Next match", show=False, id="node.next-match"),
+        Binding("N", "next_match(False)", "Previous match", show=False, id="node.previous-match"),
+        Binding("l", "cycle_level", "Level SEVERE/WARN", show=False, id="node.level"),
+        Binding("w", "toggle_wrap", "Wrap lines", show=False, id="node.wrap"),
     ]
 
     DEFAULT_CSS = """
@@ -190,6 +195,8 @@ class NodeScreen(Screen[None]):
     NodeScreen #node-problems { margin-top: 1; }
     NodeScreen #node-filter { dock: bottom; display: none; }
     NodeScreen #node-filter.shown { display: block; }
+    NodeScreen #node-search { dock: bottom; display: none; }
+    NodeScreen #node-search.shown { display: block; }
     """
 
     def __init__(self, node: str) -> None:
@@ -210,6 +217,11 @@ class NodeScreen(Screen[None]):
                 yield Static(Text(f"node {self.node}", style="dim"), id="node-facts")
                 yield Static(Text(""), id="node-problems")
         yield Input(placeholder="filter the log (Enter keeps it, Escape clears)", id="node-filter")
+        yield Input(
+            placeholder="search the log, re:PATTERN for a regex (Enter: to the first match, "
+            "then n/N; Escape clears)",
+            id="node-search",
+        )
         yield KeyBar()
 
     @property
@@ -302,6 +314,19 @@ class NodeScreen(Screen[None]):
         text.append(f" · {view.line_count} line(s) shown of {view.kept} kept")
         if view.filter_text:
             text.append(" · filter ").append(safe(view.filter_text, "reverse", limit=60))
+        if view.level:
+            text.append(" · level ").append(f"{view.level} and worse", style="bold")
+        search = view.search
+        if search.text:
+            text.append(" · search ").append(safe(search.describe(), "reverse", limit=60))
+            if search.error:
+                text.append(" ").append(safe(search.error, "bold red", limit=80))
+            elif (where := view.current_match()) is not None:
+                text.append(f" match {where[0]} of {where[1]} (n/N)")
+            else:
+                text.append(f" {len(view.match_indexes())} line(s) match (n/N)")
+        if view.wrap:
+            text.append(" · wrap")
         if view.bytes_skipped:
             text.append(f" · {view.bytes_skipped} bytes skipped in bursts", style="yellow")
         if self.log_source != "monitor":
@@ -316,9 +341,27 @@ class NodeScreen(Screen[None]):
         self.log_view.following = True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter":  # `/` typed in the field is text
-            return not self.query_one("#node-filter", Input).has_focus
+        if action == "filter":  # `/` typed in a field is text
+            return not isinstance(self.focused, Input)
         return True
+
+    def action_search(self) -> None:
+        field = self.query_one("#node-search", Input)
+        field.add_class("shown")
+        field.value = self.log_view.search.text
+        self.set_focus(field)
+
+    def action_next_match(self, forward: bool) -> None:
+        if self.log_view.search.active and not self.log_view.next_match(forward):
+            self.notify("no line matches the search", timeout=3, markup=False)
+
+    def action_cycle_level(self) -> None:
+        levels = ["", *LEVELS]
+        view = self.log_view
+        view.set_level(levels[(levels.index(view.level) + 1) % len(levels)])
+
+    def action_toggle_wrap(self) -> None:
+        self.log_view.set_wrap(not self.log_view.wrap)
 
     def action_filter(self) -> None:
         field = self.query_one("#node-filter", Input)
@@ -328,7 +371,13 @@ class NodeScreen(Screen[None]):
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#node-filter", Input)
-        if field.has_class("shown") or self.log_view.filter_text:
+        search = self.query_one("#node-search", Input)
+        if search.has_class("shown") or self.log_view.search.text:
+            search.remove_class("shown")
+            search.value = ""
+            self.log_view.set_search("")
+            self.log_view.focus()
+        elif field.has_class("shown") or self.log_view.filter_text:
             field.remove_class("shown")
             field.value = ""
             self.log_view.set_filter("")
@@ -339,8 +388,14 @@ class NodeScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "node-filter":
             self.log_view.set_filter(event.value)
+        elif event.input.id == "node-search":
+            self.log_view.set_search(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "node-filter":
             event.input.remove_class("shown")
             self.log_view.focus()
+        elif event.input.id == "node-search":
+            event.input.remove_class("shown")
+            self.log_view.focus()
+            self.log_view.next_match(True)

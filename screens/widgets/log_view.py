@@ -7,10 +7,15 @@ characters and ANSI escapes become visible ``\\xNN`` text) and appended to a rin
 Rendering goes through the Line API: only the visible rows are turned into `Strip`s, from `Text`
 (never markup), with an LRU cache. A burst of 100k lines costs one split and the decoding of the
 lines that fit in the ring.
+
+Like lnav: a search highlights every match and `next_match` moves to the next or previous line
+with one (the view pauses there); a level filter keeps SEVERE/ERROR (or those and WARNING) lines
+with their stack traces; `wrap` folds long lines to the view's width instead of scrolling sideways.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.textsafe import printable
+from screens.widgets.search import Search, step
 
 MAX_LINES = 10_000
 """Lines kept in the ring (older ones are dropped)."""
@@ -60,6 +66,22 @@ HIGHLIGHTS: tuple[tuple[str, str, str], ...] = (
     (" ERROR ", "ERROR", "bold red"),
 )
 
+LEVELS: tuple[str, ...] = ("SEVERE", "WARN")
+"""The level filters, in the order a key cycles them (after "every line")."""
+_LEVEL_WORDS = re.compile(r"\b(SEVERE|FATAL|ERROR|WARNING|WARN)\b")
+_CONTINUATION = re.compile(
+    r"^(\s|Caused by:|Suppressed:|\.\.\. \d+ more|[\w.$]+(?:Exception|Error|Throwable)\b)"
+)
+"""A stack trace's lines after the first: they take the level of the line they continue."""
+
+
+def line_level(text: str) -> str:
+    """ "SEVERE" (SEVERE, ERROR, FATAL), "WARN" (WARNING, WARN) or "" for a line's own words."""
+    found = _LEVEL_WORDS.search(text)
+    if found is None:
+        return ""
+    return "WARN" if found.group(1).startswith("WARN") else "SEVERE"
+
 
 @dataclass(frozen=True, slots=True)
 class LogLine:
@@ -70,6 +92,8 @@ class LogLine:
     text: str
     word: str | None = None
     style: str = ""
+    level: str = ""
+    """"SEVERE", "WARN" or "": its own level, or that of the message it continues."""
 
 
 def classify(text: str) -> tuple[str | None, str]:
@@ -140,7 +164,17 @@ class LogView(ScrollView, can_focus=True):
         self._flush_scheduled = False
         self._max_width = 0
         self._filter = ""
-        self._cache: LRUCache[tuple[int, str, bool], Strip] = LRUCache(1024)
+        self._level = ""
+        self._levels: dict[str, str] = {}
+        """Per source, the level of the last message (its stack trace lines inherit it)."""
+        self._search = Search()
+        self._current: int | None = None
+        """The seq of the line `next_match` moved to."""
+        self.wrap = False
+        """Long lines folded to the view's width (instead of scrolling sideways)."""
+        self._rows: list[tuple[LogLine, int, int]] = []
+        """In wrap mode: each screen row's line and character range."""
+        self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self.lines_received = 0
         """Complete lines seen since the view was created (kept or not)."""
         self.bytes_skipped = 0
@@ -195,7 +229,14 @@ class LogView(ScrollView, can_focus=True):
         text = clean_line(raw)
         word, style = classify(text)
         self._seq += 1
-        return LogLine(self._seq, source, text, word, style)
+        level = line_level(text)
+        if level:
+            self._levels[source] = level
+        elif _CONTINUATION.match(text):
+            level = self._levels.get(source, "")
+        else:
+            self._levels[source] = ""
+        return LogLine(self._seq, source, text, word, style, level)
 
     def _append(self, lines: Iterable[LogLine]) -> None:
         filtered = self._shown is not self._ring
@@ -236,7 +277,20 @@ class LogView(ScrollView, can_focus=True):
     def set_filter(self, text: str) -> None:
         """Show only lines containing ``text`` (case-insensitive); empty shows everything."""
         self._filter = text.casefold()
-        if not self._filter:
+        self._refilter()
+
+    @property
+    def level(self) -> str:
+        """The level filter: "SEVERE", "WARN" (and worse) or "" (every line)."""
+        return self._level
+
+    def set_level(self, level: str) -> None:
+        """Show only SEVERE (or WARN and worse) messages with their stack traces; "" all."""
+        self._level = level if level in LEVELS else ""
+        self._refilter()
+
+    def _refilter(self) -> None:
+        if not self._filter and not self._level:
             self._shown = self._ring
         else:
             self._shown = deque(
@@ -251,7 +305,106 @@ class LogView(ScrollView, can_focus=True):
         self.post_message(self.Changed())
 
     def _matches(self, line: LogLine) -> bool:
+        if self._level and not (line.level == "SEVERE" or line.level == self._level):
+            return False
         return self._filter in line.text.casefold()
+
+    # -- search ----------------------------------------------------------------------------
+
+    @property
+    def search(self) -> Search:
+        return self._search
+
+    def set_search(self, text: str) -> None:
+        """Highlight every match of ``text`` (``re:`` for a regular expression); "" none."""
+        self._search = Search.parse(text)
+        self._current = None
+        self._cache.clear()
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def match_indexes(self) -> list[int]:
+        """Indexes (among the lines shown) of the lines the search matches."""
+        search = self._search
+        if not search.active:
+            return []
+        return [at for at, line in enumerate(self._shown) if search.matches(line.text)]
+
+    def current_match(self) -> tuple[int, int] | None:
+        """(number of the line moved to among the matches, 1-based; how many match)."""
+        if self._current is None:
+            return None
+        indexes = self.match_indexes()
+        seqs = [self._shown[at].seq for at in indexes]
+        if self._current not in seqs:
+            return None
+        return seqs.index(self._current) + 1, len(seqs)
+
+    @property
+    def current_line(self) -> LogLine | None:
+        """The line `next_match` moved to, if still shown."""
+        return next((line for line in self._shown if line.seq == self._current), None)
+
+    def next_match(self, forward: bool = True) -> bool:
+        """Move to the next (or previous) line the search matches, wrapping round; the view
+        pauses there. False when nothing matches."""
+        indexes = self.match_indexes()
+        if not indexes:
+            return False
+        seqs = [line.seq for line in self._shown]
+        if self._current in seqs:
+            at: int | None = seqs.index(self._current)
+        else:  # from the lines in sight
+            top = self._line_at_row(int(self.scroll_y))
+            at = top - 1 if forward else top + max(1, self.size.height)
+        target = step(indexes, at, forward)
+        if target is None:
+            return False
+        self._current = self._shown[target].seq
+        self.following = False
+        self._cache.clear()
+        row = self._row_of_line(target)
+        self.scroll_to(y=max(0, row - self.size.height // 2), animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Changed())
+        return True
+
+    # -- wrap ------------------------------------------------------------------------------
+
+    def set_wrap(self, wrap: bool) -> None:
+        """Fold long lines to the view's width (True) or scroll sideways (False)."""
+        self.wrap = wrap
+        self._cache.clear()
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def _wrap_width(self) -> int:
+        width = self.scrollable_content_region.width or self.size.width
+        return max(8, width - self._gutter())
+
+    def _rewrap(self) -> None:
+        width = self._wrap_width()
+        rows: list[tuple[LogLine, int, int]] = []
+        for line in self._shown:
+            size = len(line.text)
+            rows.extend((line, start, start + width) for start in range(0, max(size, 1), width))
+        self._rows = rows
+
+    def _row_of_line(self, index: int) -> int:
+        if not self.wrap:
+            return index
+        line = self._shown[index]
+        return next((row for row, (at, _, _) in enumerate(self._rows) if at is line), index)
+
+    def _line_at_row(self, row: int) -> int:
+        if not self.wrap or not self._rows:
+            return row
+        line = self._rows[min(row, len(self._rows) - 1)][0]
+        return next((at for at, shown in enumerate(self._shown) if shown is line), row)
 
     def watch_following(self, following: bool) -> None:
         if following:
@@ -292,27 +445,71 @@ class LogView(ScrollView, can_focus=True):
         return cell_len(line.text) + self._gutter()
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self._max_width, len(self._shown))
+        if self.wrap:
+            self._rewrap()
+            self.virtual_size = Size(self._wrap_width() + self._gutter(), len(self._rows))
+        else:
+            self._rows = []
+            self.virtual_size = Size(self._max_width, len(self._shown))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
         style = self.rich_style
+        if self.wrap:
+            if index >= len(self._rows):
+                return Strip.blank(width, style)
+            line, start, end = self._rows[index]
+            return self._strip(line, style, (start, end)).crop_extend(0, width, style)
         if index >= len(self._shown):
             return Strip.blank(width, style)
         line = self._shown[index]
         strip = self._strip(line, style)
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
-    def _strip(self, line: LogLine, base: Style) -> Strip:
+    def row_texts(self) -> list[str]:
+        """Every row as it reads on screen (wrapped rows one by one), for tests."""
+        style = Style()
+        if self.wrap:
+            return [
+                self._strip(line, style, (start, end)).text.rstrip()
+                for line, start, end in self._rows
+            ]
+        return [self._strip(line, style).text.rstrip() for line in self._shown]
+
+    def _strip(self, line: LogLine, base: Style, piece: tuple[int, int] | None = None) -> Strip:
         many = len(self._sources) > 1
-        key = (line.seq, self._filter, many)
+        current = line.seq == self._current
+        key = (line.seq, self._filter, many, self._search.text, current, piece)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        text = self._line_text(line, many, current)
+        if piece is not None:
+            start, end = piece
+            body = len(text) - len(line.text)  # where the line's own text begins
+            if start == 0:
+                shown = text[: body + end]
+            else:
+                shown = Text(" " * body, end="")
+                shown.append_text(text[body + start : body + end])
+            text = shown
+        segments = [
+            Segment(seg.text, base + seg.style if seg.style else base, seg.control)
+            for seg in text.render(self.app.console, end="")
+        ]
+        strip = Strip(segments, cell_len(text.plain))
+        self._cache[key] = strip
+        return strip
+
+    def _line_text(self, line: LogLine, many: bool, current: bool) -> Text:
+        """A whole line as shown: its word (or the current match's mark), source, text and the
+        filter's and the search's highlights."""
         text = Text(no_wrap=True, end="")
-        if line.word is not None:
+        if current:
+            text.append(f"{'▶':<{GUTTER - 1}} ", style="bold reverse")
+        elif line.word is not None:
             text.append(f"{line.word:<{GUTTER - 1}} ", style=line.style)
         else:
             text.append(" " * GUTTER)
@@ -327,13 +524,11 @@ class LogView(ScrollView, can_focus=True):
             while at >= 0 and len(folded) == len(line.text):
                 text.stylize("reverse", start + at, start + at + len(self._filter))
                 at = folded.find(self._filter, at + len(self._filter))
-        segments = [
-            Segment(seg.text, base + seg.style if seg.style else base, seg.control)
-            for seg in text.render(self.app.console, end="")
-        ]
-        strip = Strip(segments, cell_len(text.plain))
-        self._cache[key] = strip
-        return strip
+        if self._search.active:
+            self._search.highlight(text, start, current=current)
+        return text
 
     def on_resize(self) -> None:
         self._cache.clear()
+        if self.wrap:
+            self._resize()
