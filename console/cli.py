@@ -45,6 +45,7 @@ modes:
   clusterconsole config check [FILE]   validate cluster.toml only, like `sshd -t`
   clusterconsole config import --ansible FILE
                                        an Ansible inventory as a cluster.toml to review
+  clusterconsole completion bash|zsh|fish   shell completion; clusterconsole man: the man page
   clusterconsole doctor [--json]       the misconfigurations the clustering guides warn about
   clusterconsole events FILE...        membership and lifecycle events in saved log files
   clusterconsole balancer URL          one-shot read of a balancer-manager page
@@ -201,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     imported.add_argument(
         "--group", metavar="NAME", help="only the hosts of this group (default: every host)"
     )
+
+    completion = sub.add_parser(
+        "completion", help="a shell completion script (bash, zsh, fish) to source"
+    )
+    completion.add_argument("shell", nargs="?", choices=("bash", "zsh", "fish"), help="the shell")
+    completion.add_argument(
+        "--names",
+        choices=("nodes", "wizards", "contexts"),
+        help="print the names the scripts complete (from cluster.toml), one a line",
+    )
+    _config_options(completion, suppress=True)
+    sub.add_parser("man", help="the man page (roff), generated from this parser")
 
     events = sub.add_parser("events", help="membership and lifecycle events in saved logs")
     events.add_argument("files", nargs="*", metavar="FILE")
@@ -373,6 +386,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_sandbox(args)
     if args.command == "config":
         return _run_config(args)
+    if args.command in ("completion", "man"):
+        from console import cli_docs
+
+        if args.command == "man":
+            sys.stdout.write(cli_docs.man_page(build_parser(), PROG, _version()))
+            return exitcodes.OK
+        if args.names:
+            return cli_docs.names(args.names, getattr(args, "config", None), sys.stdout)
+        if not args.shell:
+            _err(
+                "completion: name a shell (bash, zsh or fish), "
+                "e.g. `source <(clusterconsole completion bash)`"
+            )
+            return exitcodes.USAGE
+        sys.stdout.write(cli_docs.completion(args.shell, build_parser(), PROG))
+        return exitcodes.OK
     if args.command == "events":
         from console import events_command
 

@@ -58,7 +58,13 @@ def test_a_fresh_pip_install_runs_status_on_the_sandbox(
         cwd=tmp_path,  # not the repository: the installed package, not the source tree
         env=env,
     )
-    assert result.returncode == exitcodes.OK, result.stdout + result.stderr
+    # The installed console reads the whole cluster. Whether the cluster is healthy right now is
+    # not this test's business (a Tomcat's first request may still be compiling a JSP under load):
+    # 0 or 1, never a usage error or a crash.
+    assert result.returncode in (exitcodes.OK, exitcodes.PROBLEMS), result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert [node["ssh"] for node in report["nodes"]] == ["up"] * len(sandbox.nodes)
+    assert [node["tomcat"] for node in report["nodes"]] == ["running"] * len(sandbox.nodes)
+    assert [b["reachable"] for b in report["balancers"]] == [True]
+    assert report["database"]["reachable"] is True
     assert result.stderr == ""  # no dependency warning reaches the operator
