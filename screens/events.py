@@ -1,7 +1,9 @@
 """Events: every node's cluster events merged newest first, and the membership matrix.
 
 The table is rebuilt only when the snapshot's event ring changed (or a filter did); it holds at
-most EVENTS_KEPT rows. Filters: kind (`k` cycles), node (`n` cycles) and `/` to search the text.
+most EVENTS_KEPT rows. Filters: kind (`k` cycles), node (`o` cycles) and `/` to filter by text.
+`s` searches without hiding rows: every match highlighted, `n`/`N` move the cursor to the next or
+previous matching row (`re:PATTERN` for a regular expression).
 Every cell is `Text`: event text, members and node names are shown literally. Below `WIDE`
 columns the time is shown as HH:MM:SS and history is marked by a dim kind, so the text keeps room;
 Enter opens the whole event (every field, the full text).
@@ -26,6 +28,7 @@ from screens.widgets.common import clock, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.matrix import MembershipMatrix
 from screens.widgets.row_table import RowTable
+from screens.widgets.search import Search, step
 
 COLUMNS = ("time", "node", "kind", "member", "text")
 WIDE = 120
@@ -85,7 +88,10 @@ class EventsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k", "cycle_kind", "Kind filter", id="events.kind"),
-        Binding("n", "cycle_node", "Node filter", id="events.node"),
+        Binding("o", "cycle_node", "Node filter", id="events.node"),
+        Binding("s", "find", "Search", id="events.find"),
+        Binding("n", "next_match(True)", "Next match", show=False, id="events.next-match"),
+        Binding("N", "next_match(False)", "Previous match", show=False, id="events.previous-match"),
         # Priority: runs as the app reads `/`, so the keys typed after it reach the field.
         Binding("slash", "search", "Search", id="events.search", key_display="/", priority=True),
         Binding("escape", "clear_filters", "Clear filters", id="events.clear"),
@@ -98,6 +104,8 @@ class EventsScreen(Screen[None]):
     EventsScreen #events-table { height: 1fr; }
     EventsScreen #events-search { dock: bottom; display: none; }
     EventsScreen #events-search.shown { display: block; }
+    EventsScreen #events-find { dock: bottom; display: none; }
+    EventsScreen #events-find.shown { display: block; }
     """
 
     def __init__(self) -> None:
@@ -108,6 +116,8 @@ class EventsScreen(Screen[None]):
         self.kind_filter: str | None = None
         self.node_filter: str | None = None
         self.search_text = ""
+        self.find = Search()
+        """The search `s` highlights (rows stay)."""
         self.rows: list[NodeEvent] = []
         """The events in the table, top row first (for tests and the status line)."""
         self._wide: bool | None = None
@@ -118,7 +128,11 @@ class EventsScreen(Screen[None]):
         yield Static(Text(""), id="events-filters")
         yield RowTable(id="events-table")
         yield Input(
-            placeholder="search event text (Enter keeps it, Escape clears)", id="events-search"
+            placeholder="filter by event text (Enter keeps it, Escape clears)", id="events-search"
+        )
+        yield Input(
+            placeholder="search, re:PATTERN for a regex (Enter: to the first match, then n/N)",
+            id="events-find",
         )
         yield KeyBar()
 
@@ -149,7 +163,7 @@ class EventsScreen(Screen[None]):
         if state is None:
             return
         wide = self._wide = self.app.size.width >= WIDE
-        key = (self.kind_filter, self.node_filter, self.search_text, wide)
+        key = (self.kind_filter, self.node_filter, self.search_text, wide, self.find.text)
         if not force and state.events is self._events and key == self._shown_key:
             return
         self._events, self._shown_key = state.events, key
@@ -160,7 +174,50 @@ class EventsScreen(Screen[None]):
         ][:EVENTS_KEPT]
         self.rows = rows
         table = self.query_one(RowTable)
-        table.show_rows([(str(id(record)), list(event_row(record, wide=wide))) for record in rows])
+        table.show_rows(
+            [(str(id(record)), self._found(event_row(record, wide=wide))) for record in rows]
+        )
+        self._filters_line()
+
+    def _found(self, cells: tuple[Text, ...]) -> list[Text]:
+        """The row's cells with every match of the search highlighted."""
+        if not self.find.active:
+            return list(cells)
+        return [self.find.highlight(cell.copy()) if at else cell for at, cell in enumerate(cells)]
+
+    def _matching(self, record: NodeEvent) -> bool:
+        event = record.event
+        hay = (record.node, event.kind, event.member or "", *event.members, event.text)
+        return any(self.find.matches(printable(part)) for part in hay)
+
+    def match_keys(self) -> list[str]:
+        """The keys of the rows the search matches, top to bottom as shown."""
+        table = self.query_one(RowTable)
+        matching = {str(id(record)) for record in self.rows if self._matching(record)}
+        return [key for key in table.row_keys if key in matching]
+
+    def action_find(self) -> None:
+        field = self.query_one("#events-find", Input)
+        field.add_class("shown")
+        field.value = self.find.text
+        self.set_focus(field)
+
+    def action_next_match(self, forward: bool, here: bool = False) -> None:
+        """n/N: the cursor to the next (previous) row the search matches, wrapping round
+        (``here``: the cursor's own row counts, for the first jump)."""
+        if not self.find.active:
+            return
+        table = self.query_one(RowTable)
+        keys = table.row_keys
+        rows = [keys.index(key) for key in self.match_keys()]
+        cursor = table.cursor_row if table.row_count else None
+        if here and cursor is not None:
+            cursor -= 1
+        target = step(rows, cursor, forward)
+        if target is None:
+            self.notify("no event matches the search", timeout=3, markup=False)
+            return
+        table.move_cursor(row=target)
         self._filters_line()
 
     def on_resize(self) -> None:
@@ -213,9 +270,17 @@ class EventsScreen(Screen[None]):
         text.append("kind ", style="bold").append(self.kind_filter or "all")
         text.append(" · node ", style="bold").append(safe(self.node_filter or "all"))
         if self.search_text:
-            text.append(" · search ", style="bold").append(
+            text.append(" · filter ", style="bold").append(
                 safe(self.search_text, "reverse", limit=60)
             )
+        if self.find.text:
+            text.append(" · search ", style="bold").append(
+                safe(self.find.describe(), "reverse", limit=60)
+            )
+            if self.find.error:
+                text.append(" ").append(safe(self.find.error, "bold red", limit=80))
+            else:
+                text.append(f" {len(self.match_keys())} match(es) (n/N)")
         self.query_one("#events-filters", Static).update(text)
 
     # -- filters -----------------------------------------------------------------------------
@@ -233,8 +298,8 @@ class EventsScreen(Screen[None]):
         self._rebuild()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search":  # `/` typed in the field is text
-            return not self.query_one("#events-search", Input).has_focus
+        if action == "search":  # `/` typed in a field is text
+            return not isinstance(self.focused, Input)
         return True
 
     def action_search(self) -> None:
@@ -247,6 +312,10 @@ class EventsScreen(Screen[None]):
         field = self.query_one("#events-search", Input)
         field.remove_class("shown")
         field.value = ""
+        find = self.query_one("#events-find", Input)
+        find.remove_class("shown")
+        find.value = ""
+        self.find = Search()
         self.kind_filter, self.node_filter, self.search_text = None, None, ""
         self.query_one(RowTable).focus()
         self._rebuild()
@@ -255,8 +324,13 @@ class EventsScreen(Screen[None]):
         if event.input.id == "events-search":
             self.search_text = event.value.casefold()
             self._rebuild()
+        elif event.input.id == "events-find":
+            self.find = Search.parse(event.value)
+            self._rebuild()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "events-search":
+        if event.input.id in ("events-search", "events-find"):
             event.input.remove_class("shown")
             self.query_one(RowTable).focus()
+        if event.input.id == "events-find":
+            self.action_next_match(True, here=True)

@@ -46,7 +46,7 @@ async def test_timeline_newest_first_with_filters_and_search(tmp_path: Path) -> 
         await pilot.press("k")  # member-joined
         await wait_for(lambda: len(table_rows(app)) == 6)
         assert {row[2] for row in table_rows(app)} == {"member-joined"}
-        await pilot.press("n")  # node1
+        await pilot.press("o")  # node1
         await wait_for(lambda: len(table_rows(app)) == 2)
         assert {row[1] for row in table_rows(app)} == {"node1"}
         await pilot.press("escape")

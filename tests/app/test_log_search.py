@@ -8,10 +8,20 @@ from pathlib import Path
 from rich.style import Style
 from textual.keys import _character_to_key
 
+from screens.events import EventsScreen
 from screens.node import NodeScreen
 from screens.widgets.log_view import LogView
+from screens.widgets.row_table import RowTable
 from screens.widgets.search import MATCH_STYLE, Search
-from tests.app.views_harness import FakeMonitor, HarnessApp, inventory, plain, wait_for
+from tests.app.views_harness import (
+    FakeMonitor,
+    HarnessApp,
+    healthy_nodes,
+    inventory,
+    left,
+    plain,
+    wait_for,
+)
 
 LOG = (
     "01-Jan INFO [main] Server startup in 1200 ms\n"
@@ -112,3 +122,33 @@ async def test_level_filter_keeps_stack_traces_and_wrap_folds_lines(tmp_path: Pa
         assert "".join(row.strip() for row in rows[-3:]).endswith("END")
         await pilot.press("w")
         assert len(log.row_texts()) == 9
+
+
+async def test_events_search_highlights_and_n_moves_the_cursor(tmp_path: Path) -> None:
+    observations = [
+        *healthy_nodes(),
+        left("node1", "node3", at=5.0, text="node3 gone"),
+        left("node2", "node3", at=6.0, text="node3 gone too"),
+    ]
+    app = HarnessApp(inventory(tmp_path), EventsScreen, observations=observations)
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one(RowTable)
+        await wait_for(lambda: table.row_count == 8)
+        await pilot.press("end")  # the cursor at the bottom: the search wraps round
+        await pilot.press("s", *keys("gone"), "enter")
+        screen = app.screen
+        assert isinstance(screen, EventsScreen)
+        assert table.row_count == 8  # searching hides nothing
+        assert screen.cursor_record is not None
+        assert screen.cursor_record.event.text == "node3 gone too"
+        cell = table.get_row_at(table.cursor_row)[4]
+        assert any(span.style == MATCH_STYLE for span in cell.spans)  # highlighted
+        assert "2 match(es)" in plain(screen.query_one("#events-filters"))
+        await pilot.press("n")
+        assert screen.cursor_record.event.text == "node3 gone"
+        await pilot.press("N")
+        assert screen.cursor_record.event.text == "node3 gone too"
+        await pilot.press("o")  # the node filter moved from n to o
+        assert screen.node_filter == "node1"
+        await pilot.press("escape", "s", *keys("re:node[12]$"), "enter")
+        assert len(screen.match_keys()) == 6  # joined events' node cells
