@@ -50,6 +50,7 @@ from probes.haproxy_client import (
     State,
 )
 from probes.ssh import NodeSession, SshCommandError
+from probes.tls import client_ssl, netrc_auth
 
 HTTP_TIMEOUT = 10.0
 """Seconds each balancer-manager request may take (connect, read, write)."""
@@ -142,9 +143,10 @@ def haproxy_state(change: WorkerChange) -> State:
 
 
 def auth(config: BalancerConfig) -> tuple[str, str] | None:
-    """Basic-auth credentials from the inventory's Secret (read now, never logged)."""
+    """Basic-auth credentials from the inventory's Secret (read now, never logged); without a
+    username there, the login ~/.netrc (or $NETRC) has for the URL's host, like curl -n."""
     if config.username is None:
-        return None
+        return netrc_auth(config.url) if config.url else None
     try:
         password = config.password.reveal() if config.password else ""
     except ConfigError as exc:
@@ -191,7 +193,12 @@ class HttpdBalancer:
         self.writable = writable
         extra = {"deadline": deadline} if deadline is not None else {}
         self.reader = BalancerReader(
-            config.url, auth=auth(config), timeout=timeout, transport=transport, **extra
+            config.url,
+            auth=auth(config),
+            timeout=timeout,
+            transport=transport,
+            verify=client_ssl(config.ca_file),
+            **extra,
         )
         self._writer = BalancerWriter(self.reader) if writable else None
 
@@ -470,7 +477,13 @@ def open_balancer(
         return HaproxyBalancer(config, HaproxyReader(remote), writable=writable, closers=closers)
     if config.url:
         extra_page = {"deadline": deadline} if deadline is not None else {}
-        page = HaproxyStatsPage(config.url, auth=auth(config), transport=transport, **extra_page)
+        page = HaproxyStatsPage(
+            config.url,
+            auth=auth(config),
+            transport=transport,
+            verify=client_ssl(config.ca_file),
+            **extra_page,
+        )
         return HaproxyBalancer(
             config, HaproxyReader(page), writable=writable, closers=(page.aclose,)
         )

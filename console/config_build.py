@@ -68,7 +68,7 @@ _NODE = (
 )
 _NODE_ALL = (*_NODE, "start", "stop")
 _PASSWORD = ("password_env", "password_file")
-_BALANCER = ("name", "kind", "url", "socket", "balancer", "username", *_PASSWORD)
+_BALANCER = ("name", "kind", "url", "socket", "balancer", "username", "ca_file", *_PASSWORD)
 _DATABASE = ("url", *_PASSWORD, "required_grants")
 _DEPLOY = ("source", "target", "exclude")
 _LICENSE = ("kind", "page")
@@ -212,6 +212,7 @@ class _Builder(TableReader):
             balancer=self.string(table, path, "balancer"),
             username=self.string(table, path, "username"),
             password=self.secret(table, path),
+            ca_file=self.local_file(table, path, "ca_file"),
         )
 
     def socket(self, table: Table, path: FieldPath, nodes: set[str]) -> SocketRef | None:

@@ -177,6 +177,9 @@ class BalancerConfig:
     """HTTP basic auth user."""
     password: Secret | None = None
     """HTTP basic auth password, if any."""
+    ca_file: Path | None = None
+    """CA certificates (PEM) an https URL is verified against (an internal CA); None: the
+    system's trust store."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import ssl
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -103,6 +104,7 @@ class BalancerReader:
         timeout: float = 5.0,
         deadline: float = DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.url, embedded = _split_credentials(url)
         self.deadline = deadline
@@ -114,6 +116,7 @@ class BalancerReader:
             transport=transport,
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
+            verify=verify,
         )
 
     @property

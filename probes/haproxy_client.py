@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import re
 import shlex
+import ssl
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -116,6 +117,7 @@ class HaproxyStatsPage:
         timeout: float = 5.0,
         deadline: float = DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.url = url if url.rstrip("/").endswith(";csv") else url.rstrip("/") + ";csv"
         self.deadline = deadline
@@ -126,6 +128,7 @@ class HaproxyStatsPage:
             # let idle connections go before the server closes them under a request
             limits=httpx.Limits(keepalive_expiry=2.0),
             transport=transport,
+            verify=verify,
         )
 
     @property
