@@ -259,6 +259,9 @@ class _Builder(TableReader):
             database=parsed.database,
             password=password,
             required_grants=frozenset(grants),
+            unix_socket=parsed.unix_socket,
+            tls=parsed.tls,
+            ssl_ca=parsed.ssl_ca,
         )
 
     def shared_dir(self, doc: Table) -> SharedDir | None:

@@ -115,9 +115,16 @@ class DatabaseUrl:
     host: str
     port: int
     database: str
+    unix_socket: str | None = None
+    """``?unix_socket=/path``: connect through this socket (on this machine) instead of TCP."""
+    tls: bool = False
+    """``?ssl=required``: TLS, verified against the system trust store or ``ssl_ca``."""
+    ssl_ca: str | None = None
+    """``?ssl_ca=/path``: the CA file (PEM) the server's certificate is verified against."""
 
 
 _DB_EXAMPLE = "write mysql://USER@HOST[:PORT]/DATABASE"
+_DB_OPTIONS = "unix_socket=/PATH, ssl=required and ssl_ca=/PATH.pem"
 
 
 def parse_database_url(url: str) -> DatabaseUrl | str:
@@ -136,8 +143,19 @@ def parse_database_url(url: str) -> DatabaseUrl | str:
     problem = _netloc_problem(parts, url)
     if problem is not None:
         return problem
-    if parts.query or parts.fragment:
-        return f"{url!r}: query parameters are not supported; {_DB_EXAMPLE}"
+    if parts.fragment:
+        return f"{url!r}: a fragment (#...) is not supported; {_DB_EXAMPLE}"
+    options: dict[str, str] = {}
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if key not in ("unix_socket", "ssl", "ssl_ca") or not value:
+            return f"{url!r}: unknown option {item!r}; the options are {_DB_OPTIONS}"
+        options[key] = unquote(value)
+    if options.get("ssl", "required") not in ("required", "true"):
+        return f"{url!r}: ssl={options['ssl']!r}; write ssl=required"
+    for key in ("unix_socket", "ssl_ca"):
+        if key in options and not options[key].startswith(("/", "~")):
+            return f"{url!r}: {key} must be an absolute path"
     database = parts.path[1:] if parts.path.startswith("/") else parts.path
     if not database:
         return f"{url!r} has no database name; {_DB_EXAMPLE}"
@@ -149,4 +167,7 @@ def parse_database_url(url: str) -> DatabaseUrl | str:
         host=parts.hostname or "",
         port=parts.port or 3306,
         database=unquote(database),
+        unix_socket=options.get("unix_socket"),
+        tls="ssl" in options or "ssl_ca" in options,
+        ssl_ca=options.get("ssl_ca"),
     )

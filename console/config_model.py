@@ -202,6 +202,12 @@ class DatabaseConfig:
     """Where the password comes from; None means no password."""
     required_grants: frozenset[str]
     """Privileges (upper case) the user must hold, checked by the database probe."""
+    unix_socket: str | None = None
+    """A local socket to connect through instead of host:port (``?unix_socket=``)."""
+    tls: bool = False
+    """TLS required (``?ssl=required`` or ``?ssl_ca=``), always verified."""
+    ssl_ca: str | None = None
+    """The CA file the server is verified against; None: the system's trust store."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,6 +136,9 @@ def database_target(config: DatabaseConfig) -> database_probe.DatabaseTarget:
         database=config.database,
         password=config.password.reveal() if config.password else None,
         required_grants=config.required_grants,
+        unix_socket=config.unix_socket,
+        tls=config.tls,
+        ssl_ca=config.ssl_ca,
     )
 
 

@@ -7,10 +7,12 @@ privilege needed), which is exactly each node's connection pool.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from probes.privileges import ALL_PRIVILEGES
 
@@ -32,6 +34,56 @@ class DatabaseTarget:
     password: str | None = field(default=None, repr=False)
     required_grants: frozenset[str] = frozenset()
     connect_timeout: float = 5.0
+    unix_socket: str | None = None
+    tls: bool = False
+    ssl_ca: str | None = None
+
+
+def my_cnf(path: str | None = None) -> dict[str, str]:
+    """The ``[client]`` options of the operator's ``~/.my.cnf`` (``$MYSQL_HOME`` is not read):
+    what the mysql client itself would use; empty when there is no readable file."""
+    import configparser
+
+    file = os.path.expanduser(path or os.environ.get("CLUSTERCONSOLE_MY_CNF") or "~/.my.cnf")
+    parser = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
+    try:
+        with open(file, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return {}
+    if not parser.has_section("client"):
+        return {}
+    return {
+        key.replace("_", "-"): value.strip().strip("'\"")
+        for key, value in parser.items("client")
+        if value is not None
+    }
+
+
+def connect_options(target: DatabaseTarget, cnf: dict[str, str] | None = None) -> dict[str, Any]:
+    """pymysql.connect's arguments: the inventory's values, ~/.my.cnf's [client] password and
+    ssl-ca where the inventory has none (like the mysql client), a unix socket or TLS when the
+    URL asks for them. TLS is always verified (never "encrypted but trusting anyone")."""
+    from probes.tls import client_ssl
+
+    cnf = my_cnf() if cnf is None else cnf
+    options: dict[str, Any] = {
+        "host": target.host,
+        "port": target.port,
+        "user": target.user,
+        "password": target.password if target.password is not None else cnf.get("password", ""),
+        "database": target.database,
+        "connect_timeout": target.connect_timeout,
+        "read_timeout": target.connect_timeout,
+        "write_timeout": target.connect_timeout,
+        "charset": "utf8mb4",
+    }
+    if target.unix_socket:
+        options["unix_socket"] = os.path.expanduser(target.unix_socket)
+    ca = target.ssl_ca or (cnf.get("ssl-ca") if target.tls else None)
+    if target.tls:
+        options["ssl"] = client_ssl(os.path.expanduser(ca) if ca else None)
+    return options
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,17 +183,7 @@ def check(target: DatabaseTarget) -> DatabaseHealth:
 
     began = time.perf_counter()
     try:
-        connection = pymysql.connect(
-            host=target.host,
-            port=target.port,
-            user=target.user,
-            password=target.password or "",
-            database=target.database,
-            connect_timeout=target.connect_timeout,
-            read_timeout=target.connect_timeout,
-            write_timeout=target.connect_timeout,
-            charset="utf8mb4",
-        )
+        connection = pymysql.connect(**connect_options(target))
     except Exception as exc:  # pymysql raises its own errors and bare OS errors alike
         return DatabaseHealth(reachable=False, error=_reason(exc), at=time.time())
     connect_ms = (time.perf_counter() - began) * 1000
