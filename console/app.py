@@ -34,7 +34,7 @@ from console.observations import Observation
 from console.state import ClusterState
 from screens.commands import ConsoleCommand, ConsoleCommands
 from screens.dashboard import DashboardScreen, OperatorDashboardScreen, UnavailableView
-from screens.help import HelpScreen, KeyHelp
+from screens.help import HelpScreen, KeyHelp, console_binding
 from screens.host import StateView
 from screens.watch import Banner, Incident, WatchBar, incidents
 
@@ -477,7 +477,7 @@ class ClusterConsoleApp(App[int]):
         seen: set[tuple[str, str]] = set()
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if binding.system or not active.enabled:
+            if binding.system or not active.enabled or not console_binding(active.node, binding):
                 continue
             marker = (binding.action, binding.id or key)
             if marker in seen:

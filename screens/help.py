@@ -1,18 +1,30 @@
-"""`?`: every key binding of the current view, with its description and id, plus the mouse."""
+"""`?`: the console's keys on the current view (with description and id), the table keys (sort,
+export), the mouse, and a legend of the state words and their colours.
+
+Keys the toolkit binds for its own widgets (a scroll view's arrows, an input's editing keys) are
+not listed: `console_binding` keeps a binding with an id, or one a console class declares.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.console import Group
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from screens.cells import Palette, palette_for, word
 from screens.widgets.keybar import KeyBar
+from screens.widgets.node_table import NodeTable
+from screens.widgets.row_table import RowTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +34,57 @@ class KeyHelp:
     key: str
     description: str
     id: str
+
+
+def console_binding(node: DOMNode, binding: Binding) -> bool:
+    """A key of the console's own (an id, or declared by one of its classes), not one Textual
+    binds inside its widgets."""
+    if binding.id:
+        return True
+    for cls in type(node).__mro__:
+        if cls.__module__.split(".", 1)[0] == "textual":
+            continue
+        for declared in cls.__dict__.get("BINDINGS", ()):
+            keys, action = (
+                (declared.key, declared.action) if isinstance(declared, Binding) else declared[:2]
+            )
+            if action == binding.action and binding.key in keys.replace(" ", "").split(","):
+                return True
+    return False
+
+
+TABLE_KEYS: tuple[KeyHelp, ...] = (
+    KeyHelp(
+        "shift+letter",
+        "Sort by the column whose title starts with it (again: reversed)",
+        "table.sort",
+    ),
+    KeyHelp("> <", "Sort by the next / previous column", "table.sort-column"),
+    KeyHelp("=", "The view's own order again", "table.sort-off"),
+)
+"""Keys of every sortable table (handled by the table, so listed here by hand)."""
+
+LEGEND: tuple[tuple[str, str, str], ...] = (
+    ("ok", "up · running · up 200 · ok · 2/2", "working as it should"),
+    ("warn", "draining · absent · DRAINING · heap > 90 %", "worrying: look at it soon"),
+    ("bad", "down · stopped · error · lb unreachable · 1/2", "broken: act"),
+    ("muted", "connecting · checking · reading · - · standby", "not known yet, or idle"),
+    ("maintenance", "maintenance", "marked in maintenance: its problems are notices"),
+)
+"""(colour, state words, meaning): words carry the state, colour only repeats it."""
+
+
+def legend(palette: Palette) -> Table:
+    """The state words in their colours (the active theme's), with what each colour means."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for colour, words, meaning in LEGEND:
+        style = getattr(palette, colour, None)
+        if not isinstance(style, Style):
+            style = Style(color="cyan", bold=palette.loud)
+        table.add_row(word(palette, words, style), Text(meaning))
+    return table
 
 
 MOUSE_HELP = (
@@ -49,6 +112,7 @@ class HelpScreen(ModalScreen[None]):
     }
     HelpScreen DataTable { height: 1fr; }
     HelpScreen #help-mouse { height: auto; color: $text-muted; }
+    HelpScreen #help-legend { height: auto; padding-top: 1; }
     """
 
     def __init__(self, title: str, keys: list[KeyHelp]) -> None:
@@ -62,6 +126,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(self.title_text, style="bold"), markup=False)
             yield DataTable(id="help-keys", cursor_type="row", show_cursor=False)
             yield Static(Text(MOUSE_HELP), id="help-mouse", markup=False)
+            yield Static(id="help-legend", markup=False)
         yield KeyBar(show_command_palette=False)  # the keys that work here, not the view's
 
     def on_mount(self) -> None:
@@ -69,12 +134,32 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", key="key")
         table.add_column("action", key="action")
         table.add_column("id", key="id")
-        for item in self.keys:
+        for item in [*self.keys, *self.table_keys()]:
             table.add_row(Text(item.key, style="bold"), Text(item.description), Text(item.id))
+        palette = palette_for(self.app.current_theme)
+        self.query_one("#help-legend", Static).update(
+            Group(Text("state words and colours", style="bold underline"), legend(palette))
+        )
         table.focus()
+
+    def table_keys(self) -> list[KeyHelp]:
+        """The sort keys, when the view under the help has a sortable table."""
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        if below is None or not (below.query(NodeTable) or below.query(RowTable.__name__)):
+            return []
+        return list(TABLE_KEYS)
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)
 
 
-__all__ = ["MOUSE_HELP", "HelpScreen", "KeyHelp"]
+__all__ = [
+    "LEGEND",
+    "MOUSE_HELP",
+    "TABLE_KEYS",
+    "HelpScreen",
+    "KeyHelp",
+    "console_binding",
+    "legend",
+]

@@ -34,6 +34,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.textsafe import printable
+from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
 from screens.widgets.search import Search, step
 
 MAX_LINES = 10_000
@@ -130,6 +131,7 @@ class LogView(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "scroll_home", "Top", show=False, id="log.top"),
         Binding("end", "follow", "Follow", show=False, id="log.follow"),
+        *(Binding(k, a, d, show=False, id=i) for k, a, d, i in EXPORT_BINDINGS),
     ]
 
     DEFAULT_CSS = """
@@ -308,6 +310,11 @@ class LogView(ScrollView, can_focus=True):
         if self._level and not (line.level == "SEVERE" or line.level == self._level):
             return False
         return self._filter in line.text.casefold()
+
+    def action_export(self, fmt: Format) -> None:
+        """The lines shown (after the filters): source, level and text."""
+        rows = [[line.source, line.level, line.text] for line in self._shown]
+        export_from(self, fmt, ["source", "level", "text"], rows)
 
     # -- search ----------------------------------------------------------------------------
 

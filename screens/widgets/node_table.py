@@ -33,6 +33,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
 from screens.widgets.sorting import SortMemory, SortOrder, arrow, next_order, sorted_keys
 
 PADDING = 1
@@ -68,6 +69,7 @@ class NodeTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "first", "First row", show=False),
         Binding("end", "last", "Last row", show=False),
+        *(Binding(k, a, d, show=False, id=i) for k, a, d, i in EXPORT_BINDINGS),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -380,6 +382,12 @@ class NodeTable(ScrollView, can_focus=True):
         event.stop()
         event.prevent_default()
         self.sort_by(order if isinstance(order, SortOrder) else None)
+
+    def action_export(self, fmt: Format) -> None:
+        """Every column of the rows shown, in the order shown (hidden columns too)."""
+        columns = [column.label for column in self._columns]
+        rows = [[cell.plain for cell in self._cells[name]] for name in self._order]
+        export_from(self, fmt, columns, rows)
 
     # -- cursor and keys -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
 from screens.widgets.sorting import SortMemory, SortOrder, arrow, next_order, sorted_keys
 
 
@@ -30,6 +31,7 @@ class RowTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "first_row", "First row", show=False),
         Binding("end", "last_row", "Last row", show=False),
+        *(Binding(k, a, d, show=False, id=i) for k, a, d, i in EXPORT_BINDINGS),
     ]
 
     def __init__(self, *, id: str | None = None, zebra_stripes: bool = True) -> None:
@@ -107,6 +109,12 @@ class RowTable(DataTable[Text]):
         by_key = {key: cells for key, cells in rows}
         order = sorted_keys([key for key, _ in rows], lambda key: by_key[key][at], sort)
         return [(key, by_key[key]) for key in order]
+
+    def action_export(self, fmt: Format) -> None:
+        """The rows shown, in the order shown."""
+        columns = [title for _, title in self._columns_titled()]
+        rows = [[str(cell) for cell in self.get_row_at(at)] for at in range(self.row_count)]
+        export_from(self, fmt, columns, rows)
 
     # -- content -------------------------------------------------------------------------------
 
