@@ -170,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = sub.add_parser("doctor", help="check the cluster for known misconfigurations")
     _config_options(doctor, suppress=True)
-    doctor.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    doctor.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
+    )
     status = sub.add_parser("status", help="one-shot snapshot of the fleet")
     _config_options(status, suppress=True)
     status_format = status.add_mutually_exclusive_group()
@@ -216,8 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("man", help="the man page (roff), generated from this parser")
 
     events = sub.add_parser("events", help="membership and lifecycle events in saved logs")
-    events.add_argument("files", nargs="*", metavar="FILE")
-    events.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    events.add_argument("files", nargs="*", metavar="FILE", help="saved log files to read")
+    events.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="one JSON line an event"
+    )
     events.add_argument(
         "--kind", action="append", metavar="KIND[,KIND]", help="only these kinds (repeatable)"
     )
@@ -228,8 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     balancer = sub.add_parser("balancer", help="one-shot read of a balancer-manager page")
-    balancer.add_argument("url", metavar="URL")
-    balancer.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    balancer.add_argument(
+        "url", metavar="URL", help="a balancer-manager URL, or a saved page (file or file://)"
+    )
+    balancer.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
+    )
 
     sandbox = sub.add_parser(
         "sandbox",
@@ -250,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actions.add_parser("down", help="stop exactly the processes the sandbox started")
     sandbox_status = actions.add_parser("status", help="which sandbox servers are running")
-    sandbox_status.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    sandbox_status.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
+    )
     actions.add_parser("inventory", help="print the path of the sandbox's cluster.toml")
     return parser
 

@@ -3,6 +3,7 @@ cluster.toml; a man page generated from the parser that names every option."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from console.cli import build_parser
+from console.cli_docs import _commands
 
 from .test_cli import GOOD, run
 
@@ -107,3 +109,15 @@ def test_the_man_page_documents_every_option_of_every_command(tmp_path: Path) ->
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_every_shell_is_generated(tmp_path: Path, shell: str) -> None:
     assert run("completion", shell, cwd=tmp_path).returncode == 0
+
+
+def test_every_option_and_argument_has_help() -> None:
+    """`--help` of every command explains each of its options and arguments."""
+    missing = []
+    for path, parser in _commands(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                missing += [f"{path} {c.dest}" for c in action._choices_actions if not c.help]
+            elif not action.help:
+                missing.append(f"{path} {action.option_strings or action.dest}")
+    assert missing == []
