@@ -102,6 +102,7 @@ BENCHMARKS = {
     "dashboard": lambda: __import__("tests.bench.dashboard", fromlist=["run"]).run(),
     "first_frame": lambda: __import__("tests.bench.first_frame", fromlist=["x"]).run(),
     "metrics": lambda: __import__("tests.bench.metrics", fromlist=["run"]).run(),
+    "deploy_sync": lambda: __import__("tests.bench.deploy_sync", fromlist=["run"]).run(),
 }
 
 
