@@ -200,16 +200,17 @@ class HttpdBalancer:
             verify=client_ssl(config.ca_file),
             **extra,
         )
-        self._writer = BalancerWriter(self.reader) if writable else None
+        self.writer = BalancerWriter(self.reader) if writable else None
+        """The one thing that changes this balancer (None when opened read-only)."""
 
     @property
     def description(self) -> str:
         return f"the balancer-manager at {self.reader.url}"
 
     def _writing(self) -> BalancerWriter:
-        if self._writer is None:
+        if self.writer is None:
             raise _read_only(self.config)
-        return self._writer
+        return self.writer
 
     async def read(self) -> BalancerPage:
         return await self.reader.read()

@@ -93,6 +93,7 @@ async def balancer_poll(
     except (ConfigError, BalancerError) as exc:
         observe(BalancerObserved(config.name, None, str(exc), time.time()))
         return
+    await _connected(config, inventory, watches)
     try:
         while True:
             try:
@@ -117,6 +118,21 @@ async def balancer_poll(
             await pace.sleep(backoff(options.balancer_interval, failures))
     finally:
         await client.aclose()
+
+
+async def _connected(
+    config: BalancerConfig, inventory: Inventory, watches: Sequence[NodeWatch]
+) -> None:
+    """Before the first read of a stats socket on a node, wait (bounded) for the monitor's SSH
+    session to that node: the read's few seconds must not go to the handshake (under load the
+    first read then failed as "socat timed out after 5 s")."""
+    host = config.socket.node if config.socket is not None else None
+    watch = next((w for w in watches if w.node.name == host), None)
+    if watch is None:
+        return
+    with contextlib.suppress(TimeoutError, SshCommandError):
+        async with asyncio.timeout(inventory.ssh.connect_timeout + 1.0):
+            await watch.session.connection()
 
 
 def _runner_on(watches: Sequence[NodeWatch], node: str) -> _SshRunner:

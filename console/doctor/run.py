@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from console.balancers import open_balancer
 from console.config_errors import ConfigError
 from console.config_model import BalancerConfig, Inventory, Node
 from console.doctor import checks_data, checks_host, checks_tomcat, checks_wso2  # noqa: F401
@@ -42,8 +43,7 @@ from console.paths import user_state_dir
 from console.polls import database_target, only
 from console.topology import resolve
 from probes import database as database_probe
-from probes.balancer import BalancerError, BalancerPage
-from probes.balancer_client import BalancerReader
+from probes.balancer import BalancerError
 from probes.doctor.remote import (
     RawNode,
     files_command,
@@ -53,7 +53,7 @@ from probes.doctor.remote import (
     seen_command,
     split,
 )
-from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyStatsPage
+from probes.haproxy_client import CommandRunner
 from probes.ssh import NodeSession, SshCommandError, SshStatus
 
 T = TypeVar("T")
@@ -204,34 +204,36 @@ class _Gatherer:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def _auth(config: BalancerConfig) -> tuple[str, str] | None:
-    if config.username is None:
-        return None
-    return config.username, config.password.reveal() if config.password else ""
+def _socket_runner(gatherer: _Gatherer, node: str) -> CommandRunner:
+    """`socat` on the node of a stats socket, through the doctor's own session to it."""
+
+    async def run(command: str, *, input: bytes, timeout: float) -> bytes:
+        session = gatherer.sessions.get(node)
+        if session is None:
+            raise BalancerError(f"no SSH session to {node}, where the stats socket is")
+        try:
+            result = await session.exec(command, timeout=timeout, input=input)
+        except SshCommandError as exc:
+            raise BalancerError(str(exc)) from None
+        return result.stdout
+
+    return run
 
 
 async def _balancer(config: BalancerConfig, gatherer: _Gatherer) -> BalancerFacts:
     deadline = max(1.0, gatherer.left())
     try:
-        page: BalancerPage
-        if config.kind == "apache" and config.url:
-            reader = BalancerReader(config.url, auth=_auth(config), deadline=deadline)
-            try:
-                page = await reader.read()
-            finally:
-                await reader.aclose()
-        elif config.socket is not None and config.socket.node is None:
-            page = await HaproxyReader(
-                HaproxySocket(config.socket.path, timeout=deadline)
-            ).read_page()
-        elif config.url:
-            stats = HaproxyStatsPage(config.url, auth=_auth(config), deadline=deadline)
-            try:
-                page = await HaproxyReader(stats).read_page()
-            finally:
-                await stats.aclose()
-        else:
-            return BalancerFacts(config.name, None, "a socket on a node: not read by the doctor")
+        client = open_balancer(
+            config,
+            gatherer.inventory,
+            writable=False,
+            runner_for=lambda node: _socket_runner(gatherer, node),
+            deadline=deadline,
+        )
+        try:
+            page = await client.read()
+        finally:
+            await client.aclose()
         return BalancerFacts(config.name, only(page, config.balancer))
     except (BalancerError, ConfigError) as exc:
         return BalancerFacts(config.name, None, str(exc))

@@ -316,3 +316,21 @@ async def test_worker_actions_change_haproxy_on_a_node_through_its_sshd(
         for phase in ("before", "after")
     ]
     assert all(e["result"]["ok"] for e in entries if e["phase"] == "after")
+
+
+async def test_doctor_reads_haproxy_on_a_node_through_its_sshd(
+    stats_socket: Path, sandbox: SandboxLayout, tmp_path: Path
+) -> None:
+    """The doctor reads every balancer through the one factory: a socket on a node is read over
+    the doctor's own SSH session to it (it said "not read by the doctor" before)."""
+    from console.doctor.run import gather
+
+    text = sandbox.inventory.read_text() + (
+        f'\n[[balancers]]\nname = "lb"\nkind = "haproxy"\nsocket = "node1:{stats_socket}"\n'
+    )
+    inventory = load_inventory_text(text, sandbox.inventory)
+    facts = await gather(inventory, memory=tmp_path / "memory.json", read_only=True)
+    lb = next(b for b in facts.balancers if b.name == "lb")
+    assert lb.error is None and lb.page is not None
+    app = lb.page.balancer("app")
+    assert app is not None and [w.route for w in app.workers] == ["node1", "node2", "node3"]
