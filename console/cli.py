@@ -144,6 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--cycle", metavar="SECONDS", type=float, help="in watch mode, rotate views this often"
     )
+    watch.add_argument(
+        "--serve",
+        metavar="ADDR:PORT",
+        help="with --watch: serve the wall to browsers at ADDR:PORT (each viewer gets its own "
+        "read-only wall); loopback only unless --serve-public",
+    )
+    watch.add_argument(
+        "--serve-public",
+        action="store_true",
+        help="allow --serve on an address other than loopback (whoever reaches it sees the "
+        "cluster's state)",
+    )
 
     wizard = parser.add_argument_group("scripted wizards")
     wizard.add_argument(
@@ -392,6 +404,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if (problem := cycle_problem(args.cycle, args.watch)) is not None:
         _err(problem)
         return exitcodes.USAGE
+    if (args.serve or args.serve_public) and not args.watch:
+        _err("--serve only applies to --watch (the wall screen in a browser)")
+        return exitcodes.USAGE
+    if args.serve_public and not args.serve:
+        _err("--serve-public only applies to --serve ADDR:PORT")
+        return exitcodes.USAGE
     if args.command == "sandbox":
         return _run_sandbox(args)
     if args.command == "config":
@@ -456,6 +474,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from console import wizard_cli
 
         return wizard_cli.run(inventory, args, out=sys.stdout, err=sys.stderr)
+    if args.watch and args.serve:
+        from console import serve
+
+        return serve.run(
+            inventory, args.serve, public=args.serve_public, theme=args.theme, cycle=args.cycle
+        )
     if args.watch:
         from console.app import run_interactive
 
