@@ -322,7 +322,7 @@ def apply(observation: MetricsObserved, previous: NodeMetrics | None) -> NodeMet
         found = from_manager(observation.sample, at, previous, observation.jvm)
     elif observation.jvm is not None:
         found = from_jvm(observation.jvm, at, previous, reason)
-        if observation.sample is not None and observation.sample.sessions is not None:
+        if observation.sample is not None:
             found = _with_sessions(found, observation.sample)
     else:
         found = unknown(at, reason, previous)
@@ -332,12 +332,15 @@ def apply(observation: MetricsObserved, previous: NodeMetrics | None) -> NodeMet
 
 
 def _with_sessions(metrics: NodeMetrics, sample: ManagerSample) -> NodeMetrics:
-    """SSH's figures plus the sessions the JMX proxy gave (its status page did not answer)."""
+    """SSH's figures plus the sessions the JMX proxy gave (its status page did not answer), or
+    the JMX proxy's own reason for not giving them."""
     apps = sample.sessions or ()
     active = _sum(app.active for app in apps)
     missing = dict(metrics.missing)
     if active is not None:
         missing.pop("sessions_active", None)
+    elif sample.sessions_error is not None:
+        missing["sessions_active"] = sample.sessions_error
     point = replace(metrics.point, sessions_active=active)
     history = (*metrics.history[:-1], point)
     return replace(

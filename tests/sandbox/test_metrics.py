@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,26 @@ pytestmark = pytest.mark.sandbox
 OPTIONS = MonitorOptions(read_only=True, metrics_interval=1.0)
 WAIT = 60.0
 SESSIONS = 6
+
+
+async def _wait(
+    monitor: Monitor, predicate: Callable[[ClusterState], bool], what: str
+) -> ClusterState:
+    """`monitor.wait_for`, failing with every node's figures and reasons when it times out."""
+    try:
+        return await monitor.wait_for(predicate, WAIT)
+    except TimeoutError:
+        seen = {
+            view.name: (
+                view.ssh,
+                view.tomcat,
+                view.metrics and view.metrics.point,
+                view.metrics and dict(view.metrics.missing),
+                view.metrics and _app(view.metrics),
+            )
+            for view in monitor.state.nodes
+        }
+        raise AssertionError(f"no {what} within {WAIT:g} s: {seen}") from None
 
 
 def _metrics(state: ClusterState, node: str) -> NodeMetrics | None:
@@ -52,7 +73,14 @@ async def test_sessions_created_through_the_balancer_show_on_the_node_that_creat
     inventory = load_inventory(sandbox.inventory)
     names = [node.name for node in sandbox.nodes]
     async with Monitor(inventory, OPTIONS) as monitor:
-        state = await monitor.wait_for(lambda s: all(_app(_metrics(s, n)) for n in names), WAIT)
+
+        def in_step(s: ClusterState) -> bool:
+            """Every node's /app figures read, the same active count on all (a node that just
+            started may still be receiving its peers' sessions)."""
+            figures = [_app(_metrics(s, n)) for n in names]
+            return all(figures) and len({f[0] for f in figures if f}) == 1
+
+        state = await _wait(monitor, in_step, "/app figures in step on every node")
         before = {name: _app(_metrics(state, name)) for name in names}
 
         def create() -> Counter[str]:
@@ -78,7 +106,17 @@ async def test_sessions_created_through_the_balancer_show_on_the_node_that_creat
                     return False
             return True
 
-        state = await monitor.wait_for(risen, WAIT)
+        try:
+            state = await monitor.wait_for(risen, WAIT)
+        except TimeoutError:
+            now = {name: _app(_metrics(monitor.state, name)) for name in names}
+            missing = {
+                name: dict(m.missing) if (m := _metrics(monitor.state, name)) else None
+                for name in names
+            }
+            raise AssertionError(
+                f"made {dict(made)}; before {before}; now {now}; {missing}"
+            ) from None
         for name in names:
             metrics = _metrics(state, name)
             assert metrics is not None and metrics.source == "manager"
@@ -109,7 +147,7 @@ async def _moves(
         return value is not None and value > above
 
     try:
-        state = await monitor.wait_for(seen, WAIT)
+        state = await _wait(monitor, seen, f"{figure} above {above:g} on {node}")
     finally:
         stop.set()
         count = await sent
@@ -124,12 +162,13 @@ async def test_a_burst_moves_requests_and_a_500_page_moves_errors(sandbox: Sandb
     inventory = load_inventory(sandbox.inventory)
     node1, node2 = sandbox.nodes[0], sandbox.nodes[1]
     async with Monitor(inventory, OPTIONS) as monitor:
-        await monitor.wait_for(
+        await _wait(
+            monitor,
             lambda s: all(
                 (m := _metrics(s, n.name)) is not None and m.point.requests_per_s is not None
                 for n in (node1, node2)
             ),
-            WAIT,
+            "rates on node1 and node2",
         )
         quiet = _metrics(monitor.state, node1.name)
         assert quiet is not None and quiet.point.requests_per_s is not None
@@ -181,13 +220,14 @@ async def test_wrong_password_and_missing_manager_give_reasons_and_ssh_figures(
             first, third = _metrics(s, "node1"), _metrics(s, "node3")
             return (
                 first is not None
-                and "401" in first.missing.get("heap_used_bytes", "")
+                and "401" in first.missing.get("sessions_active", "")
+                and first.source == "ssh"
                 and third is not None
                 and third.source == "ssh"
                 and third.point.heap_used_bytes is not None
             )
 
-        state = await monitor.wait_for(explained, WAIT)
+        state = await _wait(monitor, explained, "a 401 on node1 and SSH figures on node3")
         third = _metrics(state, "node3")
         assert third is not None and third.jvm is not None
         assert third.jvm.rss_bytes and third.jvm.cpu_seconds is not None
@@ -195,7 +235,9 @@ async def test_wrong_password_and_missing_manager_give_reasons_and_ssh_figures(
         assert "no manager application on this node (404)" in third.missing["sessions_active"]
         first = _metrics(state, "node1")
         assert first is not None and first.point.sessions_active is None
-        assert "refused the credentials (401)" in first.missing["sessions_active"]
+        assert "refused the credentials (401) for the JMX proxy" in first.missing["sessions_active"]
+        assert "(401)" in first.missing["requests_per_s"]  # and the heap came from jstat
+        assert first.point.heap_used_bytes is not None
         # the rest keeps working
         assert all(view.http is not None and view.http.status == 200 for view in state.nodes)
 

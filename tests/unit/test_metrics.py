@@ -254,3 +254,16 @@ def test_stale_figures_are_not_checked(tmp_path: Path) -> None:
     state = state.apply(MetricsObserved("n2", _sample(10, busy=200), None, 1000.0))
     state = state.apply(ProcessObserved("n1", TomcatProcess("running", 100), 1000.0 + 61))
     assert ("threads-exhausted", "n2") not in _codes(state)
+
+
+def test_refused_status_gives_ssh_heap_and_each_pages_own_reason(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    jvm = JvmSample(7, 10 << 20, 5.0, 60.0, 30 << 20, 256 << 20, 0.1)
+    status_why = "the manager refused the credentials (401) for the status page"
+    jmx_why = "the manager refused the credentials (401) for the JMX proxy"
+    sample = ManagerSample(None, status_why, None, jmx_why, None)
+    state = state.apply(MetricsObserved("n1", sample, jvm, 1000.0, status_why))
+    metrics = _metrics(state)
+    assert metrics.source == "ssh" and metrics.point.heap_used_bytes == 30 << 20
+    assert metrics.missing["sessions_active"] == jmx_why
+    assert metrics.missing["requests_per_s"] == status_why
