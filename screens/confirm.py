@@ -190,6 +190,57 @@ class NumberPrompt(ModalScreen[float | None]):
         self.dismiss(None)
 
 
+class TextPrompt(ModalScreen[str | None]):
+    """Ask for one line of text a wizard needs during its run (a license key for the system key
+    it shows); dismisses with it, or None when cancelled. An empty answer is refused."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="text-prompt.cancel"),
+    ]
+    DEFAULT_CSS = MODAL_CSS.format(name="TextPrompt")
+
+    def __init__(self, title: Text | str, *, note: str = "") -> None:
+        super().__init__()
+        self.title_text = title if isinstance(title, Text) else Text(title)
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="title")
+            if self.note:
+                yield Static(Text(self.note, style="dim"), id="prompt-note")
+            yield Input(id="prompt-input")
+            yield Static("", classes="error", id="prompt-error")
+            with Horizontal():
+                yield Button("OK", variant="warning", id="prompt-ok")
+                yield Button("Cancel", variant="primary", id="prompt-cancel")
+        yield KeyBar(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _submit(self) -> None:
+        text = self.query_one(Input).value.strip()
+        if text and text.isprintable():
+            self.dismiss(text)
+            return
+        self.query_one("#prompt-error", Static).update(Text("enter one line of text"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "prompt-ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class DetailScreen(ModalScreen[None]):
     """Everything known about one item (an event, a worker), scrollable; Escape or Enter closes."""
 

@@ -38,7 +38,7 @@ from console.operations import registry
 from console.operations.engine import Change, Outcome, Progress, Runner, Step, Wizard
 from console.operations.tracking import RunTracker
 from console.textsafe import printable
-from screens.confirm import ConfirmScreen
+from screens.confirm import ConfirmScreen, TextPrompt
 from screens.widgets.common import clock, host_of, safe
 from screens.widgets.keybar import KeyBar
 from screens.wizard_text import (
@@ -236,6 +236,7 @@ class WizardScreen(Screen[None]):
                 dry_run=self.dry_run,
                 force=self.force,
                 audit=audit,
+                ask=self._ask,
             )
             self._status(Text("running · Escape stops the wizard", "dim"))
             return await self.runner.run()
@@ -281,6 +282,28 @@ class WizardScreen(Screen[None]):
         elif self._drive_task is not None:
             self._cancel_before_start = reason
             self._drive_task.cancel()
+
+    async def _ask(
+        self, step: Step[Any], question: str, prompt: str, key: str | None
+    ) -> str | None:
+        """A value a step needs from the operator (a prompt); None stops the run."""
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+        def answered(result: str | None) -> None:
+            if not answer.done():
+                answer.set_result(result)
+
+        screen = TextPrompt(Text(f"{step.name}: {printable(prompt)}", style="bold"))
+        self._note(f"asking for {question} ...")
+        self.app.push_screen(screen, answered)
+        try:
+            value = await answer
+        except asyncio.CancelledError:  # the step timed out or was cancelled while asking
+            if screen.is_active:
+                screen.dismiss(None)
+            raise
+        self._note(f"{step.name}: {'answered' if value else 'not answered'}")
+        return value
 
     async def _confirm(self, step: Step[Any], changes: list[Change]) -> bool:
         """Ask before the step's changes; a Future resolved by the prompt's dismiss callback."""

@@ -518,3 +518,21 @@ async def test_a_cluster_wizard_opens_on_the_nodes_named_with_its_composed_steps
         assert "restart every node, one at a time" in shown(app, "#wizard-title")
         await wait_for(finished(app))  # the fake context cannot answer: an outcome, no crash
     assert opener.opened == 1
+
+
+async def test_a_step_that_needs_a_value_asks_for_it_in_a_prompt(tmp_path: Path) -> None:
+    from screens.confirm import TextPrompt
+
+    got: list[str] = []
+
+    async def action(run: StepRun[Fake]) -> None:
+        got.append(await run.ask("license_key", "the license key for system key ABC-123", "node2"))
+
+    app, _ = make_app(tmp_path, (Step("license", "license the node", action=action),))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: isinstance(app.screen, TextPrompt))
+        assert "system key ABC-123" in plain(app.screen.query_one(".title"))
+        await pilot.press(*"LIC-9", "enter")
+        await wait_for(finished(app))
+        assert got == ["LIC-9"]
+        assert "DONE" in shown(app, "#wizard-outcome")
