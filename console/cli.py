@@ -197,6 +197,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Nagios/Icinga check: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
     )
 
+    deploy = sub.add_parser(
+        "deploy", help="deploy sync: --check shows which nodes differ from [deploy]'s source"
+    )
+    _config_options(deploy, suppress=True)
+    deploy.add_argument(
+        "--check",
+        action="store_true",
+        required=True,
+        help="compare every node with the source (checksums, changes nothing); exit 1 on drift",
+    )
+    deploy.add_argument(
+        "--nodes", dest="deploy_nodes", metavar="A,B", help="only these nodes (default: all)"
+    )
+    deploy.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
+    )
     config = sub.add_parser("config", help="check or import a cluster inventory")
     config_actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_actions.add_parser("check", help="validate only; exit 0 valid, 2 errors")
@@ -461,6 +477,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from console import doctor_command
 
         return doctor_command.run(inventory, as_json=getattr(args, "json", False), out=sys.stdout)
+    if args.command == "deploy":
+        from console import deploy_command
+
+        wanted = [n.strip() for n in (args.deploy_nodes or "").split(",") if n.strip()]
+        return deploy_command.run(
+            inventory, as_json=getattr(args, "json", False), out=sys.stdout, nodes=wanted
+        )
     if args.command == "status":
         from console import status_command
 

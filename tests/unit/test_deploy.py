@@ -5,6 +5,8 @@ rsync, flock and sh are the real ones)."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import os
 import signal
 import subprocess
@@ -220,6 +222,7 @@ def _inventory(tmp_path: Path, hosts: dict[str, str], exclude: str = '["*.log"]'
         + "\n".join(nodes)
         + f'\n[deploy]\nsource = "node1:webapps/"\nexclude = {exclude}\n'
     )
+    (tmp_path / "cluster.toml").write_text(text)
     return load_inventory_text(text, tmp_path / "cluster.toml")
 
 
@@ -383,3 +386,50 @@ def test_the_lock_refuses_a_concurrent_wizard_run(three: tuple[Ctx, Path]) -> No
     assert outcome.status == "refused"
     assert "erin@other-console" in outcome.text
     assert (root / "node2" / "webapps" / "app" / "index.jsp").read_text() == "v1"
+
+
+# --- drift ------------------------------------------------------------------------------------
+
+
+def test_drift_names_the_node_that_missed_a_sync_and_changes_nothing(
+    three: tuple[Ctx, Path],
+) -> None:
+    from console import deploy_command
+    from console.deploy import drift
+
+    ctx, root = three
+    outcome, _ = _run(ctx)
+    assert outcome.status == "done", outcome.text
+    (root / "node3" / "webapps" / "app" / "index.jsp").write_text("v1 again, by hand")
+    report = asyncio.run(drift.check(ctx.inventory))
+    assert [(n.node, n.status) for n in report.nodes] == [
+        ("node2", "in-step"),
+        ("node3", "differs"),
+    ]
+    assert report.nodes[1].summary is not None
+    assert report.nodes[1].summary.changed == ("app/index.jsp",)
+    assert (root / "node3" / "webapps" / "app" / "index.jsp").read_text() == "v1 again, by hand"
+    out = io.StringIO()
+    assert deploy_command.run(ctx.inventory, as_json=False, out=out) == 1
+    assert "node3: differs (1 file(s)" in out.getvalue()
+    assert "node2: in step" in out.getvalue()
+
+
+def test_deploy_check_on_the_command_line(fake_ssh: Path, tmp_path: Path) -> None:
+    inventory = _inventory(tmp_path, {"node1": "node1", "node2": "node2"})
+    _write(tmp_path / "node1" / "webapps", {"app/a.jsp": "a"})
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "console", "deploy", "--check", "--config"]
+    done = subprocess.run(
+        [*command, str(inventory.path), "--json"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)
+    assert document["nodes"][0]["status"] == "differs"
+    assert document["nodes"][0]["differences"]["added"] == ["app/", "app/a.jsp"]
+    unknown = subprocess.run(
+        [*command, str(inventory.path), "--nodes", "node9"], capture_output=True, text=True, env=env
+    )
+    assert unknown.returncode == 2 and "no node node9" in unknown.stderr
+    assert "Traceback" not in unknown.stderr + done.stderr
