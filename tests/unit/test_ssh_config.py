@@ -149,3 +149,31 @@ def test_an_alias_matches_log_members_by_its_hostname(
     specs = specs_for(inventory)
     assert member_node("127.0.5.77:4000", specs) == "n1"
     assert member_node("127.0.5.78:4000", specs) == "n2"
+
+
+def test_an_edited_config_is_read_again(tmp_path: Path) -> None:
+    config = ssh_config(tmp_path, "Host n1\n  Port 2222\n")
+    assert host_config("n1", paths=(config,)).port == 2222
+    Path(config).write_text("Host n1\n  Port 22022\n")  # another size: another version
+    assert host_config("n1", paths=(config,)).port == 22022
+
+
+def test_the_fast_hostname_lookup_agrees_with_asyncssh_s_parser(tmp_path: Path) -> None:
+    from probes.ssh_config import hostname
+
+    text = (
+        "# operators' usual shapes\n"
+        "Host bastion\n  HostName 10.9.0.1\n"
+        "Host app_* !app_9\n  HostName %h.prod.lan\n  Port 2222\n"
+        "Host app_1\n  HostName 10.0.0.1\n"  # too late: app_* already set HostName
+        "Host db?\n  HostName 10.0.1.5\n"
+        "Host *\n  User ops\n"
+    )
+    config = ssh_config(tmp_path, text)
+    for alias in ("bastion", "app_1", "app_9", "db1", "db12", "other", "APP_2"):
+        slow = host_config(alias, paths=(config,)).hostname
+        assert hostname(alias, (config,)) == slow, alias
+    assert hostname("app_1", (config,)) == "app_1.prod.lan"
+    # Match or Include: only asyncssh's parser gets those right, and it is used.
+    matching = ssh_config(tmp_path, "Match originalhost x1\n  HostName 10.7.0.1\n")
+    assert hostname("x1", (matching,)) == "10.7.0.1"
