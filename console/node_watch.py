@@ -163,7 +163,9 @@ class NodeWatch:
         """The last RECENT_BYTES of each log, so a log view opens with history."""
 
     def _on_status(self, status: SshStatus) -> None:
-        self._observe(SshObserved(self.node.name, status.state, status.reason, status.at))
+        self._observe(
+            SshObserved(self.node.name, status.state, status.reason, status.at, status.peer)
+        )
 
     async def exec(self, command: str, timeout: float = COMMAND_TIMEOUT) -> CommandResult | None:
         """Run a read-only command once the node is connected; None if it could not run."""

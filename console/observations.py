@@ -30,6 +30,8 @@ class SshObserved:
     state: SshState
     reason: str | None
     at: float
+    peer: str | None = None
+    """The address the SSH connection reached: logs and balancers name the node by it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -327,10 +327,17 @@ class ClusterState:
         view = self.node(name)
         at = float(getattr(observation, "at", 0.0))
         match observation:
-            case SshObserved(state=state, reason=reason):
+            case SshObserved(state=state, reason=reason, peer=peer):
                 view = replace(view, ssh=state, ssh_reason=reason)
                 if state != "up" and view.tomcat != "unknown":
                     view = replace(view, tomcat="unknown", tomcat_pid=None)
+                if peer and peer not in view.spec.addresses:
+                    # The address SSH reached is the node's, whatever its inventory alias
+                    # resolved to: members and workers named by it are recognised.
+                    spec = replace(view.spec, addresses=view.spec.addresses | {peer})
+                    view = replace(view, spec=spec, updated=at)
+                    specs = tuple(spec if s.name == spec.name else s for s in self.specs)
+                    return self._with_node(view, at, _specs=specs)
             case ProcessObserved(process=process):
                 started = view.tomcat == "stopped" and process.state == "running"
                 stopped = view.tomcat == "running" and process.state == "stopped"

@@ -119,6 +119,9 @@ class SshStatus:
     state: SshState
     reason: str | None
     at: float
+    peer: str | None = None
+    """The address the connection reached (a direct one, not through a jump host): what logs
+    and balancers may name the node by, whatever alias the inventory uses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,9 +412,10 @@ class NodeSession:
     def status(self) -> SshStatus:
         return self._status
 
-    def _set(self, state: SshState, reason: str | None) -> None:
-        if (state, reason) != (self._status.state, self._status.reason):
-            self._status = SshStatus(self.target.node, state, reason, time.time())
+    def _set(self, state: SshState, reason: str | None, peer: str | None = None) -> None:
+        peer = peer or self._status.peer
+        if (state, reason, peer) != (self._status.state, self._status.reason, self._status.peer):
+            self._status = SshStatus(self.target.node, state, reason, time.time(), peer)
             if self._on_status is not None:
                 self._on_status(self._status)
         changed, self._changed = self._changed, asyncio.Event()
@@ -518,7 +522,7 @@ class NodeSession:
                 conn.close()
                 break
             self._conn = conn
-            self._set("up", None)
+            self._set("up", None, None if config.proxy_jump else _peer(conn))
             up_since = time.monotonic()
             # Through a jump host the node's port is not reachable from here: no listener check.
             interval = None if config.proxy_jump else self.target.listener_interval
@@ -597,6 +601,11 @@ class NodeSession:
         if conn is not None:
             conn.close()
             await conn.wait_closed()
+
+
+def _peer(conn: asyncssh.SSHClientConnection) -> str | None:
+    peer = conn.get_extra_info("peername")
+    return str(peer[0]).lower() if isinstance(peer, tuple) and peer else None
 
 
 def _kill(process: asyncssh.SSHClientProcess[bytes]) -> None:

@@ -152,7 +152,7 @@ async def test_an_alias_with_its_port_user_key_and_known_hosts_from_ssh_config(
     async with running(session):
         result = await session.exec("echo $SSH_CONNECTION", timeout=20)
         assert result.stdout.split()[2:] == [node.encode(), str(PORT).encode()]
-        assert session.status.state == "up"
+        assert (session.status.state, session.status.peer) == ("up", node)  # what logs name
 
 
 async def test_an_unknown_host_key_names_its_fingerprint_and_the_accepting_command(

@@ -177,3 +177,25 @@ def test_the_fast_hostname_lookup_agrees_with_asyncssh_s_parser(tmp_path: Path) 
     # Match or Include: only asyncssh's parser gets those right, and it is used.
     matching = ssh_config(tmp_path, "Match originalhost x1\n  HostName 10.7.0.1\n")
     assert hostname("x1", (matching,)) == "10.7.0.1"
+
+
+def test_the_connected_peer_address_names_the_node_in_logs(tmp_path: Path) -> None:
+    """An alias no lookup resolves (a jump-host-only name, a HostName DNS gives otherwise): once
+    SSH is up, the address it reached is the node's, and a member seen at it is that node."""
+    from console.observations import SshObserved
+    from console.state import ClusterState
+
+    toml = tmp_path / "cluster.toml"
+    toml.write_text(
+        '[cluster]\nname = "c"\n'
+        '[[nodes]]\nname = "n1"\nhost = "app_a"\ncatalina_base = "/t"\n'
+        '[[nodes]]\nname = "n2"\nhost = "app_b"\ncatalina_base = "/t"\n'
+    )
+    inventory = load_inventory(toml)
+    state = ClusterState.initial(inventory, specs_for(inventory, resolve_names=False))
+    assert member_node("10.4.0.2:4000", state.specs) is None
+    state = state.apply(SshObserved("n2", "up", None, 1.0, peer="10.4.0.2"))
+    assert member_node("10.4.0.2:4000", state.specs) == "n2"
+    assert state.node("n2").spec.addresses >= {"app_b", "10.4.0.2"}
+    same = state.apply(SshObserved("n2", "up", None, 2.0, peer="10.4.0.2"))
+    assert same.specs is state.specs  # learnt once
