@@ -89,11 +89,11 @@ class EventsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k", "cycle_kind", "Kind filter", id="events.kind"),
         Binding("o", "cycle_node", "Node filter", id="events.node"),
-        Binding("s", "find", "Search", id="events.find"),
+        Binding("s", "find", "Search", show=False, id="events.find"),  # footer: 80 columns
         Binding("n", "next_match(True)", "Next match", show=False, id="events.next-match"),
         Binding("N", "next_match(False)", "Previous match", show=False, id="events.previous-match"),
         # Priority: runs as the app reads `/`, so the keys typed after it reach the field.
-        Binding("slash", "search", "Search", id="events.search", key_display="/", priority=True),
+        Binding("slash", "search", "Filter", id="events.search", key_display="/", priority=True),
         Binding("escape", "clear_filters", "Clear filters", id="events.clear"),
         Binding("enter", "open_event", "Event details", show=False, id="events.open"),
     ]
@@ -128,7 +128,8 @@ class EventsScreen(Screen[None]):
         yield Static(Text(""), id="events-filters")
         yield RowTable(id="events-table")
         yield Input(
-            placeholder="filter by event text (Enter keeps it, Escape clears)", id="events-search"
+            placeholder="filter by event text (Enter keeps it, Escape clears; s searches instead)",
+            id="events-search",
         )
         yield Input(
             placeholder="search, re:PATTERN for a regex (Enter: to the first match, then n/N)",

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.console import Group
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -54,37 +52,36 @@ def console_binding(node: DOMNode, binding: Binding) -> bool:
 
 
 TABLE_KEYS: tuple[KeyHelp, ...] = (
-    KeyHelp(
-        "shift+letter",
-        "Sort by the column whose title starts with it (again: reversed)",
-        "table.sort",
-    ),
-    KeyHelp("> <", "Sort by the next / previous column", "table.sort-column"),
-    KeyHelp("=", "The view's own order again", "table.sort-off"),
+    KeyHelp("A-Z (shift)", "Sort by column initial", "table.sort"),
+    KeyHelp("> <", "Sort column next/prev", "table.sort-column"),
+    KeyHelp("=", "Unsorted (view's order)", "table.sort-off"),
 )
 """Keys of every sortable table (handled by the table, so listed here by hand)."""
 
 LEGEND: tuple[tuple[str, str, str], ...] = (
-    ("ok", "up · running · up 200 · ok · 2/2", "working as it should"),
-    ("warn", "draining · absent · DRAINING · heap > 90 %", "worrying: look at it soon"),
-    ("bad", "down · stopped · error · lb unreachable · 1/2", "broken: act"),
-    ("muted", "connecting · checking · reading · - · standby", "not known yet, or idle"),
-    ("maintenance", "maintenance", "marked in maintenance: its problems are notices"),
+    ("ok", "running · up · ok · 2/2", "working"),
+    ("warn", "draining · absent · heap>90%", "look soon"),
+    ("bad", "stopped · down · error · lb unreachable · 1/2", "broken, act"),
+    ("muted", "checking · connecting · reading · standby · -", "not known yet or idle"),
+    ("maintenance", "maintenance", "problems are notices"),
 )
 """(colour, state words, meaning): words carry the state, colour only repeats it."""
 
 
-def legend(palette: Palette) -> Table:
-    """The state words in their colours (the active theme's), with what each colour means."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True)
-    table.add_column()
-    for colour, words, meaning in LEGEND:
+def legend(palette: Palette) -> Text:
+    """The legend, a short paragraph: each colour's state words in it (the active theme's),
+    then what it means."""
+    text = Text("States: ", style="bold")
+    for index, (colour, words, meaning) in enumerate(LEGEND):
         style = getattr(palette, colour, None)
         if not isinstance(style, Style):
             style = Style(color="cyan", bold=palette.loud)
-        table.add_row(word(palette, words, style), Text(meaning))
-    return table
+        if index:
+            text.append(" │ ", style="dim")
+        for at, state in enumerate(words.split(" · ")):
+            text.append(" " if at else "").append_text(word(palette, state, style))
+        text.append(f" = {meaning}")
+    return text
 
 
 MOUSE_HELP = (
@@ -112,7 +109,7 @@ class HelpScreen(ModalScreen[None]):
     }
     HelpScreen DataTable { height: 1fr; }
     HelpScreen #help-mouse { height: auto; color: $text-muted; }
-    HelpScreen #help-legend { height: auto; padding-top: 1; }
+    HelpScreen #help-legend { height: auto; }
     """
 
     def __init__(self, title: str, keys: list[KeyHelp]) -> None:
@@ -134,12 +131,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", key="key")
         table.add_column("action", key="action")
         table.add_column("id", key="id")
-        for item in [*self.keys, *self.table_keys()]:
+        # The view's and the app's keys first, then its table's (or log's) own.
+        widget = ("table.", "log.", "-")
+        ordered = sorted(self.keys, key=lambda item: item.id.startswith(widget))
+        for item in [*ordered, *self.table_keys()]:
             table.add_row(Text(item.key, style="bold"), Text(item.description), Text(item.id))
-        palette = palette_for(self.app.current_theme)
-        self.query_one("#help-legend", Static).update(
-            Group(Text("state words and colours", style="bold underline"), legend(palette))
-        )
+        self.query_one("#help-legend", Static).update(legend(palette_for(self.app.current_theme)))
         table.focus()
 
     def table_keys(self) -> list[KeyHelp]:

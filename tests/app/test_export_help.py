@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from rich.text import Text
+from textual.widgets import DataTable, Static
 
 from console.app import ClusterConsoleApp
 from console.observations import EventObserved
@@ -18,7 +19,7 @@ from screens.help import HelpScreen
 from screens.widgets.export import spreadsheet_safe
 from screens.widgets.node_table import NodeTable
 from tests.app import recorded
-from tests.app.views_harness import HarnessApp, event, inventory, plain
+from tests.app.views_harness import HarnessApp, event, inventory
 from tests.app.waiting import wait_for
 
 
@@ -107,6 +108,14 @@ async def test_help_lists_console_keys_table_keys_and_a_legend(tmp_path: Path) -
         assert own == ["First row", "Last row"]  # the console's table declares these
         shown = {item.id for item in help_screen.table_keys()}
         assert shown == {"table.sort", "table.sort-column", "table.sort-off"}
-        legend = plain(help_screen.query_one("#help-legend", Static))
-        for words in ("running", "lb unreachable", "draining", "maintenance", "broken: act"):
-            assert words in legend
+        table = help_screen.query_one(DataTable)
+        rows = [table.get_row_at(at) for at in range(table.row_count)]
+        text = help_screen.query_one("#help-legend", Static).content
+        assert isinstance(text, Text)
+        for words in ("running", "lb unreachable", "draining", "maintenance", "broken, act"):
+            assert words in text.plain
+        running = text.plain.index("running")
+        assert any(span.start == running and span.style for span in text.spans)  # its colour
+        # the view's keys come before the table's own (sort, export)
+        ids = [str(row[2]) for row in rows]
+        assert ids.index("app.quit") < ids.index("table.export-csv") < ids.index("table.sort")
