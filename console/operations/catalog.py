@@ -64,6 +64,14 @@ CATALOG: tuple[WizardEntry, ...] = (
         "in parallel, verified",
         "console.operations.deploy",
     ),
+    WizardEntry(
+        "deploy-rolling",
+        "sync the deployed files node by node, each drained and restarted",
+        "cluster",
+        "Deploy sync, rolling",
+        "for applications that need a restart: per node drain, stop, sync, start, rejoin",
+        "console.operations.deploy_rolling",
+    ),
 )
 PLANNED = ("add-node", "license")
 """Wizards of later issues: named, refused as not yet available."""

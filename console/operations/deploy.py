@@ -151,7 +151,7 @@ def _table(name: str, summary: Summary) -> str:
     )
 
 
-async def _sync_check(run: StepRun[ClusterContext]) -> None:
+async def sync_check(run: StepRun[ClusterContext]) -> None:
     """The source staged and checked, every target previewed (the preview table)."""
     ctx = run.ctx
     plan = _plan(ctx)
@@ -213,7 +213,7 @@ def _request(plan: DeployPlan, name: str, summary: Summary) -> dict[str, Any]:
     }
 
 
-async def _sync_plan(run: StepRun[ClusterContext]) -> list[Change]:
+async def sync_plan(run: StepRun[ClusterContext]) -> list[Change]:
     ctx = run.ctx
     plan = _plan(ctx)
     previews: dict[str, Summary] = ctx.facts.get("previews", {})
@@ -230,23 +230,35 @@ async def _sync_plan(run: StepRun[ClusterContext]) -> list[Change]:
     return changes
 
 
+def todo(ctx: ClusterContext) -> list[str]:
+    """The targets whose preview shows changes (the others are marked in step)."""
+    previews: dict[str, Summary] = ctx.facts.get("previews", {})
+    outcomes = _outcomes(ctx)
+    for name, summary in previews.items():
+        if summary.nothing:
+            outcomes[name] = ""
+    return [name for name, summary in previews.items() if not summary.nothing]
+
+
 async def _sync(run: StepRun[ClusterContext]) -> None:
+    names = todo(run.ctx)
+    if not names:
+        run.observed("nothing to do: every target is in step with the source")
+        return
+    await sync_nodes(run, names)
+
+
+async def sync_nodes(run: StepRun[ClusterContext], todo: list[str]) -> None:
+    """`todo` synced in parallel, each audited; raises StepFailed when every one failed."""
     ctx = run.ctx
     plan = _plan(ctx)
     source = ctx.facts.get("source")
     assert isinstance(source, Source)
     previews: dict[str, Summary] = ctx.facts.get("previews", {})
     outcomes = _outcomes(ctx)
-    todo = [name for name, summary in previews.items() if not summary.nothing]
-    for name, summary in previews.items():
-        if summary.nothing:
-            outcomes[name] = ""
-    if not todo:
-        run.observed("nothing to do: every target is in step with the source")
-        return
     # the log offsets before the sync: the redeploy lines are looked for after them
     sizes = await asyncio.gather(*(log_size(ctx.inventory, ctx.inventory.node(n)) for n in todo))
-    ctx.facts["log_offsets"] = dict(zip(todo, sizes, strict=True))
+    ctx.facts.setdefault("log_offsets", {}).update(zip(todo, sizes, strict=True))
     entries = {}
     for name in todo:
         entries[name] = ctx.audit.begin(
@@ -298,7 +310,7 @@ async def _sync(run: StepRun[ClusterContext]) -> None:
             _table(result.node, summary),
             [Change(f"synced {result.node}", _request(plan, result.node, summary))],
         )
-    ctx.facts["synced"] = synced
+    ctx.facts.setdefault("synced", {}).update(synced)
     failed = [r.node for r in results if r.error is not None]
     if failed and not synced:
         raise StepFailed(f"the sync failed on every target ({', '.join(failed)})")
@@ -363,7 +375,7 @@ def _gone(app: str, summary: Summary) -> bool:
     return any(path.strip("/") in (app, f"{app}.war") for path in summary.deleted)
 
 
-async def _conclude(ctx: ClusterContext, status: Status) -> str:
+async def conclude(ctx: ClusterContext, status: Status) -> str:
     """The lock given back; which nodes are in step and which are not."""
     lock = ctx.facts.pop("lock", None)
     if isinstance(lock, DeployLock):
@@ -393,53 +405,73 @@ def _left(ctx: ClusterContext) -> str:
     return describe(ctx)
 
 
-def build(nodes: Sequence[str]) -> Wizard[ClusterContext]:
-    """The wizard for these targets (every node but the source when none are given)."""
-    del nodes  # the targets come from the run's context (and [deploy]'s source)
-    return Wizard(
-        name=NAME,
-        title=TITLE,
-        steps=(
-            Step(
-                "check",
-                "read what [deploy] syncs: the source and the target on every chosen node",
-                check=_check,
-                timeout=10,
-            ),
-            Step(
-                "lock",
-                "take the cluster's deploy lock (one sync at a time)",
-                check=_lock_check,
-                action=_lock,
-                timeout=60,
-            ),
-            Step(
-                "sync",
-                "stage the source, preview every target (added, changed, deleted), then sync "
-                "them in parallel",
-                check=_sync_check,
-                plan=_sync_plan,
-                action=_sync,
-                timeout=3600,
-                interrupted=lambda ctx: (
-                    "the sync was cut short: "
-                    + describe(ctx)
-                    + " (a node being synced may hold part of the new files)"
-                ),
-                left=_left,
-            ),
-            Step(
-                "verify",
-                "compare checksums on every target, and check that each changed application "
-                "was redeployed and answers over the node's own HTTP",
-                action=_verify,
-                timeout=lambda ctx: float(ctx.answer("redeploy_wait", 40)) + 120,
-                left=_left,
-            ),
-        ),
-        initial="nothing was changed",
-        conclude=_conclude,
+CHECK: Step[ClusterContext] = Step(
+    "check",
+    "read what [deploy] syncs: the source and the target on every chosen node",
+    check=_check,
+    timeout=10,
+)
+LOCK: Step[ClusterContext] = Step(
+    "lock",
+    "take the cluster's deploy lock (one sync at a time)",
+    check=_lock_check,
+    action=_lock,
+    timeout=60,
+)
+VERIFY: Step[ClusterContext] = Step(
+    "verify",
+    "compare checksums on every target, and check that each changed application was "
+    "redeployed and answers over the node's own HTTP",
+    action=_verify,
+    timeout=lambda ctx: float(ctx.answer("redeploy_wait", 40)) + 120,
+    left=_left,
+)
+
+
+def cut_short(ctx: ClusterContext) -> str:
+    return (
+        "the sync was cut short: "
+        + describe(ctx)
+        + " (a node being synced may hold part of the new files)"
     )
 
 
-__all__ = ["NAME", "QUESTIONS", "TITLE", "build", "describe"]
+def build(nodes: Sequence[str]) -> Wizard[ClusterContext]:
+    """The wizard for these targets (every node but the source when none are given)."""
+    del nodes  # the targets come from the run's context (and [deploy]'s source)
+    sync: Step[ClusterContext] = Step(
+        "sync",
+        "stage the source, preview every target (added, changed, deleted), then sync them in "
+        "parallel",
+        check=sync_check,
+        plan=sync_plan,
+        action=_sync,
+        timeout=3600,
+        interrupted=cut_short,
+        left=_left,
+    )
+    return Wizard(
+        name=NAME,
+        title=TITLE,
+        steps=(CHECK, LOCK, sync, VERIFY),
+        initial="nothing was changed",
+        conclude=conclude,
+    )
+
+
+__all__ = [
+    "CHECK",
+    "LOCK",
+    "NAME",
+    "QUESTIONS",
+    "TITLE",
+    "VERIFY",
+    "build",
+    "conclude",
+    "cut_short",
+    "describe",
+    "sync_check",
+    "sync_nodes",
+    "sync_plan",
+    "todo",
+]

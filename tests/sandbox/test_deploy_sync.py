@@ -61,14 +61,18 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _wizard(
-    sandbox: SandboxLayout, tmp_path: Path, *extra: str, inventory: Path | None = None
+    sandbox: SandboxLayout,
+    tmp_path: Path,
+    *extra: str,
+    inventory: Path | None = None,
+    wizard: str = "deploy",
 ) -> tuple[int, list[dict[str, Any]], str]:
     command = [
         sys.executable,
         "-m",
         "console",
         "--wizard",
-        "deploy",
+        wizard,
         "--json",
         "--config",
         str(inventory or sandbox.inventory),
@@ -237,3 +241,41 @@ def test_a_source_that_does_not_exist_is_refused(sandbox: SandboxLayout, tmp_pat
     assert code == exitcodes.REFUSED, (err, events[-3:])
     assert "the source directory does not exist" in err, err
     assert not [e for e in events if e.get("event") == "change"]
+
+
+@pytest.mark.disruptive
+def test_a_rolling_deploy_restarts_only_the_nodes_it_syncs_under_load(
+    sandbox: SandboxLayout, tmp_path: Path
+) -> None:
+    source = _app(sandbox, "node1")
+    (source / "deploy-rolling.txt").write_text("needs a restart\n")
+    code, events, err = _wizard(sandbox, tmp_path, "--yes", "--nodes", "node2")
+    assert code == exitcodes.OK, (err, events[-6:])  # node2 in step: left alone below
+
+    async def under_load() -> tuple[Any, tuple[int, list[dict[str, Any]], str]]:
+        await warm_nodes(sandbox)
+        routes = tuple(node.jvm_route for node in sandbox.nodes)
+        load = LoadGenerator(sandbox.app_url, CLIENTS, 100.0, REQUEST_TIMEOUT, routes=routes)
+        await load.start()
+        try:
+            await asyncio.sleep(2.0)
+            ran = await asyncio.to_thread(
+                _wizard, sandbox, tmp_path, "--yes", wizard="deploy-rolling"
+            )
+        finally:
+            report = await load.stop()
+        return report, ran
+
+    report, (code, events, err) = asyncio.run(under_load())
+    assert code == exitcodes.OK, (err, events[-8:])
+    assert report.ok > 0 and report.failures == 0, report.to_json()["failure_samples"]
+    done = [str(e.get("step")) for e in events if e.get("event") == "done"]
+    assert done.index("node3/stop") < done.index("node3/sync") < done.index("node3/start")
+    skipped = {str(e.get("step")) for e in events if e.get("event") == "skipped"}
+    assert {"node1/stop", "node2/stop", "node2/sync"} <= skipped
+    for node in sandbox.nodes:
+        answer = _get(node.http_url + "/app/deploy-rolling.txt").text
+        assert answer == "needs a restart\n", (node.name, answer)
+    (source / "deploy-rolling.txt").unlink()
+    code, events, err = _wizard(sandbox, tmp_path, "--yes")
+    assert code == exitcodes.OK, (err, events[-5:])

@@ -433,3 +433,41 @@ def test_deploy_check_on_the_command_line(fake_ssh: Path, tmp_path: Path) -> Non
     )
     assert unknown.returncode == 2 and "no node node9" in unknown.stderr
     assert "Traceback" not in unknown.stderr + done.stderr
+
+
+def test_the_rolling_deploy_syncs_each_node_between_its_stop_and_its_start() -> None:
+    from console.operations import deploy_rolling, registry
+    from console.operations.catalog import PLANNED
+
+    wizard = deploy_rolling.build(("node1", "node2"))
+    names = [step.name for step in wizard.steps]
+    assert names[:4] == ["check", "cluster", "lock", "preview"] and names[-1] == "verify"
+    node2 = [name.partition("/")[2] for name in names if name.startswith("node2/")]
+    assert node2.index("stop") < node2.index("sync") < node2.index("start")
+    assert node2[-1] == "rebalance"
+    assert registry.spec_named("deploy-rolling").scope == "cluster"
+    assert "deploy" not in PLANNED
+
+
+def test_the_rolling_deploy_leaves_a_node_in_step_alone(three: tuple[Ctx, Path]) -> None:
+    from console.operations import deploy_rolling
+    from console.operations.engine import Skip, StepRun
+
+    ctx, _ = three
+    ctx.facts["previews"] = {"node2": rsync.Summary(), "node3": rsync.Summary(added=("a",))}
+    wizard = deploy_rolling.build(("node1", "node2", "node3"))
+    runner: Runner[Any] = Runner(wizard, ctx, node="all", on_progress=lambda e: None)
+
+    def skipped(name: str) -> bool:
+        step = next(step for step in wizard.steps if step.name == name)
+        assert step.check is not None
+        try:
+            asyncio.run(step.check(StepRun(runner, step, 1)))
+        except Skip:
+            return True
+        except Exception:
+            return False
+        return False
+
+    assert skipped("node1/drain") and skipped("node2/drain") and skipped("node2/sync")
+    assert not skipped("node3/sync")
