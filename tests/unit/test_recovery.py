@@ -115,7 +115,7 @@ async def test_a_balancer_that_comes_back_is_read_one_interval_after_the_last_fa
         async def aclose(self) -> None:
             pass
 
-    monkeypatch.setattr(polls, "BalancerReader", FakeReader)
+    monkeypatch.setattr(polls, "open_balancer", lambda *args, **kwargs: FakeReader())
     inventory = load_inventory_text(
         "[cluster]\nname = 't'\n[[nodes]]\nname = 'n1'\nhost = '127.0.0.1'\n"
         "catalina_base = '/x'\n[[balancers]]\nname = 'lb'\nkind = 'apache'\n"
