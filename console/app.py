@@ -543,6 +543,7 @@ class ClusterConsoleApp(App[int]):
             ),
             ConsoleCommand("quit", "Quit", "leave clusterconsole (key q)", self.exit),
         ]
+        commands += self._context_commands()
         for base in (themes.DARK, themes.LIGHT, themes.WALL):
             short = base.name.rsplit("-", 1)[-1]
             commands.append(
@@ -587,6 +588,52 @@ class ClusterConsoleApp(App[int]):
                         )
                     )
         return commands
+
+    def _context_commands(self) -> list[ConsoleCommand]:
+        """`:context NAME` (the k9s habit): one entry per inventory in the contexts directory."""
+        from console.cli_tools import context_names, contexts_dir
+
+        current = self.inventory.path.resolve()
+        commands = []
+        for name in context_names():
+            path = contexts_dir() / f"{name}.toml"
+            here = path.resolve() == current
+            commands.append(
+                ConsoleCommand(
+                    f"context-{name}",
+                    f"Context: {name}" + (" (current)" if here else ""),
+                    f"switch to the cluster in {path}",
+                    _later(self, self.switch_context, name),
+                )
+            )
+        return commands
+
+    async def switch_context(self, name: str) -> bool:
+        """Watch and operate another cluster (an inventory of the contexts directory): a new
+        monitor, its accent colour, its audit log; refused while a wizard is open."""
+        from console.cli_tools import context_path
+        from console.config import load_inventory
+
+        wizard = wizard_screen_class()
+        if wizard is not None and any(isinstance(s, wizard) for s in self.screen_stack):
+            self.notify("finish or close the wizard first", severity="warning", markup=False)
+            return False
+        try:
+            inventory = load_inventory(context_path(name))
+        except ConfigError as error:
+            self.notify(f"context {name}: {error}", severity="error", timeout=10, markup=False)
+            return False
+        for worker in list(self.workers):
+            if worker.name == "reload":
+                worker.cancel()
+        await self.replace_inventory(inventory)
+        self.theme = self._themed(self._theme_base)  # the cluster's own accent colour
+        if not self.read_only:
+            self._build_operator_tools()  # its audit lines name the new cluster
+        if self._reload and inventory.path.exists():
+            self._start_reload()
+        self.notify(f"context {name}: cluster {inventory.cluster.name}", markup=False)
+        return True
 
     def _filter_from_palette(self) -> None:
         screen = self.screen

@@ -37,7 +37,7 @@ def export_dir(env: Mapping[str, str] | None = None) -> Path:
     chosen = env.get("CLUSTERCONSOLE_EXPORT_DIR")
     if chosen:
         return Path(chosen).expanduser()
-    return user_state_dir(env) / "clusterconsole" / "exports"
+    return user_state_dir(env) / "exports"
 
 
 def spreadsheet_safe(cell: str) -> str:

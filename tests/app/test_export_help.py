@@ -119,3 +119,11 @@ async def test_help_lists_console_keys_table_keys_and_a_legend(tmp_path: Path) -
         # the view's keys come before the table's own (sort, export)
         ids = [str(row[2]) for row in rows]
         assert ids.index("app.quit") < ids.index("table.export-csv") < ids.index("table.sort")
+
+
+def test_exports_go_to_the_state_directory_unless_told() -> None:
+    from screens.widgets.export import export_dir
+
+    assert export_dir({"HOME": "/home/op"}) == Path("/home/op/.local/state/clusterconsole/exports")
+    assert export_dir({"XDG_STATE_HOME": "/s"}) == Path("/s/clusterconsole/exports")
+    assert export_dir({"CLUSTERCONSOLE_EXPORT_DIR": "/x"}) == Path("/x")
