@@ -112,8 +112,11 @@ async def test_unknown_host_key_says_it_is_unknown(sandbox: SandboxLayout, tmp_p
     session = NodeSession(target(sandbox, node, known_hosts=str(empty)), on_status=on_status)
     async with running(session):
         await wait_until(lambda: len(seen) > 0, 15, "a verdict")
-    assert seen[0].state == "host-key-mismatch"
-    assert f"host key for [{node.address}]:{SSH_PORT} is not in {empty}" in (seen[0].reason or "")
+    # Not a man-in-the-middle warning: unknown, with the fingerprint and the line to accept it.
+    assert seen[0].state == "host-key-unknown"
+    reason = seen[0].reason or ""
+    assert f"unknown host key for [{node.address}]:{SSH_PORT}: not in {empty}" in reason
+    assert "SHA256:" in reason and f">> {empty}" in reason
 
 
 async def test_unknown_client_key_is_auth_failed(sandbox: SandboxLayout, tmp_path: Path) -> None:
