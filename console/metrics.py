@@ -10,6 +10,7 @@ a false zero. A figure that cannot be told is None, and `missing` says why, in p
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -60,6 +61,11 @@ class MetricsPoint:
     errors_per_s: float | None = None
     latency_ms: float | None = None
     """Mean time to serve one request since the previous read (processing time / requests)."""
+    sessions_own: int | None = None
+    """Sessions only this node holds: active sessions of its applications whose manager does not
+    replicate them (StandardManager, PersistentManager; Tomcat's own /manager left out). With
+    DeltaManager or BackupManager a peer holds a copy of each, so they count 0 here: stopping
+    the node loses none. The figure a drain waits on."""
 
     def figure(self, name: str) -> float | int | None:
         value: float | int | None = getattr(self, name)
@@ -134,6 +140,7 @@ class NodeMetrics:
         out["at"] = self.point.at
         out["sessions_created_here"] = self.sessions_created_here
         out["sessions_received"] = self.sessions_received
+        out["sessions_own"] = self.point.sessions_own
         out["applications"] = [
             {
                 "context": app.context,
@@ -280,6 +287,7 @@ def from_manager(
         requests_per_s,
         errors_per_s,
         latency_ms,
+        _own(sample.sessions),
     )
     metrics = NodeMetrics(
         point,
@@ -291,6 +299,23 @@ def from_manager(
         jvm=jvm,
     )
     return _with_history(metrics, previous)
+
+
+NOT_OWN_CONTEXTS = frozenset(("/manager", "/host-manager"))
+"""Tomcat's own applications: their sessions are the console's or an admin's, not users'."""
+
+
+def _own(apps: tuple[AppSessions, ...] | None) -> int | None:
+    if not apps:
+        return None
+    total = 0
+    for app in apps:
+        if app.replicated or app.context in NOT_OWN_CONTEXTS:
+            continue
+        if app.active is None:
+            return None
+        total += app.active
+    return total
 
 
 def from_jvm(
@@ -359,3 +384,23 @@ def metrics_json(metrics: NodeMetrics | None) -> dict[str, object]:
         out["missing"] = dict.fromkeys(FIELDS, NOT_READ)
         return out
     return metrics.to_json()
+
+
+def own_sessions(metrics: NodeMetrics | None) -> int | None:
+    """Sessions only this node holds (`MetricsPoint.sessions_own` of the latest read)."""
+    return metrics.point.sessions_own if metrics is not None else None
+
+
+def own_sessions_settled(metrics: NodeMetrics | None, floor: int = 0, reads: int = 3) -> bool:
+    """True once the node's own sessions are at most `floor`, or stopped falling: the same or
+    more on the last `reads` reads (its users' sessions expire at their own pace; a drain need
+    not wait for the last one). False while unknown (the caller decides what unknown means)."""
+    now = own_sessions(metrics)
+    if metrics is None or now is None:
+        return False
+    if now <= floor:
+        return True
+    counts = [p.sessions_own for p in metrics.history[-reads:] if p.sessions_own is not None]
+    if len(counts) < reads:
+        return False
+    return all(later >= earlier for earlier, later in itertools.pairwise(counts))

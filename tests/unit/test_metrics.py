@@ -9,7 +9,14 @@ from pathlib import Path
 
 from console.config import load_inventory_text
 from console.crosschecks import problems
-from console.metrics import FIELDS, HISTORY, NodeMetrics, metrics_json
+from console.metrics import (
+    FIELDS,
+    HISTORY,
+    NodeMetrics,
+    metrics_json,
+    own_sessions,
+    own_sessions_settled,
+)
 from console.observations import MetricsObserved, ProcessObserved
 from console.state import ClusterState
 from console.status_command import to_json
@@ -267,3 +274,37 @@ def test_refused_status_gives_ssh_heap_and_each_pages_own_reason(tmp_path: Path)
     assert metrics.source == "ssh" and metrics.point.heap_used_bytes == 30 << 20
     assert metrics.missing["sessions_active"] == jmx_why
     assert metrics.missing["requests_per_s"] == status_why
+
+
+def _own_sample(own: int, replicated: int = 40) -> ManagerSample:
+    base = _sample(10)
+    apps = (
+        AppSessions("/app", "DeltaManager", replicated, 0, 0, 0, 0, 0),
+        AppSessions("/sticky", "StandardManager", own, 0, 0, 0, None, None),
+        AppSessions("/manager", "StandardManager", 1, 0, 0, 0, None, None),
+    )
+    return ManagerSample(base.status, None, apps, None, 1.0)
+
+
+def test_own_sessions_leave_out_replicated_copies_and_settle_when_they_stop_falling(
+    tmp_path: Path,
+) -> None:
+    state = _inventory(tmp_path)
+    for at, own in ((1000.0, 9), (1005.0, 7), (1010.0, 5)):
+        state = state.apply(MetricsObserved("n1", _own_sample(own), None, at))
+        assert own_sessions(_metrics(state)) == own
+        assert not own_sessions_settled(_metrics(state))  # still falling
+    assert metrics_json(_metrics(state))["sessions_own"] == 5
+    for at in (1015.0, 1020.0):
+        state = state.apply(MetricsObserved("n1", _own_sample(5), None, at))
+    assert own_sessions_settled(_metrics(state))  # 5, 5, 5: stopped falling
+    state = state.apply(MetricsObserved("n1", _own_sample(0), None, 1025.0))
+    assert own_sessions_settled(_metrics(state), floor=0)
+    # only replicated applications: none is the node's own, nothing to wait for
+    state = state.apply(MetricsObserved("n2", _sample(10), None, 1000.0))
+    assert own_sessions(_metrics(state, "n2")) == 0
+    # unknown (figures from SSH only): never settled, the caller decides
+    jvm = JvmSample(7, heap_used=1, heap_max=2)
+    state = state.apply(MetricsObserved("n3", None, jvm, 1000.0, "no manager (404)"))
+    assert own_sessions(_metrics(state, "n3")) is None
+    assert not own_sessions_settled(_metrics(state, "n3"))
