@@ -13,6 +13,11 @@ deploys), on 127.0.8.x: node1 is the source, node2.. the targets. Figures per ro
 - `direct_parallel`: the other transport considered, rsync run on the source node toward every
   target in parallel (no staging): what staging costs on top.
 
+`serial_local_cpu_s` and the wizard's `local_cpu_s` are the CPU seconds of this machine's side
+of every hop (rsync sender and ssh client; the receiving sshd and rsync, also on this machine
+in the sandbox, are not counted): with both ends of every hop on the same two cores, N parallel
+hops cannot take less wall time than their CPU seconds over the cores.
+
 Rounds: `cold` (empty targets and staging copy) and `update` (50 of the 500 files changed: a
 new version of the application, the usual deploy). Target: the wizard's total within 1.5x the
 slowest single node.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -124,6 +130,11 @@ async def _wizard(inventory: Any, targets: list[str]) -> dict[str, Any]:
     }
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _clear(inventory: Any, targets: list[str]) -> None:
     for name in targets:
         shutil.rmtree(inventory.node(name).resolve("benchapp"), ignore_errors=True)
@@ -149,13 +160,17 @@ def _round(inventory: Any, source: Path, targets: list[str], kind: str) -> dict[
             if kind == "update":
                 shutil.copytree(snapshot[name], path)
 
+    cpu = _children_cpu()
     serial = _serial_loop(inventory, source, targets)
+    serial_cpu = _children_cpu() - cpu
     reset()
     direct = asyncio.run(_direct_parallel(inventory, source, targets))
     reset()
     if kind == "cold":
         shutil.rmtree(stage, ignore_errors=True)
+    cpu = _children_cpu()
     wizard = asyncio.run(_wizard(inventory, targets))
+    wizard["local_cpu_s"] = round(_children_cpu() - cpu, 3)
     slowest = max(serial.values())
     for path in snapshot.values():
         shutil.rmtree(path, ignore_errors=True)
@@ -165,6 +180,8 @@ def _round(inventory: Any, source: Path, targets: list[str], kind: str) -> dict[
         "serial_loop_s": round(sum(serial.values()), 3),
         "serial_per_node_s": {k: round(v, 3) for k, v in serial.items()},
         "slowest_single_s": round(slowest, 3),
+        "serial_local_cpu_s": round(serial_cpu, 3),
+        "load_average": round(os.getloadavg()[0], 1),
         "direct_parallel_s": round(direct, 3),
         "wizard": wizard,
         "wizard_vs_slowest_single": round(wizard["total_s"] / slowest, 2),

@@ -196,6 +196,33 @@ def test_deploy_sync_previews_syncs_under_load_verifies_and_locks(
     assert any("took over the deploy lock left by holder-console" in w for w in warnings)
     assert _get(sandbox.nodes[2].http_url + "/app/deploy-new.txt").text == "changed once more\n"
 
+    # drift: a node changed by hand is named by `deploy --check`, which changes nothing
+    hand = _app(sandbox, "node3") / "deploy-changed.txt"
+    hand.write_text("edited by hand on node3\n")
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "deploy",
+            "--check",
+            "--json",
+            "--config",
+            str(sandbox.inventory),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert check.returncode == exitcodes.PROBLEMS, check.stderr
+    drift = {n["node"]: n for n in json.loads(check.stdout)["nodes"]}
+    assert drift["node2"]["status"] == "in-step"
+    assert drift["node3"]["status"] == "differs"
+    assert drift["node3"]["differences"]["changed"] == ["app/deploy-changed.txt"]
+    assert hand.read_text() == "edited by hand on node3\n"
+
     # cleanup: the test's files off every node
     for name in ("deploy-new.txt", "deploy-changed.txt"):
         (source / name).unlink()
