@@ -246,11 +246,367 @@ static PyObject *find_any(PyObject *self, PyObject *const *args, Py_ssize_t narg
     return Py_BuildValue("(ni)", best, which);
 }
 
+/* error_record(buffer, start, line_end, end, max_fold) -> the commonest record of a busy log, read
+ * whole, or None for the Python path.
+ *
+ * The record: a Tomcat OneLineFormatter line at SEVERE/ERROR/FATAL/CRITICAL
+ * (`22-Nov-2026 10:00:00.123 SEVERE [thread] pkg.Class.method message`) and the run of stack-trace
+ * lines under it, ended by a line that certainly starts another record. Only what the Python path
+ * (probes/logs/scanner.py: parse, _TRACE_RUN, _record_start) reads the same way is accepted:
+ * printable ASCII (a tab too in trace lines), no CR, no prefix, no glued record, a complete trace
+ * inside buffer[start:end] shorter than max_fold lines. Anything else returns None, and the caller
+ * takes the general road, so the events are the same either way (tests/unit/test_log_fast.py).
+ * Also the log4j/logback line of an application's error
+ * (`2026-11-22 10:00:00,123 ERROR [thread] com.example.Shop - message`).
+ * Returns (layout: 1 jul1, 2 iso; the time as ISO 8601, level, source (jul1: logger.method; iso: the logger),
+ * message, head, trace or None, next line start). */
+static int is_word(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
+}
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/* The end of `[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+` at p followed by a space or the line end, or -1. */
+static Py_ssize_t source_end(const unsigned char *b, Py_ssize_t p, Py_ssize_t e) {
+    if (p >= e || !(is_word(b[p]) && !is_digit(b[p]))) {
+        return -1;
+    }
+    p++;
+    while (p < e && is_word(b[p])) {
+        p++;
+    }
+    int groups = 0;
+    while (p < e && b[p] == '.') {
+        Py_ssize_t q = p + 1;
+        while (q < e && (is_word(b[q]) || b[q] == '<' || b[q] == '>' || b[q] == '-')) {
+            q++;
+        }
+        if (q == p + 1) {
+            return -1; /* `..` or a trailing `.`: the regex cannot end there before a space */
+        }
+        groups++;
+        p = q;
+    }
+    if (!groups || (p < e && b[p] != ' ')) {
+        return -1;
+    }
+    return p;
+}
+
+/* The length of a stack-trace line at p (to its newline, included) as _TRACE_RUN accepts it, or
+ * 0. The line holds no CR (checked by the caller). */
+static Py_ssize_t trace_line(const unsigned char *b, Py_ssize_t p, Py_ssize_t nl) {
+    Py_ssize_t n = nl - p;
+    if (n <= 0) {
+        return 0;
+    }
+    if (b[p] == ' ' || b[p] == '\t') {
+        for (Py_ssize_t i = p + 1; i < nl; i++) {
+            unsigned char c = b[i];
+            if (c != ' ' && c != '\t' && c != '\f' && c != '\v') {
+                return n + 1;
+            }
+        }
+        return 0;
+    }
+    if ((n >= 10 && !memcmp(b + p, "Caused by:", 10)) ||
+        (n >= 11 && !memcmp(b + p, "Suppressed:", 11)) || (n >= 4 && !memcmp(b + p, "... ", 4)) ||
+        (n >= 3 && !memcmp(b + p, "at ", 3))) {
+        return n + 1;
+    }
+    /* (?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)(?::[^\n]*|)\n */
+    Py_ssize_t q = p;
+    int packages = 0;
+    for (;;) {
+        if (q >= nl) {
+            return 0;
+        }
+        unsigned char c = b[q];
+        if ((c >= 'a' && c <= 'z') || c == '_' || c == '$') {
+            Py_ssize_t r = q + 1;
+            while (r < nl && is_word(b[r])) {
+                r++;
+            }
+            if (r < nl && b[r] == '.') {
+                packages++;
+                q = r + 1;
+                continue;
+            }
+            return 0;
+        }
+        if (c >= 'A' && c <= 'Z' && packages) {
+            Py_ssize_t r = q + 1;
+            while (r < nl && is_word(b[r])) {
+                r++;
+            }
+            if (r < nl && b[r] != ':') {
+                return 0;
+            }
+            static const char *const suffixes[] = {"Exception", "Error", "Throwable", "Fault"};
+            for (int k = 0; k < 4; k++) {
+                Py_ssize_t len = (Py_ssize_t)strlen(suffixes[k]);
+                if (r - q > len && !memcmp(b + r - len, suffixes[k], (size_t)len)) {
+                    return n + 1;
+                }
+            }
+            return 0;
+        }
+        return 0;
+    }
+}
+
+/* ISO 8601 `YYYY-MM-DDTHH:MM:SS.mmm` into out[23] from digit fields already checked to be digits,
+ * as probes/logs/text.py writes it; 0 when a field is out of its range (then Python decides). */
+static int iso_time(char *out, const unsigned char *year, int month, const unsigned char *day,
+                    const unsigned char *clock, const unsigned char *millis) {
+    int d = (day[0] - '0') * 10 + (day[1] - '0');
+    int hour = (clock[0] - '0') * 10 + (clock[1] - '0');
+    int minute = (clock[3] - '0') * 10 + (clock[4] - '0');
+    int second = (clock[6] - '0') * 10 + (clock[7] - '0');
+    if (month < 1 || month > 12 || d < 1 || d > 31 || hour > 23 || minute > 59 || second > 60) {
+        return 0;
+    }
+    memcpy(out, year, 4);
+    out[4] = '-';
+    out[5] = (char)('0' + month / 10);
+    out[6] = (char)('0' + month % 10);
+    out[7] = '-';
+    memcpy(out + 8, day, 2);
+    out[10] = 'T';
+    memcpy(out + 11, clock, 8);
+    out[19] = '.';
+    memcpy(out + 20, millis, 3);
+    return 1;
+}
+
+/* The number of an English month abbreviation in any case (`Nov`, `NOV`), else 0. */
+static int english_month(const unsigned char *m) {
+    static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    char lower[3];
+    for (int k = 0; k < 3; k++) {
+        lower[k] = (char)((m[k] >= 'A' && m[k] <= 'Z') ? m[k] + 32 : m[k]);
+    }
+    for (int k = 0; k < 12; k++) {
+        if (!memcmp(names + 3 * k, lower, 3)) {
+            return k + 1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *error_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError,
+                        "error_record(buffer, start, line_end, end, max_fold) takes 5 arguments");
+        return NULL;
+    }
+    Py_ssize_t v[4];
+    for (int k = 0; k < 4; k++) {
+        v[k] = PyLong_AsSsize_t(args[k + 1]);
+        if (v[k] == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    Py_ssize_t start = v[0], line_end = v[1], end = v[2], max_fold = v[3];
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *b = (const unsigned char *)view.buf;
+    PyObject *result = NULL;
+    if (start < 0 || line_end < start || end > view.len || line_end >= end || b[line_end] != '\n' ||
+        max_fold < 1) {
+        goto fallback;
+    }
+    Py_ssize_t n = line_end - start;
+    const unsigned char *h = b + start;
+    if (n < 26) {
+        goto fallback;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (h[i] < 0x20 || h[i] > 0x7e || h[i] == '|') {
+            goto fallback; /* control or non-ASCII bytes, or a compose prefix's bar */
+        }
+    }
+    if (n > 60) { /* split_glued's hint: `:dd:dd` from position 20 */
+        for (Py_ssize_t i = 20; i + 5 < n; i++) {
+            if (h[i] == ':' && is_digit(h[i + 1]) && is_digit(h[i + 2]) && h[i + 3] == ':' &&
+                is_digit(h[i + 4]) && is_digit(h[i + 5])) {
+                goto fallback;
+            }
+        }
+    }
+    int layout;
+    char time[23];
+    Py_ssize_t level, level_end, src = -1, src_end = -1, message;
+    if (h[2] == '-') {
+        /* jul1: DD-Mmm-YYYY HH:MM:SS.mmm LEVEL [thread] pkg.Class.method message */
+        layout = 1;
+        if (!is_digit(h[0]) || !is_digit(h[1]) || h[6] != '-' || h[11] != ' ' || h[14] != ':' ||
+            h[17] != ':' || h[20] != '.' || h[24] != ' ') {
+            goto fallback;
+        }
+        static const int digits[] = {7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 21, 22, 23};
+        for (int k = 0; k < 13; k++) {
+            if (!is_digit(h[digits[k]])) {
+                goto fallback;
+            }
+        }
+        for (int k = 3; k < 6; k++) {
+            unsigned char c = h[k];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+                goto fallback;
+            }
+        }
+        if (!iso_time(time, h + 7, english_month(h + 3), h, h + 12, h + 21)) {
+            goto fallback; /* another language's month, or no date: Python reads it */
+        }
+        level = 25;
+        level_end = level;
+        while (level_end < n && h[level_end] != ' ') {
+            level_end++;
+        }
+        Py_ssize_t len = level_end - level;
+        if (!((len == 6 && !memcmp(h + level, "SEVERE", 6)) ||
+              (len == 5 && !memcmp(h + level, "ERROR", 5)) ||
+              (len == 5 && !memcmp(h + level, "FATAL", 5)) ||
+              (len == 8 && !memcmp(h + level, "CRITICAL", 8)))) {
+            goto fallback;
+        }
+        if (level_end + 1 >= n || h[level_end + 1] != '[') {
+            goto fallback;
+        }
+        for (Py_ssize_t i = level_end + 2; i + 1 < n; i++) { /* the thread: lazy, to a `] ` */
+            if (h[i] == ']' && h[i + 1] == ' ') {
+                Py_ssize_t e = source_end(h, i + 2, n);
+                if (e >= 0) {
+                    src = i + 2;
+                    src_end = e;
+                    break;
+                }
+            }
+        }
+        if (src < 0) {
+            goto fallback;
+        }
+        message = src_end < n ? src_end + 1 : n;
+    } else {
+        /* iso (log4j/logback): YYYY-MM-DD HH:MM:SS,mmm LEVEL [thread] logger - message */
+        layout = 2;
+        if (h[4] != '-' || h[7] != '-' || h[10] != ' ' || h[13] != ':' || h[16] != ':' ||
+            h[19] != ',' || h[23] != ' ') {
+            goto fallback;
+        }
+        static const int digits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
+        for (int k = 0; k < 17; k++) {
+            if (!is_digit(h[digits[k]])) {
+                goto fallback;
+            }
+        }
+        int month = (h[5] - '0') * 10 + (h[6] - '0');
+        if (!iso_time(time, h, month, h + 8, h + 11, h + 20)) {
+            goto fallback;
+        }
+        level = 24;
+        level_end = level;
+        while (level_end < n && h[level_end] >= 'A' && h[level_end] <= 'Z') {
+            level_end++;
+        }
+        Py_ssize_t len = level_end - level;
+        if (!((len == 6 && !memcmp(h + level, "SEVERE", 6)) ||
+              (len == 5 && !memcmp(h + level, "ERROR", 5)) ||
+              (len == 5 && !memcmp(h + level, "FATAL", 5)))) {
+            goto fallback;
+        }
+        /* exactly one space, then `[thread] ` (the rest; _REST_LOGGER's third pattern only) */
+        Py_ssize_t rest = level_end + 1;
+        if (level_end + 2 >= n || h[level_end] != ' ' || h[rest] != '[') {
+            goto fallback;
+        }
+        const unsigned char *close = memchr(h + rest, ']', (size_t)(n - rest));
+        if (!close || close + 1 >= h + n || close[1] != ' ') {
+            goto fallback;
+        }
+        src = (close - h) + 2;
+        src_end = src;
+        while (src_end < n && (is_word(h[src_end]) || h[src_end] == '.')) {
+            src_end++;
+        }
+        if (src_end == src || n - src_end < 3 || memcmp(h + src_end, " - ", 3)) {
+            goto fallback;
+        }
+        message = src_end + 3;
+        /* the earlier patterns' literals: where they occur, the Python path decides */
+        for (Py_ssize_t i = rest; i + 2 < n; i++) {
+            if ((h[i] == ']' && h[i + 1] == ' ' && h[i + 2] == '(') ||
+                (i + 5 < n && !memcmp(h + i, " --- [", 6))) {
+                goto fallback;
+            }
+        }
+    }
+    /* The stack trace: complete lines, each as _TRACE_RUN takes them. */
+    Py_ssize_t pos = line_end + 1, lines = 0;
+    for (;;) {
+        if (pos >= end) {
+            goto fallback; /* the record may go on in the next chunk */
+        }
+        const unsigned char *nlp = memchr(b + pos, '\n', (size_t)(end - pos));
+        if (!nlp) {
+            goto fallback;
+        }
+        Py_ssize_t nl = nlp - b;
+        for (Py_ssize_t i = pos; i < nl; i++) {
+            unsigned char c = b[i];
+            if ((c < 0x20 && c != '\t') || c > 0x7e) {
+                goto fallback;
+            }
+        }
+        Py_ssize_t taken = trace_line(b, pos, nl);
+        if (!taken) {
+            /* _record_start: a digit first, 11 bytes or more, no `T` at 10, no `|` */
+            if (!is_digit(b[pos]) || nl - pos < 11 || b[pos + 10] == 'T' ||
+                memchr(b + pos, '|', (size_t)(nl - pos))) {
+                goto fallback;
+            }
+            break;
+        }
+        lines++;
+        pos = nl + 1;
+    }
+    if (lines >= max_fold) {
+        goto fallback;
+    }
+    const char *c = (const char *)h;
+    PyObject *trace = Py_None;
+    Py_INCREF(trace);
+    if (lines) {
+        Py_DECREF(trace);
+        trace = PyUnicode_DecodeASCII((const char *)b + line_end + 1, pos - 1 - (line_end + 1),
+                                      NULL);
+        if (!trace) {
+            goto done;
+        }
+    }
+    result = Py_BuildValue("(is#s#s#s#s#Nn)", layout, time, (Py_ssize_t)23, c + level, level_end - level,
+                           c + src, src_end - src, c + message, n - message, c, n, trace, pos);
+    goto done;
+fallback:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count_newlines", (PyCFunction)(void (*)(void))count_newlines, METH_FASTCALL,
      "count_newlines(buffer, start, end) -> number of newlines in buffer[start:end]"},
     {"find_any", (PyCFunction)(void (*)(void))find_any, METH_FASTCALL,
      "find_any(buffer, start, end, spec) -> (position, index) of the first needle found"},
+    {"error_record", (PyCFunction)(void (*)(void))error_record, METH_FASTCALL,
+     "error_record(buffer, start, line_end, end, max_fold) -> a OneLineFormatter error and its "
+     "stack trace, or None"},
     {NULL, NULL, 0, NULL},
 };
 

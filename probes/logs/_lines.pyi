@@ -2,3 +2,6 @@ def count_newlines(buffer: bytes | bytearray | memoryview, start: int, end: int,
 def find_any(
     buffer: bytes | bytearray, start: int, end: int, spec: bytes, /
 ) -> tuple[int, int]: ...
+def error_record(
+    buffer: bytes | bytearray, start: int, line_end: int, end: int, max_fold: int, /
+) -> tuple[int, str, str, str, str, str, str | None, int] | None: ...

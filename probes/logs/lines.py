@@ -80,3 +80,25 @@ def needle_spec(needles: tuple[bytes, ...]) -> bytes:
             width = 2
         spec += bytes([offset, width, len(needle)]) + needle
     return bytes(spec)
+
+
+ErrorRecord = Callable[
+    [bytes | bytearray, int, int, int, int],
+    tuple[int, str, str, str, str, str, str | None, int] | None,
+]
+
+
+def _compiled_error_record() -> ErrorRecord | None:
+    try:
+        from probes.logs._lines import error_record as compiled
+    except ImportError:  # not built, or built before error_record existed
+        return None
+    return compiled
+
+
+error_record: ErrorRecord | None = _compiled_error_record()
+"""`error_record(buffer, start, line_end, end, max_fold)`: a busy log's commonest record (a
+OneLineFormatter SEVERE/ERROR line, or a log4j/logback ERROR line, and its complete stack trace)
+read whole in C, as (layout: 1 OneLineFormatter, 2 log4j; its time in ISO 8601, level, source,
+message, head line, trace or None, next line start); None for anything the C code does not read
+exactly like the Python path, and when the helper is absent."""

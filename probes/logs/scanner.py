@@ -15,14 +15,16 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from probes.logs import hazelcast, needles
+from probes.logs import lines as _lines
 from probes.logs.classify import classify, event
 from probes.logs.departures import Departures
 from probes.logs.lines import count_newlines
-from probes.logs.model import LogEvent
+from probes.logs.model import TEXT_CAP, LogEvent
 from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
 from probes.logs.records import (
     LEVELS,
     Record,
+    canonical_level,
     is_continuation,
     parse,
     split_glued,
@@ -85,6 +87,10 @@ class EventScanner:
         self._max_fold = max(0, max_fold_lines)
         self._report = None if kinds is None or kinds >= needles.ALL_KINDS else frozenset(kinds)
         self._wanted = needles.searched_kinds(self._report)
+        self._fast = _lines.error_record if self._max_fold else None
+        """The C reading of a busy log's commonest record (None: the Python path only)."""
+        if self._wanted is not None and "error" not in self._wanted:
+            self._fast = None  # an error not asked for takes `_record`'s road
         self._departures = Departures()
         """Outlives `reset`: a truncated or rotated log is still the same node's view."""
         self.reset(0)
@@ -95,7 +101,7 @@ class EventScanner:
         self._dropped = 0  # bytes of an over-long partial line dropped after max_line
         self._overlong = False
         self._buf: bytes | bytearray = b""  # the region being scanned (a chunk, not a copy)
-        self._start = 0
+        self._start = self._end = 0
         self._base_offset = offset
         self._base_line = 1
         self._context: list[tuple[bytes, int, int]] = []  # raw last lines: (bytes, line, offset)
@@ -197,7 +203,7 @@ class EventScanner:
     # -- one region of complete lines: buf[start:end] -------------------------------------
 
     def _region(self, buf: bytes | bytearray, start: int, end: int) -> None:
-        self._buf, self._start = buf, start
+        self._buf, self._start, self._end = buf, start, end
         self._cpos, self._cline = start, self._base_line
         pos = self._drain(start, end)
         if self._sniffed < SNIFF_LINES and pos < end:
@@ -286,6 +292,11 @@ class EventScanner:
 
     def _handle(self, start: int, line_end: int) -> int:
         """Parse a candidate line (and the line above it when needed); return the next line."""
+        fast = self._fast
+        if fast is not None and self._pending is None and line_end - start <= self._max_line:
+            read = fast(self._buf, start, line_end, self._end, self._max_fold)
+            if read is not None:
+                return self._fast_error(start, *read)
         text = self._text(start, line_end)
         line, offset = self._line_at(start), self._offset(start)
         parts = split_glued(text) if len(text) > 60 else [text]
@@ -315,6 +326,32 @@ class EventScanner:
             return line_end + 1
         self._record(record, here, fold=True)
         return line_end + 1
+
+    def _fast_error(
+        self,
+        start: int,
+        layout: int,
+        time: str,
+        level: str,
+        source: str,
+        message: str,
+        head: str,
+        trace: str | None,
+        next_line: int,
+    ) -> int:
+        """The event of an error record and its stack trace that `_lines.error_record` read whole:
+        what `_handle`, `Trace` and `_drain` make of the same lines, without their steps."""
+        if layout == 1:  # OneLineFormatter: `logger.method`
+            logger, _, method = source.rpartition(".")
+            record = Record("jul1", time, canonical_level(level), logger, method, message, head)
+        else:  # log4j/logback: the logger alone
+            record = Record("iso", time, canonical_level(level), source, None, message, head)
+        draft = classify(record)
+        if draft is not None:
+            text = head if trace is None or len(head) > TEXT_CAP else head + "\n" + trace
+            line, offset = self._line_at(start), self._offset(start)
+            self._out.append(event(draft, line, offset, time, text))
+        return next_line
 
     def _record(self, record: Record, where: _Line, *, fold: bool) -> None:
         """Emit the event a one-line record stands for, or open its stack trace / continuation."""
