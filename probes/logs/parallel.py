@@ -17,7 +17,6 @@ import marshal
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any, BinaryIO
 
 from probes.logs import hazelcast
@@ -146,6 +145,22 @@ def _scan_range(
     scanner = _part_scanner(start, probes, kinds)
     events = [event for batch in _batches(scanner, path, start, end) for event in batch]
     return events, scanner.lines_seen
+
+
+def _shifted(e: LogEvent, lines: int) -> LogEvent:
+    """The event `lines` lines further down (`dataclasses.replace` costs ~3 times as much)."""
+    return LogEvent(
+        e.kind,
+        e.source,
+        e.line + lines,
+        e.offset,
+        e.time,
+        e.member,
+        e.members,
+        e.text,
+        e.detail,
+        e.observer,
+    )
 
 
 def _can_fork() -> bool:
@@ -310,7 +325,7 @@ def _merged(
                 results[part] = (events, [], lines)
             while ready in results:
                 events, rows, lines = results.pop(ready)
-                yield from (replace(event, line=event.line + before) for event in events)
+                yield from (_shifted(event, before) for event in events)
                 yield from (LogEvent(row[0], row[1], row[2] + before, *row[3:]) for row in rows)
                 before += lines
                 ready += 1

@@ -319,9 +319,14 @@ _EVENTS = (
     "kinds=kinds))\n"
 )
 MEMBERSHIP_KINDS = "member-joined,member-left,membership"
+_PYTHON_RECORDS = "import probes.logs.lines\nprobes.logs.lines.error_record = None\n"
+"""Prepended to `_EVENTS`: every record read by Python (the C record path off), the reference
+that says what `_lines.error_record` buys in the same run."""
 
 
-def _measure(path: Path, runs: int, env: dict[str, str]) -> dict[str, Any]:
+def _measure(
+    path: Path, runs: int, env: dict[str, str], *, python_records: bool = False
+) -> dict[str, Any]:
     """grep, `events --json` (every event) and `events --json --kind <membership>`, best of
     `runs` each, taken in turns (grep, all, kind, grep, ...) so that all see the same machine.
     grep's output is a pipe (GNU grep writing to /dev/null stops at the first match); the
@@ -331,15 +336,17 @@ def _measure(path: Path, runs: int, env: dict[str, str]) -> dict[str, Any]:
     every = [python, "-c", _EVENTS, str(path)]
     some = [python, "-c", _EVENTS, str(path), MEMBERSHIP_KINDS]
     out_all, out_kind = path.with_suffix(".all.jsonl"), path.with_suffix(".kind.jsonl")
-    best = {"grep": float("inf"), "all": float("inf"), "kind": float("inf")}
+    out_py = path.with_suffix(".py.jsonl")
+    commands = [("grep", grep, None), ("all", every, out_all), ("kind", some, out_kind)]
+    if python_records:
+        commands.append(
+            ("all_python_records", [python, "-c", _PYTHON_RECORDS + _EVENTS, str(path)], out_py)
+        )
+    best = {name: float("inf") for name, _, _ in commands}
     cpu = dict(best)
     grep_out = ""
     for _ in range(runs):
-        for name, command, out in (
-            ("grep", grep, None),
-            ("all", every, out_all),
-            ("kind", some, out_kind),
-        ):
+        for name, command, out in commands:
             seconds, text = _timed(command, env, out)
             grep_out = text if name == "grep" else grep_out
             best[name], cpu[name] = min(best[name], seconds), min(cpu[name], _CPU[0])
@@ -347,8 +354,10 @@ def _measure(path: Path, runs: int, env: dict[str, str]) -> dict[str, Any]:
         events = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
     with out_kind.open("rb") as handle:
         kind_events = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    same = not python_records or out_py.read_bytes() == out_all.read_bytes()
     out_all.unlink()
     out_kind.unlink()
+    out_py.unlink(missing_ok=True)
     mb = path.stat().st_size / (1 << 20)
     return {
         "file_mb": round(mb, 1),
@@ -363,6 +372,18 @@ def _measure(path: Path, runs: int, env: dict[str, str]) -> dict[str, Any]:
         "kind_s": round(best["kind"], 3),
         "kind_ratio": round(best["grep"] / best["kind"], 2),
         "cpu_s": {name: round(seconds, 3) for name, seconds in cpu.items()},
+        "cpu_us_per_event": round(cpu["all"] / max(1, events) * 1e6, 1),
+        **(
+            {
+                "python_records_s": round(best["all_python_records"], 3),
+                "python_records_cpu_us_per_event": round(
+                    cpu["all_python_records"] / max(1, events) * 1e6, 1
+                ),
+                "python_records_same_output": same,
+            }
+            if python_records
+            else {}
+        ),
         "load_average": os.getloadavg()[0],
     }
 
@@ -383,7 +404,7 @@ def run(size_mb: int = 500, runs: int = 3) -> dict[str, Any]:
             profiles[profile] = {
                 "lines": lines,
                 "membership_lines": members,
-                **_measure(path, runs, env),
+                **_measure(path, runs, env, python_records=profile == "busy"),
             }
     calm, busy = profiles["calm"], profiles["busy"]
     return {
