@@ -177,3 +177,20 @@ def test_ansible_inventory_list_json_and_yaml_without_pyyaml(tmp_path: Path) -> 
 def test_host_ranges_expand_like_ansible() -> None:
     assert expand("web[01:03].lan") == ["web01.lan", "web02.lan", "web03.lan"]
     assert expand("db-[a:c]") == ["db-a", "db-b", "db-c"]
+
+
+def test_accept_new_host_keys_reaches_every_node_s_ssh_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.cli import _resolve_inventory, build_parser
+    from console.node_watch import ssh_target
+
+    (tmp_path / "cluster.toml").write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLUSTERCONSOLE_CONFIG", raising=False)
+    plain = _resolve_inventory(build_parser().parse_args(["status"]))
+    assert not ssh_target(plain, plain.nodes[0]).accept_new
+    args = build_parser().parse_args(["--accept-new-host-keys", "status"])
+    inventory = _resolve_inventory(args)
+    target = ssh_target(inventory, inventory.nodes[0])
+    assert target.accept_new and target.port is None  # the port is ~/.ssh/config's
