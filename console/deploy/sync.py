@@ -7,7 +7,14 @@ inventory's identity, port, user and known_hosts, host keys verified. Running rs
 source node toward the targets would need the source node to log in to every target (a key
 there, or the operator's agent forwarded to it, usable by anyone root on that node) and to hold
 verified host keys for the targets; staging needs neither, and costs one local copy of the
-source (measured in tests/bench/deploy_sync.py).
+source and one extra hop (tests/bench/deploy_sync.py, 50 MB in 500 files, loopback sandbox, two
+loaded cores): the staging pull took 1.5-1.9 s cold and 0.7-1.0 s for a 50-file update, against
+0.8-2.8 s for one direct node-to-node sync; the parallel pushes cost about what rsync run on the
+source toward every target in parallel costs.
+
+The staging pull compares checksums (a file edited in the second of the previous pull, with the
+same size, is not missed); the pushes use rsync's quick check (size and time) and the
+verification compares checksums afterwards.
 """
 
 from __future__ import annotations

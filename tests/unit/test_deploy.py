@@ -471,3 +471,24 @@ def test_the_rolling_deploy_leaves_a_node_in_step_alone(three: tuple[Ctx, Path])
 
     assert skipped("node1/drain") and skipped("node2/drain") and skipped("node2/sync")
     assert not skipped("node3/sync")
+
+
+def test_tomcats_redeploy_lines_and_errors_are_read_per_application() -> None:
+    from console.deploy.sync import needs_redeploy, redeploy_errors, redeployed_apps
+
+    log = textwrap.dedent(
+        """\
+        06-Dec-2026 10:00:01.000 INFO [Catalina-utility-1] org.apache.catalina.startup.HostConfig.deployDirectory Deployment of web application directory [/opt/t/webapps/shop] has finished in [120] ms
+        06-Dec-2026 10:00:02.000 INFO [Catalina-utility-2] org.apache.catalina.core.StandardContext.reload Reloading Context with name [/app] is completed
+        06-Dec-2026 10:00:03.000 SEVERE [Catalina-utility-1] org.apache.catalina.core.StandardContext.startInternal One or more listeners failed to start. Full details will be found in the appropriate container log file
+        06-Dec-2026 10:00:03.100 SEVERE [Catalina-utility-1] org.apache.catalina.core.StandardContext.startInternal Context [/shop] startup failed due to previous errors
+        """  # noqa: E501
+    )
+    assert redeployed_apps(log) == {"shop", "app"}
+    assert redeploy_errors(log, "shop") == [log.splitlines()[3].strip()]
+    assert redeploy_errors(log, "app") == []
+    summary = rsync.Summary(
+        added=("shop/", "shop/index.html", "app/new.jsp"),
+        changed=("app/WEB-INF/web.xml", "static/logo.png"),
+    )
+    assert needs_redeploy(summary) == ["shop", "app"]  # a new application, a changed web.xml
