@@ -255,11 +255,22 @@ def explain(code: int, stderr: str, where: str) -> str:
     return f"{where}: rsync failed with code {code} ({last})"
 
 
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up once in the parent (never between fork and exec)."""
+    try:
+        found: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return found
+
+
+_PRCTL = _prctl()
+
+
 def die_with_parent() -> None:
     """In the child: get SIGKILL when the console dies, so no rsync goes on unattended."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @dataclass
