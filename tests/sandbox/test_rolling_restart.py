@@ -49,9 +49,10 @@ def test_a_rolling_restart_of_every_node_under_load_loses_nothing(
     assert (run.finished or {}).get("status") == "done", run.describe()
     figures = report.to_json()
     assert report.clients >= CLIENTS
-    assert result.rate >= MIN_RATE, f"the load reached only {result.rate:.1f} requests/s"
     assert report.failures == 0, figures["failure_samples"]
     assert report.breaks == 0, figures["break_samples"]
+    # last: a loaded machine slows the load, which then proves less, not that requests failed
+    assert result.rate >= MIN_RATE, f"the load reached only {result.rate:.1f} requests/s"
     # node by node, in inventory order, each with every step of its restart
     timings = node_timings(run)
     assert [t.node for t in timings] == ["node1", "node2", "node3"]
