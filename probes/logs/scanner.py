@@ -18,6 +18,7 @@ from probes.logs import hazelcast, needles
 from probes.logs import lines as _lines
 from probes.logs.classify import classify, event
 from probes.logs.departures import Departures
+from probes.logs.draft import Draft
 from probes.logs.lines import count_newlines
 from probes.logs.model import TEXT_CAP, LogEvent
 from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
@@ -63,6 +64,12 @@ def _record_start(buf: bytes | bytearray, pos: int, line_end: int) -> bool:
     if buf[pos + 10] == 84 or not buf[pos : pos + 11].isascii():
         return False
     return buf.find(b"|", pos, line_end) < 0
+
+
+_UNKNOWN = Draft("error", "tomcat")
+"""A marker: no draft remembered yet (None is a remembered answer: no event)."""
+_FAST_DRAFTS: dict[tuple[int, str, str, str], Draft | None] = {}
+"""`classify`'s answers for the records the C path read, by layout, level, source and message."""
 
 
 class _Line(NamedTuple):
@@ -340,13 +347,22 @@ class EventScanner:
         next_line: int,
     ) -> int:
         """The event of an error record and its stack trace that `_lines.error_record` read whole:
-        what `_handle`, `Trace` and `_drain` make of the same lines, without their steps."""
-        if layout == 1:  # OneLineFormatter: `logger.method`
-            logger, _, method = source.rpartition(".")
-            record = Record("jul1", time, canonical_level(level), logger, method, message, head)
-        else:  # log4j/logback: the logger alone
-            record = Record("iso", time, canonical_level(level), source, None, message, head)
-        draft = classify(record)
+        what `_handle`, `Trace` and `_drain` make of the same lines, without their steps.
+
+        `classify` is a function of the record's layout, level, logger, method and message
+        alone, so its answer is remembered for those (a busy log repeats few messages)."""
+        key = (layout, level, source, message)
+        draft = _FAST_DRAFTS.get(key, _UNKNOWN)
+        if draft is _UNKNOWN:
+            if layout == 1:  # OneLineFormatter: `logger.method`
+                logger, _, method = source.rpartition(".")
+                record = Record("jul1", time, canonical_level(level), logger, method, message, head)
+            else:  # log4j/logback: the logger alone
+                record = Record("iso", time, canonical_level(level), source, None, message, head)
+            draft = classify(record)
+            if len(_FAST_DRAFTS) >= 4096:  # untrusted text: a bound on what it can cost
+                _FAST_DRAFTS.clear()
+            _FAST_DRAFTS[key] = draft
         if draft is not None:
             text = head if trace is None or len(head) > TEXT_CAP else head + "\n" + trace
             line, offset = self._line_at(start), self._offset(start)
