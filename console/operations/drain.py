@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from console import maintenance
 from console.membership import replication_gaps
+from console.metrics_drain import wait_own_sessions
 from console.operations.common import (
     describe_read_back,
     ensure_workers,
@@ -184,6 +185,8 @@ async def _wait_idle(run: StepRun[NodeContext]) -> None:
         still_elected_ok=False,
         keep=(DISABLE, "disable"),
     )
+    # sessions no peer holds a copy of (not replicated): wait for them to end or stop falling
+    await wait_own_sessions(run)
 
 
 async def _verify(run: StepRun[NodeContext]) -> None:
