@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 from probes.logs import lines
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cases() -> list[tuple[bytes, int, int]]:
@@ -92,3 +95,23 @@ def test_candidate_lines_are_the_same_with_and_without_the_one_pass_search(
     with_helper = [list(scan_file(path)) for path in logs]
     monkeypatch.setattr(needles, "find_any", None)
     assert [list(scan_file(path)) for path in logs] == with_helper
+
+
+def test_a_rebuilt_helper_replaces_the_old_file_instead_of_rewriting_it(tmp_path: Path) -> None:
+    # A process that had the old helper loaded crashed when the file was rewritten in place.
+    import importlib.util
+
+    from setuptools import Distribution
+
+    spec = importlib.util.spec_from_file_location("cc_setup", ROOT / "setup.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    built, installed = tmp_path / "built.so", tmp_path / "_lines.so"
+    built.write_bytes(b"new")
+    installed.write_bytes(b"old")
+    loaded = installed.stat().st_ino
+    module.AtomicBuildExt(Distribution()).copy_file(str(built), str(installed))
+    assert installed.read_bytes() == b"new"
+    assert installed.stat().st_ino != loaded  # a new file: the old one stays whole for its users
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_lines.so", "built.so"]
