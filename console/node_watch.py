@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from console.config_model import Inventory, LogSource, Node
+from console.monitor_options import MonitorOptions
 from console.observations import (
     BacklogScanned,
     DatabaseReachObserved,
@@ -38,9 +39,6 @@ from probes.process import PROCESS_COMMAND, parse_processes
 from probes.reach import parse_reach, reach_command
 from probes.ssh import CommandResult, NodeSession, SshCommandError, SshStatus, SshTarget
 from probes.tail import LogFollower, TailData, TailPosition, TailReset
-
-if TYPE_CHECKING:
-    from console.monitor import MonitorOptions
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from console.balancers import SOCKET_COMMAND_TIMEOUT, open_balancer
 from console.config_model import BalancerConfig, ConfigError, DatabaseConfig, Inventory
+from console.monitor_options import MonitorOptions
 from console.observations import BalancerObserved, DatabaseObserved, Observation
 from console.tasks import Pacer
 from probes import database as database_probe
@@ -29,7 +30,6 @@ from probes.http import no_answer
 from probes.ssh import SshCommandError
 
 if TYPE_CHECKING:
-    from console.monitor import MonitorOptions
     from console.node_watch import NodeWatch
 
 Observe = Callable[[Observation], None]

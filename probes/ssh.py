@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import asyncssh
 
-from probes.ssh_config import HostConfig, config_paths, host_config
+from probes.ssh_config import HostConfig, config_paths
 from probes.ssh_handshake import (
     BastionError,
     HandshakeClient,
@@ -43,6 +43,18 @@ from probes.ssh_handshake import (
 from probes.ssh_handshake import (
     SshState as SshState,
 )
+from probes.ssh_target import (
+    KEEPALIVE_COUNT_MAX as KEEPALIVE_COUNT_MAX,
+)
+from probes.ssh_target import (
+    KEEPALIVE_INTERVAL as KEEPALIVE_INTERVAL,
+)
+from probes.ssh_target import (
+    LISTENER_INTERVAL as LISTENER_INTERVAL,
+)
+from probes.ssh_target import (
+    SshTarget as SshTarget,
+)
 
 # aes128-gcm first: it costs ~40 % less CPU than chacha20 with hundreds of connections (FACTS.md).
 ENCRYPTION_ALGS = (
@@ -53,15 +65,6 @@ ENCRYPTION_ALGS = (
     "aes192-ctr",
     "aes256-ctr",
 )
-# Keepalives: asyncssh sends one after `interval` seconds without a packet from the node and drops
-# the connection when `count_max` of them in a row got no answer, so a peer that went silent
-# (a frozen host, a partition) is noticed within interval * (count_max + 1) = 4 s.
-KEEPALIVE_INTERVAL = 2.0
-KEEPALIVE_COUNT_MAX = 1
-LISTENER_INTERVAL = 4.0
-"""Seconds between two checks that the node's SSH port still answers with a banner, while the
-connection is up: killing sshd's listener leaves established sessions (and their keepalives)
-alive, so only a new connection shows that the node can no longer be reached."""
 LISTENER_TIMEOUT = 3.0
 BANNER_LIMIT = 2048  # bytes read for a banner before a port counts as "not SSH"
 LISTENER_RETRY = 1.0
@@ -70,45 +73,6 @@ LISTENER_RETRY = 1.0
 # CPU cost of many handshakes; a node that does not answer keeps connecting, but outside the slot,
 # so it never holds up the others for its whole connect_timeout.
 SLOT_BUDGET = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class SshTarget:
-    """Where and how to reach one node; agent keys and the client config apply on top."""
-
-    node: str
-    host: str
-    """An address, a host name or an alias of the client config."""
-    port: int | None = None
-    """None: the client config's Port for the host, else 22."""
-    username: str | None = None
-    client_keys: tuple[str, ...] = ()  # extra private key files (inventory identity_file)
-    known_hosts: str | None = None
-    """None: the files the client config names (UserKnownHostsFile, GlobalKnownHostsFile)."""
-    ssh_config: tuple[str, ...] | None = None
-    """Client config files; None: ~/.ssh/config and /etc/ssh/ssh_config where readable."""
-    accept_new: bool = False
-    """Record and trust the key of a host no known_hosts file names (never a changed key)."""
-    connect_timeout: float = 10.0
-    keepalive_interval: float = KEEPALIVE_INTERVAL
-    keepalive_count_max: int = KEEPALIVE_COUNT_MAX
-    listener_interval: float | None = LISTENER_INTERVAL
-    """Check the SSH port for a banner this often while connected; None: never."""
-
-    @property
-    def label(self) -> str:
-        """The host as OpenSSH writes it in known_hosts: `host`, or `[host]:port` off port 22."""
-        return self.host if self.port in (None, 22) else f"[{self.host}]:{self.port}"
-
-    @property
-    def address(self) -> str:
-        """``host:port``, or the host alone when the client config decides the port."""
-        return f"{self.host}:{self.port}" if self.port else self.host
-
-    def config(self) -> HostConfig:
-        """The host as the client config resolves it, the inventory's port and user applied.
-        Raises ValueError (asyncssh.ConfigParseError) for a config file OpenSSH refuses too."""
-        return host_config(self.host, port=self.port, user=self.username, paths=self.ssh_config)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,12 @@ import os
 import shlex
 import socket
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
 
 import asyncssh
 
 from probes.ssh_config import HostConfig
 from probes.ssh_state import SshState as SshState
-
-if TYPE_CHECKING:
-    from probes.ssh import SshTarget
+from probes.ssh_target import SshTarget
 
 KbdintPrompt = Callable[
     [str, str, str, Sequence[tuple[str, bool]]], Awaitable[Sequence[str] | None]
