@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from probes.logs import lines
 from probes.logs.scanner import scan_file
 from tests.bench.events_scan import MEMBERSHIP_KINDS, generate
 from tests.bench.sim_ssh import tomcat_lines
@@ -28,13 +29,22 @@ def _storm(path: Path, size_mb: int) -> None:
             out.write(block)
 
 
-def _cpu(path: Path, kinds: frozenset[str] | None, runs: int = 5) -> tuple[float, int]:
-    """Best CPU seconds of `runs` scans, and the events found."""
+def _cpu(
+    path: Path, kinds: frozenset[str] | None, runs: int = 5, *, python_records: bool = False
+) -> tuple[float, int]:
+    """Best CPU seconds of `runs` scans, and the events found (`python_records`: with the C
+    record path off, every record read by Python: what `_lines.error_record` buys)."""
     best, events = float("inf"), 0
-    for _ in range(runs):
-        began = time.process_time()
-        events = sum(1 for _ in scan_file(path, kinds=kinds))
-        best = min(best, time.process_time() - began)
+    compiled = lines.error_record
+    try:
+        if python_records:
+            lines.error_record = None
+        for _ in range(runs):
+            began = time.process_time()
+            events = sum(1 for _ in scan_file(path, kinds=kinds))
+            best = min(best, time.process_time() - began)
+    finally:
+        lines.error_record = compiled
     return best, events
 
 
@@ -53,6 +63,7 @@ def run(size_mb: int = 50) -> dict[str, Any]:
             del data
             every_s, events = _cpu(path, None)
             kind_s, kind_events = _cpu(path, kinds)
+            python_s, _ = _cpu(path, None, python_records=True)
             mixes[mix] = {
                 "mb": round(mb, 1),
                 "lines": lines,
@@ -61,6 +72,8 @@ def run(size_mb: int = 50) -> dict[str, Any]:
                 "mb_per_cpu_s": round(mb / every_s, 1),
                 "lines_per_cpu_s": round(lines / every_s),
                 "us_per_event": round(every_s / max(events, 1) * 1e6, 1),
+                "python_records_cpu_s": round(python_s, 3),
+                "python_records_us_per_event": round(python_s / max(events, 1) * 1e6, 1),
                 "kind_events": kind_events,
                 "kind_cpu_s": round(kind_s, 3),
                 "kind_mb_per_cpu_s": round(mb / kind_s, 1),
