@@ -26,37 +26,21 @@ from probes.database import DatabaseHealth
 from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
+from tests.inventories import nodes_text
 
 T0 = 1_795_000_000.0
 """A fixed epoch for every observation (2026-11-18)."""
 
 
 def inventory_text(nodes: int = 3, *, name: str = "recorded", color: str | None = None) -> str:
-    lines = ["[cluster]", f'name = "{name}"']
-    if color:
-        lines.append(f'color = "{color}"')
-    for index in range(1, nodes + 1):
-        lines += [
-            "",
-            "[[nodes]]",
-            f'name = "node{index}"',
-            f'host = "127.0.9.{10 + index}"',
-            f'jvm_route = "node{index}"',
-            'catalina_base = "/opt/tomcat"',
-            f'http = "http://127.0.9.{10 + index}:8080/app/"',
-        ]
-    lines += [
-        "",
-        "[[balancers]]",
-        'name = "httpd"',
-        'kind = "apache"',
-        'url = "http://127.0.9.1:8000/balancer-manager"',
-        "",
-        "[database]",
-        'url = "mysql://joget@127.0.9.10:3306/jwdb"',
-        'password_env = "NOPE_NOT_USED"',
-    ]
-    return "\n".join(lines) + "\n"
+    return nodes_text(
+        {f"node{index}": f"127.0.9.{10 + index}" for index in range(1, nodes + 1)},
+        cluster=name,
+        balancer_url="http://127.0.9.1:8000/balancer-manager",
+        header=f'color = "{color}"\n' if color else "",
+        extra='\n[database]\nurl = "mysql://joget@127.0.9.10:3306/jwdb"\n'
+        'password_env = "NOPE_NOT_USED"\n',
+    )
 
 
 def inventory(

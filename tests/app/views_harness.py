@@ -35,43 +35,14 @@ from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from screens.host import StateView
 from tests.app.waiting import wait_for as wait_for
+from tests.inventories import ADDRESS as ADDRESS
+from tests.inventories import three_nodes_text
 
-INVENTORY = """\
-[cluster]
-name = "views"
-
-[[nodes]]
-name = "node1"
-host = "10.0.0.1"
-jvm_route = "node1"
-catalina_base = "/opt/tomcat"
-http = "http://10.0.0.1:8080/app/"
-
-[[nodes]]
-name = "node2"
-host = "10.0.0.2"
-jvm_route = "node2"
-catalina_base = "/opt/tomcat"
-http = "http://10.0.0.2:8080/app/"
-
-[[nodes]]
-name = "node3"
-host = "10.0.0.20"
-jvm_route = "node3"
-catalina_base = "/opt/tomcat"
-http = "http://10.0.0.20:8080/app/"
-
-[[balancers]]
-name = "httpd"
-kind = "apache"
-url = "http://10.0.0.100/balancer-manager"
-
-[database]
-url = "mysql://app@10.0.0.50:3306/appdb"
-password_env = "VIEWS_DB_PASSWORD"
-"""
-
-ADDRESS = {"node1": "10.0.0.1", "node2": "10.0.0.2", "node3": "10.0.0.20"}
+INVENTORY = three_nodes_text(
+    "views",
+    extra='\n[database]\nurl = "mysql://app@10.0.0.50:3306/appdb"\n'
+    'password_env = "VIEWS_DB_PASSWORD"\n',
+)
 NASTY = ("[bold]", "[/", "[0]", "[red]x[/red]", "\x1b[31m")
 """Remote text that must show literally (markup and an ANSI escape)."""
 

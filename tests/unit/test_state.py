@@ -31,45 +31,16 @@ from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from probes.reach import Reach
+from tests.inventories import ADDRESS as ADDRESS
+from tests.inventories import NAMES as NAMES
+from tests.inventories import three_nodes_text
 
-INVENTORY = """\
-[cluster]
-name = "prod"
-
-[[nodes]]
-name = "node1"
-host = "10.0.0.1"
-jvm_route = "node1"
-catalina_base = "/opt/tomcat"
-http = "http://10.0.0.1:8080/app/"
-
-[[nodes]]
-name = "node2"
-host = "10.0.0.2"
-jvm_route = "node2"
-catalina_base = "/opt/tomcat"
-http = "http://10.0.0.2:8080/app/"
-
-[[nodes]]
-name = "node3"
-host = "10.0.0.20"
-jvm_route = "node3"
-catalina_base = "/opt/tomcat"
-http = "http://10.0.0.20:8080/app/"
-
-[[balancers]]
-name = "httpd"
-kind = "apache"
-url = "http://10.0.0.100/balancer-manager"
-"""
-
-NAMES = ("node1", "node2", "node3")
-ADDRESS = {"node1": "10.0.0.1", "node2": "10.0.0.2", "node3": "10.0.0.20"}
+INVENTORY = three_nodes_text()
 
 
 @pytest.fixture
-def inventory(tmp_path: Path) -> Inventory:
-    return load_inventory_text(INVENTORY, tmp_path / "cluster.toml")
+def inventory(three_node_inventory: Inventory) -> Inventory:
+    return three_node_inventory
 
 
 def initial(inventory: Inventory) -> ClusterState:
