@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import difflib
 import posixpath
-import re
 import stat
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 from console.config_checks import ENV_NAME
 from console.config_lines import FieldPath, LineMap, format_path
 from console.config_model import ConfigIssue, Secret
+from console.textsafe import CONTROL
 
 Table = dict[str, Any]
 _T = TypeVar("_T", bound=str)
@@ -28,14 +28,11 @@ SECRET_KEYS = frozenset({"password", "pass", "passwd", "secret"})
 SECRET_MESSAGE = "secrets are never stored in the file; use password_env or password_file"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def control_character(value: str) -> str | None:
     """Why `value` is refused when it holds a control character (NUL, tab, newline, ESC ...),
     else None. Paths and commands end up in shell lines on the nodes, where a NUL cuts them
     and a newline starts another command; names and URLs end up on the screen."""
-    match = _CONTROL.search(value)
+    match = CONTROL.search(value)
     if match is None:
         return None
     return (

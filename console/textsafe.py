@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""A control character: C0 (NUL, tab, newline, ESC ...), DEL and C1. The one definition the
+console uses, to escape untrusted text here and to refuse inventory values (`config_reader`)."""
 
 
 def printable(text: str, *, keep_tabs: bool = False) -> str:
@@ -20,4 +22,4 @@ def printable(text: str, *, keep_tabs: bool = False) -> str:
             return char
         return f"\\x{ord(char):02x}"
 
-    return _CONTROL.sub(escape, text)
+    return CONTROL.sub(escape, text)
