@@ -23,7 +23,7 @@ from console.metrics_poll import metrics_poll, reads_manager
 from console.monitor_options import MonitorOptions as MonitorOptions
 from console.node_watch import LogTap, NodeWatch
 from console.observations import HttpObserved, Observation
-from console.polls import backoff, balancer_poll, database_poll
+from console.polls import balancer_poll, database_poll
 from console.state import ClusterState
 from console.tasks import Pacer, keep_running
 from console.topology import NodeSpec, specs_for
@@ -192,12 +192,10 @@ class Monitor:
 
     async def _http_poll(self, node: str, url: str) -> None:
         assert self._http is not None
-        failures = 0
-        while True:
+        while True:  # at the normal interval after a failure too (see console.polls)
             result = await http_check(self._http, url, deadline=self.options.probe_deadline)
             self.observe(HttpObserved(node, result, time.time()))
-            failures = 0 if result.ok else failures + 1
-            await self.pacer.sleep(backoff(self.options.http_interval, failures))
+            await self.pacer.sleep(self.options.http_interval)
 
     async def stop(self) -> None:
         """Stop every probe and close every connection."""

@@ -1,10 +1,12 @@
 """Polls of the shared parts: each balancer and the database, re-armed after each answer.
 
-A poll never overlaps itself; after a failure it keeps trying at its normal interval (so a
-recovery shows within one interval), each failure becomes an observation with its reason, and
-the monitor's `Pacer` cuts every pause short on `r`. Balancers are opened read-only here
-(`open_balancer(..., writable=False)` refuses every change before sending it): nothing in this
-module can change a balancer or the database.
+A poll never overlaps itself; after a failure it keeps trying at its normal interval, not
+backing off: a recovery shows within one interval (a backoff to 30 s made httpd back up take
+17-22 s to show), a server that hangs each read is asked no faster than its deadline allows, and
+a failed read costs nothing worth sparing (reconnecting SSH does back off: `probes.ssh.Backoff`).
+Each failure becomes an observation with its reason, and the monitor's `Pacer` cuts every pause
+short on `r`. Balancers are opened read-only here (`open_balancer(..., writable=False)` refuses
+every change before sending it): nothing in this module can change a balancer or the database.
 """
 
 from __future__ import annotations
@@ -34,16 +36,6 @@ if TYPE_CHECKING:
 
 Observe = Callable[[Observation], None]
 log = logging.getLogger(__name__)
-
-
-def backoff(base: float, failures: int) -> float:
-    """The next poll's delay after ``failures`` failed polls in a row: never longer than the
-    normal interval, so a recovery shows within one interval (it backed off to 30 s, and httpd
-    back up took 17-22 s to show). Polls never overlap, so a server that hangs each read is
-    asked no faster than its deadline allows; a failed read costs nothing worth sparing.
-    (``failures`` stays in the signature: the schedule is the monitor's to compute, in one
-    place, and tests assert on it.)"""
-    return base
 
 
 def only(page: BalancerPage, name: str | None) -> BalancerPage:
@@ -79,7 +71,6 @@ async def balancer_poll(
     within its deadline is observed as a failure ("no answer within N s"), so the state can
     mark what it showed before as stale."""
     pace = pacer or Pacer()
-    failures = 0
     backstop = 2 * max(options.probe_deadline, SOCKET_COMMAND_TIMEOUT) + 1.0
     try:
         client = open_balancer(
@@ -102,20 +93,16 @@ async def balancer_poll(
                 async with asyncio.timeout(backstop):
                     page = only(await client.read(), config.balancer)
             except TimeoutError:
-                failures += 1
                 observe(BalancerObserved(config.name, None, no_answer(backstop), time.time()))
             except BalancerError as exc:
-                failures += 1
                 observe(BalancerObserved(config.name, None, str(exc), time.time()))
             except Exception as exc:  # a page no parser foresaw: say so, keep polling
-                failures += 1
                 reason = f"unexpected answer ({type(exc).__name__}); see the console's log"
                 log.exception("balancer %s: reading failed", config.name)
                 observe(BalancerObserved(config.name, None, reason, time.time()))
             else:
-                failures = 0
                 observe(BalancerObserved(config.name, page, None, time.time()))
-            await pace.sleep(backoff(options.balancer_interval, failures))
+            await pace.sleep(options.balancer_interval)
     finally:
         await client.aclose()
 
@@ -189,7 +176,6 @@ async def database_poll(
     A check that has not answered within its deadline is observed as unreachable ("no answer
     within N s"); while it still runs no second one is started."""
     pace = pacer or Pacer()
-    failures = 0
     deadline = options.probe_deadline + 1.0
     pending: asyncio.Future[database_probe.DatabaseHealth] | None = None
     while True:
@@ -209,5 +195,4 @@ async def database_poll(
             else:
                 pending = None
         observe(DatabaseObserved(health, time.time()))
-        failures = 0 if health.reachable else failures + 1
-        await pace.sleep(backoff(options.database_interval, failures))
+        await pace.sleep(options.database_interval)

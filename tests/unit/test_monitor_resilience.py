@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console import polls, tasks
+from console import tasks
 from console.config import load_inventory_text
 from console.monitor import MonitorOptions
 from console.observations import BalancerObserved, Observation
@@ -53,9 +53,8 @@ def garbage_server() -> Iterator[str]:
 
 
 async def test_a_balancer_answering_garbage_is_reported_and_polled_again(
-    garbage_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    garbage_server: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(polls, "backoff", lambda base, failures: 0.01)  # no 5 s pauses here
     inventory = load_inventory_text(
         "[cluster]\nname = 't'\n[[nodes]]\nname = 'n1'\nhost = '127.0.0.1'\n"
         "catalina_base = '/x'\n[[balancers]]\nname = 'lb'\nkind = 'apache'\n"

@@ -134,11 +134,8 @@ def _inventory(tmp_path: Path, body: str) -> Inventory:
     )
 
 
-async def test_the_live_poll_of_a_trickling_balancer_observes_the_deadline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_live_poll_of_a_trickling_balancer_observes_the_deadline(tmp_path: Path) -> None:
     """What the console's state needs to mark the rows it shows as stale."""
-    monkeypatch.setattr(polls, "backoff", lambda base, failures: 0.01)
     async with trickling_server() as url:
         inventory = _inventory(
             tmp_path,
