@@ -49,7 +49,7 @@ modes:
   clusterconsole doctor [--json]       the misconfigurations the clustering guides warn about
   clusterconsole events FILE...        membership and lifecycle events in saved log files
   clusterconsole balancer URL          one-shot read of a balancer-manager page
-  clusterconsole sandbox up|down|status|inventory
+  clusterconsole sandbox up|down|status|spares|inventory
                                        a real local cluster on loopback addresses
 """
 
@@ -90,6 +90,19 @@ def _node_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if not 1 <= value <= MAX_NODES:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_NODES}, got {value}")
+    return value
+
+
+def _spare_count(text: str) -> int:
+    """argparse type for --spare: how many spare hosts the sandbox prepares."""
+    from console.sandbox.layout import MAX_SPARES
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= MAX_SPARES:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SPARES}, got {value}")
     return value
 
 
@@ -284,9 +297,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="which guide's cluster: joget (httpd over HTTP, the default), liferay (HAProxy), "
         "frevvo (httpd over AJP, unloadDelay 40000, JGroups)",
     )
+    up.add_argument(
+        "--spare",
+        type=_spare_count,
+        default=None,
+        metavar="N",
+        help="N bare spare hosts (an sshd each, no Tomcat base) for add-node; default: keep",
+    )
     actions.add_parser("down", help="stop exactly the processes the sandbox started")
     sandbox_status = actions.add_parser("status", help="which sandbox servers are running")
     sandbox_status.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
+    )
+    spares = actions.add_parser("spares", help="the spare hosts (name, address, ssh port)")
+    spares.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
     )
     actions.add_parser("inventory", help="print the path of the sandbox's cluster.toml")
@@ -367,7 +391,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
     command = args.sandbox_command
     if command == "up":
-        manager.up(args.nodes, report=print, variant=args.variant)
+        manager.up(args.nodes, report=print, variant=args.variant, spare_count=args.spare)
         print(f"open the console on it: {PROG} --sandbox")
         return exitcodes.OK
     if command == "down":
@@ -380,6 +404,10 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             return exitcodes.PROBLEMS
         print(layout.inventory)
         return exitcodes.OK
+    if command == "spares":
+        from console.sandbox.spares import print_spares
+
+        return print_spares(layout, as_json=bool(getattr(args, "json", False)))
     rows = manager.status(layout)
     if getattr(args, "json", False):
         print(

@@ -21,6 +21,8 @@ MANAGER_USER = "console"
 """The read-only manager user every sandbox node has (roles manager-status, manager-jmx)."""
 DEFAULT_NODES = 3
 MAX_NODES = 20
+MAX_SPARES = 5
+"""Spare hosts `up --spare N` may prepare (bare hosts for the add-node wizard)."""
 FIRST_NODE_OCTET = 11
 DEFAULT_NET = "127.0.0"
 BALANCER_PORT = 8000
@@ -114,6 +116,35 @@ class NodeLayout:
 
 
 @dataclass(frozen=True, slots=True)
+class SpareLayout:
+    """One bare spare host (for the add-node wizard): an sshd on the next loopback address after
+    the nodes, nothing else. Java, Tomcat's CATALINA_HOME and the shared directory are the
+    machine's, so they are reachable from it; it has no CATALINA_BASE, is in no balancer and
+    not in cluster.toml."""
+
+    index: int
+    name: str
+    address: str
+    ssh_dir: Path
+
+    @property
+    def sshd_config(self) -> Path:
+        return self.ssh_dir / "sshd_config"
+
+    @property
+    def sshd_pid_file(self) -> Path:
+        return self.ssh_dir / "sshd.pid"
+
+    @property
+    def host_key(self) -> Path:
+        return self.ssh_dir / "ssh_host_ed25519_key"
+
+
+SshHost = NodeLayout | SpareLayout
+"""A sandbox host with an sshd of its own: a node or a spare."""
+
+
+@dataclass(frozen=True, slots=True)
 class SandboxLayout:
     """All paths of one sandbox with `count` nodes rooted at `root`."""
 
@@ -121,6 +152,7 @@ class SandboxLayout:
     count: int = DEFAULT_NODES
     net: str = DEFAULT_NET
     variant: str = DEFAULT_VARIANT
+    spares: int = 0
 
     @property
     def balancer_kind(self) -> str:
@@ -249,6 +281,25 @@ class SandboxLayout:
             ssh_dir=self.root / "ssh" / name,
         )
 
+    @property
+    def spare_hosts(self) -> tuple[SpareLayout, ...]:
+        return tuple(self.spare(i) for i in range(1, self.spares + 1))
+
+    def spare(self, index: int) -> SpareLayout:
+        """Spare `index` (from 1): the address after the last node's and the previous spare's."""
+        name = f"spare{index}"
+        return SpareLayout(
+            index=index,
+            name=name,
+            address=f"{self.net}.{FIRST_NODE_OCTET + self.count + index - 1}",
+            ssh_dir=self.root / "ssh" / name,
+        )
+
+    @property
+    def ssh_hosts(self) -> tuple[SshHost, ...]:
+        """Every host with an sshd: the nodes, then the spares."""
+        return (*self.nodes, *self.spare_hosts)
+
 
 def recorded_layout() -> SandboxLayout | None:
     """The layout of the sandbox last brought up in this directory, if any."""
@@ -256,7 +307,8 @@ def recorded_layout() -> SandboxLayout | None:
     try:
         state = json.loads((root / "sandbox.json").read_text())
         variant = str(state.get("variant", DEFAULT_VARIANT))
-        return SandboxLayout(root, int(state["nodes"]), str(state["net"]), variant)
+        spares = int(state.get("spares", 0))
+        return SandboxLayout(root, int(state["nodes"]), str(state["net"]), variant, spares)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

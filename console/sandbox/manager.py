@@ -23,8 +23,10 @@ from console.sandbox.layout import (
     DEFAULT_NODES,
     DEFAULT_VARIANT,
     MAX_NODES,
+    MAX_SPARES,
     SSH_PORT,
     SandboxLayout,
+    SpareLayout,
     check_variant,
     recorded_layout,
     sandbox_dir,
@@ -99,20 +101,44 @@ def status(layout: SandboxLayout | None = None) -> list[ComponentStatus]:
                 f"{node.name}-sshd", "sshd", f"{node.address}:{SSH_PORT}", sshd.running_pid(node)
             )
         )
+    for spare in layout.spare_hosts:
+        rows.append(
+            ComponentStatus(
+                f"{spare.name}-sshd",
+                "spare",
+                f"{spare.address}:{SSH_PORT}",
+                sshd.running_pid(spare),
+            )
+        )
     return rows
 
 
+def spares(layout: SandboxLayout | None = None) -> list[tuple[SpareLayout, int | None]]:
+    """The spare hosts `up --spare N` prepared, each with its sshd's pid (None when stopped)."""
+    layout = layout or current_layout()
+    return [(spare, sshd.running_pid(spare)) for spare in layout.spare_hosts]
+
+
 def up(
-    count: int = DEFAULT_NODES, report: Report = print, variant: str = DEFAULT_VARIANT
+    count: int = DEFAULT_NODES,
+    report: Report = print,
+    variant: str = DEFAULT_VARIANT,
+    spare_count: int | None = None,
 ) -> SandboxLayout:
     """Build (once) and start every server; idempotent: running pieces are left alone.
 
     `variant` picks the cluster (joget: httpd over HTTP; liferay: HAProxy; frevvo: httpd over
-    AJP, unloadDelay 40000 and a JGroups channel); switching needs a `down` first."""
+    AJP, unloadDelay 40000 and a JGroups channel); switching needs a `down` first.
+    `spare_count` bare spare hosts (an sshd each, for the add-node wizard) on the addresses after
+    the nodes; None keeps the spares the sandbox has."""
     if not 1 <= count <= MAX_NODES:
         raise SandboxError(f"--nodes must be between 1 and {MAX_NODES}, got {count}")
-    layout = SandboxLayout(sandbox_dir(), count, sandbox_net(), check_variant(variant))
     recorded = recorded_layout()
+    if spare_count is None:
+        spare_count = recorded.spares if recorded is not None else 0
+    if not 0 <= spare_count <= MAX_SPARES:
+        raise SandboxError(f"--spare must be between 0 and {MAX_SPARES}, got {spare_count}")
+    layout = SandboxLayout(sandbox_dir(), count, sandbox_net(), check_variant(variant), spare_count)
     if recorded is not None and (recorded.count, recorded.net, recorded.variant) != (
         count,
         layout.net,
@@ -128,7 +154,12 @@ def up(
     began = time.monotonic()
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.shared.mkdir(exist_ok=True)
-    state = {"nodes": count, "net": layout.net, "variant": variant}
+    if recorded is not None:
+        for gone in recorded.spare_hosts[spare_count:]:  # fewer spares than before
+            if sshd.running_pid(gone) is not None:
+                sshd.stop(gone)
+                report(f"{gone.name} sshd: stopped (no longer a spare)")
+    state = {"nodes": count, "net": layout.net, "variant": variant, "spares": spare_count}
     write_if_changed(layout.state_file, json.dumps(state) + "\n")
     mariadb.prepare(layout)
     sshd.prepare(layout)
@@ -154,6 +185,14 @@ def up(
             f"{node.address}:{SSH_PORT}",
             sshd.running_pid(node),
             partial(sshd.start, node),
+            report,
+        )
+    for spare in layout.spare_hosts:
+        _start(
+            f"{spare.name} sshd (spare host)",
+            f"{spare.address}:{SSH_PORT}",
+            sshd.running_pid(spare),
+            partial(sshd.start, spare),
             report,
         )
     if layout.balancer_kind == "haproxy":
@@ -208,10 +247,10 @@ def down(report: Report = print) -> int:
             report(f"{node.name} tomcat: stopped")
             stopped += 1
     stopped += _stop_balancers(layout, report)
-    for node in layout.nodes:
-        if sshd.running_pid(node) is not None:
-            sshd.stop(node)
-            report(f"{node.name} sshd: stopped")
+    for host in layout.ssh_hosts:
+        if sshd.running_pid(host) is not None:
+            sshd.stop(host)
+            report(f"{host.name} sshd: stopped")
             stopped += 1
     if mariadb.running_pid(layout) is not None:
         mariadb.stop(layout)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
-from console.sandbox.layout import SSH_PORT, NodeLayout, SandboxLayout
+from console.sandbox.layout import SSH_PORT, SandboxLayout, SshHost
 from console.sandbox.procs import owned_pid, terminate
 from console.sandbox.render import render
 from console.sandbox.waits import port_open, tail_text, wait_until
@@ -31,22 +31,22 @@ def _keygen(path: Path, comment: str) -> None:
     )
 
 
-def hosts_file(node: NodeLayout) -> Path:
+def hosts_file(node: SshHost) -> Path:
     """The node's own hosts file (its sshd points the doctor's host name lookup at it)."""
     return node.ssh_dir / "hosts"
 
 
-def hosts_text(node: NodeLayout) -> str:
+def hosts_text(node: SshHost) -> str:
     """What a well-configured node's /etc/hosts says: its name is its own address."""
     return f"127.0.0.1 localhost\n{node.address} {node.name}\n"
 
 
-def _log(node: NodeLayout) -> Path:
+def _log(node: SshHost) -> Path:
     return node.ssh_dir / "sshd.log"
 
 
 def prepare(layout: SandboxLayout) -> None:
-    """Keys, authorized_keys, known_hosts and one sshd_config per node."""
+    """Keys, authorized_keys, known_hosts and one sshd_config per node and spare host."""
     for path in (SSHD, SSH_KEYGEN):
         if not os.path.exists(path):
             raise SandboxError(f"OpenSSH is not installed ({path} is missing): run `make demo`")
@@ -56,7 +56,7 @@ def prepare(layout: SandboxLayout) -> None:
     public = layout.client_key.with_suffix(".pub").read_text().strip()
     write_if_changed(layout.authorized_keys, public + "\n", 0o600)
     known = []
-    for node in layout.nodes:
+    for node in layout.ssh_hosts:
         _keygen(node.host_key, f"sandbox-{node.name}")
         key_type, key_data = node.host_key.with_suffix(".pub").read_text().split()[:2]
         known.append(f"[{node.address}]:{SSH_PORT} {key_type} {key_data}")
@@ -80,11 +80,11 @@ def prepare(layout: SandboxLayout) -> None:
     write_if_changed(layout.known_hosts, "\n".join(known) + "\n")
 
 
-def running_pid(node: NodeLayout) -> int | None:
+def running_pid(node: SshHost) -> int | None:
     return owned_pid(node.sshd_pid_file, str(node.sshd_config))
 
 
-def start(node: NodeLayout) -> None:
+def start(node: SshHost) -> None:
     """Start the node's sshd (it daemonises) and wait until it listens."""
     if running_pid(node) is not None:
         return
@@ -105,7 +105,7 @@ def start(node: NodeLayout) -> None:
         raise SandboxError(f"{node.name}: sshd not listening on {node.address}:{SSH_PORT}")
 
 
-def stop(node: NodeLayout) -> None:
+def stop(node: SshHost) -> None:
     pid = running_pid(node)
     if pid is not None:
         terminate(pid, 10.0)

@@ -64,6 +64,7 @@ def test_bash_completion_loads_and_completes_from_the_parser_and_cluster_toml(
         "up",
         "down",
         "status",
+        "spares",
         "inventory",
     ]
     assert complete(script, tmp_path, "clusterconsole", "--node", "") == ["node1", "node_b"]
