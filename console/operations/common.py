@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from console.operations.context import NodeContext, WorkerRef, describe_refs
-from console.operations.engine import Change, Refused, StepFailed, StepRun
+from console.operations.engine import Change, PlanFn, Refused, StepFailed, StepFn, StepRun
 from console.state import ClusterState, NodeEvent
 from console.topology import member_node
 from probes.balancer import BalancerError, Worker
@@ -92,6 +92,24 @@ async def set_all(
         )
         seen.append(worker)
     return seen
+
+
+def plan_change(change: WorkerChange) -> PlanFn[NodeContext]:
+    """A step's plan: the exact request for `change` on every worker of the node."""
+
+    async def plan(run: StepRun[NodeContext]) -> list[Change]:
+        return await plan_all(run, change)
+
+    return plan
+
+
+def apply_change(change: WorkerChange) -> StepFn[NodeContext]:
+    """A step's action: `change` on every worker of the node, audited and read back."""
+
+    async def action(run: StepRun[NodeContext]) -> None:
+        await set_all(run, change)
+
+    return action
 
 
 async def wait_quiet(

@@ -19,15 +19,15 @@ from console import maintenance
 from console.membership import replication_gaps
 from console.metrics_drain import wait_own_sessions
 from console.operations.common import (
+    apply_change,
     describe_read_back,
     ensure_workers,
     node_state_known,
     peer_events_since,
-    plan_all,
+    plan_change,
     read_back,
     refs_or_fail,
     running_peers,
-    set_all,
     wait_quiet,
     wait_state,
 )
@@ -40,7 +40,6 @@ from console.operations.drain_stop import (
     stop_tomcat,
 )
 from console.operations.engine import (
-    Change,
     Refused,
     Status,
     Step,
@@ -152,14 +151,6 @@ async def _check(run: StepRun[NodeContext]) -> None:
         )
 
 
-async def _plan_drain(run: StepRun[NodeContext]) -> list[Change]:
-    return await plan_all(run, DRAIN)
-
-
-async def _drain(run: StepRun[NodeContext]) -> None:
-    await set_all(run, DRAIN)
-
-
 async def _wait_drained(run: StepRun[NodeContext]) -> None:
     await wait_quiet(
         run,
@@ -168,14 +159,6 @@ async def _wait_drained(run: StepRun[NodeContext]) -> None:
         min_seconds=float(run.ctx.answer("drain_seconds", 0)),
         keep=(DRAIN, "drain"),
     )
-
-
-async def _plan_disable(run: StepRun[NodeContext]) -> list[Change]:
-    return await plan_all(run, DISABLE)
-
-
-async def _disable(run: StepRun[NodeContext]) -> None:
-    await set_all(run, DISABLE)
 
 
 async def _wait_idle(run: StepRun[NodeContext]) -> None:
@@ -285,8 +268,8 @@ WIZARD: Wizard[NodeContext] = Wizard(
         Step(
             "drain",
             "set the worker to Drain (N) on every balancer: no new sessions go to the node",
-            plan=_plan_drain,
-            action=_drain,
+            plan=plan_change(DRAIN),
+            action=apply_change(DRAIN),
             timeout=60,
             left=_left_drained,
             interrupted=_left_drained,
@@ -301,8 +284,8 @@ WIZARD: Wizard[NodeContext] = Wizard(
             "disable",
             "set the worker to Disabled (D): its sticky users move to peers holding "
             "replicated copies of their sessions",
-            plan=_plan_disable,
-            action=_disable,
+            plan=plan_change(DISABLE),
+            action=apply_change(DISABLE),
             timeout=60,
             left=_left_disabled,
             interrupted=_left_disabled,

@@ -20,6 +20,7 @@ from console.operations.common import (
     own_events_since,
     peer_events_since,
     plan_all,
+    plan_change,
     plan_command,
     read_back,
     refs_or_fail,
@@ -205,10 +206,6 @@ async def _http(run: StepRun[NodeContext]) -> None:
             await asyncio.sleep(1.0)
 
 
-async def _plan_enable(run: StepRun[NodeContext]) -> list[Change]:
-    return await plan_all(run, ENABLE)
-
-
 async def _enable(run: StepRun[NodeContext]) -> None:
     workers = await set_all(run, ENABLE)
     unusable = [worker.url for worker in workers if worker.usable is False]
@@ -325,7 +322,7 @@ WIZARD: Wizard[NodeContext] = Wizard(
         Step(
             "enable",
             "enable the worker on every balancer (drain off, disabled off) and read it back",
-            plan=_plan_enable,
+            plan=plan_change(ENABLE),
             action=_enable,
             timeout=60,
             left=_left_enabled,
