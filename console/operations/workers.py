@@ -134,29 +134,16 @@ class WorkerActions:
         step: str = "worker-change",
     ) -> tuple[PlannedChange, Worker]:
         """`set_worker`, also returning the change as it was sent (for progress reports)."""
-        lock = self._locks.setdefault(balancer, asyncio.Lock())
-        async with lock:
-            planned = await self.plan(balancer, worker, change, pool=pool)
-            request = {**planned.request, "balancer": balancer, "pool": planned.pool}
-            request["worker"] = planned.worker
-            request["change"] = planned.change
-            entry = self.audit.begin(
-                node=node,
-                step=step,
-                request=request,
-                wizard=wizard,
-                state_before={"worker": planned.before},
-            )
-            try:
-                seen = await self._client(balancer).apply(planned, change)
-            except BalancerError as exc:
-                entry.failed(str(exc))
-                raise
-            except BaseException as exc:  # cancelled or a bug: still closed in the log
-                entry.failed(f"interrupted ({type(exc).__name__}); outcome unknown")
-                raise
-            entry.done({"worker": seen.to_json()})
-            return planned, seen
+
+        async def plan(client: BalancerClient) -> PlannedChange:
+            return await client.plan(pool, worker, change)
+
+        async def act(client: BalancerClient, planned: PlannedChange) -> Worker | None:
+            return await client.apply(planned, change)
+
+        planned, seen = await self._audited(balancer, plan, act, node, wizard, step)
+        assert seen is not None  # a changed worker is always read back
+        return planned, seen
 
     async def add_worker(
         self,
