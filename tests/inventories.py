@@ -1,14 +1,26 @@
 """The inventories the unit and view tests share (no network: addresses that nothing answers
 on), as text to extend and as a loaded `Inventory`: one builder, and the three-node cluster most
-tests use."""
+tests use, with the observations of it (log events, a healthy cluster)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from console.config import load_inventory_text
 from console.config_model import Inventory
+from console.observations import (
+    BacklogScanned,
+    EventObserved,
+    HttpObserved,
+    Observation,
+    ProcessObserved,
+    SshObserved,
+)
+from probes.http import HttpCheck
+from probes.logs.model import LogEvent
+from probes.process import TomcatProcess
 
 NAMES = ("node1", "node2", "node3")
 ADDRESS = {"node1": "10.0.0.1", "node2": "10.0.0.2", "node3": "10.0.0.20"}
@@ -44,3 +56,45 @@ def three_nodes_text(cluster: str = "prod", *, extra: str = "") -> str:
 def three_nodes(tmp_path: Path, cluster: str = "prod", *, extra: str = "") -> Inventory:
     """`three_nodes_text` loaded, as if from ``tmp_path/cluster.toml``."""
     return load_inventory_text(three_nodes_text(cluster, extra=extra), tmp_path / "cluster.toml")
+
+
+def event(kind: str, member: str | None = None, *, text: str = "", **extra: Any) -> LogEvent:
+    """A Tomcat log event of `kind` (about `member`, ``ADDR:PORT``), read from line 1."""
+    return LogEvent(
+        kind=kind,  # type: ignore[arg-type]
+        source="tomcat",
+        line=1,
+        offset=0,
+        time=None,
+        member=member,
+        text=text,
+        **extra,
+    )
+
+
+def joined(observer: str, member: str, at: float = 1.0, text: str = "") -> EventObserved:
+    """`observer` logged `member` joining its cluster."""
+    ev = event("member-joined", f"{ADDRESS[member]}:4000", text=text)
+    return EventObserved(observer, "catalina.out", ev, at)
+
+
+def left(
+    observer: str, member: str, detail: str = "crash", *, at: float = 2.0, text: str = ""
+) -> EventObserved:
+    """`observer` logged `member` leaving (`detail`: crash, graceful, shutdown)."""
+    ev = event("member-left", f"{ADDRESS[member]}:4000", text=text, detail=detail)
+    return EventObserved(observer, "catalina.out", ev, at)
+
+
+def healthy_nodes(names: Sequence[str] = NAMES) -> list[Observation]:
+    """Every node up, running, answering, its whole log read, seeing every other node."""
+    out: list[Observation] = []
+    for name in names:
+        out += [
+            SshObserved(name, "up", None, 1.0),
+            ProcessObserved(name, TomcatProcess("running", 100), 1.0),
+            HttpObserved(name, HttpCheck(f"http://{ADDRESS[name]}:8080/app/", 200, 3.0), 1.0),
+            BacklogScanned(name, "catalina.out", True, 1.0),
+        ]
+        out += [joined(name, other) for other in names if other != name]
+    return out

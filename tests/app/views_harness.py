@@ -21,21 +21,17 @@ from textual.widgets import Static
 from console.config import load_inventory_text
 from console.config_model import Inventory
 from console.observations import (
-    BacklogScanned,
-    EventObserved,
-    HttpObserved,
     Observation,
-    ProcessObserved,
-    SshObserved,
 )
 from console.state import ClusterState, replay
 from console.topology import specs_for
-from probes.http import HttpCheck
-from probes.logs.model import LogEvent
-from probes.process import TomcatProcess
 from screens.host import StateView
 from tests.app.waiting import wait_for as wait_for
 from tests.inventories import ADDRESS as ADDRESS
+from tests.inventories import event as event
+from tests.inventories import healthy_nodes as healthy_nodes
+from tests.inventories import joined as joined
+from tests.inventories import left as left
 from tests.inventories import three_nodes_text
 
 INVENTORY = three_nodes_text(
@@ -127,40 +123,3 @@ def plain(widget: Widget, width: int = 240) -> str:
     console.print(content, markup=False)
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return str(output)
-
-
-def event(kind: str, member: str | None = None, *, text: str = "", **extra: Any) -> LogEvent:
-    return LogEvent(
-        kind=kind,  # type: ignore[arg-type]
-        source="tomcat",
-        line=1,
-        offset=0,
-        time=None,
-        member=member,
-        text=text,
-        **extra,
-    )
-
-
-def joined(observer: str, member: str, at: float = 1.0, text: str = "") -> EventObserved:
-    ev = event("member-joined", f"{ADDRESS[member]}:4000", text=text)
-    return EventObserved(observer, "catalina.out", ev, at)
-
-
-def left(observer: str, member: str, at: float = 2.0, text: str = "") -> EventObserved:
-    ev = event("member-left", f"{ADDRESS[member]}:4000", text=text, detail="crash")
-    return EventObserved(observer, "catalina.out", ev, at)
-
-
-def healthy_nodes(names: Sequence[str] = tuple(ADDRESS)) -> list[Observation]:
-    """Every node up, running, answering, its whole log read, seeing every other node."""
-    out: list[Observation] = []
-    for name in names:
-        out += [
-            SshObserved(name, "up", None, 1.0),
-            ProcessObserved(name, TomcatProcess("running", 100), 1.0),
-            HttpObserved(name, HttpCheck(f"http://{ADDRESS[name]}:8080/app/", 200, 3.0), 1.0),
-            BacklogScanned(name, "catalina.out", True, 1.0),
-        ]
-        out += [joined(name, other) for other in names if other != name]
-    return out

@@ -16,8 +16,6 @@ from console.observations import (
     DatabaseObserved,
     DatabaseReachObserved,
     EventObserved,
-    HttpObserved,
-    Observation,
     ProcessObserved,
     SharedDirObserved,
     SshObserved,
@@ -27,12 +25,14 @@ from console.topology import specs_for
 from probes.balancer import Balancer, BalancerPage, make_worker
 from probes.database import DatabaseHealth
 from probes.files import SharedDirHealth
-from probes.http import HttpCheck
-from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from probes.reach import Reach
 from tests.inventories import ADDRESS as ADDRESS
 from tests.inventories import NAMES as NAMES
+from tests.inventories import event as event
+from tests.inventories import healthy_nodes as healthy_nodes
+from tests.inventories import joined as joined
+from tests.inventories import left as left
 from tests.inventories import three_nodes_text
 
 INVENTORY = three_nodes_text()
@@ -45,43 +45,6 @@ def inventory(three_node_inventory: Inventory) -> Inventory:
 
 def initial(inventory: Inventory) -> ClusterState:
     return ClusterState.initial(inventory, specs_for(inventory, resolve_names=False))
-
-
-def event(kind: str, member: str | None = None, **extra: object) -> LogEvent:
-    return LogEvent(
-        kind=kind,  # type: ignore[arg-type]
-        source="tomcat",
-        line=1,
-        offset=0,
-        time=None,
-        member=member,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def joined(observer: str, member: str) -> EventObserved:
-    return EventObserved(
-        observer, "catalina.out", event("member-joined", f"{ADDRESS[member]}:4000"), 1.0
-    )
-
-
-def left(observer: str, member: str, detail: str = "crash") -> EventObserved:
-    ev = event("member-left", f"{ADDRESS[member]}:4000", detail=detail)
-    return EventObserved(observer, "catalina.out", ev, 2.0)
-
-
-def healthy_nodes(names: tuple[str, ...] = NAMES) -> list[Observation]:
-    """Every node up, running, answering, its whole log read, seeing every other node."""
-    out: list[Observation] = []
-    for name in names:
-        out += [
-            SshObserved(name, "up", None, 1.0),
-            ProcessObserved(name, TomcatProcess("running", 100), 1.0),
-            HttpObserved(name, HttpCheck(f"http://{ADDRESS[name]}:8080/app/", 200, 3.0), 1.0),
-            BacklogScanned(name, "catalina.out", True, 1.0),
-        ]
-        out += [joined(name, other) for other in names if other != name]
-    return out
 
 
 def page(*workers: tuple[str, str, str], elected: int = 10) -> BalancerPage:
