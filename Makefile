@@ -25,7 +25,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-logo
 
 ## Only the tests that need no sandbox.
 unit: venv
@@ -57,6 +57,6 @@ $(VENV)/.installed: pyproject.toml setup.py probes/logs/_lines.c
 
 clean:
 	-test -x $(VENV)/bin/clusterconsole && $(VENV)/bin/clusterconsole sandbox down
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench-results *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache bench-results *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find probes -name '_lines*.so' -delete
