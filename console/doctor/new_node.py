@@ -10,12 +10,14 @@ already has are reasons to refuse.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from console.config_model import Inventory, LogSource, Node
 from console.doctor.model import DoctorReport, Finding
+from console.doctor.new_host import host_findings
 from console.doctor.preflight import preflight
 
 BUILT_BY_THE_WIZARD = frozenset(
@@ -167,17 +169,28 @@ def answer_findings(inventory: Inventory, node: Node) -> list[Finding]:
 
 
 async def preflight_new_node(
-    inventory: Inventory, node: Node, *, timeout: float | None = None, memory: Path | None = None
+    inventory: Inventory,
+    node: Node,
+    *,
+    reference: str | None = None,
+    timeout: float | None = None,
+    memory: Path | None = None,
 ) -> NodePreflight:
     """Step 1 of add-node: the answers checked, then the doctor's checks with `node` added (only
-    what concerns it kept), its findings sorted into refusals and what the wizard builds.
+    what concerns it kept), its findings sorted into refusals and what the wizard builds, and
+    the new host against the reference node (first node by default): same Java and Tomcat,
+    Tomcat's ports free, no files in the proposed CATALINA_BASE (console.doctor.new_host).
 
     Reads only: the doctor's shared-directory marker is the one thing written (and removed)."""
     answers = answer_findings(inventory, node)
     if any(f.check == "node-name" for f in answers):
         return NodePreflight(node, None, tuple(answers), ())
-    report = await preflight(inventory, node, timeout=timeout, memory=memory)
-    refusals = list(answers)
+    ref = next((n for n in inventory.nodes if n.name == reference), inventory.nodes[0])
+    report, on_host = await asyncio.gather(
+        preflight(inventory, node, timeout=timeout, memory=memory),
+        host_findings(inventory, node, ref, timeout=timeout or 20.0),
+    )
+    refusals = list(answers) + on_host
     to_build = []
     for finding in report.findings:
         if finding.check in BUILT_BY_THE_WIZARD:  # kept by restrict(): it names the new node

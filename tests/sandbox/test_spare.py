@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import getpass
 import logging
+import shutil
+import socket
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -17,9 +19,16 @@ import httpx
 import pytest
 
 from console.config import load_inventory
+from console.doctor.new_host import new_host_command, read_host, reference_command
 from console.doctor.new_node import preflight_new_node, propose_node
 from console.sandbox import manager, sshd
-from console.sandbox.layout import CATALINA_HOME, SSH_PORT, SandboxLayout, SpareLayout
+from console.sandbox.layout import (
+    CATALINA_HOME,
+    SSH_PORT,
+    TRIBES_PORT,
+    SandboxLayout,
+    SpareLayout,
+)
 from console.sandbox.spares import spares_json
 from console.sandbox.waits import port_open
 
@@ -110,6 +119,15 @@ async def test_preflight_of_a_spare_as_a_new_node(with_spare: SandboxLayout) -> 
     assert node.catalina_base == str(with_spare.root / "nodes" / "node4")
     assert node.http == f"http://{spare.address}:8080/app/"
     assert node.ssh_port == SSH_PORT
+    # The reference's Java and Tomcat, read from its running JVM, are the spare's too.
+    command = reference_command(inventory.nodes[0].catalina_base)
+    ref = await read_host(inventory, inventory.nodes[0], command, timeout=30)
+    assert ref is not None and ref.home == str(CATALINA_HOME)
+    assert (ref.java or "").startswith("17.") and (ref.tomcat or "").startswith("10.1.")
+    on_spare = new_host_command(ref.home, node.catalina_base)
+    new = await read_host(inventory, node, on_spare, timeout=30)
+    assert new is not None and (new.java, new.tomcat) == (ref.java, ref.tomcat)
+    assert new.base_entries is None  # no CATALINA_BASE
     result = await preflight_new_node(inventory, node, timeout=30)
     assert result.ok, [f.text for f in result.refusals]
     assert result.report is not None
@@ -165,3 +183,25 @@ def test_down_stops_the_spare_and_up_keeps_it(sandbox: SandboxLayout) -> None:
     finally:
         manager.up(sandbox.count, report=log.info, spare_count=0)
     assert sshd.running_pid(spare) is None
+
+
+async def test_preflight_refuses_a_taken_port_and_a_base_with_files(
+    with_spare: SandboxLayout,
+) -> None:
+    spare = with_spare.spare(1)
+    inventory = load_inventory(with_spare.inventory)
+    node = propose_node(inventory, "node4", spare.address)
+    base = Path(node.catalina_base)
+    listener = socket.create_server((spare.address, TRIBES_PORT))  # as a stray process would
+    base.mkdir(parents=True)
+    (base / "someones-notes.txt").write_text("keep me\n")
+    try:
+        result = await preflight_new_node(inventory, node, timeout=30)
+    finally:
+        listener.close()
+        shutil.rmtree(base)
+    refused = {f.check: f.text for f in result.refusals}
+    # The Tribes port is read from the reference node's server.xml (not the http URL).
+    assert refused["port-free"] == f"node4: port {TRIBES_PORT} is already taken on {spare.address}"
+    assert "someones-notes.txt" in refused["catalina-base-empty"]
+    assert "java-version" not in refused and "tomcat-version" not in refused

@@ -10,6 +10,7 @@ import pytest
 
 from console.config import load_inventory_text
 from console.config_model import Inventory
+from console.doctor.new_host import compare, parse
 from console.doctor.new_node import answer_findings, preflight_new_node, propose_node
 
 CLUSTER = """\
@@ -75,3 +76,33 @@ def test_a_duplicate_name_is_refused_without_asking_any_host(inventory: Inventor
     result = asyncio.run(preflight_new_node(inventory, propose_node(inventory, "app1", "h")))
     assert not result.ok and result.report is None
     assert [f.check for f in result.refusals] == ["node-name"]
+
+
+def test_the_new_host_against_the_reference_node(inventory: Inventory) -> None:
+    reference = inventory.nodes[0]
+    node = propose_node(inventory, "app3", "10.0.0.13")
+    ref = parse(
+        b'home=/opt/tomcat\njava=openjdk version "17.0.15" 2025-04-15\ntomcat=10.1.60.0\n'
+        b"port=8005\nport=8080\nport=4000\nport=4000\n"
+    )
+    assert (ref.home, ref.java, ref.tomcat, ref.ports) == (
+        "/opt/tomcat",
+        "17.0.15",
+        "10.1.60.0",
+        {8005, 8080, 4000},
+    )
+    same = parse(
+        b'java=openjdk version "17.0.15" 2025-04-15\ntomcat=10.1.60.0\n'
+        b"listen=127.0.0.1:4000\nlisten=10.0.0.99:8080\nlisten=0.0.0.0:22\n"
+    )
+    assert compare(node, reference, ref, same, {"10.0.0.13"}) == []  # others' addresses
+    other = parse(
+        b'java=openjdk version "11.0.2"\nlisten=0.0.0.0:8005\nlisten=[::]:9999\nbase=\nentry=conf\n'
+    )
+    found = {f.check: f.text for f in compare(node, reference, ref, other, {"10.0.0.13"})}
+    assert found == {
+        "java-version": "app3: Java 11.0.2, app1 runs Java 17.0.15",
+        "tomcat-version": "app3: Tomcat is not installed at /opt/tomcat",
+        "port-free": "app3: port 8005 is already taken on 0.0.0.0",
+        "catalina-base-empty": "app3: /srv/tomcat/app3 already holds files (conf)",
+    }
