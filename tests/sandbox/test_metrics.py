@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,7 +29,9 @@ from .helpers import HTTP_TIMEOUT, app_get, new_user
 
 pytestmark = pytest.mark.sandbox
 
-OPTIONS = MonitorOptions(read_only=True, metrics_interval=1.0)
+# The node URL poll asks /app/ without a cookie, so each read makes a session on that node: it is
+# read once at start and then left alone, or it would add its own sessions to the counts below.
+OPTIONS = MonitorOptions(read_only=True, metrics_interval=1.0, http_interval=3600.0)
 WAIT = 60.0
 SESSIONS = 6
 
@@ -80,7 +83,19 @@ async def test_sessions_created_through_the_balancer_show_on_the_node_that_creat
             figures = [_app(_metrics(s, n)) for n in names]
             return all(figures) and len({f[0] for f in figures if f}) == 1
 
-        state = await _wait(monitor, in_step, "/app figures in step on every node")
+        # Each node's URL is read once at start, and that read makes a session: count it in
+        # `before` by waiting for a figures read taken after every node's URL answered.
+        await _wait(
+            monitor, lambda s: all(s.node(n).http is not None for n in names), "every URL read"
+        )
+        urls_read = time.time()
+
+        def settled(s: ClusterState) -> bool:
+            figures = [_metrics(s, n) for n in names]
+            fresh = all(m is not None and m.at > urls_read + 0.5 for m in figures)
+            return fresh and in_step(s)
+
+        state = await _wait(monitor, settled, "/app figures in step on every node")
         before = {name: _app(_metrics(state, name)) for name in names}
 
         def create() -> Counter[str]:
