@@ -56,7 +56,8 @@ from probes.ssh_target import (
     SshTarget as SshTarget,
 )
 
-# aes128-gcm first: it costs ~40 % less CPU than chacha20 with hundreds of connections (FACTS.md).
+# aes128-gcm first: it costs ~40 % less CPU than chacha20 with hundreds of connections
+# (docs/facts.md).
 ENCRYPTION_ALGS = (
     "aes128-gcm@openssh.com",
     "aes256-gcm@openssh.com",
