@@ -127,10 +127,12 @@ def license(facts: ClusterFacts) -> Verdict:
                 f": the system key changed since activation (was {remembered}, "
                 f"now {page.system_key})"
             )
+        # A node that lost its activation (its system key changed) is what users hit first;
+        # one never activated yet (a new node, a fresh sandbox) is work to do, not an outage.
         findings.append(
             Finding(
                 "license",
-                "critical",
+                "critical" if changed else "warning",
                 node.name,
                 page.url,
                 None,

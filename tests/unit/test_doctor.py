@@ -397,6 +397,15 @@ def test_an_unlicensed_node_and_a_changed_system_key_are_found() -> None:
     assert "system key changed since activation (was AAAA-BBBB, now CCCC-DDDD)" in found.text
 
 
+def test_a_node_never_activated_is_a_warning_one_that_lost_its_activation_critical() -> None:
+    inv = inventory(extra='[license]\nkind = "per-node"\npage = "/license/"\n')
+    cluster = facts(inv)
+    cluster.nodes[0].license = LicenseFacts("u1", "not activated", "1111-2222")
+    cluster.nodes[1].license = LicenseFacts("u2", "activated", "CCCC-DDDD")
+    (found,) = findings(cluster, "license")
+    assert found.node == "node1" and found.severity == "warning"  # a fresh sandbox is not red
+
+
 def test_unload_delay_below_what_frevvo_expects_is_found_with_its_file() -> None:
     inv = inventory("frevvo")
     meta = f"{BASE}/webapps/jw/META-INF/context.xml"
