@@ -259,11 +259,11 @@ def test_logs_resolve_relative_absolute_and_journal(tmp_path: Path) -> None:
     inv = load(
         tmp_path,
         '[cluster]\nname = "c"\n[[nodes]]\nname = "n"\nhost = "h"\ncatalina_base = "/srv/t"\n'
-        'logs = ["logs/a.log", "../shared/b.log", "/var/log/c.log", "journal:tomcat10.service"]\n',
+        'logs = ["logs/a.log", "../common/b.log", "/var/log/c.log", "journal:tomcat10.service"]\n',
     )
     assert [str(source) for source in inv.nodes[0].logs] == [
         "/srv/t/logs/a.log",
-        "/srv/shared/b.log",
+        "/srv/common/b.log",
         "/var/log/c.log",
         "journal:tomcat10.service",
     ]
