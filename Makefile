@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 DEB_PACKAGES := apache2 tomcat10 tomcat10-admin openssh-server openssh-client mariadb-server mariadb-client \
-	rsync haproxy socat libjgroups-java python3 python3-venv python3-pip python3-dev gcc tmux curl procps
+	rsync haproxy socat nginx-light libjgroups-java python3 python3-venv python3-pip python3-dev gcc tmux curl procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint unit bench clean deps venv
