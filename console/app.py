@@ -37,6 +37,7 @@ from screens.dashboard import DashboardScreen, OperatorDashboardScreen, Unavaila
 from screens.help import HelpScreen, KeyHelp, console_binding
 from screens.host import StateView
 from screens.watch import Banner, Incident, WatchBar, incidents
+from screens.widgets.export import Format, export_view
 
 if TYPE_CHECKING:  # imported when the monitor starts, after the first frame (asyncssh is slow)
     from console.monitor import Monitor
@@ -543,6 +544,16 @@ class ClusterConsoleApp(App[int]):
             ),
             ConsoleCommand("quit", "Quit", "leave clusterconsole (key q)", self.exit),
         ]
+        if not self.read_only:  # the wall writes nothing on the console's machine
+            commands += [
+                ConsoleCommand(
+                    f"export-{fmt}",
+                    f"Export view as {fmt.upper()}",
+                    f"the rows the view shows, to a file the console names (key {key})",
+                    _bind(self.call_later, self._export_view, fmt),
+                )
+                for fmt, key in (("csv", "ctrl+s"), ("json", "ctrl+e"))
+            ]
         commands += self._context_commands()
         for base in (themes.DARK, themes.LIGHT, themes.WALL):
             short = base.name.rsplit("-", 1)[-1]
@@ -634,6 +645,9 @@ class ClusterConsoleApp(App[int]):
             self._start_reload()
         self.notify(f"context {name}: cluster {inventory.cluster.name}", markup=False)
         return True
+
+    def _export_view(self, fmt: Format) -> None:
+        export_view(self.screen, fmt)
 
     def _filter_from_palette(self) -> None:
         screen = self.screen

@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Literal
 from console.paths import user_state_dir
 
 if TYPE_CHECKING:
+    from typing import Any
+
+    from textual.screen import Screen
     from textual.widget import Widget
 
 Format = Literal["csv", "json"]
@@ -132,6 +135,26 @@ def export_from(
     return path
 
 
+def export_view(screen: Screen[Any], fmt: Format) -> bool:
+    """The command palette's export: the focused table or log of the view shown, else the
+    view's first one (the same rows, in the same order, as its ctrl+s / ctrl+e). False, and a
+    notice saying so, when the view has nothing to export; never anything in watch mode."""
+    app = screen.app
+    if getattr(app, "read_only", False):
+        app.notify("watch mode is read-only: nothing is exported", severity="warning", markup=False)
+        return False
+    focused = screen.focused
+    candidates = [focused] if focused is not None else []
+    candidates += list(screen.query("*"))
+    for widget in candidates:
+        action = getattr(widget, "action_export", None)
+        if callable(action):
+            action(fmt)
+            return True
+    app.notify("this view has no table to export", severity="warning", markup=False)
+    return False
+
+
 __all__ = [
     "EXPORT_BINDINGS",
     "SCHEMA_VERSION",
@@ -139,6 +162,7 @@ __all__ = [
     "export",
     "export_dir",
     "export_from",
+    "export_view",
     "render",
     "spreadsheet_safe",
 ]

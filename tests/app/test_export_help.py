@@ -127,3 +127,32 @@ def test_exports_go_to_the_state_directory_unless_told() -> None:
     assert export_dir({"HOME": "/home/op"}) == Path("/home/op/.local/state/clusterconsole/exports")
     assert export_dir({"XDG_STATE_HOME": "/s"}) == Path("/s/clusterconsole/exports")
     assert export_dir({"CLUSTERCONSOLE_EXPORT_DIR": "/x"}) == Path("/x")
+
+
+async def test_export_is_in_the_command_palette_and_not_in_watch_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.command import CommandPalette
+
+    out = tmp_path / "exports"
+    monkeypatch.setenv("CLUSTERCONSOLE_EXPORT_DIR", str(out))
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        for observation in recorded.healthy():
+            app.apply(observation)
+        await wait_for(lambda: app.screen.query_one(NodeTable).row_count == 3)
+        await pilot.press("colon")
+        await wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"export view as json")
+        await pilot.press("enter")
+        await wait_for(lambda: exported(out, ".json"))
+        document = json.loads(exported(out, ".json")[0].read_text())
+        assert [row["node"] for row in document["rows"]] == ["node1", "node2", "node3"]
+        assert any("exported 3 row(s)" in str(n.message) for n in app._notifications)
+
+    monkeypatch.setenv("CLUSTERCONSOLE_EXPORT_DIR", str(tmp_path / "watch-exports"))
+    wall = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False, read_only=True)
+    async with wall.run_test(size=(160, 40)):
+        titles = {command.title for command in wall.console_commands()}
+        assert not {title for title in titles if title.startswith("Export")}
+    assert not (tmp_path / "watch-exports").exists()
