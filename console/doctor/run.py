@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import secrets
@@ -38,8 +37,9 @@ from console.doctor.facts import (
     paths_for,
 )
 from console.doctor.model import CheckResult, DoctorReport, Verdict, registry
+from console.license_memory import memory_file as memory_file
+from console.license_memory import remember, remembered
 from console.node_watch import ssh_target
-from console.paths import user_state_dir
 from console.polls import database_target, only
 from console.topology import resolve
 from probes import database as database_probe
@@ -63,11 +63,6 @@ EXTRA_TIME = 10.0
 """Seconds allowed beyond the SSH connect timeout for the whole run."""
 _STATUS = re.compile(r'id="status"[^>]*>([^<]+)<')
 _SYSTEM_KEY = re.compile(r'id="system-key"[^>]*>([^<]+)<')
-
-
-def memory_file() -> Path:
-    """Where the doctor remembers each node's system key when its license was activated."""
-    return user_state_dir() / "doctor-licenses.json"
 
 
 async def _bounded(coro: Awaitable[T], seconds: float) -> T:
@@ -317,14 +312,7 @@ async def _licenses(inventory: Inventory, gatherer: _Gatherer) -> dict[str, Lice
 
 
 def _remembered(inventory: Inventory, memory: Path | None) -> dict[str, str]:
-    if memory is None:
-        return {}
-    try:
-        data = json.loads(memory.read_text(encoding="utf-8"))
-        keys = data.get(inventory.cluster.name, {})
-        return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
-    except (OSError, ValueError, AttributeError):
-        return {}
+    return {} if memory is None else remembered(inventory.cluster.name, memory)
 
 
 def _remember(inventory: Inventory, memory: Path | None, nodes: list[NodeFacts]) -> None:
@@ -335,17 +323,8 @@ def _remember(inventory: Inventory, memory: Path | None, nodes: list[NodeFacts])
         for n in nodes
         if n.license and n.license.status == "activated" and n.license.system_key
     }
-    if not activated:
-        return
-    try:
-        data = json.loads(memory.read_text(encoding="utf-8")) if memory.exists() else {}
-        if not isinstance(data, dict):
-            data = {}
-        data.setdefault(inventory.cluster.name, {}).update(activated)
-        memory.parent.mkdir(parents=True, exist_ok=True)
-        memory.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    except (OSError, ValueError, AttributeError):
-        pass
+    with contextlib.suppress(OSError):
+        remember(inventory.cluster.name, activated, memory)
 
 
 async def gather(
