@@ -22,6 +22,7 @@ from console.config_checks import (
     parse_database_url,
     url_problem,
 )
+from console.config_deploy import read_deploy
 from console.config_lines import FieldPath, LineMap
 from console.config_metrics import manager_url_problem, read_metrics
 from console.config_model import (
@@ -30,7 +31,6 @@ from console.config_model import (
     ClusterSettings,
     ConfigError,
     DatabaseConfig,
-    DeployConfig,
     Inventory,
     LicenseConfig,
     LogSource,
@@ -70,8 +70,9 @@ _NODE_ALL = (*_NODE, "start", "stop")
 _PASSWORD = ("password_env", "password_file")
 _BALANCER = ("name", "kind", "url", "socket", "balancer", "username", "ca_file", *_PASSWORD)
 _DATABASE = ("url", *_PASSWORD, "required_grants")
-_DEPLOY = ("source", "target", "exclude")
-_LICENSE = ("kind", "page")
+_LICENSE = ("kind", "page", "adapter")
+_ADAPTERS = ("standin", "joget", "frevvo", "liferay")
+_PROFILE_ADAPTER = {"joget": "joget", "frevvo": "frevvo", "liferay": "liferay"}
 _BALANCER_KINDS: tuple[BalancerKind, ...] = ("apache", "haproxy")
 MAX_CONNECT_TIMEOUT = 300.0
 """Seconds: an SSH connection that needs longer is down for every practical purpose."""
@@ -272,42 +273,19 @@ class _Builder(TableReader):
         self.keys(table, path, ("path",))
         return SharedDir(self.absolute(table, path, "path", required=True) or "/")
 
-    def deploy(self, doc: Table, nodes: set[str]) -> DeployConfig | None:
-        path: FieldPath = ("deploy",)
-        table = self.table(doc, "deploy")
-        if table is None:
-            return None
-        self.keys(table, path, _DEPLOY)
-        source = self.string(table, path, "source", required=True) or ""
-        node: str | None = None
-        source_path = source
-        if source.startswith(("/", "~")):
-            source_path = str(Path(source).expanduser())
-        elif ":" in source and source.partition(":")[2]:
-            node, _, source_path = source.partition(":")
-            if node not in nodes:
-                known = ", ".join(sorted(nodes)) or "none"
-                self.error((*path, "source"), f"unknown node {node!r} (nodes: {known})")
-        elif source:
-            self.error(
-                (*path, "source"),
-                f"expected NODE:PATH or an absolute local path, got {source!r}",
-            )
-        target = self.string(table, path, "target") or source_path
-        exclude = self.strings(table, path, "exclude") or []
-        return DeployConfig(source_path, target, node, tuple(value for _, value in exclude))
-
     def license(self, doc: Table, profile: Profile) -> LicenseConfig:
         path: FieldPath = ("license",)
         table = self.table(doc, "license")
+        default_adapter = _PROFILE_ADAPTER.get(profile.name, "standin")
         if table is None:
-            return LicenseConfig(profile.license_kind)
+            return LicenseConfig(profile.license_kind, adapter=default_adapter)
         self.keys(table, path, _LICENSE)
         kind = self.choice(table, path, "kind", LICENSE_KINDS, "licence kind")
         page = self.string(table, path, "page")
         if page is not None and not page.startswith("/"):
             self.error((*path, "page"), f"must be a path starting with '/', got {page!r}")
-        return LicenseConfig(kind or profile.license_kind, page)
+        adapter = self.choice(table, path, "adapter", _ADAPTERS, "license adapter")
+        return LicenseConfig(kind or profile.license_kind, page, adapter or default_adapter)
 
 
 def build_inventory(doc: Table, lines: LineMap, *, file: str, path: Path) -> Inventory:
@@ -345,7 +323,7 @@ def build_inventory(doc: Table, lines: LineMap, *, file: str, path: Path) -> Inv
         balancers=tuple(balancers),
         database=builder.database(doc, profile),
         shared_dir=builder.shared_dir(doc),
-        deploy=builder.deploy(doc, node_names),
+        deploy=read_deploy(builder, doc, list(names), profile),
         license=builder.license(doc, profile),
         metrics=read_metrics(builder, doc),
     )

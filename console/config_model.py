@@ -219,21 +219,39 @@ class SharedDir:
 
 
 @dataclass(frozen=True, slots=True)
-class DeployConfig:
-    """The ``[deploy]`` table: what to copy to every node."""
+class DeployPath:
+    """One directory a deploy sync keeps in step: where it is read, where it is written."""
 
-    source_path: str
-    """Path to copy from (on source_node if set, else local and absolute)."""
+    source: str
+    """On the source node (relative to its catalina_base) or, local, absolute."""
     target: str
-    """Path to copy to on each node; relative means relative to its catalina_base."""
+    """On each node; relative means relative to its catalina_base."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeployConfig:
+    """The ``[deploy]`` table: what to copy to every node (one or several directories)."""
+
+    paths: tuple[DeployPath, ...]
+    """The directories synced, each from its source to its target; never empty."""
     source_node: str | None = None
     """Inventory node the source lives on; None means this machine."""
     exclude: tuple[str, ...] = ()
     """rsync-style patterns not to copy."""
 
-    def target_on(self, node: Node) -> str:
-        """The absolute target path on ``node``."""
-        return node.resolve(self.target)
+    @property
+    def source_path(self) -> str:
+        """The first directory's source (the only one in the usual single-path case)."""
+        return self.paths[0].source
+
+    @property
+    def target(self) -> str:
+        """The first directory's target."""
+        return self.paths[0].target
+
+    def target_on(self, node: Node, index: int = 0) -> str:
+        """The absolute target path of directory ``index`` on ``node``."""
+        return node.resolve(self.paths[index].target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +262,9 @@ class LicenseConfig:
     """``none``, ``per-node`` or ``per-server``."""
     page: str | None = None
     """Path of the licence page on each node's direct http URL."""
+    adapter: str = "standin"
+    """Which product's page or file format (`probes.license.ADAPTERS`): ``standin`` (the
+    sandbox's page), ``joget``, ``frevvo``, ``liferay``; defaulted from the profile."""
 
 
 DEFAULT_METRICS_INTERVAL = 5.0

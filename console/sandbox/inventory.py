@@ -92,6 +92,7 @@ def inventory_text(layout: SandboxLayout) -> str:
         "[license]",
         'kind = "per-node"',
         'page = "/license/"',
+        'adapter = "standin"  # the sandbox\'s own stand-in page, whatever the variant',
         "",
         "# Tomcat's manager application on every node, read-only: sessions, heap, threads, rates.",
         "[metrics]",
