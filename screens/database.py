@@ -1,13 +1,12 @@
 """The shared database: reachability, latency, version, grants held versus required, the
 application's connections per client host (mapped to inventory nodes) and each node's TCP reach.
+Both tables sort by any column like the other views (shift+letter, `<` `>`, `=`).
 
 Error text from the server or the network is shown literally (it can contain anything).
 """
 
 from __future__ import annotations
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -20,6 +19,7 @@ from probes.database import DatabaseHealth
 from screens.watch import watch_chrome
 from screens.widgets.common import ago, safe
 from screens.widgets.keybar import KeyBar
+from screens.widgets.row_table import RowTable
 
 
 def summary_text(view: DatabaseView | None) -> Text:
@@ -69,37 +69,54 @@ def grants_text(health: DatabaseHealth | None, required: frozenset[str]) -> Text
     return text
 
 
-def connections_table(health: DatabaseHealth | None, state: ClusterState) -> Group | Text:
-    """The application user's open connections by client host, with the node each host is."""
+Row = tuple[str, list[Text]]
+CONNECTION_COLUMNS = ("client host", "node", "connections")
+REACH_COLUMNS = ("node", "reaches the database")
+
+
+def connection_rows(health: DatabaseHealth | None, state: ClusterState) -> list[Row]:
+    """The application user's open connections by client host, with the node each host is; a
+    running node with none is listed too (NONE)."""
     if health is None or not health.reachable:
-        return Text("connections: unknown", style="dim")
-    table = Table(title=None, box=None, padding=(0, 2), show_edge=False)
-    table.add_column(Text("client host", style="bold"))
-    table.add_column(Text("node", style="bold"))
-    table.add_column(Text("connections", style="bold"), justify="right")
+        return []
+    rows: list[Row] = []
     seen_nodes: set[str] = set()
     for host, count in health.connections:
         node = member_node(host, state.specs)
         if node is not None:
             seen_nodes.add(node)
-        table.add_row(
-            safe(host, limit=80),
-            safe(node) if node else Text("not in inventory", style="yellow"),
-            Text(str(count)),
+        rows.append(
+            (
+                f"host:{host}",
+                [
+                    safe(host, limit=80),
+                    safe(node) if node else Text("not in inventory", style="yellow"),
+                    Text(str(count), justify="right"),
+                ],
+            )
         )
     for view in state.nodes:
         if view.name not in seen_nodes and view.tomcat == "running":
-            table.add_row(safe(view.spec.host), safe(view.name), Text("NONE", style="bold yellow"))
-    if not table.rows:
+            rows.append(
+                (
+                    f"node:{view.name}",
+                    [safe(view.spec.host), safe(view.name), Text("NONE", style="bold yellow")],
+                )
+            )
+    return rows
+
+
+def connections_heading(health: DatabaseHealth | None, rows: list[Row]) -> Text:
+    if health is None or not health.reachable:
+        return Text("connections: unknown", style="dim")
+    if not rows:
         return Text("connections: none open by the application user", style="dim")
-    return Group(Text("connections of the application user", style="bold underline"), table)
+    return Text("connections of the application user", style="bold underline")
 
 
-def reach_table(state: ClusterState) -> Table:
+def reach_rows(state: ClusterState) -> list[Row]:
     """Whether each node can open a TCP connection to the database."""
-    table = Table(box=None, padding=(0, 2), show_edge=False)
-    table.add_column(Text("node", style="bold"))
-    table.add_column(Text("reaches the database", style="bold"))
+    rows: list[Row] = []
     for view in state.nodes:
         reach = view.database_reach
         if reach is None:
@@ -110,8 +127,8 @@ def reach_table(state: ClusterState) -> Table:
             cell = Text("unknown ", style="dim").append(safe(reach.reason or ""))
         else:
             cell = Text("NO ", style="bold red").append(safe(reach.reason or "no reason given"))
-        table.add_row(safe(view.name), cell)
-    return table
+        rows.append((view.name, [safe(view.name), cell]))
+    return rows
 
 
 class DatabaseScreen(Screen[None]):
@@ -119,6 +136,8 @@ class DatabaseScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DatabaseScreen VerticalScroll > Static { padding: 0 1; margin-bottom: 1; height: auto; }
+    DatabaseScreen VerticalScroll > Static.heading { margin-bottom: 0; }
+    DatabaseScreen RowTable { height: auto; max-height: 24; margin: 0 1 1 1; }
     """
 
     def __init__(self) -> None:
@@ -133,12 +152,18 @@ class DatabaseScreen(Screen[None]):
                 Text("database: waiting for the first check", style="dim"), id="database-summary"
             )
             yield Static(Text(""), id="database-grants")
-            yield Static(Text(""), id="database-connections")
-            yield Static(Text(""), id="database-reach")
+            yield Static(Text(""), id="database-connections-heading", classes="heading")
+            yield RowTable(id="database-connections")
+            yield Static(Text(""), id="database-reach-heading", classes="heading")
+            yield RowTable(id="database-reach")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "database"
+        for name, columns in (("connections", CONNECTION_COLUMNS), ("reach", REACH_COLUMNS)):
+            table = self.query_one(f"#database-{name}", RowTable)
+            for column in columns:
+                table.add_column(column, key=column)
         if self._state is None:
             state = getattr(self.app, "state", None)
             self._state = state if isinstance(state, ClusterState) else None
@@ -160,12 +185,23 @@ class DatabaseScreen(Screen[None]):
         config = getattr(inventory, "database", None)
         required: frozenset[str] = getattr(config, "required_grants", frozenset())
         self.query_one("#database-summary", Static).update(summary_text(view))
+        connections = self.query_one("#database-connections", RowTable)
+        reach = self.query_one("#database-reach", RowTable)
         if view is None:
-            for name in ("grants", "connections", "reach"):
-                self.query_one(f"#database-{name}", Static).update("")
+            self.query_one("#database-grants", Static).update("")
+            for name in ("connections", "reach"):
+                self.query_one(f"#database-{name}-heading", Static).update("")
+            connections.show_rows([])
+            reach.show_rows([])
             return
         self.query_one("#database-grants", Static).update(grants_text(health, required))
-        self.query_one("#database-connections", Static).update(connections_table(health, state))
-        self.query_one("#database-reach", Static).update(
-            Group(Text("from each node", style="bold underline"), reach_table(state))
+        rows = connection_rows(health, state)
+        self.query_one("#database-connections-heading", Static).update(
+            connections_heading(health, rows)
         )
+        connections.show_rows(rows)
+        connections.display = bool(rows)
+        self.query_one("#database-reach-heading", Static).update(
+            Text("from each node", style="bold underline")
+        )
+        reach.show_rows(reach_rows(state))
