@@ -18,8 +18,13 @@
   }
 %><%
   String base = System.getProperty("catalina.base");
+  // license/machine-id stands in for the network card's MAC address: writing it changes the
+  // system key at once, as a new MAC would change a Joget node's.
+  Path machine = Paths.get(base, "license", "machine-id");
+  String mac = Files.exists(machine)
+      ? "|" + new String(Files.readAllBytes(machine), StandardCharsets.UTF_8).trim() : "";
   String systemKey = group(sha("clusterconsole-sandbox|" + System.getProperty("sandbox.jvmRoute")
-      + "|" + base), 4, 4);
+      + "|" + base + mac), 4, 4);
   String expected = group(sha("clusterconsole-sandbox-license|" + systemKey), 5, 5);
   Path state = Paths.get(base, "license", "license.key");
   String message = "";
