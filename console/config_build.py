@@ -68,12 +68,24 @@ _NODE = (
 )
 _NODE_ALL = (*_NODE, "start", "stop")
 _PASSWORD = ("password_env", "password_file")
-_BALANCER = ("name", "kind", "url", "socket", "balancer", "username", "ca_file", *_PASSWORD)
+_BALANCER = (
+    "name",
+    "kind",
+    "url",
+    "socket",
+    "balancer",
+    "username",
+    "ca_file",
+    "host",
+    "conf",
+    "include",
+    *_PASSWORD,
+)
 _DATABASE = ("url", *_PASSWORD, "required_grants")
 _LICENSE = ("kind", "page", "adapter")
 _ADAPTERS = ("standin", "joget", "frevvo", "liferay")
 _PROFILE_ADAPTER = {"joget": "joget", "frevvo": "frevvo", "liferay": "liferay"}
-_BALANCER_KINDS: tuple[BalancerKind, ...] = ("apache", "haproxy")
+_BALANCER_KINDS: tuple[BalancerKind, ...] = ("apache", "haproxy", "nginx", "nginx-plus")
 MAX_CONNECT_TIMEOUT = 300.0
 """Seconds: an SSH connection that needs longer is down for every practical purpose."""
 
@@ -205,6 +217,11 @@ class _Builder(TableReader):
             self.error((*path, "socket"), 'only used with kind = "haproxy"')
         if kind == "haproxy" and "url" not in table and "socket" not in table:
             self.error((*path, "socket"), 'missing: kind = "haproxy" needs url or socket')
+        if kind != "haproxy" and "socket" in table and kind != "apache":
+            self.error((*path, "socket"), 'only used with kind = "haproxy"')
+        if kind == "nginx-plus" and "url" not in table:
+            self.error((*path, "url"), 'missing: kind = "nginx-plus" needs its API URL')
+        host, conf, include = self.nginx(table, path, kind, nodes)
         return BalancerConfig(
             name=self.string(table, path, "name", required=True) or "",
             kind=kind,
@@ -214,7 +231,34 @@ class _Builder(TableReader):
             username=self.string(table, path, "username"),
             password=self.secret(table, path),
             ca_file=self.local_file(table, path, "ca_file"),
+            host=host,
+            conf=conf,
+            include=include,
         )
+
+    def nginx(
+        self, table: Table, path: FieldPath, kind: str, nodes: set[str]
+    ) -> tuple[str | None, str | None, str | None]:
+        """host (an inventory node), conf and include (absolute paths there): nginx only."""
+        host = self.string(table, path, "host")
+        conf = self.string(table, path, "conf")
+        include = self.string(table, path, "include")
+        if kind != "nginx":
+            for key in ("host", "conf", "include"):
+                if key in table:
+                    self.error((*path, key), 'only used with kind = "nginx"')
+            return None, None, None
+        if host is None:
+            self.error((*path, "host"), 'missing: kind = "nginx" needs the node nginx runs on')
+        elif host not in nodes:
+            known = ", ".join(sorted(nodes)) or "none"
+            self.error((*path, "host"), f"unknown node {host!r} (nodes: {known})")
+        for key, value in (("conf", conf), ("include", include)):
+            if value is not None and (
+                not value.startswith("/") or ".." in value.split("/") or not value.isprintable()
+            ):
+                self.error((*path, key), f"{value!r}: write an absolute path on {host or 'host'}")
+        return host, conf, include
 
     def socket(self, table: Table, path: FieldPath, nodes: set[str]) -> SocketRef | None:
         """A local socket path, or ``NODE:/path`` on an inventory node."""

@@ -17,7 +17,7 @@ from console.config_errors import ConfigIssue as ConfigIssue
 from console.config_errors import ConfigNotFound as ConfigNotFound
 from console.profiles import LicenseKind, Profile
 
-BalancerKind = Literal["apache", "haproxy"]
+BalancerKind = Literal["apache", "haproxy", "nginx", "nginx-plus"]
 LogKind = Literal["file", "journal"]
 
 
@@ -166,9 +166,11 @@ class BalancerConfig:
     name: str
     """Unique name shown in the console."""
     kind: BalancerKind
-    """``apache`` (balancer-manager) or ``haproxy`` (stats page / runtime API)."""
+    """``apache`` (balancer-manager), ``haproxy`` (stats page / runtime API), ``nginx`` (open
+    source: `nginx -T` over SSH and an include file) or ``nginx-plus`` (its REST API)."""
     url: str | None = None
-    """balancer-manager URL for apache, stats URL for haproxy."""
+    """balancer-manager URL for apache, stats URL for haproxy, stub_status URL for nginx, the
+    API base (``http://host:8080/api/9``) for nginx-plus."""
     socket: SocketRef | None = None
     """HAProxy runtime API socket (haproxy only)."""
     balancer: str | None = None
@@ -180,6 +182,13 @@ class BalancerConfig:
     ca_file: Path | None = None
     """CA certificates (PEM) an https URL is verified against (an internal CA); None: the
     system's trust store."""
+    host: str | None = None
+    """nginx: the inventory node whose SSH session runs `nginx` (the balancer's host)."""
+    conf: str | None = None
+    """nginx: the main configuration file on that host (`nginx -c`); None: nginx's default."""
+    include: str | None = None
+    """nginx: the include file (absolute path on the host) holding the upstream's `server`
+    lines, owned by the console; None: NGINX is only read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ A profile only supplies defaults: every value it gives can be overridden in ``cl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -47,6 +47,8 @@ class Profile:
     """The membership protocol whose join/leave lines the log parser looks for."""
     required_grants: frozenset[str]
     """MySQL privileges (upper case) the application's database user needs."""
+    deploy_paths: tuple[str, ...] = ("webapps/",)
+    """The directories a deploy sync keeps in step, relative to each node's catalina_base."""
 
 
 _CATALINA_START = "{catalina_base}/bin/startup.sh"
@@ -81,10 +83,15 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             license_kind="none",
             membership="hazelcast",
             required_grants=JOGET_GRANTS,
+            deploy_paths=("repository/deployment/server/",),
         ),
         # frevvo ships Context unloadDelay=40000 and logs JGroups views.
         "frevvo": _catalina("frevvo", "per-server", "jgroups", 40000),
-        "liferay": _catalina("liferay", "per-node", "tribes", 2000),
+        # Liferay's hot deploy and module folders are in Liferay Home, the bundle Tomcat's parent
+        "liferay": replace(
+            _catalina("liferay", "per-node", "tribes", 2000),
+            deploy_paths=("../deploy/", "../osgi/modules/"),
+        ),
     }
 )
 """All known profiles by name, in the order they are listed to users."""

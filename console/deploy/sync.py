@@ -22,16 +22,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import posixpath
-import re
-import shlex
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import httpx
 
 from console.config_model import Inventory, Node
 from console.paths import user_state_dir
@@ -40,9 +33,6 @@ from probes.rsync import Endpoint, FileChange, RsyncError, Summary, SyncSpec
 
 PARALLEL = 8
 """Targets synced at the same time."""
-REDEPLOY_WAIT = 40.0
-"""Seconds to wait for Tomcat to log the redeploy of a changed application (its background
-check runs every 10 s by default)."""
 
 
 class DeployError(Exception):
@@ -50,21 +40,54 @@ class DeployError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class DeployPlan:
-    """What a sync copies, from where, to which nodes."""
+class PathPlan:
+    """One directory of a sync: its source and its target on every chosen node."""
 
-    source_node: str | None
+    label: str
+    """As configured (``webapps/``, ``../osgi/modules/``): shown, and the prefix of its paths
+    in a node's figures when a sync has several directories."""
     source_path: str
     """Absolute: on the source node, or on this machine."""
     targets: tuple[tuple[str, str], ...]
     """(node, absolute target path) in the order given."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeployPlan:
+    """What a sync copies, from where, to which nodes: one directory or several."""
+
+    source_node: str | None
+    paths: tuple[PathPlan, ...]
     exclude: tuple[str, ...]
     lock_node: str
     """The node the cluster's deploy lock lives on."""
 
     @property
+    def source_path(self) -> str:
+        """The first directory's source (the only one in the usual case)."""
+        return self.paths[0].source_path
+
+    @property
+    def several(self) -> bool:
+        return len(self.paths) > 1
+
+    @property
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        """(node, its target path, or its target paths joined by ", ") per target node."""
+        nodes = [name for name, _ in self.paths[0].targets]
+        return tuple(
+            (name, ", ".join(dict(path.targets)[name] for path in self.paths)) for name in nodes
+        )
+
+    @property
+    def webapps(self) -> bool:
+        """A single directory, Tomcat's appBase: its changes are redeployed by Tomcat."""
+        return not self.several and self.paths[0].label.rstrip("/").endswith("webapps")
+
+    @property
     def source_label(self) -> str:
-        return f"{self.source_node}:{self.source_path}" if self.source_node else self.source_path
+        where = ", ".join(path.source_path for path in self.paths)
+        return f"{self.source_node}:{where}" if self.source_node else where
 
 
 def endpoint(inventory: Inventory, node: Node) -> Endpoint:
@@ -90,16 +113,19 @@ def plan_for(inventory: Inventory, nodes: Sequence[str] = ()) -> DeployPlan:
             '[deploy] source = "node1:webapps/"'
         )
     source_node = deploy.source_node
-    if source_node is not None:
-        source_path = inventory.node(source_node).resolve(deploy.source_path)
-    else:
-        source_path = deploy.source_path
-    chosen = list(nodes) or [node.name for node in inventory.nodes]
-    targets = tuple(
-        (name, deploy.target_on(inventory.node(name))) for name in chosen if name != source_node
-    )
+    chosen = [
+        n for n in (list(nodes) or [node.name for node in inventory.nodes]) if n != source_node
+    ]
+    paths = []
+    for index, path in enumerate(deploy.paths):
+        if source_node is not None:
+            source_path = inventory.node(source_node).resolve(path.source)
+        else:
+            source_path = path.source
+        targets = tuple((name, deploy.target_on(inventory.node(name), index)) for name in chosen)
+        paths.append(PathPlan(path.target, source_path, targets))
     lock_node = source_node or inventory.nodes[0].name
-    return DeployPlan(source_node, source_path, targets, deploy.exclude, lock_node)
+    return DeployPlan(source_node, tuple(paths), deploy.exclude, lock_node)
 
 
 def stage_dir(inventory: Inventory, plan: DeployPlan) -> Path:
@@ -113,10 +139,35 @@ class Source:
     """Where the pushes read from: the staging copy, or the local source itself."""
 
     path: Path
+    """The first directory's (the only one in the usual case)."""
     staged: Summary | None = None
     """What the pull changed in the staging copy (None: a local source)."""
     files: int = 0
-    """Regular files it holds after the excludes."""
+    """Regular files it holds after the excludes (every directory's)."""
+    paths: tuple[Path, ...] = ()
+    """Per directory of the plan, in its order (empty: `path` alone)."""
+
+    def of(self, index: int) -> Path:
+        return self.paths[index] if self.paths else self.path
+
+
+def merge(plan: DeployPlan, parts: Sequence[Summary]) -> Summary:
+    """One node's figures over every directory: with several, each path prefixed by its
+    directory's label (``../deploy/x.jar``)."""
+    if not plan.several:
+        return parts[0] if parts else Summary()
+
+    def prefixed(index: int, names: Sequence[str]) -> tuple[str, ...]:
+        head = plan.paths[index].label.rstrip("/") + "/"
+        return tuple(head + name for name in names)
+
+    return Summary(
+        added=tuple(p for i, part in enumerate(parts) for p in prefixed(i, part.added)),
+        changed=tuple(p for i, part in enumerate(parts) for p in prefixed(i, part.changed)),
+        deleted=tuple(p for i, part in enumerate(parts) for p in prefixed(i, part.deleted)),
+        unchanged=sum(part.unchanged for part in parts),
+        bytes=sum(part.bytes for part in parts),
+    )
 
 
 def _count_files(root: Path, exclude: Sequence[str]) -> int:
@@ -129,35 +180,47 @@ def _count_files(root: Path, exclude: Sequence[str]) -> int:
 
 async def prepare_source(inventory: Inventory, plan: DeployPlan) -> Source:
     """The source, readable and holding files: a local directory checked, a node's pulled
-    into the staging copy. DeployError says why not."""
+    into the staging copy (one per directory). DeployError says why not."""
     if plan.source_node is None:
-        path = Path(plan.source_path)
-        if not path.is_dir():
-            raise DeployError(f"the source {plan.source_path} does not exist or is not a directory")
-        if not os.access(path, os.R_OK | os.X_OK):
-            raise DeployError(f"the source {plan.source_path} cannot be read")
-        return Source(path, None, _count_files(path, plan.exclude))
+        for one in plan.paths:
+            path = Path(one.source_path)
+            if not path.is_dir():
+                raise DeployError(
+                    f"the source {one.source_path} does not exist or is not a directory"
+                )
+            if not os.access(path, os.R_OK | os.X_OK):
+                raise DeployError(f"the source {one.source_path} cannot be read")
+        locals_ = tuple(Path(one.source_path) for one in plan.paths)
+        files = sum(_count_files(path, plan.exclude) for path in locals_)
+        return Source(locals_[0], None, files, locals_)
     stage = stage_dir(inventory, plan)
-    stage.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stages = tuple(stage / str(i) for i in range(len(plan.paths))) if plan.several else (stage,)
     node = inventory.node(plan.source_node)
-    spec = SyncSpec(
-        plan.source_path, str(stage), source_at=endpoint(inventory, node), exclude=plan.exclude
-    )
-    try:
-        changes = await rsync.run_checked(
-            # checksums: a file edited in the second of the last pull, same size, is not missed
-            spec.command(dry_run=False, checksum=True),
-            f"source {plan.source_label}",
+    pulled: list[Summary] = []
+    for one, into in zip(plan.paths, stages, strict=True):
+        into.mkdir(parents=True, exist_ok=True, mode=0o700)
+        spec = SyncSpec(
+            one.source_path, str(into), source_at=endpoint(inventory, node), exclude=plan.exclude
         )
-    except RsyncError as error:
-        raise DeployError(str(error)) from None
-    return Source(stage, rsync.summarize(changes), _count_files(stage, plan.exclude))
+        try:
+            changes = await rsync.run_checked(
+                # checksums: a file edited in the second of the last pull, same size, is not missed
+                spec.command(dry_run=False, checksum=True),
+                f"source {plan.source_node}:{one.source_path}",
+            )
+        except RsyncError as error:
+            raise DeployError(str(error)) from None
+        pulled.append(rsync.summarize(changes))
+    files = sum(_count_files(into, plan.exclude) for into in stages)
+    return Source(stages[0], merge(plan, pulled), files, stages)
 
 
-def push_spec(inventory: Inventory, plan: DeployPlan, source: Source, node: str) -> SyncSpec:
-    target = dict(plan.targets)[node]
+def push_spec(
+    inventory: Inventory, plan: DeployPlan, source: Source, node: str, index: int = 0
+) -> SyncSpec:
+    target = dict(plan.paths[index].targets)[node]
     return SyncSpec(
-        str(source.path),
+        str(source.of(index)),
         target,
         target_at=endpoint(inventory, inventory.node(node)),
         exclude=plan.exclude,
@@ -176,11 +239,22 @@ class NodeResult:
     changes: list[FileChange] = field(default_factory=list)
 
 
+async def preview_paths(
+    inventory: Inventory, plan: DeployPlan, source: Source, node: str
+) -> list[Summary]:
+    """What a sync would do to each directory of `node` (dry run, unchanged paths counted);
+    RsyncError."""
+    found = []
+    for index in range(len(plan.paths)):
+        spec = push_spec(inventory, plan, source, node, index)
+        changes = await rsync.run_checked(spec.command(dry_run=True, unchanged=True), node)
+        found.append(rsync.summarize(changes))
+    return found
+
+
 async def preview(inventory: Inventory, plan: DeployPlan, source: Source, node: str) -> Summary:
-    """What a sync would do to `node` (dry run, unchanged paths counted); RsyncError."""
-    spec = push_spec(inventory, plan, source, node)
-    changes = await rsync.run_checked(spec.command(dry_run=True, unchanged=True), node)
-    return rsync.summarize(changes)
+    """What a sync would do to `node`, every directory merged; RsyncError."""
+    return merge(plan, await preview_paths(inventory, plan, source, node))
 
 
 def would_empty(summary: Summary) -> bool:
@@ -190,14 +264,14 @@ def would_empty(summary: Summary) -> bool:
 
 async def preview_all(
     inventory: Inventory, plan: DeployPlan, source: Source
-) -> dict[str, Summary | str]:
-    """Every target's preview (or the reason it cannot be had), in parallel."""
+) -> dict[str, list[Summary] | str]:
+    """Every target's preview per directory (or the reason it cannot be had), in parallel."""
     limit = asyncio.Semaphore(PARALLEL)
 
-    async def one(node: str) -> Summary | str:
+    async def one(node: str) -> list[Summary] | str:
         async with limit:
             try:
-                return await preview(inventory, plan, source, node)
+                return await preview_paths(inventory, plan, source, node)
             except RsyncError as error:
                 return str(error)
 
@@ -227,12 +301,19 @@ async def sync_all(
                 on_progress(result)
 
         async with limit:
-            spec = push_spec(inventory, plan, source, node)
-            try:
-                await rsync.run_checked(spec.command(dry_run=False), node, seen)
-            except RsyncError as error:
-                result.error = str(error)
-            result.summary = rsync.summarize(result.changes)
+            parts: list[Summary] = []
+            for index in range(len(plan.paths)):
+                result.changes = []
+                spec = push_spec(inventory, plan, source, node, index)
+                try:
+                    await rsync.run_checked(spec.command(dry_run=False), node, seen)
+                except RsyncError as error:
+                    where = f" ({plan.paths[index].label})" if plan.several else ""
+                    result.error = f"{error}{where}"
+                parts.append(rsync.summarize(result.changes))
+                if result.error is not None:
+                    break  # the next directories are left as they were
+            result.summary = merge(plan, parts)
         return result
 
     return list(await asyncio.gather(*(one(node) for node in nodes)))
@@ -241,169 +322,13 @@ async def sync_all(
 async def checksum_left(
     inventory: Inventory, plan: DeployPlan, source: Source, node: str
 ) -> Summary:
-    """What a checksum dry run would still change on `node`; RsyncError."""
-    spec = push_spec(inventory, plan, source, node)
-    changes = await rsync.run_checked(spec.command(dry_run=True, checksum=True), node)
-    return rsync.summarize(changes)
-
-
-# --- the redeploy, seen in the node's log and over its own HTTP --------------------------------
-
-_DEPLOYED = re.compile(
-    r"Deployment of web application (?:directory|archive) \[(?P<path>[^\]]+)\] has finished"
-    r"|Reloading Context with name \[(?P<ctx>[^\]]*)\] is completed"
-)
-_SEVERE = re.compile(r"\bSEVERE\b|\bERROR\b")
-
-
-def app_of(path: str) -> str | None:
-    """The web application a changed path belongs to (its first component; a .war's stem)."""
-    head = path.strip("/").split("/", 1)[0]
-    if not head or head == ".":
-        return None
-    return head[:-4] if head.endswith(".war") else head
-
-
-def needs_redeploy(summary: Summary) -> list[str]:
-    """Applications Tomcat redeploys or reloads for these changes: new ones, and those whose
-    WEB-INF (web.xml, classes, lib) or META-INF/context.xml changed. A JSP or static file is
-    picked up without a redeploy."""
-    apps: dict[str, None] = {}
-    for path in summary.added:
-        parts = path.strip("/").split("/")
-        if len(parts) == 1:
-            name = app_of(path)
-            if name:
-                apps.setdefault(name, None)
-    for path in (*summary.added, *summary.changed, *summary.deleted):
-        parts = path.strip("/").split("/")
-        if len(parts) > 2 and parts[1] in ("WEB-INF", "META-INF") and parts[2] != "":
-            apps.setdefault(parts[0], None)
-        if len(parts) == 1 and path.endswith(".war"):
-            apps.setdefault(app_of(path) or parts[0], None)
-    return list(apps)
-
-
-def context_path(app: str) -> str:
-    return "/" if app == "ROOT" else "/" + app.replace("#", "/") + "/"
-
-
-def redeployed_apps(text: str) -> set[str]:
-    """Applications the log text says were deployed or reloaded."""
-    found: set[str] = set()
-    for match in _DEPLOYED.finditer(text):
-        if match["path"]:
-            found.add(app_of(posixpath.basename(match["path"].rstrip("/"))) or "")
-        elif match["ctx"] is not None:
-            found.add(match["ctx"].strip("/").replace("/", "#") or "ROOT")
-    return found
-
-
-def redeploy_errors(text: str, app: str) -> list[str]:
-    """SEVERE/ERROR lines that name the application's context."""
-    needle = context_path(app).rstrip("/") or "/"
-    return [
-        line.strip()[:300]
-        for line in text.splitlines()
-        if _SEVERE.search(line) and (f"[{needle}]" in line or f"/{app}]" in line)
-    ]
-
-
-def node_log(node: Node) -> str | None:
-    for log in node.logs:
-        if log.kind == "file":
-            return log.path
-    return None
-
-
-async def remote_output(inventory: Inventory, node: Node, command: str) -> str:
-    """stdout of a short command on the node (the same SSH as rsync); DeployError."""
-    ssh = endpoint(inventory, node).ssh_command()
-    process = await asyncio.create_subprocess_exec(
-        *ssh,
-        "--",
-        node.host,
-        command,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        preexec_fn=rsync.die_with_parent,
-    )
-    out, err = await process.communicate()
-    if process.returncode != 0:
-        last = err.decode("utf-8", "replace").strip().splitlines()
-        raise DeployError(f"{node.name}: {last[-1] if last else 'command failed'}")
-    return out.decode("utf-8", "replace")
-
-
-async def log_size(inventory: Inventory, node: Node) -> int | None:
-    path = node_log(node)
-    if path is None:
-        return None
-    try:
-        text = await remote_output(inventory, node, f"wc -c < {shlex.quote(path)}")
-    except DeployError:
-        return None
-    return int(text.strip()) if text.strip().isdigit() else None
-
-
-async def log_since(inventory: Inventory, node: Node, offset: int) -> str:
-    path = node_log(node)
-    if path is None:
-        return ""
-    command = f"tail -c +{offset + 1} {shlex.quote(path)} | head -c 4000000"
-    try:
-        return await remote_output(inventory, node, command)
-    except DeployError:
-        return ""
-
-
-async def context_answers(node: Node, app: str, client: httpx.AsyncClient) -> str | None:
-    """None when the application's context answers on the node's own HTTP, else why not."""
-    if node.http is None:
-        return None
-    parts = urlsplit(node.http)
-    url = f"{parts.scheme}://{parts.netloc}{context_path(app)}"
-    try:
-        response = await client.get(url)
-    except httpx.HTTPError as error:
-        return f"{url} does not answer ({type(error).__name__})"
-    if response.status_code == 404 or response.status_code >= 500:
-        return f"{url} answers HTTP {response.status_code}"
-    return None
-
-
-async def verify_redeploy(
-    inventory: Inventory,
-    node: Node,
-    apps: Sequence[str],
-    offset: int | None,
-    answering: Sequence[str],
-    wait: float = REDEPLOY_WAIT,
-) -> list[str]:
-    """Problems with the redeploy of `apps` (their deploy/reload lines, their errors) and with
-    the contexts `answering` (each must answer over the node's own HTTP); empty when fine."""
-    problems: list[str] = []
-    text = ""
-    if apps and offset is not None:
-        deadline = time.monotonic() + wait
-        while True:
-            text = await log_since(inventory, node, offset)
-            missing = [app for app in apps if app not in redeployed_apps(text)]
-            if not missing or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1.0)
-        problems += [
-            f"{node.name}: Tomcat logged no redeploy of {app} within {wait:g} s" for app in missing
-        ]
-        for app in apps:
-            problems += [f"{node.name}: {app}: {line}" for line in redeploy_errors(text, app)]
-    async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
-        for app in answering:
-            why = await context_answers(node, app, client)
-            if why is not None:
-                problems.append(f"{node.name}: {why}")
-    return problems
+    """What a checksum dry run would still change on `node` (every directory); RsyncError."""
+    parts = []
+    for index in range(len(plan.paths)):
+        spec = push_spec(inventory, plan, source, node, index)
+        changes = await rsync.run_checked(spec.command(dry_run=True, checksum=True), node)
+        parts.append(rsync.summarize(changes))
+    return merge(plan, parts)
 
 
 __all__ = [
@@ -411,16 +336,17 @@ __all__ = [
     "DeployError",
     "DeployPlan",
     "NodeResult",
+    "PathPlan",
     "Source",
     "checksum_left",
     "endpoint",
-    "needs_redeploy",
+    "merge",
     "plan_for",
     "prepare_source",
     "preview",
     "preview_all",
+    "preview_paths",
     "stage_dir",
     "sync_all",
-    "verify_redeploy",
     "would_empty",
 ]

@@ -648,7 +648,8 @@ def test_deploy_source_must_name_a_node_or_absolute_path(tmp_path: Path) -> None
     ]
     relative = f'[cluster]\nname = "c"\n{NODE}[deploy]\nsource = "webapps"\n'
     assert errors(tmp_path, relative) == [
-        "cluster.toml:8: deploy.source: expected NODE:PATH or an absolute local path, got 'webapps'"
+        "cluster.toml:8: deploy.source: expected NODE:PATH, a node name or an absolute local "
+        "path, got 'webapps'"
     ]
 
 

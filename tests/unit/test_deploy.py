@@ -474,7 +474,7 @@ def test_the_rolling_deploy_leaves_a_node_in_step_alone(three: tuple[Ctx, Path])
 
 
 def test_tomcats_redeploy_lines_and_errors_are_read_per_application() -> None:
-    from console.deploy.sync import needs_redeploy, redeploy_errors, redeployed_apps
+    from console.deploy.redeploy import needs_redeploy, redeploy_errors, redeployed_apps
 
     log = textwrap.dedent(
         """\
