@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from console import cli, exitcodes
+from tests.inventories import three_nodes_text
 
 GOOD = """\
 [cluster]
@@ -138,7 +139,7 @@ def test_internal_error_is_one_line_and_a_crash_file(
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
 
-    def explode(_args: object) -> int:
+    def explode(_args: object, _screen: object) -> int:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(cli, "_dispatch", explode)
@@ -149,3 +150,25 @@ def test_internal_error_is_one_line_and_a_crash_file(
     crash_files = list((tmp_path / "clusterconsole").glob("crash-*.txt"))
     assert len(crash_files) == 1
     assert "Traceback" in crash_files[0].read_text()
+
+
+def test_the_screen_comes_from_the_entry_point_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`console.cli` never starts Textual itself: without the entry point's screen runner the
+    interactive modes are refused with a sentence; with it, the runner gets the mode asked for."""
+    config = tmp_path / "cluster.toml"
+    config.write_text(three_nodes_text(), encoding="utf-8")
+    assert cli.main(["--config", str(config)]) == exitcodes.USAGE
+    assert "draws no screen" in capsys.readouterr().err
+    seen: list[tuple[bool, float | None]] = []
+
+    def screen(
+        _inventory: object, *, theme: str | None, read_only: bool, cycle: float | None
+    ) -> int:
+        seen.append((read_only, cycle))
+        return exitcodes.OK
+
+    assert cli.main(["--config", str(config)], screen=screen) == exitcodes.OK
+    assert cli.main(["--watch", "--cycle", "7", "--config", str(config)], screen=screen) == 0
+    assert seen == [(False, None), (True, 7.0)]
