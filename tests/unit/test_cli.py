@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from console import cli, exitcodes
+from console.config_model import Inventory
 from tests.inventories import three_nodes_text
 
 GOOD = """\
@@ -164,7 +165,7 @@ def test_the_screen_comes_from_the_entry_point_only(
     seen: list[tuple[bool, float | None]] = []
 
     def screen(
-        _inventory: object, *, theme: str | None, read_only: bool, cycle: float | None
+        inventory: Inventory, *, theme: str | None, read_only: bool, cycle: float | None
     ) -> int:
         seen.append((read_only, cycle))
         return exitcodes.OK
