@@ -35,6 +35,7 @@ from console.config_model import (
     LicenseConfig,
     LogSource,
     Node,
+    RemoteFile,
     SharedDir,
     SocketRef,
     SshSettings,
@@ -79,6 +80,9 @@ _BALANCER = (
     "host",
     "conf",
     "include",
+    "config",
+    "reload",
+    "config_test",
     *_PASSWORD,
 )
 _DATABASE = ("url", *_PASSWORD, "required_grants")
@@ -234,7 +238,23 @@ class _Builder(TableReader):
             host=host,
             conf=conf,
             include=include,
+            config=self.remote_file(table, path, nodes),
+            reload=self.string(table, path, "reload"),
+            config_test=self.string(table, path, "config_test"),
         )
+
+    def remote_file(self, table: Table, path: FieldPath, nodes: set[str]) -> RemoteFile | None:
+        """``config = "HOST:/absolute/path"``: HOST an inventory node, else an SSH host."""
+        value = self.string(table, path, "config")
+        if value is None:
+            return None
+        host, _, remote = value.partition(":")
+        if not host or not remote.startswith("/"):
+            self.error((*path, "config"), f"{value!r}: write HOST:/absolute/path (HOST a node)")
+            return None
+        if host not in nodes and (problem := host_problem(host, ssh_alias=True)) is not None:
+            self.error((*path, "config"), f"{host!r} {problem}")
+        return RemoteFile(host, posixpath.normpath(remote), host if host in nodes else None)
 
     def nginx(
         self, table: Table, path: FieldPath, kind: str, nodes: set[str]

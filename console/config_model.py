@@ -160,6 +160,20 @@ class SocketRef:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteFile:
+    """A balancer's configuration file, ``HOST:/path``: HOST is an inventory node (reached with
+    its SSH settings) or else a host reached with the ``[ssh]`` settings."""
+
+    host: str
+    path: str
+    node: str | None = None
+    """The inventory node HOST names; None: HOST is an SSH host of its own."""
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
 class BalancerConfig:
     """One ``[[balancers]]`` entry."""
 
@@ -182,6 +196,15 @@ class BalancerConfig:
     ca_file: Path | None = None
     """CA certificates (PEM) an https URL is verified against (an internal CA); None: the
     system's trust store."""
+    config: RemoteFile | None = None
+    """The balancer's configuration file, where a member added or removed at runtime is also
+    written so that a restart keeps it; None: the console shows the lines to change instead."""
+    reload: str | None = None
+    """Shell command (on the config host) that reloads the balancer gracefully; ``{config}`` is
+    the file's path. None: ``apachectl -k graceful -f {config}`` / ``systemctl reload haproxy``."""
+    config_test: str | None = None
+    """Shell command that checks the edited file; None: ``apachectl -t -f {config}`` /
+    ``haproxy -c -f {config}``."""
     host: str | None = None
     """nginx: the inventory node whose SSH session runs `nginx` (the balancer's host)."""
     conf: str | None = None
