@@ -274,10 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--variant",
-        choices=("joget", "liferay", "frevvo"),
+        choices=("joget", "liferay", "frevvo", "wso2"),
         default="joget",
         help="which guide's cluster: joget (httpd over HTTP, the default), liferay (HAProxy), "
-        "frevvo (httpd over AJP, unloadDelay 40000, JGroups)",
+        "frevvo (httpd over AJP, unloadDelay 40000, JGroups), wso2 (NGINX)",
     )
     up.add_argument(
         "--spare",
@@ -296,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", default=argparse.SUPPRESS, help="the JSON document"
     )
     actions.add_parser("inventory", help="print the path of the sandbox's cluster.toml")
+    license_key = actions.add_parser(
+        "license-key",
+        help="the key the sandbox's stand-in vendor issues for a node's system key",
+    )
+    license_key.add_argument(
+        "system_key", metavar="SYSTEM_KEY", help="as the node's /license/ page shows it"
+    )
     return parser
 
 

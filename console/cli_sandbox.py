@@ -1,4 +1,4 @@
-"""`clusterconsole sandbox up|down|status|spares|inventory`: the local sandbox cluster."""
+"""`clusterconsole sandbox ACTION` (up, down, status, spares, inventory, license-key)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     if command == "down":
         manager.down(report=print)
         return exitcodes.OK
+    if command == "license-key":
+        from console.sandbox.vendor import print_license_key
+
+        return print_license_key(args.system_key, out=sys.stdout, err=sys.stderr)
     layout = current_layout()
     if command == "inventory":
         if not layout.inventory.exists():
