@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from console import exitcodes
 from console.audit import AuditError, AuditLog
 from console.config_model import Inventory
+from console.operations.add_node_context import AddNodeUsageError, add_node_context, new_node
 from console.operations.catalog import PLANNED
 from console.operations.engine import Ask, Change, Progress, Refused, Runner, Step
 from console.operations.registry import (
@@ -165,6 +166,20 @@ def _context(
             cluster_context(inventory, nodes, spec.name, audit, answers),
             spec.build(nodes),
         )
+    if spec.scope == "new-node":
+        given = {**spec.defaults, **answers}
+        if args.node:
+            if given.get("name") not in (None, args.node):
+                raise WizardUsageError(
+                    f"--node {args.node} and the answers file's name {given['name']!r} differ"
+                )
+            given["name"] = args.node
+        try:
+            node, _ = new_node(inventory, given)
+        except AddNodeUsageError as exc:
+            raise WizardUsageError(str(exc)) from None
+        opened = add_node_context(inventory, spec.name, audit, given)
+        return node.name, opened, spec.build((node.name,))
     node = args.node
     return node, node_context(inventory, node, spec.name, audit, answers), spec.build((node,))
 
@@ -275,7 +290,7 @@ def run(inventory: Inventory, args: argparse.Namespace, out: TextIO, err: TextIO
             "not --nodes\n"
         )
         return exitcodes.USAGE
-    if spec.scope != "cluster" and not args.node:
+    if spec.scope == "node" and not args.node:
         err.write("clusterconsole: --wizard needs --node NODE (the node it acts on)\n")
         return exitcodes.USAGE
     try:

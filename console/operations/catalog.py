@@ -72,8 +72,17 @@ CATALOG: tuple[WizardEntry, ...] = (
         "for applications that need a restart: per node drain, stop, sync, start, rejoin",
         "console.operations.deploy_rolling",
     ),
+    WizardEntry(
+        "add-node",
+        "add a new node to the cluster",
+        "new-node",
+        "Add node",
+        "preflight a new host, build its Tomcat from a reference node, start it, add it to "
+        "the balancers and cluster.toml",
+        "console.operations.add_node",
+    ),
 )
-PLANNED = ("add-node", "license")
+PLANNED = ("license",)
 """Wizards of later issues: named, refused as not yet available."""
 
 

@@ -16,9 +16,9 @@ Scope = Literal["node", "cluster", "new-node"]
 """Where a wizard acts: one existing node (``--node``), the whole cluster or a subset
 (``--nodes a,b``, default every node in inventory order), or a node not in the inventory yet."""
 
-AnswerKind = Literal["seconds", "wait", "path", "text"]
+AnswerKind = Literal["seconds", "wait", "path", "text", "port"]
 """``seconds``: a timeout, finite and > 0; ``wait``: a duration, finite and >= 0; ``path``: an
-absolute URL path such as ``/app``; ``text``: any one line."""
+absolute URL path such as ``/app``; ``text``: any one line; ``port``: a TCP port (1-65535)."""
 
 
 class AnswerError(ValueError):
@@ -48,6 +48,10 @@ class Answer:
         asked during the run may be a table of one value per node."""
         if self.during_run and isinstance(value, dict):
             return {str(key): self.check(item) for key, item in value.items()}
+        if self.kind == "port":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+                raise AnswerError(f"{self.name} must be a TCP port number (1 to 65535)")
+            return value
         if self.kind in ("seconds", "wait"):
             least = "more than 0" if self.kind == "seconds" else "0 or more"
             if isinstance(value, bool) or not isinstance(value, int | float):

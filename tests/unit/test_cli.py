@@ -112,12 +112,20 @@ def test_watch_with_wizard_is_refused_with_exit_3(tmp_path: Path) -> None:
     assert "read-only" in result.stderr
 
 
-@pytest.mark.parametrize("wizard", ["add-node", "license"])
+@pytest.mark.parametrize("wizard", ["license"])
 def test_wizards_not_built_yet_say_so_and_exit_2(tmp_path: Path, wizard: str) -> None:
     (tmp_path / "cluster.toml").write_text(GOOD)
     result = run("--wizard", wizard, "--node", "node1", cwd=tmp_path)
     assert result.returncode == exitcodes.USAGE
     assert "not yet available" in result.stderr
+
+
+def test_add_node_without_a_host_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "cluster.toml").write_text(GOOD)
+    result = run("--wizard", "add-node", "--node", "node9", "--dry-run", cwd=tmp_path)
+    assert result.returncode == exitcodes.USAGE
+    assert "needs the new node's host" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_sandbox_nodes_out_of_range_is_a_usage_error(tmp_path: Path) -> None:

@@ -1,0 +1,236 @@
+"""The `add-node` wizard: bring a new host into the cluster as a node, without failing a request.
+
+1. preflight: the doctor's checks on the new host (console.doctor.new_node; one implementation
+   for both); 2. its CATALINA_BASE from the reference node (console.operations.node_base), with
+   the diff shown first; 3. its StaticMember written into every peer's server.xml (no peer
+   restart: Tomcat 10.1 peers accept the new member at runtime, docs/facts.md); 4. start it and
+   wait for server-started, every peer to see it and the session state received (the rejoin and
+   rolling-restart steps); 5. add it to every balancer disabled, check its own URL, enable it;
+   6. new sessions reach it and one made there fails over to a peer; 7. write it into cluster.toml
+   (comments kept, validated, atomic); 8. per-node licenses: say that it needs one.
+
+Not done here: persisting the balancer member in httpd's / HAProxy's configuration file (the
+runtime add does not survive a balancer restart; the run says so and shows the line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from console.inventory_edit import InventoryEditError, add_node, node_table_text
+from console.operations import rejoin, rolling
+from console.operations.add_node_context import AddNodeContext
+from console.operations.add_node_steps import (
+    add_to_balancers,
+    check_peers,
+    check_preflight,
+    plan_balancers,
+    plan_base,
+    plan_peers,
+    verify_base,
+    verify_serving,
+    worker_address,
+    write_base,
+    write_peers,
+)
+from console.operations.common import describe_read_back, read_back
+from console.operations.context import NodeContext
+from console.operations.engine import Change, Skip, Status, Step, StepFailed, StepRun, Wizard
+from console.operations.spec import Answer, merged
+
+NAME = "add-node"
+OWN_QUESTIONS: tuple[Answer, ...] = (
+    Answer("name", "text", None, "the new node's name (required; or --node)"),
+    Answer("host", "text", None, "the new node's host name or address (required)"),
+    Answer("reference", "text", None, "the node to copy the configuration from (first node)"),
+    Answer("jvm_route", "text", None, "its jvmRoute (the name)"),
+    Answer("catalina_base", "text", None, "its CATALINA_BASE (the reference's, renamed)"),
+    Answer("http", "text", None, "its own URL (the reference's, on the new host)"),
+    Answer("ssh_user", "text", None, "SSH user ([ssh] user)"),
+    Answer("ssh_port", "port", None, "SSH port ([ssh] port)"),
+    Answer("front_url", "text", None, "the application's URL through the balancer (httpd's)"),
+    Answer("verify_timeout", "seconds", 60, "seconds for new sessions to reach the new node"),
+)
+QUESTIONS = merged(OWN_QUESTIONS, rejoin.QUESTIONS, rolling.OWN_QUESTIONS)
+_REJOIN = {step.name: step for step in rejoin.WIZARD.steps}
+
+
+def _ctx(run: StepRun[NodeContext]) -> AddNodeContext:
+    return cast(AddNodeContext, run.ctx)
+
+
+def _created(ctx: NodeContext) -> str:
+    made = cast(AddNodeContext, ctx).created
+    if not made:
+        return "nothing was changed"
+    return (
+        "created so far (remove-node undoes it): "
+        + "; ".join(made)
+        + f". {ctx.node.name} is not in cluster.toml yet"
+    )
+
+
+def _fields(ctx: AddNodeContext) -> dict[str, object]:
+    node = ctx.node
+    fields: dict[str, object] = {"name": node.name, "host": node.host}
+    if ctx.answer("ssh_user", None):
+        fields["ssh_user"] = node.ssh_user
+    if ctx.answer("ssh_port", None):
+        fields["ssh_port"] = node.ssh_port
+    fields["jvm_route"] = node.jvm_route or node.name
+    fields["catalina_base"] = node.catalina_base
+    fields["logs"] = [source.path for source in node.logs if source.kind == "file"]
+    if node.http:
+        fields["http"] = node.http
+    fields["start"] = node.start
+    fields["stop"] = node.stop
+    return fields
+
+
+async def _plan_inventory(run: StepRun[NodeContext]) -> list[Change]:
+    ctx = _ctx(run)
+    text = node_table_text(_fields(ctx))
+    return [
+        Change(
+            f"append {ctx.node.name} to {ctx.old.path}", {"file": str(ctx.old.path), "add": text}
+        )
+    ]
+
+
+async def _write_inventory(run: StepRun[NodeContext]) -> None:
+    ctx = _ctx(run)
+    fields = _fields(ctx)
+    path = ctx.old.path
+    entry = ctx.audit.begin(
+        node=ctx.node.name,
+        step=run.step.name,
+        request={"file": str(path), "add": node_table_text(fields)},
+        wizard=ctx.wizard,
+    )
+    try:
+        add_node(path, fields)
+    except InventoryEditError as exc:
+        entry.failed(str(exc))
+        raise StepFailed(f"{ctx.node.name} serves but is not in {path}: {exc}") from None
+    entry.done({"file": str(path)})
+    run.changed(f"{path} holds {ctx.node.name}", await _plan_inventory(run))
+
+
+async def _persist_note(run: StepRun[NodeContext]) -> None:
+    """Until the balancer configuration is written over SSH: the lines to add, and the warning."""
+    ctx = _ctx(run)
+    for config in ctx.inventory.balancers:
+        address = worker_address(ctx, config.kind)
+        route = ctx.node.jvm_route or ctx.node.name
+        if config.kind == "apache":
+            line = f'BalancerMember "{address}" route={route}'
+        else:
+            line = f"server {ctx.node.name} {address} check cookie {route}"
+        run.warn(
+            f"{config.name}: the new worker lives in the balancer's memory only: a restart of "
+            f"the balancer drops it. Add to its configuration: {line}"
+        )
+
+
+async def _license(run: StepRun[NodeContext]) -> None:
+    ctx = _ctx(run)
+    if ctx.inventory.license.kind != "per-node":
+        raise Skip("the profile's licenses are not per node")
+    run.warn(
+        f"{ctx.node.name} needs a license of its own (per-node licenses): open its license "
+        f"page and activate it (--wizard license --node {ctx.node.name} where available)"
+    )
+
+
+async def _conclude(ctx: NodeContext, status: Status) -> str:
+    refs, process = await read_back(ctx)
+    text = describe_read_back(ctx, refs, process)
+    made = cast(AddNodeContext, ctx).created
+    if status != "done" and made:
+        text += ". Created by this run (remove-node undoes it): " + "; ".join(made)
+    return text
+
+
+def _left_serving(ctx: NodeContext) -> str:
+    return f"{ctx.node.name} runs, its peers see it, every balancer sends to it"
+
+
+WIZARD: Wizard[NodeContext] = Wizard(
+    name=NAME,
+    title="add a new node to the cluster",
+    conclude=_conclude,
+    initial=lambda ctx: f"nothing was changed: {ctx.node.name} is not part of the cluster",
+    steps=(
+        Step(
+            "preflight",
+            "the doctor's checks on the new host: SSH and its host key, Java and Tomcat as the "
+            "reference's, ports free, host name, clock, shared directory, database, unique name "
+            "and jvmRoute",
+            check=check_preflight,
+            timeout=120,
+        ),
+        Step(
+            "base",
+            "build the node's CATALINA_BASE from the reference node's (server.xml with its "
+            "jvmRoute, address and membership; setenv; context configuration; web apps)",
+            plan=plan_base,
+            action=write_base,
+            verify=verify_base,
+            timeout=180,
+            left=_created,
+            interrupted=_created,
+        ),
+        Step(
+            "peers",
+            "add the new StaticMember to every peer's server.xml for their next restart (no peer "
+            "is restarted: they accept the new member at runtime)",
+            check=check_peers,
+            plan=plan_peers,
+            action=write_peers,
+            timeout=60,
+            left=_created,
+            interrupted=_created,
+        ),
+        _REJOIN["start"],
+        _REJOIN["membership"],
+        rolling.SESSION_STATE,
+        Step(
+            "balancers",
+            "add the node to every balancer, disabled (no user is sent there yet)",
+            plan=plan_balancers,
+            action=add_to_balancers,
+            verify=_persist_note,
+            timeout=60,
+            left=_created,
+            interrupted=_created,
+        ),
+        _REJOIN["http"],
+        _REJOIN["enable"],
+        _REJOIN["rebalance"],
+        Step(
+            "verify",
+            "new sessions through the balancer reach the node; one made there fails over to a "
+            "peer with its data",
+            action=verify_serving,
+            timeout=lambda ctx: float(ctx.answer("verify_timeout", 60)),
+            left=_left_serving,
+        ),
+        Step(
+            "inventory",
+            "write the node into cluster.toml (comments kept; validated; replaced atomically)",
+            plan=_plan_inventory,
+            action=_write_inventory,
+            timeout=30,
+        ),
+        Step("license", "say whether the node needs a license of its own", action=_license),
+    ),
+)
+
+
+def build(nodes: Sequence[str]) -> Wizard[NodeContext]:
+    """The wizard (the new node is the context's)."""
+    return WIZARD
+
+
+__all__ = ["NAME", "QUESTIONS", "WIZARD", "build"]
