@@ -449,6 +449,12 @@ def open_balancer(
         return HttpdBalancer(
             config, writable=writable, transport=transport, timeout=timeout, deadline=deadline
         )
+    if config.kind in ("nginx", "nginx-plus"):
+        from console.nginx_balancer import open_nginx  # it builds on this module's parts
+
+        return open_nginx(
+            config, inventory, writable=writable, runner_for=runner_for, transport=transport
+        )
     socket = config.socket
     if socket is not None and socket.node is None:
         extra = {"timeout": deadline} if deadline is not None else {}

@@ -22,6 +22,12 @@ def _q(value: object) -> str:
     return json.dumps(str(value))
 
 
+def _haproxy_reload(layout: SandboxLayout) -> str:
+    """A new haproxy taking over from the running one (-sf), as `sandbox up` starts it."""
+    pid = layout.haproxy_pid_file
+    return f"/usr/sbin/haproxy -f {{config}} -D -p {pid} -sf $(cat {pid})"
+
+
 def _balancer(layout: SandboxLayout) -> list[str]:
     """The [[balancers]] entry of the variant's balancer."""
     if layout.balancer_kind == "haproxy":
@@ -34,6 +40,24 @@ def _balancer(layout: SandboxLayout) -> list[str]:
             f"url = {_q(layout.haproxy_stats_url)}",
             f"socket = {_q(layout.haproxy_socket)}",
             'balancer = "cluster"',
+            "# Its configuration file (haproxy runs here, reached through node1's sshd):",
+            "# add-node and remove-node write a server there too, check it and reload it.",
+            f"config = {_q(f'{layout.nodes[0].name}:{layout.haproxy_cfg}')}",
+            f"reload = {_q(_haproxy_reload(layout))}",
+        ]
+    if layout.balancer_kind == "nginx":
+        return [
+            "",
+            "# NGINX open source: `nginx -T` over node1's SSH reads the upstream; the console",
+            "# drains a server by marking it down in the include file it owns, then reloads.",
+            "[[balancers]]",
+            'name = "nginx"',
+            'kind = "nginx"',
+            f"host = {_q(layout.nodes[0].name)}",
+            f"conf = {_q(layout.nginx_conf)}",
+            f"include = {_q(layout.nginx_include)}",
+            f"url = {_q(layout.nginx_status_url)}",
+            'balancer = "cluster"',
         ]
     return [
         "",
@@ -42,7 +66,18 @@ def _balancer(layout: SandboxLayout) -> list[str]:
         'kind = "apache"',
         f"url = {_q(layout.balancer_url)}",
         'balancer = "cluster"',
+        "# Its configuration file (httpd runs on this machine, reached through node1's sshd):",
+        "# add-node and remove-node write a BalancerMember there too, test it (apachectl -t) and",
+        "# reload httpd gracefully (apachectl -k graceful).",
+        f"config = {_q(f'{layout.nodes[0].name}:{layout.httpd_conf}')}",
     ]
+
+
+def _logs(layout: SandboxLayout) -> str:
+    """catalina.out, and for wso2 the wso2carbon.log the node writes in WSO2's layout."""
+    if layout.variant == "wso2":
+        return '["repository/logs/wso2carbon.log", "logs/catalina.out"]'
+    return '["logs/catalina.out"]'
 
 
 def inventory_text(layout: SandboxLayout) -> str:
@@ -70,7 +105,7 @@ def inventory_text(layout: SandboxLayout) -> str:
             f"host = {_q(node.address)}",
             f"jvm_route = {_q(node.jvm_route)}",
             f"catalina_base = {_q(node.base)}",
-            'logs = ["logs/catalina.out"]',
+            f"logs = {_logs(layout)}",
             f"http = {_q(node.http_url + '/app/')}",
             f"start = {_q(start_script(node))}",
             f"stop = {_q(stop_script(node))}",

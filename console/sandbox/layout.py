@@ -40,9 +40,10 @@ VARIANTS: dict[str, str] = {
     "joget": "httpd over HTTP (balancer-manager), Tribes replication",
     "liferay": "HAProxy 2.6 (admin socket, stats CSV), JSESSIONID route stickiness, Tribes",
     "frevvo": "httpd over AJP (balancer-manager), unloadDelay 40000, a JGroups channel, Tribes",
+    "wso2": "NGINX (upstream, hash on JSESSIONID), wso2carbon.log layout, Tribes",
 }
 """The sandbox variants, each the cluster one of the clustering guides describes."""
-PROFILES = {"joget": "tomcat", "liferay": "liferay", "frevvo": "frevvo"}
+PROFILES = {"joget": "tomcat", "liferay": "liferay", "frevvo": "frevvo", "wso2": "wso2"}
 """The inventory profile each variant's cluster is described with."""
 
 
@@ -156,8 +157,30 @@ class SandboxLayout:
 
     @property
     def balancer_kind(self) -> str:
-        """`haproxy` for the liferay variant, else `httpd`."""
-        return "haproxy" if self.variant == "liferay" else "httpd"
+        """`haproxy` for the liferay variant, `nginx` for wso2, else `httpd`."""
+        return {"liferay": "haproxy", "wso2": "nginx"}.get(self.variant, "httpd")
+
+    @property
+    def nginx_dir(self) -> Path:
+        return self.root / "nginx"
+
+    @property
+    def nginx_conf(self) -> Path:
+        return self.nginx_dir / "nginx.conf"
+
+    @property
+    def nginx_include(self) -> Path:
+        """The upstream's server lines: the include file the console owns."""
+        return self.nginx_dir / "upstream-cluster.conf"
+
+    @property
+    def nginx_pid_file(self) -> Path:
+        return self.run / "nginx.pid"
+
+    @property
+    def nginx_status_url(self) -> str:
+        """NGINX's stub_status page (on the port HAProxy's stats use in the liferay variant)."""
+        return f"http://{self.balancer_address}:{HAPROXY_STATS_PORT}/nginx_status"
 
     @property
     def haproxy_dir(self) -> Path:

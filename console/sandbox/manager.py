@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from console.sandbox import frevvo, haproxy, httpd, mariadb, sshd, tomcat
+from console.sandbox import frevvo, haproxy, httpd, mariadb, nginx, sshd, tomcat
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.inventory import inventory_text
@@ -57,6 +57,8 @@ def _balancer_pid(layout: SandboxLayout) -> int | None:
     """The pid of the variant's balancer (httpd, or haproxy for liferay)."""
     if layout.balancer_kind == "haproxy":
         return haproxy.running_pid(layout)
+    if layout.balancer_kind == "nginx":
+        return nginx.running_pid(layout)
     return httpd.running_pid(layout)
 
 
@@ -71,6 +73,10 @@ def _stop_balancers(layout: SandboxLayout, report: Report) -> int:
     if haproxy.running_pid(layout) is not None:
         haproxy.stop(layout)
         report("haproxy: stopped")
+        stopped += 1
+    if nginx.running_pid(layout) is not None:
+        nginx.stop(layout)
+        report("nginx: stopped")
         stopped += 1
     return stopped
 
@@ -165,6 +171,8 @@ def up(
     sshd.prepare(layout)
     if layout.balancer_kind == "haproxy":
         haproxy.prepare(layout)
+    elif layout.balancer_kind == "nginx":
+        nginx.prepare(layout)
     else:
         httpd.prepare(layout)
     for node in layout.nodes:
@@ -201,6 +209,14 @@ def up(
             f"{layout.app_url} (stats {layout.haproxy_stats_url})",
             haproxy.running_pid(layout),
             lambda: haproxy.start(layout),
+            report,
+        )
+    elif layout.balancer_kind == "nginx":
+        _start(
+            "nginx",
+            f"{layout.app_url} (stub_status {layout.nginx_status_url})",
+            nginx.running_pid(layout),
+            lambda: nginx.start(layout),
             report,
         )
     else:

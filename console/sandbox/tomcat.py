@@ -117,7 +117,10 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
             db_user=DATABASE_USER,
         ),
     )
-    write_if_changed(node.base / "conf" / "logging.properties", render("logging.properties"))
+    logging = render("logging.properties")
+    if layout.variant == "wso2":
+        logging += render("logging-wso2.properties", directory=node.base / "repository" / "logs")
+    write_if_changed(node.base / "conf" / "logging.properties", logging)
     fields = {
         "name": node.name,
         "jvm_route": node.jvm_route,

@@ -595,14 +595,14 @@ def test_ports_out_of_range(tmp_path: Path) -> None:
 def test_unknown_profile_kind_and_licence_list_allowed_values(tmp_path: Path) -> None:
     text = (
         f'[cluster]\nname = "c"\nprofile = "jboss"\n{NODE}'
-        '[[balancers]]\nname = "lb"\nkind = "nginx"\nurl = "http://lb/"\n'
+        '[[balancers]]\nname = "lb"\nkind = "traefik"\nurl = "http://lb/"\n'
         '[license]\nkind = "site"\n'
     )
     assert errors(tmp_path, text) == [
         "cluster.toml:3: cluster.profile: unknown profile 'jboss'; expected one of: tomcat, joget,"
         " wso2, frevvo, liferay",
-        "cluster.toml:10: balancers[0].kind: unknown kind 'nginx'; expected one of: apache,"
-        " haproxy",
+        "cluster.toml:10: balancers[0].kind: unknown kind 'traefik'; expected one of: apache,"
+        " haproxy, nginx, nginx-plus",
         "cluster.toml:13: license.kind: unknown licence kind 'site'; expected one of: none,"
         " per-node, per-server",
     ]

@@ -96,5 +96,5 @@ def test_the_variant_is_recorded_and_unknown_ones_refused(
     (tmp_path / "sandbox.json").write_text('{"nodes": 3, "net": "127.0.5"}')  # before variants
     recorded = recorded_layout()
     assert recorded is not None and (recorded.variant, recorded.balancer_kind) == ("joget", "httpd")
-    with pytest.raises(SandboxError, match="unknown sandbox variant 'wso2'"):
-        check_variant("wso2")
+    with pytest.raises(SandboxError, match="unknown sandbox variant 'jboss'"):
+        check_variant("jboss")
