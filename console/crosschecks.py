@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from console.license_checks import license_problems
 from console.maintenance import Acknowledgement, problem_key
 from console.membership import in_rotation, partitions, serving_nodes
 from console.metrics_checks import metrics_problems
@@ -420,6 +421,11 @@ def _shared(state: ClusterState) -> Iterator[Problem]:
             )
 
 
+def _license(state: ClusterState) -> Iterator[Problem]:
+    for severity, code, node, text in license_problems(state):
+        yield Problem(severity, code, node, text)
+
+
 def _metrics(state: ClusterState) -> Iterator[Problem]:
     for severity, code, node, text in metrics_problems(state):
         yield Problem(severity, code, node, text)
@@ -436,6 +442,7 @@ CHECKS = (
     _absent_from_balancers,
     _shared,
     _metrics,
+    _license,
 )
 
 

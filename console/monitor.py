@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from console.config_model import Inventory
+from console.license_poll import license_page, license_poll
 from console.maintenance_watch import maintenance_observation, watch_maintenance
 from console.metrics_poll import metrics_poll, reads_manager
 from console.monitor_options import MonitorOptions as MonitorOptions
@@ -166,6 +167,22 @@ class Monitor:
                 ),
                 f"metrics:{node.name}",
             )
+        for node in self.inventory.nodes:
+            url = license_page(self.inventory, node)
+            if url is not None:
+                self._spawn(
+                    partial(
+                        license_poll,
+                        self.inventory,
+                        node,
+                        url,
+                        self.observe,
+                        self.pacer,
+                        interval=options.http_interval,
+                        deadline=options.probe_deadline,
+                    ),
+                    f"license:{node.name}",
+                )
         for balancer in self.inventory.balancers:
             self._spawn(
                 partial(

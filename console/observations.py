@@ -15,6 +15,7 @@ from probes.database import DatabaseHealth
 from probes.files import SharedDirHealth
 from probes.http import HttpCheck
 from probes.jvm import JvmSample
+from probes.license.model import LicenseReading
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess
 from probes.reach import Reach
@@ -169,6 +170,19 @@ class MetricsObserved:
     """The inventory's error-rate threshold (`[metrics] max_errors_per_s`), for the checks."""
 
 
+@dataclass(frozen=True, slots=True)
+class LicenseObserved:
+    """A node's license page, read on its own URL, with the system key remembered at its
+    activation (None: never seen activated)."""
+
+    node: str
+    url: str
+    reading: LicenseReading | None
+    remembered: str | None
+    error: str | None
+    at: float
+
+
 Observation = (
     SshObserved
     | ProcessObserved
@@ -183,4 +197,5 @@ Observation = (
     | SharedDirObserved
     | DatabaseReachObserved
     | MetricsObserved
+    | LicenseObserved
 )

@@ -23,6 +23,7 @@ from console.observations import (
     DatabaseReachObserved,
     EventObserved,
     HttpObserved,
+    LicenseObserved,
     LogHistoryLost,
     LogTrouble,
     MaintenanceObserved,
@@ -158,6 +159,8 @@ class NodeView:
     metrics: node_metrics.NodeMetrics | None = None
     """Sessions, heap, threads, request and error rates with their history (None before the
     first read)."""
+    license: LicenseObserved | None = None
+    """The node's license page as last read (None: not read, or no license to check)."""
     updated: float = 0.0
 
     @property
@@ -367,6 +370,8 @@ class ClusterState:
                     )
             case HttpObserved(check=check):
                 view = replace(view, http=check)
+            case LicenseObserved():
+                view = replace(view, license=observation)
             case SharedDirObserved(health=health):
                 view = replace(view, shared_dir=health)
             case DatabaseReachObserved(reach=reach):
