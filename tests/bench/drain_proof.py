@@ -152,8 +152,10 @@ def wizard_command(
     inventory: Path,
     timeout: float,
     nodes: Sequence[str] | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
-    """The scripted run; `nodes` (a cluster wizard's --nodes) instead of --node when given."""
+    """The scripted run; `nodes` (a cluster wizard's --nodes) instead of --node when given;
+    `extra` options (such as --answers FILE) at the end."""
     where = ["--nodes", ",".join(nodes)] if nodes is not None else ["--node", node]
     return [
         sys.executable,
@@ -168,6 +170,7 @@ def wizard_command(
         f"{timeout:g}",
         "--config",
         str(inventory),
+        *extra,
     ]
 
 
@@ -179,10 +182,11 @@ async def run_wizard(
     audit_log: Path,
     timeout: float = WIZARD_TIMEOUT,
     nodes: Sequence[str] | None = None,
+    extra: Sequence[str] = (),
 ) -> WizardRun:
     """Run one scripted wizard as a subprocess without blocking the event loop (the load runs
     on it); its `--json` lines are collected as they come."""
-    command = wizard_command(wizard, node, inventory, timeout, nodes)
+    command = wizard_command(wizard, node, inventory, timeout, nodes, extra)
     env = {**os.environ, AUDIT_ENV: str(audit_log)}
     began = time.monotonic()
     process = await asyncio.create_subprocess_exec(
