@@ -10,12 +10,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from console.state import ClusterState, DatabaseView
 from console.topology import member_node
 from probes.database import DatabaseHealth
+from screens.snapshot import SnapshotScreen
 from screens.watch import watch_chrome
 from screens.widgets.common import ago, safe
 from screens.widgets.keybar import KeyBar
@@ -131,7 +131,7 @@ def reach_rows(state: ClusterState) -> list[Row]:
     return rows
 
 
-class DatabaseScreen(Screen[None]):
+class DatabaseScreen(SnapshotScreen):
     """The shared database as this machine and every node see it."""
 
     DEFAULT_CSS = """
@@ -139,11 +139,6 @@ class DatabaseScreen(Screen[None]):
     DatabaseScreen VerticalScroll > Static.heading { margin-bottom: 0; }
     DatabaseScreen RowTable { height: auto; max-height: 24; margin: 0 1 1 1; }
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._state: ClusterState | None = None
-        self._version = -1
 
     def compose(self) -> ComposeResult:
         yield from watch_chrome(self.app)
@@ -164,21 +159,9 @@ class DatabaseScreen(Screen[None]):
             table = self.query_one(f"#database-{name}", RowTable)
             for column in columns:
                 table.add_column(column, key=column)
-        if self._state is None:
-            state = getattr(self.app, "state", None)
-            self._state = state if isinstance(state, ClusterState) else None
-        if self._state is not None:
-            self._paint(self._state)
+        self.paint_latest()
 
-    def show_state(self, state: ClusterState) -> None:
-        self._state = state
-        if self.is_mounted:
-            self._paint(state)
-
-    def _paint(self, state: ClusterState) -> None:
-        if state.version == self._version:
-            return
-        self._version = state.version
+    def paint(self, state: ClusterState) -> None:
         view = state.database
         health = view.health if view is not None else None
         inventory = getattr(self.app, "inventory", None)

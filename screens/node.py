@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from console.crosschecks import problems
@@ -24,6 +23,7 @@ from console.node_watch import RECENT_BYTES
 from console.state import ClusterState, NodeView
 from console.topology import member_node
 from screens.metrics_cells import metric_lines
+from screens.snapshot import SnapshotScreen
 from screens.watch import watch_chrome
 from screens.widgets.common import ago, host_of, safe
 from screens.widgets.keybar import KeyBar
@@ -171,7 +171,7 @@ def printable_text(text: str) -> Text:
     return safe(text, limit=2000)
 
 
-class NodeScreen(Screen[None]):
+class NodeScreen(SnapshotScreen):
     """A node's live log beside its facts and problems."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -202,8 +202,6 @@ class NodeScreen(Screen[None]):
     def __init__(self, node: str) -> None:
         super().__init__()
         self.node = node
-        self._state: ClusterState | None = None
-        self._version = -1
         self._untap: Callable[[], None] | None = None
         self.log_source = "none"
         """Where the log comes from: ``monitor``, ``none`` (no monitor) or an error sentence."""
@@ -231,11 +229,7 @@ class NodeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"node {self.node}"
         self._attach_log()
-        state = self._state
-        if state is None:
-            state = getattr(self.app, "state", None)
-        if isinstance(state, ClusterState):
-            self._paint(state)
+        self.paint_latest()
         self.log_view.focus()
         self._status()
 
@@ -266,16 +260,8 @@ class NodeScreen(Screen[None]):
 
     # -- state -----------------------------------------------------------------------------
 
-    def show_state(self, state: ClusterState) -> None:
-        """Render the node's facts and problems (skipped when the snapshot did not change)."""
-        self._state = state
-        if self.is_mounted:
-            self._paint(state)
-
-    def _paint(self, state: ClusterState) -> None:
-        if state.version == self._version:
-            return
-        self._version = state.version
+    def paint(self, state: ClusterState) -> None:
+        """Render the node's facts and problems (once per snapshot version)."""
         facts = self.query_one("#node-facts", Static)
         problems_box = self.query_one("#node-problems", Static)
         try:
