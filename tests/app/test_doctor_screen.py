@@ -10,7 +10,7 @@ import pytest
 
 from console.app import ClusterConsoleApp
 from console.doctor import schedule
-from console.doctor.model import CheckResult, DoctorReport, Finding, registry
+from console.doctor.model import CheckResult, DoctorReport, Finding, Severity, registry
 from screens.doctor import DoctorScreen
 from screens.problems import ProblemsPanel
 from screens.widgets.row_table import RowTable
@@ -68,7 +68,9 @@ async def test_findings_join_the_problems_panel_and_the_view_lists_every_check(
     app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
     async with app.run_test(size=(200, 60)) as pilot:
         app.start_doctor()
-        await wait_for(lambda: runs == [False] and app.doctor.report is not None)
+        await wait_for(
+            lambda: runs == [False] and app.doctor is not None and app.doctor.report is not None
+        )
         panel = app.screen.query_one(ProblemsPanel)
         await wait_for(lambda: any(p.code == "doctor-jvm-route" for p in panel.problems))
         (problem,) = [p for p in panel.problems if p.code == "doctor-jvm-route"]
@@ -104,7 +106,7 @@ async def test_watch_mode_runs_the_doctor_read_only(tmp_path: Path, runs: list[b
 async def test_findings_and_checks_sort_by_any_column_and_show_the_highlighted_finding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def finding(check: str, severity: str, node: str) -> Finding:
+    def finding(check: str, severity: Severity, node: str) -> Finding:
         return Finding(
             check, severity, node, None, None, f"{check} on {node}", "why", f"fix {node}"
         )
