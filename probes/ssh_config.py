@@ -42,6 +42,9 @@ class HostConfig:
     """StrictHostKeyChecking as written, lower case ("" when unset)."""
     proxy_jump: str | None
     host_key_alias: str | None
+    hash_known_hosts: bool = False
+    """``HashKnownHosts yes``: a key accepted for a new host is recorded hashed (``|1|salt|hash``),
+    as OpenSSH writes it, so the file does not list the fleet's host names."""
 
     @property
     def known_hosts(self) -> tuple[str, ...]:
@@ -55,11 +58,13 @@ class HostConfig:
 
 
 class _ClientConfig(SSHClientConfig):
-    """asyncssh's parser, also keeping StrictHostKeyChecking (asyncssh ignores the option)."""
+    """asyncssh's parser, also keeping StrictHostKeyChecking and HashKnownHosts (asyncssh
+    ignores both)."""
 
     _handlers = {  # noqa: RUF012 (asyncssh's own class attribute, extended)
         **SSHClientConfig._handlers,
         "stricthostkeychecking": ("StrictHostKeyChecking", SSHConfig._set_string),
+        "hashknownhosts": ("HashKnownHosts", SSHConfig._set_bool),
     }
 
 
@@ -152,6 +157,7 @@ def _host_config(alias: str, port: int | None, user: str | None, files: list[Pat
         strict=str(strict or "").lower(),
         proxy_jump=jump if isinstance(jump, str) and jump.lower() != "none" else None,
         host_key_alias=key_alias if isinstance(key_alias, str) else None,
+        hash_known_hosts=config.get("HashKnownHosts") is True,
     )
 
 

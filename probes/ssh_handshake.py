@@ -7,7 +7,10 @@ one parse.
 
 from __future__ import annotations
 
+import base64
 import errno
+import hashlib
+import hmac
 import os
 import shlex
 import socket
@@ -65,8 +68,9 @@ class HandshakeClient(asyncssh.SSHClient):
     """Remembers what the handshake saw, to explain a failure or a dropped connection.
 
     With ``accept_new`` a host that no known_hosts file names at all has its key recorded in
-    ``record_to`` and is trusted (OpenSSH's ``StrictHostKeyChecking accept-new``); a host that a
-    file names with another key is refused whatever the setting.
+    ``record_to`` and is trusted (OpenSSH's ``StrictHostKeyChecking accept-new``), hashed when
+    the config says ``HashKnownHosts yes``; a host that a file names with another key is refused
+    whatever the setting.
     """
 
     def __init__(
@@ -105,6 +109,8 @@ class HandshakeClient(asyncssh.SSHClient):
         if _known_entries(self.files, host, addr, port):
             return False  # known with another key: a real mismatch is never accepted
         label = host if port in (None, 22) else f"[{host}]:{port}"
+        if self.config is not None and self.config.hash_known_hosts:
+            label = hashed_host(label)
         kind, data = key.export_public_key("openssh").decode("ascii").split()[:2]
         line = f"{label} {kind} {data}\n"
         try:
@@ -143,6 +149,14 @@ class HandshakeClient(asyncssh.SSHClient):
     def password_auth_requested(self) -> None:
         self.tried.append("password")
         return None
+
+
+def hashed_host(label: str, salt: bytes | None = None) -> str:
+    """``label`` (``host`` or ``[host]:port``) as OpenSSH hashes it under ``HashKnownHosts yes``:
+    ``|1|`` base64(salt) ``|`` base64(HMAC-SHA1 keyed with the 20-byte salt, of the label)."""
+    salt = os.urandom(20) if salt is None else salt
+    digest = hmac.new(salt, label.encode("utf-8"), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
 
 
 def known_hosts_files(target: SshTarget, config: HostConfig | None = None) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ unknown versus changed host keys, keyboard-interactive logins, and aliases in th
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -100,6 +101,44 @@ def test_accept_new_records_a_new_host_once(tmp_path: Path) -> None:
     assert line.startswith("[10.0.0.5]:2222 ssh-ed25519 ")
     known = asyncssh.import_known_hosts(line).match("10.0.0.5", "10.0.0.5", 2222)[0]
     assert {k.public_data for k in known} == {key.public_data}
+
+
+def test_accept_new_hashes_the_line_under_hash_known_hosts_and_openssh_finds_it(
+    tmp_path: Path,
+) -> None:
+    """`HashKnownHosts yes`: the recorded line is `|1|salt|hash` (no host name in the file), and
+    OpenSSH's own `ssh-keygen -F` finds the host in it, as does the next connect."""
+    path = tmp_path / "known_hosts"
+    config = host_config(
+        "n1",
+        paths=(
+            ssh_config(tmp_path, "Host n1\n HostName 10.0.0.5\n Port 2222\n HashKnownHosts yes\n"),
+        ),
+    )
+    assert config.hash_known_hosts
+    client = HandshakeClient(
+        config, node="n1", files=(str(path),), accept_new=True, record_to=str(path)
+    )
+    key = _key()
+    assert client.validate_host_public_key("10.0.0.5", "10.0.0.5", 2222, key) is True
+    line = path.read_text()
+    assert line.startswith("|1|") and "10.0.0.5" not in line
+    public = key.export_public_key("openssh").decode().split()[1]
+    found = subprocess.run(
+        ["ssh-keygen", "-F", "[10.0.0.5]:2222", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert found.returncode == 0 and public in found.stdout, found.stdout + found.stderr
+    missing = subprocess.run(
+        ["ssh-keygen", "-F", "10.0.0.5", "-f", str(path)], capture_output=True, check=False
+    )
+    assert missing.returncode == 1  # port 22 is another host for OpenSSH
+    known = asyncssh.import_known_hosts(line).match("10.0.0.5", "10.0.0.5", 2222)[0]
+    assert {k.public_data for k in known} == {key.public_data}
+    # Without the option the line stays plain (what `ssh` writes then too).
+    assert not host_config("n1", paths=(ssh_config(tmp_path, "Host n1\n"),)).hash_known_hosts
 
 
 async def test_keyboard_interactive_is_refused_when_scripted_and_asked_when_interactive(
