@@ -342,6 +342,7 @@ async def verify_serving(run: StepRun[NodeContext]) -> None:
             tries = 0
             while True:
                 tries += 1
+                client.cookies.clear()  # a new user each time, never the last one's session
                 response = await client.get(front)
                 session = _session(response)
                 if session and session.endswith("." + route):
@@ -360,14 +361,18 @@ async def _failover(run: StepRun[NodeContext], client: httpx.AsyncClient, route:
     if ctx.node.http is None or peer is None or peer.http is None:
         run.warn("no direct URLs to try a failover with: not checked")
         return
+    client.cookies.clear()
     first = await client.get(ctx.node.http)
     session = _session(first)
     if session is None or not session.endswith("." + route):
         raise StepFailed(f"{ctx.node.http} gave no session of route {route}")
     base = session.rsplit(".", 1)[0]
-    cookies = {"JSESSIONID": session}
-    await client.get(ctx.node.http, cookies=cookies)
-    moved = await client.get(peer.http, cookies=cookies)
+    client.cookies.clear()
+    client.cookies.set("JSESSIONID", session)
+    await client.get(ctx.node.http)
+    client.cookies.clear()
+    client.cookies.set("JSESSIONID", session)
+    moved = await client.get(peer.http)
     after = _session(moved)
     if after is not None and after.rsplit(".", 1)[0] != base:
         raise StepFailed(

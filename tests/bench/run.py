@@ -103,6 +103,7 @@ BENCHMARKS = {
     "first_frame": lambda: __import__("tests.bench.first_frame", fromlist=["x"]).run(),
     "metrics": lambda: __import__("tests.bench.metrics", fromlist=["run"]).run(),
     "deploy_sync": lambda: __import__("tests.bench.deploy_sync", fromlist=["run"]).run(),
+    "add_node": lambda: __import__("tests.bench.add_node", fromlist=["run"]).run(),
 }
 
 

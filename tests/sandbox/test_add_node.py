@@ -1,0 +1,289 @@
+"""The proof of issue 13: `--wizard add-node` brings the sandbox's spare host in as node4 under
+sticky load, losing nothing, and refuses bad input at preflight with nothing changed.
+
+Bad input (no load; each a scripted run with --yes): a duplicate name, a duplicate jvmRoute, an
+unreachable host, a host whose key is not in known_hosts, a host where Tomcat's HTTP port is
+taken, a shared directory that is read-only (`chattr +i`: root ignores permission bits). Each
+exits 3 with the reason, and no host, balancer or file changed.
+
+Under load: 20 sticky clients at a paced 130 requests/s through the balancer while the wizard
+runs as a subprocess: 0 failed requests, 0 session-counter breaks; afterwards `status --json`
+shows 4 nodes each seeing its 3 peers and 4 usable workers, new sessions reach node4, a session
+made on node4 continues on node1 with its counter, cluster.toml holds node4 and every comment
+it had, every change is audited before and after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from console import exitcodes
+from console.audit import AUDIT_ENV
+from console.sandbox import manager
+from console.sandbox.layout import SandboxLayout
+from tests.bench.add_node import (
+    NEW,
+    add_node_under_load,
+    answers_file,
+    new_node_layout,
+    undo,
+)
+from tests.bench.drain_proof import CLIENTS, MIN_RATE, audit_pairs
+
+from .helpers import HTTP_TIMEOUT, wait_for
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
+
+log = logging.getLogger("sandbox-tests")
+_REPLY = re.compile(r"node=(?P<node>\S+) session=(?P<session>\S+) count=(?P<count>\d+)")
+
+
+@pytest.fixture(scope="module")
+def with_spare(sandbox: SandboxLayout) -> Iterator[SandboxLayout]:
+    """The session's sandbox with one spare; whatever the tests did is undone afterwards."""
+    layout = manager.up(sandbox.count, report=log.info, spare_count=1)
+    original = layout.inventory.read_text()
+    try:
+        yield layout
+    finally:
+        for line in undo(layout, original):
+            log.info("add-node clean-up: %s", line)
+        manager.up(sandbox.count, report=log.info, spare_count=0)
+
+
+def _wizard(
+    answers: Path, inventory: Path, audit: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "console", "--wizard", "add-node", "--answers", str(answers)]
+    return subprocess.run(
+        [*command, "--yes", "--json", "--config", str(inventory), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, AUDIT_ENV: str(audit)},
+    )
+
+
+def _workers(layout: SandboxLayout) -> list[str]:
+    page = httpx.get(f"{layout.balancer_url}", timeout=HTTP_TIMEOUT).text
+    return sorted(set(re.findall(r"http://[0-9.]+:8080", page)))
+
+
+def _snapshot(layout: SandboxLayout) -> dict[str, Any]:
+    """Everything a refused run must leave alone."""
+    return {
+        "inventory": layout.inventory.read_text(),
+        "server.xml": {n.name: (n.base / "conf" / "server.xml").read_text() for n in layout.nodes},
+        "new base": new_node_layout(layout).base.exists(),
+        "workers": _workers(layout),
+    }
+
+
+def _refusal(result: subprocess.CompletedProcess[str]) -> str:
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    texts = [str(e.get("text")) for e in events if e.get("event") in ("refused", "finished")]
+    return "\n".join(texts) + result.stderr
+
+
+@contextlib.contextmanager
+def _listening(address: str, port: int) -> Iterator[None]:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((address, port))
+    sock.listen()
+    try:
+        yield
+    finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def _immutable(path: Path) -> Iterator[None]:
+    subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True, capture_output=True)
+
+
+def _unknown_key_inventory(layout: SandboxLayout, directory: Path) -> Path:
+    """The sandbox's inventory with a known_hosts that lacks the spare's key."""
+    spare = layout.spare(1).address
+    known = directory / "known_hosts"
+    lines = layout.known_hosts.read_text().splitlines()
+    known.write_text("".join(line + "\n" for line in lines if spare not in line))
+    text = layout.inventory.read_text()
+    text = text.replace('"ssh/known_hosts"', json.dumps(str(known)))
+    text = text.replace('"ssh/id_ed25519"', json.dumps(str(layout.client_key)))
+    text = text.replace('"secrets/', json.dumps(str(layout.secrets))[:-1] + "/")
+    path = directory / "cluster.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chattr needs root")
+def test_bad_input_is_refused_at_preflight_with_nothing_changed(
+    with_spare: SandboxLayout, tmp_path: Path
+) -> None:
+    layout = with_spare
+    spare = layout.spare(1).address
+    audit = tmp_path / "audit.jsonl"
+    before = _snapshot(layout)
+    inventory = layout.inventory
+    keyless = _unknown_key_inventory(layout, tmp_path)
+    cases: dict[str, tuple[Path, Path, str]] = {
+        "duplicate name": (
+            answers_file(layout, tmp_path / "a", "node2"),
+            inventory,
+            "a node named node2 is already in the inventory",
+        ),
+        "duplicate route": (
+            answers_file(layout, tmp_path / "b", "node9", jvm_route="node2"),
+            inventory,
+            "the jvmRoute node2 is already node2's",
+        ),
+        "unreachable host": (
+            answers_file(layout, tmp_path / "c", host=f"{layout.net}.99"),
+            inventory,
+            f"{layout.net}.99",
+        ),
+        "unknown host key": (
+            answers_file(layout, tmp_path / "d"),
+            keyless,
+            "host key",
+        ),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(
+            zip(
+                cases,
+                pool.map(lambda case: _wizard(case[0], case[1], audit), cases.values()),
+                strict=True,
+            )
+        )
+    answers = answers_file(layout, tmp_path)
+    with _listening(spare, 8080):
+        results["port taken"] = _wizard(answers, inventory, audit)
+    cases["port taken"] = (answers, inventory, "port 8080 is already taken")
+    with _immutable(layout.shared):
+        results["read-only shared directory"] = _wizard(answers, inventory, audit)
+    cases["read-only shared directory"] = (answers, inventory, str(layout.shared))
+    for name, result in results.items():
+        why = _refusal(result)
+        assert result.returncode == exitcodes.REFUSED, f"{name}: {result.returncode}\n{why}"
+        assert cases[name][2] in why, f"{name}: {why}"
+        assert "Traceback" not in result.stderr, f"{name}: {result.stderr}"
+    assert _snapshot(layout) == before
+    # a refused preflight changed nothing, so nothing was audited as a change
+    if audit.exists():
+        pairs, _unpaired, _failed = audit_pairs(audit)
+        assert not [p for p in pairs.values() if p["before"].get("step") != "run"], pairs
+
+
+def _new_session_on(url: str, route: str) -> str | None:
+    """A fresh user through `url`: its reply when the balancer sent it to `route`, else None."""
+    reply = httpx.get(url, timeout=HTTP_TIMEOUT)
+    cookie = reply.cookies.get("JSESSIONID") or ""
+    return reply.text if cookie.endswith("." + route) else None
+
+
+def test_add_node_under_sticky_load_loses_nothing(
+    with_spare: SandboxLayout, tmp_path: Path
+) -> None:
+    layout = with_spare
+    audit = tmp_path / "audit.jsonl"
+    original = layout.inventory.read_text()
+    comments = [line for line in original.splitlines() if line.lstrip().startswith("#")]
+    assert comments
+    answers = answers_file(layout, tmp_path)
+    result = asyncio.run(add_node_under_load(layout, answers, audit_log=audit))
+    run, report = result.run, result.report
+    assert run is not None and report is not None
+    assert run.exit_code == exitcodes.OK, run.describe()
+    figures = report.to_json()
+    assert report.clients >= CLIENTS
+    assert report.failures == 0, figures["failure_samples"]
+    assert report.breaks == 0, figures["break_samples"]
+    assert result.rate >= MIN_RATE, f"the load reached only {result.rate:.1f} requests/s"
+    done = {step.name for step in run.steps if step.outcome == "done"}
+    for step in ("preflight", "base", "peers", "start", "membership", "session-state"):
+        assert step in done, run.describe()
+    for step in ("balancers", "http", "enable", "verify", "inventory"):
+        assert step in done, run.describe()
+    pairs, unpaired, failed = audit_pairs(audit)
+    assert not unpaired and not failed, (unpaired, failed)
+    audited = {p["before"].get("step") for p in pairs.values()}
+    assert {"base", "peers", "start", "balancers", "enable", "inventory"} <= audited, audited
+    # cluster.toml holds node4 and every comment it had
+    text = layout.inventory.read_text()
+    assert f'name = "{NEW}"' in text
+    assert all(line in text.splitlines() for line in comments)
+    # status: 4 nodes, each seeing its 3 peers; 4 usable workers
+    node4 = new_node_layout(layout)
+    everyone = [*layout.nodes, node4]
+
+    def status() -> dict[str, Any] | None:
+        found = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "status",
+                "--json",
+                "--config",
+                str(layout.inventory),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        document: dict[str, Any] = json.loads(found.stdout)
+        seen = {n["name"]: n["members_seen"] for n in document["nodes"]}
+        for node in everyone:
+            expected = sorted(f"{p.address}:4000" for p in everyone if p.name != node.name)
+            if seen.get(node.name) != expected:
+                return None
+        return document
+
+    document = wait_for(status, 180, "status to show 4 nodes each seeing 3 peers", 2.0)
+    assert [n["name"] for n in document["nodes"]] == [n.name for n in everyone]
+    workers = document["balancers"][0]["balancers"][0]["workers"]
+    assert sorted(w["route"] for w in workers) == [n.name for n in everyone]
+    assert all(w["usable"] for w in workers), workers
+    # new sessions reach node4
+    reply = wait_for(
+        lambda: _new_session_on(layout.app_url, NEW), 60, "a new session to reach node4", 0.05
+    )
+    assert f"node={NEW}" in reply
+    # a session made on node4 continues on node1 with its data
+    with httpx.Client(timeout=HTTP_TIMEOUT) as client:
+        first = client.get(node4.http_url + "/app/")
+        made = _REPLY.search(first.text)
+        assert made is not None and made["node"] == NEW, first.text
+        cookie = client.cookies.get("JSESSIONID")
+        assert cookie is not None
+        client.cookies.clear()
+        moved = client.get(
+            layout.nodes[0].http_url + "/app/", headers={"Cookie": f"JSESSIONID={cookie}"}
+        )
+        went = _REPLY.search(moved.text)
+        assert went is not None and went["node"] == "node1", moved.text
+        assert int(went["count"]) == int(made["count"]) + 1, (first.text, moved.text)
+        assert went["session"].split(".")[0] == made["session"].split(".")[0]
