@@ -255,7 +255,8 @@ def describe(out: TextIO) -> int:
     lines = ["wizards (answers go in the --answers TOML file, by name):"]
     for spec in SPECS.values():
         lines += ["  " + line for line in spec.help_lines()]
-    lines.append(f"later issues: {', '.join(PLANNED)} (not yet available)")
+    if PLANNED:
+        lines.append(f"later issues: {', '.join(PLANNED)} (not yet available)")
     out.write("\n".join(lines) + "\n")
     return exitcodes.OK
 

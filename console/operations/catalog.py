@@ -81,8 +81,17 @@ CATALOG: tuple[WizardEntry, ...] = (
         "the balancers and cluster.toml",
         "console.operations.add_node",
     ),
+    WizardEntry(
+        "license",
+        "request and activate each node's license",
+        "cluster",
+        "License nodes",
+        "read each node's license page on its own URL, write the request, take a key per "
+        "node, activate and read back",
+        "console.operations.license",
+    ),
 )
-PLANNED = ("license",)
+PLANNED: tuple[str, ...] = ()
 """Wizards of later issues: named, refused as not yet available."""
 
 

@@ -40,7 +40,7 @@ class Answer:
     else it is refused before anything changes."""
 
     def describe(self) -> str:
-        shown = "" if self.default is None else f" ({self.default})"
+        shown = "" if self.default is None or self.default == {} else f" ({self.default})"
         return f"{self.help}{shown}"
 
     def check(self, value: Any) -> Any:

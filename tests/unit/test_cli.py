@@ -112,12 +112,11 @@ def test_watch_with_wizard_is_refused_with_exit_3(tmp_path: Path) -> None:
     assert "read-only" in result.stderr
 
 
-@pytest.mark.parametrize("wizard", ["license"])
-def test_wizards_not_built_yet_say_so_and_exit_2(tmp_path: Path, wizard: str) -> None:
+def test_the_license_wizard_acts_on_nodes_not_one_node(tmp_path: Path) -> None:
     (tmp_path / "cluster.toml").write_text(GOOD)
-    result = run("--wizard", wizard, "--node", "node1", cwd=tmp_path)
+    result = run("--wizard", "license", "--node", "node1", cwd=tmp_path)
     assert result.returncode == exitcodes.USAGE
-    assert "not yet available" in result.stderr
+    assert "--nodes" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_add_node_without_a_host_is_a_usage_error_naming_it(tmp_path: Path) -> None:

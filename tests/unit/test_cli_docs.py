@@ -66,10 +66,11 @@ def test_bash_completion_loads_and_completes_from_the_parser_and_cluster_toml(
         "status",
         "spares",
         "inventory",
+        "license-key",
     ]
     assert complete(script, tmp_path, "clusterconsole", "--node", "") == ["node1", "node_b"]
     wizards = complete(script, tmp_path, "clusterconsole", "--wizard", "")
-    assert "drain" in wizards and "rejoin" in wizards
+    assert "drain" in wizards and "rejoin" in wizards and "license" in wizards
 
 
 def test_zsh_and_fish_scripts_name_every_command(tmp_path: Path) -> None:
