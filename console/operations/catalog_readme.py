@@ -31,7 +31,7 @@ def _cell(text: str) -> str:
 
 
 def _answer(answer: Answer) -> str:
-    shown = "" if answer.default is None else f" = {answer.default!r}".replace("'", '"')
+    shown = "" if answer.default in (None, {}) else f" = {answer.default!r}".replace("'", '"')
     during = " (asked during the run)" if answer.during_run else ""
     return f"`{answer.name}`{_cell(shown)}{during}"
 
