@@ -43,6 +43,7 @@ from probes.ssh_handshake import (
 from probes.ssh_handshake import (
     SshState as SshState,
 )
+from probes.ssh_prompt import within
 from probes.ssh_target import (
     KEEPALIVE_COUNT_MAX as KEEPALIVE_COUNT_MAX,
 )
@@ -145,7 +146,9 @@ def _connect_options(
     """asyncssh options for ``target``: only what the inventory sets overrides the config."""
     options: dict[str, object] = {
         "client_factory": lambda: client,
-        "connect_timeout": target.connect_timeout,
+        # Bounded by `within` instead: asyncssh's timeout would count the time an operator
+        # takes to type a one-time code (keyboard-interactive) against the connect.
+        "connect_timeout": None,
         "keepalive_interval": target.keepalive_interval,
         "keepalive_count_max": target.keepalive_count_max,
         "encryption_algs": list(ENCRYPTION_ALGS),
@@ -261,7 +264,9 @@ class Bastions:
             if via is not None:
                 options["tunnel"] = via
             try:
-                conn = await asyncssh.connect(host, port if port else (), **options)
+                conn = await within(
+                    asyncssh.connect(host, port if port else (), **options), jump.connect_timeout
+                )
             except Exception as exc:
                 state, reason = classify(exc, jump, client)
                 raise BastionError(state, f"jump host {hop}: {reason}") from None
@@ -393,7 +398,10 @@ class NodeSession:
             pool = self._bastions if self._bastions is not None else bastions()
             options["tunnel"] = await pool.tunnel(config.proxy_jump, self.target)
         port = self.target.port
-        return await asyncssh.connect(self.target.host, port if port else (), **options)
+        return await within(
+            asyncssh.connect(self.target.host, port if port else (), **options),
+            self.target.connect_timeout,
+        )
 
     async def _connect(
         self, client: HandshakeClient, config: HostConfig

@@ -14,28 +14,16 @@ import hmac
 import os
 import shlex
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import asyncssh
 
 from probes.ssh_config import HostConfig
+from probes.ssh_prompt import KbdintPrompt as KbdintPrompt
+from probes.ssh_prompt import ask, kbdint_prompt, refusal
+from probes.ssh_prompt import set_kbdint_prompt as set_kbdint_prompt
 from probes.ssh_state import SshState as SshState
 from probes.ssh_target import SshTarget
-
-KbdintPrompt = Callable[
-    [str, str, str, Sequence[tuple[str, bool]]], Awaitable[Sequence[str] | None]
-]
-"""Asks the operator a keyboard-interactive challenge: (node, name, instructions, [(prompt, echo)])
--> the answers, or None to give up. Only the interactive console provides one."""
-_prompt: KbdintPrompt | None = None
-
-
-def set_kbdint_prompt(prompt: KbdintPrompt | None) -> None:
-    """Let the interactive console answer keyboard-interactive logins (one-time codes); None
-    (scripted commands) refuses them with a reason that says so."""
-    global _prompt
-    _prompt = prompt
-
 
 _loaded: dict[tuple[str, ...], tuple[tuple[tuple[int, int], ...], object]] = {}
 
@@ -93,6 +81,7 @@ class HandshakeClient(asyncssh.SSHClient):
         self.record_to = record_to
         self.recorded: str | None = None  # the known_hosts line written by accept_new
         self.kbdint_refused = False  # asked for keyboard-interactive with no one to answer
+        self.kbdint_declined = False  # the operator cancelled the keyboard-interactive prompt
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         self.conn = conn
@@ -126,7 +115,7 @@ class HandshakeClient(asyncssh.SSHClient):
         return True
 
     def kbdint_auth_requested(self) -> str | None:
-        if _prompt is None:
+        if kbdint_prompt() is None:
             self.kbdint_refused = True
             self.tried.append("keyboard-interactive")
             return None
@@ -137,10 +126,11 @@ class HandshakeClient(asyncssh.SSHClient):
     ) -> list[str] | None:
         if not prompts:
             return []
-        if _prompt is None:
-            return None
-        answers = await _prompt(self.node, name, instructions, prompts)
-        return None if answers is None else list(answers)
+        answers = await ask(self.node, name, instructions, prompts)
+        if answers is None:
+            self.kbdint_declined = True
+            self.tried.append("keyboard-interactive")
+        return answers
 
     def public_key_auth_requested(self) -> None:
         self.tried.append("publickey")  # asked only once every configured key was refused
@@ -262,7 +252,12 @@ def classify(
         if client.kbdint_refused:
             return "auth-failed", (
                 f"permission denied{tried}: the node asks for a keyboard-interactive login "
-                "(a one-time code?), which only the interactive console can prompt for"
+                f"(a one-time code?), which {refusal()}"
+            )
+        if client.kbdint_declined:
+            return "auth-failed", (
+                f"permission denied{tried}: the keyboard-interactive login (a one-time code?) "
+                "was not answered"
             )
         return "auth-failed", f"permission denied{tried}"
     if isinstance(exc, TimeoutError):

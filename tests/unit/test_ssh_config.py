@@ -148,7 +148,7 @@ async def test_keyboard_interactive_is_refused_when_scripted_and_asked_when_inte
     assert scripted.kbdint_auth_requested() is None
     state, reason = classify(asyncssh.PermissionDenied("x"), SshTarget("n1", "n1"), scripted)
     assert state == "auth-failed" and "keyboard-interactive" in reason
-    assert "only the interactive console can prompt" in reason
+    assert "only the interactive console or a command run on a terminal" in reason
 
     asked: list[tuple[str, str]] = []
 
