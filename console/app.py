@@ -36,6 +36,7 @@ from screens.commands import ConsoleCommand, ConsoleCommands
 from screens.dashboard import DashboardScreen, OperatorDashboardScreen, UnavailableView
 from screens.help import HelpScreen, KeyHelp, console_binding
 from screens.host import StateView
+from screens.login import LoginPrompts
 from screens.watch import Banner, Incident, WatchBar, incidents
 from screens.widgets.export import Format, export_view
 
@@ -128,8 +129,12 @@ class ClusterConsoleApp(App[int]):
         self.audit: Any | None = None
         self.worker_actions: Any | None = None
         self.config_error: str | None = None
+        self.logins: LoginPrompts | None = None
+        """Answers keyboard-interactive logins (never in watch mode)."""
         self.doctor: Any | None = None
         """The doctor's schedule (`console.doctor.schedule.DoctorSchedule`) once started."""
+        self.deploy_drift: Any | None = None
+        """The deploy drift's schedule (`console.deploy.schedule.DriftSchedule`) once started."""
         """The last broken edit of cluster.toml (the last good inventory stays in force)."""
         self._use_monitor = monitor
         self._reload = monitor if reload is None else reload
@@ -282,6 +287,7 @@ class ClusterConsoleApp(App[int]):
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        self._install_login_prompts()
         self._console_timers.append(
             self.set_interval(1 / DELIVERY_HZ, self._deliver, name="deliver")
         )
@@ -298,14 +304,31 @@ class ClusterConsoleApp(App[int]):
             # After the first frame: importing and starting the probes must not delay it.
             self.call_after_refresh(self._start_monitor, self.inventory)
             self.call_after_refresh(self.start_doctor)
+            self.call_after_refresh(self.start_drift)
         if self._reload and self.inventory.path.exists():
             # watchfiles (and anyio under it) load in ~20 ms: after the first frame too.
             self.call_after_refresh(self._start_reload)
+
+    def _install_login_prompts(self) -> None:
+        """Keyboard-interactive logins (one-time codes): a masked prompt in the interactive
+        session; none on the wall, whose nodes then say why they cannot log in."""
+        from probes.ssh_prompt import set_kbdint_prompt
+
+        if self.read_only:
+            set_kbdint_prompt(
+                None, why="watch mode never prompts for (log in with a key for the wall)"
+            )
+            return
+        self.logins = LoginPrompts(self)
+        set_kbdint_prompt(self.logins.ask)
 
     def _start_reload(self) -> None:
         self.run_worker(self._watch_config(), name="reload", exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        from probes.ssh_prompt import set_kbdint_prompt
+
+        set_kbdint_prompt(None)
         await self._stop_monitor()
         actions, self.worker_actions = self.worker_actions, None
         if actions is not None:
@@ -328,6 +351,18 @@ class ClusterConsoleApp(App[int]):
         doctor.subscribe(self._doctor_changed)
         self.doctor = doctor
         self.run_worker(doctor.run(), name="doctor", group="doctor", exit_on_error=False)
+
+    def start_drift(self) -> None:
+        """The deploy drift (`deploy --check`): at start and every few minutes, never on every
+        poll; not in watch mode (a pass takes the deploy lock) nor without ``[deploy]``."""
+        if self.read_only or self.inventory.deploy is None:
+            return
+        from console.deploy.schedule import DriftSchedule
+
+        drift = DriftSchedule(self.inventory)
+        drift.subscribe(self._doctor_changed)
+        self.deploy_drift = drift
+        self.run_worker(drift.run(), name="deploy-drift", group="deploy-drift", exit_on_error=False)
 
     def _doctor_changed(self) -> None:
         self._generation += 1  # the active view is shown again (problems panel, doctor view)
@@ -392,6 +427,10 @@ class ClusterConsoleApp(App[int]):
         if self.doctor is not None:
             self.workers.cancel_group(self, "doctor")
             self.start_doctor()
+        if self.deploy_drift is not None:
+            self.workers.cancel_group(self, "deploy-drift")
+            self.deploy_drift = None
+            self.start_drift()
         else:
             self._state = ClusterState.initial(inventory)
         self._watched_state = self._state
@@ -440,7 +479,10 @@ class ClusterConsoleApp(App[int]):
             await self.action_view("dashboard")
 
     def action_refresh(self) -> None:
-        """Probe everything again now (every poll and SSH reconnect), and redraw."""
+        """Probe everything again now (every poll and SSH reconnect), and redraw; a node whose
+        keyboard-interactive login was cancelled is asked again."""
+        if self.logins is not None:
+            self.logins.retry()
         if self.monitor is not None:
             self.monitor.reprobe()
         self.deliver_now()

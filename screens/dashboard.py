@@ -100,7 +100,7 @@ class DashboardScreen(Screen[None]):
         self._state: ClusterState | None = None
         self._problems: tuple[Problem, ...] = ()
         self._findings = Findings((), (), ())
-        self._problems_version: tuple[int, int] = (-1, -1)
+        self._problems_version: tuple[int, ...] = (-1, -1, -1)
 
     @property
     def host(self) -> ConsoleHost:
@@ -300,10 +300,11 @@ class DashboardScreen(Screen[None]):
 
     def _show_problems(self, state: ClusterState, palette: Palette) -> None:
         doctor = getattr(self.app, "doctor", None)  # the doctor's findings join the panel
-        version = (state.version, getattr(doctor, "version", -1))
+        drift = getattr(self.app, "deploy_drift", None)  # and the deploy drift's
+        version = (state.version, getattr(doctor, "version", -1), getattr(drift, "version", -1))
         if version != self._problems_version:
             self._findings = findings(state)
-            self._problems = merged_problems(self._findings.alarms, doctor)
+            self._problems = merged_problems(self._findings.alarms, doctor, drift)
             self._problems_version = version
         found = self._findings
         self.query_one(ProblemsPanel).show(

@@ -15,10 +15,16 @@ from screens.cells import Palette, safe
 _RANK = {"critical": 0, "warning": 1}
 
 
-def merged_problems(found: tuple[Problem, ...], doctor: object) -> tuple[Problem, ...]:
-    """The cross-checks' problems and the doctor's findings (``app.doctor``, when it runs),
-    most severe first; each keeps its own order within a severity."""
-    extra: tuple[Problem, ...] = getattr(doctor, "problems", ()) if doctor is not None else ()
+def merged_problems(found: tuple[Problem, ...], *schedules: object) -> tuple[Problem, ...]:
+    """The cross-checks' problems and those of the schedules that run (the doctor's findings,
+    ``app.doctor``; the deploy drift, ``app.deploy_drift``), most severe first; each keeps its
+    own order within a severity."""
+    extra: tuple[Problem, ...] = tuple(
+        problem
+        for schedule in schedules
+        if schedule is not None
+        for problem in getattr(schedule, "problems", ())
+    )
     if not extra:
         return found
     return tuple(sorted((*found, *extra), key=lambda p: _RANK.get(p.severity, 2)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -248,11 +249,12 @@ def test_a_new_web_application_is_seen_deployed_then_removed(
     code, events, err = _wizard(sandbox, tmp_path, "--yes")
     assert code == exitcodes.OK, (err, events[-6:])
     for node in sandbox.nodes[1:]:
-        wait_for(
-            lambda node=node: _get(node.http_url + "/deploytest/").status_code == 404,
-            60,
-            f"{node.name} to undeploy /deploytest",
-        )
+        url = node.http_url + "/deploytest/"
+
+        def gone(url: str = url) -> bool:
+            return _get(url).status_code == 404
+
+        wait_for(gone, 60, f"{node.name} to undeploy /deploytest")
 
 
 def test_a_source_that_does_not_exist_is_refused(sandbox: SandboxLayout, tmp_path: Path) -> None:
@@ -306,3 +308,91 @@ def test_a_rolling_deploy_restarts_only_the_nodes_it_syncs_under_load(
     (source / "deploy-rolling.txt").unlink()
     code, events, err = _wizard(sandbox, tmp_path, "--yes")
     assert code == exitcodes.OK, (err, events[-5:])
+
+
+PAIR = ("liferay-home/deploy", "liferay-home/osgi/modules")
+"""The Liferay pair (hot deploy folder and OSGi modules), under each node's base here: the
+sandbox runs no Liferay, and no Tomcat deploys these directories."""
+
+
+def test_two_directories_are_previewed_apart_and_synced_in_one_run(
+    sandbox: SandboxLayout, tmp_path: Path
+) -> None:
+    bases = {node.name: node.base for node in sandbox.nodes}
+    for name, base in bases.items():
+        for folder in PAIR:
+            shutil.rmtree(base / folder, ignore_errors=True)
+            (base / folder).mkdir(parents=True)
+        if name != "node1":  # a stale module the sync must delete
+            (base / PAIR[1] / "old-module.jar").write_text("old\n")
+        for folder in PAIR:  # a file already in step in each (a sync never empties a target)
+            (base / folder / "same.lpkg").write_text("same\n")
+    (bases["node1"] / PAIR[0] / "portlet.war").write_text("portlet v1\n")
+    (bases["node1"] / PAIR[1] / "new-module.jar").write_text("module v1\n")
+    text = sandbox.inventory.read_text().replace(
+        'source = "node1:webapps/"',
+        'source = "node1"\npaths = ["liferay-home/deploy/", "liferay-home/osgi/modules/"]',
+    )
+    inventory = sandbox.inventory.parent / "cluster-two-paths.toml"
+    inventory.write_text(text)
+    try:
+        code, events, err = _wizard(sandbox, tmp_path, "--dry-run", inventory=inventory)
+        assert code == exitcodes.OK, (err, events[-5:])
+        observed = [str(e.get("text")) for e in events if e.get("event") == "observed"]
+        for target in TARGETS:
+            # the preview per directory: one line each
+            assert f"{target} liferay-home/deploy/: 1 added, 0 changed, 0 deleted, 11 bytes" in (
+                observed
+            ), observed
+            assert any(
+                line.startswith(
+                    f"{target} liferay-home/osgi/modules/: 1 added, 0 changed, 1 deleted"
+                )
+                for line in observed
+            ), observed
+            request = _plans(events)[target]
+            assert request["paths"] == list(f"{p}/" for p in PAIR)
+            assert request["added"] == [f"{PAIR[0]}/portlet.war", f"{PAIR[1]}/new-module.jar"]
+            assert request["deleted"] == [f"{PAIR[1]}/old-module.jar"]
+            assert (bases[target] / PAIR[1] / "old-module.jar").exists()  # a dry run
+
+        code, events, err = _wizard(sandbox, tmp_path, "--yes", inventory=inventory)
+        assert code == exitcodes.OK, (err, events[-5:])
+        for target in TARGETS:
+            assert (bases[target] / PAIR[0] / "portlet.war").read_text() == "portlet v1\n"
+            assert (bases[target] / PAIR[1] / "new-module.jar").read_text() == "module v1\n"
+            assert not (bases[target] / PAIR[1] / "old-module.jar").exists()
+        assert "in step: node2, node3" in str(_finished(events).get("text")), _finished(events)
+
+        code, events, err = _wizard(sandbox, tmp_path, "--yes", inventory=inventory)
+        assert code == exitcodes.OK, (err, events[-5:])
+        assert not _plans(events)  # nothing left to do in either directory
+
+        (bases["node3"] / PAIR[1] / "hand-copied.jar").write_text("x\n")
+        check = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "deploy",
+                "--check",
+                "--json",
+                "--config",
+                str(inventory),
+            ],
+            capture_output=True,
+            text=True,
+            env=_env(tmp_path),
+            cwd=ROOT,
+            timeout=300,
+        )
+        report = json.loads(check.stdout)
+        assert check.returncode == exitcodes.PROBLEMS, check.stderr
+        by_node = {n["node"]: n for n in report["nodes"]}
+        assert by_node["node2"]["status"] == "in-step"
+        assert by_node["node3"]["status"] == "differs"
+        assert by_node["node3"]["differences"]["deleted"] == [f"{PAIR[1]}/hand-copied.jar"]
+    finally:
+        inventory.unlink()
+        for base in bases.values():
+            shutil.rmtree(base / "liferay-home", ignore_errors=True)
