@@ -17,9 +17,10 @@ demo: venv
 	$(VENV)/bin/clusterconsole sandbox up
 	$(VENV)/bin/clusterconsole --sandbox
 
-## ruff, mypy and the whole test suite, sandbox integration tests included.
+## ruff, mypy and the whole test suite, sandbox integration tests included. Two workers: the
+## shared sandbox's tests on one, variant sandboxes, unit and screen tests spread over both.
 test: lint
-	$(VENV)/bin/pytest -q -ra
+	$(VENV)/bin/pytest -q -ra -n 2 --dist loadgroup
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -17,8 +17,9 @@ import pytest
 from console.sandbox import manager
 from console.sandbox.layout import BALANCER_PORT, DATABASE_PORT, HTTP_PORT, SSH_PORT, SandboxLayout
 from console.sandbox.waits import port_open
+from tests.nets import worker_net
 
-TEST_NET = os.environ.get("CLUSTERCONSOLE_TEST_NET", "127.0.2")
+TEST_NET = worker_net("127.0.2")
 NODES = 3
 REQUIRED = (
     "/usr/share/tomcat10/bin/catalina.sh",

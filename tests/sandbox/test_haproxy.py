@@ -33,12 +33,13 @@ from probes.haproxy_client import (
     RemoteHaproxySocket,
 )
 
+from .conftest import TEST_NET
 from .helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 
 HAPROXY = "/usr/sbin/haproxy"
-NET = os.environ.get("CLUSTERCONSOLE_TEST_NET", "127.0.2")
+NET = TEST_NET
 CONFIG = """\
 global
     stats socket {socket} mode 600 level admin

@@ -18,9 +18,10 @@ import pytest
 from console import exitcodes, serve
 from console.config import load_inventory
 from tests.app import recorded
+from tests.nets import worker_net
 
 ROOT = Path(__file__).resolve().parents[2]
-NET = os.environ.get("CLUSTERCONSOLE_TEST_NET", "127.0.9")
+NET = worker_net("127.0.9")
 WALL = re.compile(rb"C R I T I C A L|R U N N I N G")
 """The wall's own spaced-out state words (the terminal's interactive session has none)."""
 ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
