@@ -199,17 +199,19 @@ class TextPrompt(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = MODAL_CSS.format(name="TextPrompt")
 
-    def __init__(self, title: Text | str, *, note: str = "") -> None:
+    def __init__(self, title: Text | str, *, note: str = "", password: bool = False) -> None:
         super().__init__()
         self.title_text = title if isinstance(title, Text) else Text(title)
         self.note = note
+        self.password = password
+        """Mask what is typed (a license key): the input shows bullets, never the text."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, classes="title")
             if self.note:
                 yield Static(Text(self.note, style="dim"), id="prompt-note")
-            yield Input(id="prompt-input")
+            yield Input(id="prompt-input", password=self.password)
             yield Static("", classes="error", id="prompt-error")
             with Horizontal():
                 yield Button("OK", variant="warning", id="prompt-ok")

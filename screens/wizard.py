@@ -283,6 +283,13 @@ class WizardScreen(Screen[None]):
             self._cancel_before_start = reason
             self._drive_task.cancel()
 
+    def _secret(self, question: str) -> bool:
+        """Whether the wizard declares `question` a secret (its prompt is masked)."""
+        try:
+            return registry.spec_named(self.wizard_name).answer(question).secret
+        except (registry.WizardUsageError, KeyError):
+            return False
+
     async def _ask(
         self, step: Step[Any], question: str, prompt: str, key: str | None
     ) -> str | None:
@@ -293,7 +300,12 @@ class WizardScreen(Screen[None]):
             if not answer.done():
                 answer.set_result(result)
 
-        screen = TextPrompt(Text(f"{step.name}: {printable(prompt)}", style="bold"))
+        secret = self._secret(question)
+        screen = TextPrompt(
+            Text(f"{step.name}: {printable(prompt)}", style="bold"),
+            note="a secret: what you type is hidden and never shown in full" if secret else "",
+            password=secret,
+        )
         self._note(f"asking for {question} ...")
         self.app.push_screen(screen, answered)
         try:

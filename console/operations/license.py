@@ -43,6 +43,7 @@ QUESTIONS = (
         "a [keys] table: node = the license key the vendor issued for its system key "
         "(asked in the screen when absent)",
         during_run=True,
+        secret=True,
     ),
     Answer(
         "keys_file",

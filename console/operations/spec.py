@@ -38,6 +38,9 @@ class Answer:
     """Asked while the wizard runs (shown what it needs, e.g. a node's system key): the screen
     prompts; a scripted run must have it in the answers file (per node: a table of node = value),
     else it is refused before anything changes."""
+    secret: bool = False
+    """A secret (a license key): the screen's prompt masks what is typed, and it is never shown
+    or recorded in full."""
 
     def describe(self) -> str:
         shown = "" if self.default is None or self.default == {} else f" ({self.default})"
