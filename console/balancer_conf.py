@@ -44,6 +44,8 @@ class Member:
     route: str
     url: str
     """``http://ADDR:PORT`` (httpd BalancerMember URL; HAProxy takes its ADDR:PORT)."""
+    options: tuple[str, ...] = ()
+    """Written after the peers' options (``status=+D`` / ``disabled``: added disabled)."""
 
     @property
     def address(self) -> str:

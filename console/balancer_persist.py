@@ -40,7 +40,7 @@ DEFAULT_RELOAD = {
     "apache": "apachectl -k graceful -f {config}",
     "haproxy": "systemctl reload haproxy",
 }
-TIMEOUT = 30.0
+TIMEOUT = 60.0
 
 
 class PersistError(Exception):
