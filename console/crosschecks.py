@@ -17,70 +17,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
 
+from console.crosschecks_balancers import absent_from_balancers, balancer_problems
 from console.license_checks import license_problems
-from console.maintenance import Acknowledgement, problem_key
 from console.membership import in_rotation, partitions, serving_nodes
 from console.metrics_checks import metrics_problems
-from console.rates import elected_before
-from console.state import BalancerView, ClusterState, NodeView
-from console.topology import worker_node
-from probes.balancer import Worker
+from console.problem import SEVERITY_ORDER, Acknowledged, Findings, Problem, Severity
+from console.state import ClusterState, NodeView
 
-Severity = Literal["critical", "warning", "info"]
-SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+__all__ = [
+    "CHECKS",
+    "SETTLE_SECONDS",
+    "SEVERITY_ORDER",
+    "Acknowledged",
+    "Findings",
+    "Problem",
+    "Severity",
+    "findings",
+    "problems",
+]
+
 SETTLE_SECONDS = 10.0
 """How long peers may disagree about a membership before it is a problem: peers learn of a
 starting node at slightly different moments (Tribes drops a member after 3 s by default)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong, for one node (or the whole cluster when node is None)."""
-
-    severity: Severity
-    code: str
-    """A stable identifier (``split-brain``, ``ssh-host-key`` ...) for scripts and tests."""
-    node: str | None
-    text: str
-    subject: str | None = None
-    """What a cluster-wide problem is about when there can be several (a balancer's name)."""
-
-    @property
-    def key(self) -> str:
-        """Stable across snapshots (code and node or subject): what an acknowledgement names."""
-        return problem_key(self.code, self.node or self.subject)
-
-    def to_json(self) -> dict[str, str | None]:
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "node": self.node,
-            "text": self.text,
-            "key": self.key,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Acknowledged:
-    """A problem an operator acknowledged, and the acknowledgement (who, until when)."""
-
-    problem: Problem
-    acknowledgement: Acknowledgement
-
-
-@dataclass(frozen=True, slots=True)
-class Findings:
-    """Everything the checks found in one snapshot, sorted like `problems`."""
-
-    alarms: tuple[Problem, ...]
-    """Critical and warning problems nobody acknowledged: the alarm list."""
-    acknowledged: tuple[Acknowledged, ...]
-    """Problems acknowledged and not expired (by the snapshot's clock)."""
-    notices: tuple[Problem, ...]
-    """Informational: nodes in maintenance, membership that cannot be told, and why."""
 
 
 def _running(view: NodeView) -> bool:
@@ -284,103 +243,6 @@ def _membership(state: ClusterState) -> Iterator[Problem]:
             )
 
 
-def _workers(view: BalancerView) -> list[tuple[str, Worker]]:
-    if view.page is None:
-        return []
-    return [
-        (balancer.name, worker) for balancer in view.page.balancers for worker in balancer.workers
-    ]
-
-
-def _balancers(state: ClusterState) -> Iterator[Problem]:
-    specs = state.specs
-    by_name = {view.name: view for view in state.nodes}
-    for view in state.balancers:
-        if view.reachable is False:
-            yield Problem(
-                "critical",
-                "balancer-unreachable",
-                None,
-                f"balancer {view.name} cannot be read: {view.error or 'no answer'}.",
-                subject=view.name,
-            )
-            continue
-        if view.page is None:
-            continue
-        for balancer in view.page.balancers:
-            if balancer.workers and not any(worker.usable for worker in balancer.workers):
-                yield Problem(
-                    "critical",
-                    "no-usable-worker",
-                    None,
-                    f"balancer {view.name} ({balancer.name}) has no usable worker: "
-                    "every request fails.",
-                    subject=f"{view.name}/{balancer.name}",
-                )
-        for balancer_name, worker in _workers(view):
-            node_name = worker_node(worker, specs)
-            node = by_name.get(node_name) if node_name else None
-            if node is None:
-                continue
-            route = node.spec.jvm_route
-            if route and worker.route is not None and worker.route != route:
-                yield Problem(
-                    "critical",
-                    "route-mismatch",
-                    node.name,
-                    f"{node.name}'s jvmRoute is {route!r} but balancer {view.name} routes "
-                    f"{worker.url} as {worker.route!r}: sticky sessions will not stick.",
-                )
-            if worker.draining:
-                before = elected_before(view, balancer_name, worker.url)
-                if before is not None and worker.elected is not None and worker.elected > before:
-                    yield Problem(
-                        "warning",
-                        "drain-still-elected",
-                        node.name,
-                        f"{node.name} is draining on {view.name} but was still elected "
-                        f"{worker.elected - before} time(s) since the last read: users with "
-                        "sessions on it are still there (or the balancer ignores the drain).",
-                    )
-            if worker.usable and not worker.disabled and node.tomcat == "stopped":
-                yield Problem(
-                    "warning",
-                    "worker-to-stopped-node",
-                    node.name,
-                    f"{view.name} still counts {node.name} usable ({worker.status}) although its "
-                    "Tomcat is stopped: the next user sent there gets an error or a retry. "
-                    "Disable or drain the worker while the node is down.",
-                )
-            if worker.usable is False and not worker.disabled and node.http and node.http.ok:
-                yield Problem(
-                    "warning",
-                    "worker-error",
-                    node.name,
-                    f"{view.name} marks {node.name} unusable ({worker.status}) although it "
-                    "answers directly: it gets no traffic until the balancer retries it.",
-                )
-
-
-def _absent_from_balancers(state: ClusterState) -> Iterator[Problem]:
-    read = [view for view in state.balancers if view.page is not None]
-    if not read:
-        return
-    present = {
-        name
-        for view in read
-        for _, worker in _workers(view)
-        if (name := worker_node(worker, state.specs)) is not None
-    }
-    for view in state.nodes:
-        if _running(view) and view.name not in present and view.maintenance is None:
-            yield Problem(
-                "warning",
-                "not-in-balancer",
-                view.name,
-                f"{view.name} is up but no balancer has a worker for it: it gets no users.",
-            )
-
-
 def _shared(state: ClusterState) -> Iterator[Problem]:
     database = state.database
     if database is not None and database.health is not None:
@@ -438,8 +300,8 @@ CHECKS = (
     _redundancy,
     _membership_unknown,
     _membership,
-    _balancers,
-    _absent_from_balancers,
+    balancer_problems,
+    absent_from_balancers,
     _shared,
     _metrics,
     _license,
