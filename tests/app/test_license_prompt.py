@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App
 from textual.widgets import Input
 
 from console.audit import AuditLog
@@ -50,8 +51,9 @@ async def test_the_license_key_prompt_shows_node_and_system_key_and_masks_the_ke
         assert "DONE" in shown(app, "#wizard-outcome")
 
 
-async def test_a_question_that_is_no_secret_is_not_masked(tmp_path: Path) -> None:
-    app = HarnessApp(inventory(tmp_path), lambda: TextPrompt("name?"))
+async def test_a_question_that_is_no_secret_is_not_masked() -> None:
+    app: App[None] = App()
     async with app.run_test(size=(100, 30)):
+        app.push_screen(TextPrompt("name?"))
         await wait_for(lambda: isinstance(app.screen, TextPrompt))
         assert not app.screen.query_one(Input).password
