@@ -105,9 +105,14 @@ def member_line(text: str, kind: str, pool: str, member: Member) -> str:
                 options.append(word)
     if kind == "apache":
         return " ".join(
-            [f'{indent}BalancerMember "{member.url}"', f"route={member.route}", *options]
+            [
+                f'{indent}BalancerMember "{member.url}"',
+                f"route={member.route}",
+                *options,
+                *member.options,
+            ]
         )
-    return " ".join([f"{indent}server {member.route} {member.address}", *options])
+    return " ".join([f"{indent}server {member.route} {member.address}", *options, *member.options])
 
 
 def add_member(text: str, kind: str, pool: str, member: Member) -> tuple[str, list[str]]:
