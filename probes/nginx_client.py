@@ -108,7 +108,7 @@ class NginxHost:
 
     async def run(self, command: str, *, input: bytes = b"") -> Outcome:
         """`command` with stderr folded into stdout and its exit status appended."""
-        line = f"{command} 2>&1; echo; echo {_EXIT}$?"
+        line = f"{command} 2>&1; printf '\\n{_EXIT}%s\\n' \"$?\""
         try:
             async with asyncio.timeout(self.timeout * 2):
                 raw = await self.runner(line, input=input, timeout=self.timeout)
