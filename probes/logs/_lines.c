@@ -6,14 +6,13 @@
  * SIMD compares (12 GB/s on the same machine). Optional: probes/logs/lines.py falls back to
  * bytes.count when this module is not built.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_lines.h"
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
-static Py_ssize_t count(const unsigned char *p, Py_ssize_t start, Py_ssize_t end) {
+Py_ssize_t lines_count(const unsigned char *p, Py_ssize_t start, Py_ssize_t end) {
     Py_ssize_t total = 0;
     Py_ssize_t i = start;
     while (end - i >= 255) {
@@ -62,7 +61,7 @@ static PyObject *count_newlines(PyObject *self, PyObject *const *args, Py_ssize_
     }
     Py_ssize_t total = 0;
     if (start < end) {
-        total = count((const unsigned char *)view.buf, start, end);
+        total = lines_count((const unsigned char *)view.buf, start, end);
     }
     PyBuffer_Release(&view);
     return PyLong_FromSsize_t(total);
@@ -76,16 +75,7 @@ static PyObject *count_newlines(PyObject *self, PyObject *const *args, Py_ssize_
  * bytes) and its length, then the needle. Each 16-byte block is compared with every needle's
  * guard (SSE2: two compares, an and and a movemask per needle); a guard hit is verified with
  * memcmp. Guards are rare bytes or byte pairs of the needle, so hits are few. */
-#define MAX_NEEDLES 64
-
-typedef struct {
-    const unsigned char *bytes;
-    Py_ssize_t len;
-    Py_ssize_t offset; /* of the guard within the needle */
-    int width;         /* 1 or 2 */
-} needle_t;
-
-static int parse_spec(const unsigned char *spec, Py_ssize_t size, needle_t *needles) {
+int lines_parse_spec(const unsigned char *spec, Py_ssize_t size, needle_t *needles) {
     Py_ssize_t at = 0;
     int count = 0;
     while (at < size) {
@@ -121,7 +111,7 @@ static inline int verify(const unsigned char *buf, Py_ssize_t start, Py_ssize_t 
     return 1;
 }
 
-static void search(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
+void lines_search(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                    const needle_t *needles, int count, Py_ssize_t *best, int *which) {
     Py_ssize_t max_offset = 0;
     for (int j = 0; j < count; j++) {
@@ -217,7 +207,7 @@ static PyObject *find_any(PyObject *self, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     needle_t needles[MAX_NEEDLES];
-    int count = parse_spec((const unsigned char *)PyBytes_AS_STRING(args[3]),
+    int count = lines_parse_spec((const unsigned char *)PyBytes_AS_STRING(args[3]),
                            PyBytes_GET_SIZE(args[3]), needles);
     if (count < 0) {
         PyErr_SetString(PyExc_ValueError, "find_any: malformed spec");
@@ -240,7 +230,7 @@ static PyObject *find_any(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Py_ssize_t best = -1;
     int which = -1;
     if (start < end && count > 0) {
-        search((const unsigned char *)view.buf, start, end, needles, count, &best, &which);
+        lines_search((const unsigned char *)view.buf, start, end, needles, count, &best, &which);
     }
     PyBuffer_Release(&view);
     return Py_BuildValue("(ni)", best, which);
@@ -394,6 +384,183 @@ static int english_month(const unsigned char *m) {
     return 0;
 }
 
+int lines_read_error(const unsigned char *b, Py_ssize_t len, Py_ssize_t start, Py_ssize_t line_end,
+                     Py_ssize_t end, Py_ssize_t max_fold, error_read_t *r) {
+    if (start < 0 || line_end < start || end > len || line_end >= end || b[line_end] != '\n' ||
+        max_fold < 1) {
+        return 0;
+    }
+    Py_ssize_t n = line_end - start;
+    const unsigned char *h = b + start;
+    if (n < 26) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (h[i] < 0x20 || h[i] > 0x7e || h[i] == '|') {
+            return 0; /* control or non-ASCII bytes, or a compose prefix's bar */
+        }
+    }
+    if (n > 60) { /* split_glued's hint: `:dd:dd` from position 20 */
+        for (Py_ssize_t i = 20; i + 5 < n; i++) {
+            if (h[i] == ':' && is_digit(h[i + 1]) && is_digit(h[i + 2]) && h[i + 3] == ':' &&
+                is_digit(h[i + 4]) && is_digit(h[i + 5])) {
+                return 0;
+            }
+        }
+    }
+    int layout;
+    char *time = r->time;
+    Py_ssize_t level, level_end, src = -1, src_end = -1, message;
+    if (h[2] == '-') {
+        /* jul1: DD-Mmm-YYYY HH:MM:SS.mmm LEVEL [thread] pkg.Class.method message */
+        layout = 1;
+        if (!is_digit(h[0]) || !is_digit(h[1]) || h[6] != '-' || h[11] != ' ' || h[14] != ':' ||
+            h[17] != ':' || h[20] != '.' || h[24] != ' ') {
+            return 0;
+        }
+        static const int digits[] = {7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 21, 22, 23};
+        for (int k = 0; k < 13; k++) {
+            if (!is_digit(h[digits[k]])) {
+                return 0;
+            }
+        }
+        for (int k = 3; k < 6; k++) {
+            unsigned char c = h[k];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+                return 0;
+            }
+        }
+        if (!iso_time(time, h + 7, english_month(h + 3), h, h + 12, h + 21)) {
+            return 0; /* another language's month, or no date: Python reads it */
+        }
+        level = 25;
+        level_end = level;
+        while (level_end < n && h[level_end] != ' ') {
+            level_end++;
+        }
+        Py_ssize_t len = level_end - level;
+        if (!((len == 6 && !memcmp(h + level, "SEVERE", 6)) ||
+              (len == 5 && !memcmp(h + level, "ERROR", 5)) ||
+              (len == 5 && !memcmp(h + level, "FATAL", 5)) ||
+              (len == 8 && !memcmp(h + level, "CRITICAL", 8)))) {
+            return 0;
+        }
+        if (level_end + 1 >= n || h[level_end + 1] != '[') {
+            return 0;
+        }
+        for (Py_ssize_t i = level_end + 2; i + 1 < n; i++) { /* the thread: lazy, to a `] ` */
+            if (h[i] == ']' && h[i + 1] == ' ') {
+                Py_ssize_t e = source_end(h, i + 2, n);
+                if (e >= 0) {
+                    src = i + 2;
+                    src_end = e;
+                    break;
+                }
+            }
+        }
+        if (src < 0) {
+            return 0;
+        }
+        message = src_end < n ? src_end + 1 : n;
+    } else {
+        /* iso (log4j/logback): YYYY-MM-DD HH:MM:SS,mmm LEVEL [thread] logger - message */
+        layout = 2;
+        if (h[4] != '-' || h[7] != '-' || h[10] != ' ' || h[13] != ':' || h[16] != ':' ||
+            h[19] != ',' || h[23] != ' ') {
+            return 0;
+        }
+        static const int digits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
+        for (int k = 0; k < 17; k++) {
+            if (!is_digit(h[digits[k]])) {
+                return 0;
+            }
+        }
+        int month = (h[5] - '0') * 10 + (h[6] - '0');
+        if (!iso_time(time, h, month, h + 8, h + 11, h + 20)) {
+            return 0;
+        }
+        level = 24;
+        level_end = level;
+        while (level_end < n && h[level_end] >= 'A' && h[level_end] <= 'Z') {
+            level_end++;
+        }
+        Py_ssize_t len = level_end - level;
+        if (!((len == 6 && !memcmp(h + level, "SEVERE", 6)) ||
+              (len == 5 && !memcmp(h + level, "ERROR", 5)) ||
+              (len == 5 && !memcmp(h + level, "FATAL", 5)))) {
+            return 0;
+        }
+        /* exactly one space, then `[thread] ` (the rest; _REST_LOGGER's third pattern only) */
+        Py_ssize_t rest = level_end + 1;
+        if (level_end + 2 >= n || h[level_end] != ' ' || h[rest] != '[') {
+            return 0;
+        }
+        const unsigned char *close = memchr(h + rest, ']', (size_t)(n - rest));
+        if (!close || close + 1 >= h + n || close[1] != ' ') {
+            return 0;
+        }
+        src = (close - h) + 2;
+        src_end = src;
+        while (src_end < n && (is_word(h[src_end]) || h[src_end] == '.')) {
+            src_end++;
+        }
+        if (src_end == src || n - src_end < 3 || memcmp(h + src_end, " - ", 3)) {
+            return 0;
+        }
+        message = src_end + 3;
+        /* the earlier patterns' literals: where they occur, the Python path decides */
+        for (Py_ssize_t i = rest; i + 2 < n; i++) {
+            if ((h[i] == ']' && h[i + 1] == ' ' && h[i + 2] == '(') ||
+                (i + 5 < n && !memcmp(h + i, " --- [", 6))) {
+                return 0;
+            }
+        }
+    }
+    /* The stack trace: complete lines, each as _TRACE_RUN takes them. */
+    Py_ssize_t pos = line_end + 1, lines = 0;
+    for (;;) {
+        if (pos >= end) {
+            return 0; /* the record may go on in the next chunk */
+        }
+        const unsigned char *nlp = memchr(b + pos, '\n', (size_t)(end - pos));
+        if (!nlp) {
+            return 0;
+        }
+        Py_ssize_t nl = nlp - b;
+        for (Py_ssize_t i = pos; i < nl; i++) {
+            unsigned char c = b[i];
+            if ((c < 0x20 && c != '\t') || c > 0x7e) {
+                return 0;
+            }
+        }
+        Py_ssize_t taken = trace_line(b, pos, nl);
+        if (!taken) {
+            /* _record_start: a digit first, 11 bytes or more, no `T` at 10, no `|` */
+            if (!is_digit(b[pos]) || nl - pos < 11 || b[pos + 10] == 'T' ||
+                memchr(b + pos, '|', (size_t)(nl - pos))) {
+                return 0;
+            }
+            break;
+        }
+        lines++;
+        pos = nl + 1;
+    }
+    if (lines >= max_fold) {
+        return 0;
+    }
+    r->layout = layout;
+    r->head = start;
+    r->head_end = line_end;
+    r->level = start + level;
+    r->level_end = start + level_end;
+    r->src = start + src;
+    r->src_end = start + src_end;
+    r->message = start + message;
+    r->trace_lines = lines;
+    r->next = pos;
+    return 1;
+}
+
 static PyObject *error_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 5) {
@@ -408,193 +575,30 @@ static PyObject *error_record(PyObject *self, PyObject *const *args, Py_ssize_t 
             return NULL;
         }
     }
-    Py_ssize_t start = v[0], line_end = v[1], end = v[2], max_fold = v[3];
     Py_buffer view;
     if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    const unsigned char *b = (const unsigned char *)view.buf;
+    const char *b = (const char *)view.buf;
+    error_read_t r;
     PyObject *result = NULL;
-    if (start < 0 || line_end < start || end > view.len || line_end >= end || b[line_end] != '\n' ||
-        max_fold < 1) {
-        goto fallback;
-    }
-    Py_ssize_t n = line_end - start;
-    const unsigned char *h = b + start;
-    if (n < 26) {
-        goto fallback;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (h[i] < 0x20 || h[i] > 0x7e || h[i] == '|') {
-            goto fallback; /* control or non-ASCII bytes, or a compose prefix's bar */
-        }
-    }
-    if (n > 60) { /* split_glued's hint: `:dd:dd` from position 20 */
-        for (Py_ssize_t i = 20; i + 5 < n; i++) {
-            if (h[i] == ':' && is_digit(h[i + 1]) && is_digit(h[i + 2]) && h[i + 3] == ':' &&
-                is_digit(h[i + 4]) && is_digit(h[i + 5])) {
-                goto fallback;
-            }
-        }
-    }
-    int layout;
-    char time[23];
-    Py_ssize_t level, level_end, src = -1, src_end = -1, message;
-    if (h[2] == '-') {
-        /* jul1: DD-Mmm-YYYY HH:MM:SS.mmm LEVEL [thread] pkg.Class.method message */
-        layout = 1;
-        if (!is_digit(h[0]) || !is_digit(h[1]) || h[6] != '-' || h[11] != ' ' || h[14] != ':' ||
-            h[17] != ':' || h[20] != '.' || h[24] != ' ') {
-            goto fallback;
-        }
-        static const int digits[] = {7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 21, 22, 23};
-        for (int k = 0; k < 13; k++) {
-            if (!is_digit(h[digits[k]])) {
-                goto fallback;
-            }
-        }
-        for (int k = 3; k < 6; k++) {
-            unsigned char c = h[k];
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-                goto fallback;
-            }
-        }
-        if (!iso_time(time, h + 7, english_month(h + 3), h, h + 12, h + 21)) {
-            goto fallback; /* another language's month, or no date: Python reads it */
-        }
-        level = 25;
-        level_end = level;
-        while (level_end < n && h[level_end] != ' ') {
-            level_end++;
-        }
-        Py_ssize_t len = level_end - level;
-        if (!((len == 6 && !memcmp(h + level, "SEVERE", 6)) ||
-              (len == 5 && !memcmp(h + level, "ERROR", 5)) ||
-              (len == 5 && !memcmp(h + level, "FATAL", 5)) ||
-              (len == 8 && !memcmp(h + level, "CRITICAL", 8)))) {
-            goto fallback;
-        }
-        if (level_end + 1 >= n || h[level_end + 1] != '[') {
-            goto fallback;
-        }
-        for (Py_ssize_t i = level_end + 2; i + 1 < n; i++) { /* the thread: lazy, to a `] ` */
-            if (h[i] == ']' && h[i + 1] == ' ') {
-                Py_ssize_t e = source_end(h, i + 2, n);
-                if (e >= 0) {
-                    src = i + 2;
-                    src_end = e;
-                    break;
-                }
-            }
-        }
-        if (src < 0) {
-            goto fallback;
-        }
-        message = src_end < n ? src_end + 1 : n;
+    if (!lines_read_error((const unsigned char *)b, view.len, v[0], v[1], v[2], v[3], &r)) {
+        result = Py_None;
+        Py_INCREF(result);
     } else {
-        /* iso (log4j/logback): YYYY-MM-DD HH:MM:SS,mmm LEVEL [thread] logger - message */
-        layout = 2;
-        if (h[4] != '-' || h[7] != '-' || h[10] != ' ' || h[13] != ':' || h[16] != ':' ||
-            h[19] != ',' || h[23] != ' ') {
-            goto fallback;
+        PyObject *trace = Py_None;
+        Py_INCREF(trace);
+        if (r.trace_lines) {
+            Py_DECREF(trace);
+            trace = PyUnicode_DecodeASCII(b + r.head_end + 1, r.next - 1 - (r.head_end + 1), NULL);
         }
-        static const int digits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
-        for (int k = 0; k < 17; k++) {
-            if (!is_digit(h[digits[k]])) {
-                goto fallback;
-            }
-        }
-        int month = (h[5] - '0') * 10 + (h[6] - '0');
-        if (!iso_time(time, h, month, h + 8, h + 11, h + 20)) {
-            goto fallback;
-        }
-        level = 24;
-        level_end = level;
-        while (level_end < n && h[level_end] >= 'A' && h[level_end] <= 'Z') {
-            level_end++;
-        }
-        Py_ssize_t len = level_end - level;
-        if (!((len == 6 && !memcmp(h + level, "SEVERE", 6)) ||
-              (len == 5 && !memcmp(h + level, "ERROR", 5)) ||
-              (len == 5 && !memcmp(h + level, "FATAL", 5)))) {
-            goto fallback;
-        }
-        /* exactly one space, then `[thread] ` (the rest; _REST_LOGGER's third pattern only) */
-        Py_ssize_t rest = level_end + 1;
-        if (level_end + 2 >= n || h[level_end] != ' ' || h[rest] != '[') {
-            goto fallback;
-        }
-        const unsigned char *close = memchr(h + rest, ']', (size_t)(n - rest));
-        if (!close || close + 1 >= h + n || close[1] != ' ') {
-            goto fallback;
-        }
-        src = (close - h) + 2;
-        src_end = src;
-        while (src_end < n && (is_word(h[src_end]) || h[src_end] == '.')) {
-            src_end++;
-        }
-        if (src_end == src || n - src_end < 3 || memcmp(h + src_end, " - ", 3)) {
-            goto fallback;
-        }
-        message = src_end + 3;
-        /* the earlier patterns' literals: where they occur, the Python path decides */
-        for (Py_ssize_t i = rest; i + 2 < n; i++) {
-            if ((h[i] == ']' && h[i + 1] == ' ' && h[i + 2] == '(') ||
-                (i + 5 < n && !memcmp(h + i, " --- [", 6))) {
-                goto fallback;
-            }
+        if (trace) {
+            result = Py_BuildValue("(is#s#s#s#s#Nn)", r.layout, r.time, (Py_ssize_t)23, b + r.level,
+                                   r.level_end - r.level, b + r.src, r.src_end - r.src,
+                                   b + r.message, r.head_end - r.message, b + r.head,
+                                   r.head_end - r.head, trace, r.next);
         }
     }
-    /* The stack trace: complete lines, each as _TRACE_RUN takes them. */
-    Py_ssize_t pos = line_end + 1, lines = 0;
-    for (;;) {
-        if (pos >= end) {
-            goto fallback; /* the record may go on in the next chunk */
-        }
-        const unsigned char *nlp = memchr(b + pos, '\n', (size_t)(end - pos));
-        if (!nlp) {
-            goto fallback;
-        }
-        Py_ssize_t nl = nlp - b;
-        for (Py_ssize_t i = pos; i < nl; i++) {
-            unsigned char c = b[i];
-            if ((c < 0x20 && c != '\t') || c > 0x7e) {
-                goto fallback;
-            }
-        }
-        Py_ssize_t taken = trace_line(b, pos, nl);
-        if (!taken) {
-            /* _record_start: a digit first, 11 bytes or more, no `T` at 10, no `|` */
-            if (!is_digit(b[pos]) || nl - pos < 11 || b[pos + 10] == 'T' ||
-                memchr(b + pos, '|', (size_t)(nl - pos))) {
-                goto fallback;
-            }
-            break;
-        }
-        lines++;
-        pos = nl + 1;
-    }
-    if (lines >= max_fold) {
-        goto fallback;
-    }
-    const char *c = (const char *)h;
-    PyObject *trace = Py_None;
-    Py_INCREF(trace);
-    if (lines) {
-        Py_DECREF(trace);
-        trace = PyUnicode_DecodeASCII((const char *)b + line_end + 1, pos - 1 - (line_end + 1),
-                                      NULL);
-        if (!trace) {
-            goto done;
-        }
-    }
-    result = Py_BuildValue("(is#s#s#s#s#Nn)", layout, time, (Py_ssize_t)23, c + level, level_end - level,
-                           c + src, src_end - src, c + message, n - message, c, n, trace, pos);
-    goto done;
-fallback:
-    result = Py_None;
-    Py_INCREF(result);
-done:
     PyBuffer_Release(&view);
     return result;
 }
@@ -607,6 +611,11 @@ static PyMethodDef methods[] = {
     {"error_record", (PyCFunction)(void (*)(void))error_record, METH_FASTCALL,
      "error_record(buffer, start, line_end, end, max_fold) -> a OneLineFormatter error and its "
      "stack trace, or None"},
+    {"json_errors", (PyCFunction)(void (*)(void))scan_json_errors, METH_FASTCALL,
+     "json_errors(buffer, pos, end, tables, misses, config, cpos, cline, out) -> the error "
+     "records from pos on as JSON lines into out, up to the first candidate line Python reads"},
+    {"rebase", (PyCFunction)(void (*)(void))scan_rebase, METH_FASTCALL,
+     "rebase(lines, prefix_len, add) -> JSON lines with add added to each line number"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,7 +15,7 @@ from probes.logs.records import Record
 from probes.logs.text import cap
 
 _TOMCAT_LAYOUTS = frozenset({"jul1", "jul2", "level", "json", "bare"})
-_MAY_BE_CLUSTER = re.compile(
+MAY_BE_CLUSTER = re.compile(
     r"ember|cluster|WSO2 Carbon started|hutting down|uspect|Removing |\||members discovered"
 )
 """What every WSO2, Hazelcast and JGroups rule needs in the message: one search instead of five
@@ -46,7 +46,7 @@ def classify(record: Record) -> Draft | None:
             draft = tomcat.by_text(message, is_error=record.is_error)
     elif not logger and record.layout in _TOMCAT_LAYOUTS:
         draft = tomcat.by_text(message, is_error=record.is_error)
-    if draft is None and _MAY_BE_CLUSTER.search(message):
+    if draft is None and MAY_BE_CLUSTER.search(message):
         draft = (
             wso2.classify(message)
             or hazelcast.classify(message)

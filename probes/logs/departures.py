@@ -11,8 +11,11 @@ start or stop ends what is known of earlier departures.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from probes.logs.model import LogEvent
+
+_Item = TypeVar("_Item", LogEvent, LogEvent | bytes)
 
 MAX_TRACKED = 4096
 """Departed members remembered at most (log text is untrusted: a bound on what it can cost)."""
@@ -26,11 +29,12 @@ class Departures:
     def __init__(self) -> None:
         self._gone: dict[_Key, None] = {}
 
-    def filter(self, events: Sequence[LogEvent]) -> list[LogEvent]:
-        """The events without repeated departures (the same list object when none is dropped)."""
-        kept: list[LogEvent] | None = None
+    def filter(self, events: Sequence[_Item]) -> list[_Item]:
+        """The events without repeated departures (the same list object when none is dropped);
+        bytes (JSON lines of errors) pass."""
+        kept: list[_Item] | None = None
         for index, event in enumerate(events):
-            if self._repeated(event):
+            if isinstance(event, LogEvent) and self._repeated(event):
                 if kept is None:
                     kept = list(events[:index])
                 continue

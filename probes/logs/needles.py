@@ -118,6 +118,12 @@ def for_kinds(probes: tuple[Probe, ...], kinds: frozenset[str] | None) -> tuple[
     return tuple(probe for probe in probes if probe.kinds & kinds)
 
 
+Tables = tuple[
+    bytes, tuple[tuple[int, int, bytes | tuple[bytes, ...]], ...], bytes, tuple[bytes, ...]
+]
+"""A search as `_lines.json_errors` takes it: the spec, `_accepts` per pattern, the spec of
+every needle and each needle's anchor (`_another_probe`)."""
+
 BREAK_EVEN = 2600
 """Bytes scanned by one needle pass for the cost of checking one anchor candidate (measured: a
 pass costs ~0.6 ms per MiB, a candidate ~1.5 µs); above that density a probe uses its needles."""
@@ -141,6 +147,8 @@ class Search:
         self._spec = b""  # the patterns as `find_any` takes them (when the helper is built)
         self._line_spec = b""  # every probe's needles, to look through one rejected line
         self._line_owner: list[Probe] = []
+        self.tables: Tables | None = None
+        """The search as `_lines.json_errors` takes it (None: no one-pass helper)."""
 
     def start(self, buf: bytes | bytearray, start: int, end: int) -> None:
         """Begin a region `buf[start:end]` of complete lines."""
@@ -155,13 +163,33 @@ class Search:
                     self._pattern.append(pattern)
                     self._owner.append(index)
             every = [(needle, probe) for probe in self._probes for needle in probe.needles]
+            anchors = tuple(probe.anchor for _, probe in every)
             if find_any is not None and max(len(self._pattern), len(every)) <= MAX_NEEDLES:
                 self._spec = needle_spec(tuple(self._pattern))
                 self._line_spec = needle_spec(tuple(needle for needle, _ in every))
                 self._line_owner = [probe for _, probe in every]
+                self.tables = (self._spec, self._accept_table(), self._line_spec, anchors)
             else:
                 self._spec = b""
+                self.tables = None
         self._next = [-1] * len(self._pattern)  # searched lazily by next_line
+
+    @property
+    def misses(self) -> list[int]:
+        """Anchor candidates rejected in this region, per probe (`_lines.json_errors` adds its)."""
+        return self._misses
+
+    def _accept_table(self) -> tuple[tuple[int, int, bytes | tuple[bytes, ...]], ...]:
+        """`_accepts` per pattern for the helper: (probe, 0 = accept, 1 = its anchor must be on
+        the line too, 2 = the anchor was found: one of these needles must be; its data)."""
+        rows: list[tuple[int, int, bytes | tuple[bytes, ...]]] = []
+        for which, index in enumerate(self._owner):
+            probe = self._probes[index]
+            if probe.anchor and self._pattern[which] == probe.anchor:
+                rows.append((index, 2, probe.needles))
+            else:
+                rows.append((index, 1 if probe.anchor else 0, probe.anchor))
+        return tuple(rows)
 
     def finish(self, length: int) -> None:
         """Region done: decide for each anchored probe whether its anchor is still rare."""

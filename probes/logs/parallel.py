@@ -17,13 +17,13 @@ import marshal
 import os
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from probes.logs import hazelcast
+from probes.logs import hazelcast, jsonl
 from probes.logs.departures import Departures
 from probes.logs.model import LogEvent
 from probes.logs.needles import ALL_KINDS, Probe, searched_kinds
-from probes.logs.scanner import SNIFF_LINES, EventScanner, scan_file
+from probes.logs.scanner import SNIFF_LINES, EventScanner, scan_items
 
 MIN_SIZE = 64 << 20
 """Files smaller than this are scanned in one pass: forking would cost more than it saves."""
@@ -44,9 +44,12 @@ _RECORD_START = re.compile(
 
 Part = tuple[int, int]
 """A part of the file: start and end byte offsets."""
-Result = tuple[list[LogEvent], list[Any], int]
+Item = LogEvent | bytes
+"""An event, or JSON lines of errors the compiled helper wrote (with a JSON frame only)."""
+Result = tuple[list[Item], list[Any], int]
 """A scanned part, lines counted from 1: its events scanned here, or the rows of the events a
-worker found (marshalled tuples of their fields), and its line count."""
+worker found (marshalled tuples of their fields, and bytes of JSON lines as they are), and its
+line count."""
 
 
 def _safe_cut(handle: BinaryIO, nominal: int, size: int) -> int | None:
@@ -96,7 +99,7 @@ def _probes_after_sniffing(path: str, kinds: frozenset[str] | None) -> tuple[Pro
     return scanner._probes
 
 
-def _batches(scanner: EventScanner, path: str, start: int, end: int) -> Iterator[list[LogEvent]]:
+def _batches(scanner: EventScanner, path: str, start: int, end: int) -> Iterator[list[Item]]:
     """The events of `path[start:end]`, chunk by chunk, as `scanner` finds them.
 
     Each chunk is cut after its last newline and the partial line moved to the front of the
@@ -116,22 +119,25 @@ def _batches(scanner: EventScanner, path: str, start: int, end: int) -> Iterator
                 filled = keep + size
                 cut = chunk.rfind(b"\n", 0, filled) + 1 if left > 0 else filled
                 cut = cut or filled  # a line longer than the buffer: the scanner carries it
-                yield scanner.feed_buffer(chunk, cut)
+                yield scanner.feed_items(chunk, cut)
                 keep = filled - cut
                 chunk[:keep] = bytes(view[cut:filled])  # a copy: the ranges may overlap
             if keep:
-                yield scanner.feed_buffer(chunk, keep)
+                yield scanner.feed_items(chunk, keep)
     finally:
         view.release()
-    yield scanner.close()
+    yield scanner.close_items()
 
 
 def _part_scanner(
-    start: int, probes: tuple[Probe, ...] | None, kinds: frozenset[str] | None
+    start: int,
+    probes: tuple[Probe, ...] | None,
+    kinds: frozenset[str] | None,
+    json: jsonl.Frame | None = None,
 ) -> EventScanner:
     """A scanner for a part starting at byte `start` (lines numbered from 1); the first part
     (no `probes`) sniffs the stream's first lines like a one-pass scan."""
-    scanner = EventScanner(kinds=kinds)
+    scanner = EventScanner(kinds=kinds, json=json)
     scanner.reset(start)
     if probes is not None:
         scanner._use_probes(probes)
@@ -139,10 +145,15 @@ def _part_scanner(
 
 
 def _scan_range(
-    path: str, start: int, end: int, probes: tuple[Probe, ...] | None, kinds: frozenset[str] | None
-) -> tuple[list[LogEvent], int]:
+    path: str,
+    start: int,
+    end: int,
+    probes: tuple[Probe, ...] | None,
+    kinds: frozenset[str] | None,
+    json: jsonl.Frame | None,
+) -> tuple[list[Item], int]:
     """The events of `path[start:end]` (lines numbered from 1) and its line count."""
-    scanner = _part_scanner(start, probes, kinds)
+    scanner = _part_scanner(start, probes, kinds, json)
     events = [event for batch in _batches(scanner, path, start, end) for event in batch]
     return events, scanner.lines_seen
 
@@ -163,6 +174,16 @@ def _shifted(e: LogEvent, lines: int) -> LogEvent:
     )
 
 
+def _moved(item: Item | tuple[Any, ...], lines: int, prefix: int) -> Item:
+    """An event, a row or JSON lines `lines` lines further down."""
+    if type(item) is bytes:
+        return jsonl.rebase(item, prefix, lines) if lines else item
+    if type(item) is tuple:
+        return LogEvent(item[0], item[1], item[2] + lines, *item[3:])
+    assert isinstance(item, LogEvent)
+    return _shifted(item, lines)
+
+
 def _can_fork() -> bool:
     """Forking is safe only where the platform has it and no other thread holds a lock."""
     return hasattr(os, "fork") and _thread._count() == 0
@@ -174,8 +195,12 @@ def _claim(claims: int) -> int | None:
     return byte[0] if byte else None
 
 
-def _row(e: LogEvent) -> tuple[Any, ...]:
-    """An event's fields, in `LogEvent` order, as marshal can carry them."""
+def _row(e: Item) -> tuple[Any, ...] | bytes:
+    """An event's fields, in `LogEvent` order, as marshal can carry them (JSON lines as they
+    are: a busy log's errors cross the pipe as the bytes that will be written)."""
+    if type(e) is bytes:
+        return e
+    assert isinstance(e, LogEvent)
     return (
         e.kind,
         e.source,
@@ -197,6 +222,7 @@ def _worker(
     kinds: frozenset[str] | None,
     claims: int,
     out: int,
+    json: jsonl.Frame | None,
 ) -> None:
     """A forked worker: scan parts as long as there are any, one marshalled message per part.
 
@@ -205,7 +231,8 @@ def _worker(
     with os.fdopen(out, "wb") as sink:
         while (index := _claim(claims)) is not None:
             start, end = parts[index]
-            events, lines = _scan_range(path, start, end, None if index == 0 else probes, kinds)
+            first = index == 0
+            events, lines = _scan_range(path, start, end, None if first else probes, kinds, json)
             message = marshal.dumps((index, lines, [_row(event) for event in events]))
             sink.write(len(message).to_bytes(8, "little") + message)
             sink.flush()
@@ -232,6 +259,7 @@ def _fork_worker(
     probes: tuple[Probe, ...],
     kinds: frozenset[str] | None,
     claims: int,
+    json: jsonl.Frame | None,
 ) -> Worker:
     """Start a worker process; a bare fork and a pipe cost a few milliseconds, a pool tenths of
     a second."""
@@ -242,7 +270,7 @@ def _fork_worker(
         status = 1
         try:
             os.close(read_end)
-            _worker(path, parts, probes, kinds, claims, write_end)
+            _worker(path, parts, probes, kinds, claims, write_end, json)
             status = 0
         finally:
             os._exit(status)
@@ -301,15 +329,17 @@ def _merged(
     probes: tuple[Probe, ...],
     kinds: frozenset[str] | None,
     workers: int,
-) -> Iterator[LogEvent]:
+    json: jsonl.Frame | None,
+) -> Iterator[Item]:
     """Events of all parts in order; part 0 streams from here while the workers start."""
     claims, feed = os.pipe()
     os.write(feed, bytes(range(1, len(parts))))  # at most 255 bytes: fits in the pipe buffer
     os.close(feed)
-    children = [_fork_worker(path, parts, probes, kinds, claims) for _ in range(workers - 1)]
+    children = [_fork_worker(path, parts, probes, kinds, claims, json) for _ in range(workers - 1)]
+    prefix = len(json[0]) if json else 0
     results: dict[int, Result] = {}
     try:
-        scanner = _part_scanner(0, None, kinds)
+        scanner = _part_scanner(0, None, kinds, json)
         for batch in _batches(scanner, path, *parts[0]):
             yield from batch
         before, ready = scanner.lines_seen, 1
@@ -321,12 +351,12 @@ def _merged(
             if index is None:  # every part is claimed and every worker done: any part lost?
                 missing = [part for part in range(ready, len(parts)) if part not in results]
             for part in missing:
-                events, lines = _scan_range(path, *parts[part], probes, kinds)
+                events, lines = _scan_range(path, *parts[part], probes, kinds, json)
                 results[part] = (events, [], lines)
             while ready in results:
                 events, rows, lines = results.pop(ready)
-                yield from (_shifted(event, before) for event in events)
-                yield from (LogEvent(row[0], row[1], row[2] + before, *row[3:]) for row in rows)
+                yield from (_moved(item, before, prefix) for item in events)
+                yield from (_moved(row, before, prefix) for row in rows)
                 before += lines
                 ready += 1
             if index is None:
@@ -340,27 +370,36 @@ def _merged(
 def iter_file_parallel(
     path: str, workers: int | None = None, kinds: frozenset[str] | None = None
 ) -> Iterator[LogEvent]:
+    """All events of a file; see `iter_items_parallel`."""
+    return cast(Iterator[LogEvent], iter_items_parallel(path, workers, kinds))  # no frame
+
+
+def iter_items_parallel(
+    path: str,
+    workers: int | None = None,
+    kinds: frozenset[str] | None = None,
+    json: jsonl.Frame | None = None,
+) -> Iterator[Item]:
     """All events of a file (of `kinds`, None: all), as `scan_file` finds them, using up to
     `workers` processes.
 
     Events come while later parts are still being scanned. Raises OSError (at the call) for an
-    unreadable file, like `scan_file`.
+    unreadable file, like `scan_file`. With `json`, a busy log's errors come as bytes of
+    JSON lines in that frame (see `EventScanner`), in order among the other events.
     """
     size = os.stat(path).st_size
     workers = workers or os.cpu_count() or 1
     if workers < 2 or size < MIN_SIZE or not _can_fork() or os.path.isdir(path):
-        return scan_file(path, kinds=kinds)
+        return scan_items(path, kinds=kinds, json=json)
     searched = searched_kinds(kinds)  # the parts report what departures need; kinds cut last
     probes = _probes_after_sniffing(path, searched)
     parts = _parts(path, size, workers)
     if probes is None or len(parts) < 2:
-        return scan_file(path, kinds=kinds)
-    return _one_per_departure(_merged(path, parts, probes, searched, workers), kinds)
+        return scan_items(path, kinds=kinds, json=json)
+    return _one_per_departure(_merged(path, parts, probes, searched, workers, json), kinds)
 
 
-def _one_per_departure(
-    events: Iterator[LogEvent], kinds: frozenset[str] | None
-) -> Iterator[LogEvent]:
+def _one_per_departure(events: Iterator[Item], kinds: frozenset[str] | None) -> Iterator[Item]:
     """Each part drops the departures it repeats; this drops those repeated across parts, then
     the kinds not asked for.
 
@@ -368,8 +407,12 @@ def _one_per_departure(
     `iter_file_parallel` call (the stat), as documented."""
     keep = Departures().keep
     if kinds is None or kinds >= ALL_KINDS:
-        return (event for event in events if keep(event))
-    return (event for event in events if keep(event) and event.kind in kinds)
+        return (e for e in events if type(e) is bytes or keep(cast(LogEvent, e)))
+    return (
+        e
+        for e in events
+        if type(e) is bytes or (keep(cast(LogEvent, e)) and cast(LogEvent, e).kind in kinds)
+    )
 
 
 def scan_file_parallel(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from probes.logs import hazelcast, needles
+from probes.logs import hazelcast, jsonl, needles
 from probes.logs import lines as _lines
-from probes.logs.classify import classify, event
+from probes.logs.classify import MAY_BE_CLUSTER, classify, event
 from probes.logs.departures import Departures
 from probes.logs.draft import Draft
 from probes.logs.lines import count_newlines
@@ -66,6 +66,8 @@ def _record_start(buf: bytes | bytearray, pos: int, line_end: int) -> bool:
     return buf.find(b"|", pos, line_end) < 0
 
 
+_JSON_ERRORS = jsonl.json_errors
+"""The helper that writes error records as JSON lines (None: not built)."""
 _UNKNOWN = Draft("error", "tomcat")
 """A marker: no draft remembered yet (None is a remembered answer: no event)."""
 _FAST_DRAFTS: dict[tuple[int, str, str, str], Draft | None] = {}
@@ -87,9 +89,12 @@ class EventScanner:
         max_line: int = 65536,
         max_fold_lines: int = 200,
         kinds: frozenset[str] | None = None,
+        json: jsonl.Frame | None = None,
     ) -> None:
         """`kinds`: report only these event kinds (None: all); the needles that can only find
-        other kinds are not searched, so kinds not asked for cost nothing."""
+        other kinds are not searched, so kinds not asked for cost nothing. `json`: the frame of
+        the file's JSON lines; then `feed_items` gives the error records the compiled helper
+        reads whole as bytes of finished JSON lines, in order among the other events."""
         self._max_line = max(80, max_line)
         self._max_fold = max(0, max_fold_lines)
         self._report = None if kinds is None or kinds >= needles.ALL_KINDS else frozenset(kinds)
@@ -98,6 +103,9 @@ class EventScanner:
         """The C reading of a busy log's commonest record (None: the Python path only)."""
         if self._wanted is not None and "error" not in self._wanted:
             self._fast = None  # an error not asked for takes `_record`'s road
+        self._json: tuple[int, int, int, jsonl.Drafts, bytes, bytes] | None = None
+        if json is not None and self._fast is not None and _JSON_ERRORS is not None:
+            self._json = (self._max_fold, self._max_line, TEXT_CAP, {}, *json)
         self._departures = Departures()
         """Outlives `reset`: a truncated or rotated log is still the same node's view."""
         self.reset(0)
@@ -120,7 +128,7 @@ class EventScanner:
         self._search = needles.Search(self._probes, [0] * len(self._probes))
         self._cpos = 0
         self._cline = 1
-        self._out: list[LogEvent] = []
+        self._out: list[LogEvent | bytes] = []
 
     def _use_probes(self, probes: tuple[needles.Probe, ...]) -> None:
         """Skip sniffing: use the probes the stream's first lines chose (a part of a big file)."""
@@ -144,6 +152,10 @@ class EventScanner:
 
     def feed_buffer(self, data: bytes | bytearray, size: int) -> list[LogEvent]:
         """Scan `data[:size]` where it lies (a reused `readinto` buffer): no copy of the chunk."""
+        return cast(list[LogEvent], self.feed_items(data, size))  # no JSON frame: no bytes
+
+    def feed_items(self, data: bytes | bytearray, size: int) -> list[LogEvent | bytes]:
+        """`feed_buffer`, with the JSON lines the helper wrote as bytes (see `json`)."""
         self._bytes += size
         begin = 0
         if self._overlong:
@@ -168,8 +180,9 @@ class EventScanner:
             self._keep(data, max(last, begin), size)
         return self._emit()
 
-    def _emit(self, pending: list[LogEvent] | None = None) -> list[LogEvent]:
-        """The events completed so far (and `pending`'s), one per departure, of the kinds asked."""
+    def _emit(self, pending: list[LogEvent] | None = None) -> list[LogEvent | bytes]:
+        """The events completed so far (and `pending`'s), one per departure, of the kinds asked
+        (JSON lines are errors, written only when errors are asked for)."""
         out, self._out = self._out, []
         if pending:
             out.extend(pending)
@@ -177,7 +190,7 @@ class EventScanner:
             return out
         out = self._departures.filter(out)
         if self._report is not None:
-            out = [event for event in out if event.kind in self._report]
+            out = [e for e in out if type(e) is bytes or cast(LogEvent, e).kind in self._report]
         return out
 
     def _keep(self, data: bytes | bytearray, start: int, end: int) -> None:
@@ -194,13 +207,17 @@ class EventScanner:
         """The stream went quiet: emit a pending error whose stack trace may have ended."""
         if self._pending is not None and self._pending.emit_on_idle:
             self._flush()
-        return self._emit()
+        return cast(list[LogEvent], self._emit())  # a live tail has no JSON frame
 
     def close(self) -> list[LogEvent]:
         """End of stream: emit everything, including a last line without newline."""
-        out: list[LogEvent] = []
+        return cast(list[LogEvent], self.close_items())  # no JSON frame: no bytes
+
+    def close_items(self) -> list[LogEvent | bytes]:
+        """`close`, with the JSON lines the helper wrote as bytes (see `json`)."""
+        out: list[LogEvent | bytes] = []
         if self._carry or self._overlong:
-            out = self.feed(b"\n")
+            out = self.feed_items(b"\n", 1)
             self._bytes -= 1
         if self._pending is not None:
             out.extend(self._emit(self._pending.events(final=True)))
@@ -218,7 +235,14 @@ class EventScanner:
         if pos < end:
             search = self._search
             search.start(buf, pos, end)
-            while (hit := search.next_line(pos)) is not None:
+            json = self._json if search.tables is not None else None
+            while True:
+                if json is not None and self._pending is None and self._cpos <= pos:
+                    hit = self._json_errors(pos, search)
+                else:
+                    hit = search.next_line(pos)
+                if hit is None:
+                    break
                 pos = self._drain(self._handle(*hit), end)
                 if pos >= end:
                     break
@@ -230,6 +254,19 @@ class EventScanner:
         self._base_offset += end - start + self._dropped
         self._dropped = 0
         self._buf = b""
+
+    def _json_errors(self, pos: int, search: needles.Search) -> tuple[int, int] | None:
+        """The error records from `pos` on written as JSON lines by the helper, up to the next
+        candidate line it leaves to Python (None: the region has none left)."""
+        out = bytearray()
+        assert _JSON_ERRORS is not None and self._json is not None and search.tables is not None
+        start, end, self._cpos, self._cline = _JSON_ERRORS(
+            self._buf, pos, self._end, search.tables, search.misses, self._json,
+            self._cpos, self._cline, out,
+        )  # fmt: skip
+        if out:
+            self._out.append(bytes(out))
+        return None if start < 0 else (start, end)
 
     def _sniff(self, pos: int, end: int) -> int:
         """Read the stream's first lines one by one, choosing its probes as the evidence comes."""
@@ -363,11 +400,25 @@ class EventScanner:
             if len(_FAST_DRAFTS) >= 4096:  # untrusted text: a bound on what it can cost
                 _FAST_DRAFTS.clear()
             _FAST_DRAFTS[key] = draft
+        if self._json is not None and draft is not None:
+            self._describe(layout, level, source, message, draft)
         if draft is not None:
             text = head if trace is None or len(head) > TEXT_CAP else head + "\n" + trace
             line, offset = self._line_at(start), self._offset(start)
             self._out.append(event(draft, line, offset, time, text))
         return next_line
+
+    def _describe(self, layout: int, level: str, source: str, message: str, draft: Draft) -> None:
+        """Tell the helper the fields of the error events of this key, when `classify` gives
+        every record of that key without a cluster rule's word the same draft."""
+        if draft.kind != "error" or MAY_BE_CLUSTER.search(message):
+            return
+        if not jsonl.message_free(layout, source) or self._json is None:
+            return
+        drafts = self._json[3]
+        if len(drafts) >= 4096:  # untrusted text: a bound on what it can cost
+            drafts.clear()
+        drafts[jsonl.key(layout, level, source)] = jsonl.fragments(draft)
 
     def _record(self, record: Record, where: _Line, *, fold: bool) -> None:
         """Emit the event a one-line record stands for, or open its stack trace / continuation."""
@@ -482,14 +533,24 @@ def scan_file(
 ) -> Iterator[LogEvent]:
     """All events of a file (of `kinds`, None: all), in order; raises OSError (at the call) for
     an unreadable file."""
+    return cast(Iterator[LogEvent], scan_items(path, chunk_size, kinds))  # no frame: no bytes
+
+
+def scan_items(
+    path: str | os.PathLike[str],
+    chunk_size: int = 1 << 20,
+    kinds: frozenset[str] | None = None,
+    json: jsonl.Frame | None = None,
+) -> Iterator[LogEvent | bytes]:
+    """`scan_file`, with a busy log's errors as bytes of JSON lines when `json` is given."""
     handle = open(path, "rb", buffering=0)  # noqa: SIM115 -- closed by the generator
 
-    def events() -> Iterator[LogEvent]:
+    def events() -> Iterator[LogEvent | bytes]:
         with handle:
-            scanner = EventScanner(kinds=kinds)
+            scanner = EventScanner(kinds=kinds, json=json)
             chunk = bytearray(max(1, chunk_size))
             while size := handle.readinto(chunk):
-                yield from scanner.feed_buffer(chunk, size)
-            yield from scanner.close()
+                yield from scanner.feed_items(chunk, size)
+            yield from scanner.close_items()
 
     return events()

@@ -1,0 +1,42 @@
+/* What probes/logs/_lines.c shares with probes/logs/_scan.c (one extension, two sources). */
+#ifndef CLUSTERCONSOLE_LINES_H
+#define CLUSTERCONSOLE_LINES_H
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define MAX_NEEDLES 64
+
+typedef struct {
+    const unsigned char *bytes;
+    Py_ssize_t len;
+    Py_ssize_t offset; /* of the guard within the needle */
+    int width;         /* 1 or 2 */
+} needle_t;
+
+/* The newlines in p[start:end]. */
+Py_ssize_t lines_count(const unsigned char *p, Py_ssize_t start, Py_ssize_t end);
+/* The needles of a find_any spec; their number, or -1 for a malformed spec. */
+int lines_parse_spec(const unsigned char *spec, Py_ssize_t size, needle_t *needles);
+/* The first needle in buf[start:end]: its position in *best (-1: none) and index in *which. */
+void lines_search(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
+                  const needle_t *needles, int count, Py_ssize_t *best, int *which);
+
+/* An error record read whole by lines_read_error; offsets are absolute in the buffer. */
+typedef struct {
+    int layout; /* 1 jul1 (OneLineFormatter), 2 iso (log4j/logback) */
+    char time[23];
+    Py_ssize_t head, head_end; /* the record's first line, without its newline */
+    Py_ssize_t level, level_end, src, src_end, message;
+    Py_ssize_t trace_lines; /* folded lines under the head: the trace is */
+    Py_ssize_t next;        /* buf[head_end + 1 : next - 1] when trace_lines > 0 */
+} error_read_t;
+
+/* 1 when buf[start:line_end] (line_end at its newline) and its trace inside buf[:end] are read
+ * exactly as the Python path reads them; 0 when the Python path must decide. */
+int lines_read_error(const unsigned char *b, Py_ssize_t len, Py_ssize_t start, Py_ssize_t line_end,
+                     Py_ssize_t end, Py_ssize_t max_fold, error_read_t *r);
+
+PyObject *scan_json_errors(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *scan_rebase(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+#endif
