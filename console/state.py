@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from types import MappingProxyType
 
 from console import metrics as node_metrics
 from console.config_model import Inventory
-from console.maintenance import Acknowledgement, MaintenanceMark
+from console.maintenance import Acknowledgement
+from console.node_events import ZONE_STEP, NodeEvent, log_time, node_event, timeline
 from console.observations import (
     BacklogScanned,
     BalancerObserved,
@@ -33,67 +33,25 @@ from console.observations import (
     SharedDirObserved,
     SshObserved,
 )
-from console.topology import NodeSpec, member_node, specs_for, split_host_port
-from probes.balancer import BalancerPage
-from probes.database import DatabaseHealth
-from probes.files import SharedDirHealth
-from probes.http import HttpCheck
+from console.snapshot_views import BalancerView, DatabaseView, NodeView
+from console.topology import NodeSpec, specs_for, split_host_port
 from probes.logs.model import LogEvent
-from probes.process import ProcessState
-from probes.reach import Reach
-from probes.ssh_state import SshState
+
+__all__ = [
+    "EVENTS_KEPT",
+    "BalancerView",
+    "ClusterState",
+    "DatabaseView",
+    "NodeEvent",
+    "NodeView",
+    "log_time",
+    "node_event",
+    "replay",
+    "timeline",
+]
 
 EVENTS_KEPT = 1000
 """How many recent events the snapshot keeps across all nodes (a ring: oldest dropped)."""
-ZONE_STEP = 900.0
-"""Time zones differ by multiples of 15 minutes: a node's log stamps are shifted by the
-multiple of this nearest to how far its live events' stamps lag when they are read."""
-
-
-def log_time(text: str | None) -> float | None:
-    """A log's ISO 8601 timestamp as seconds since the epoch, or None when it is not one.
-
-    Log stamps carry no zone: they are read as this machine's local time; a node logging in
-    another zone is corrected by `NodeView.zone_offset` once one of its events is read live.
-    """
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            moment = moment.astimezone()
-        return moment.timestamp()
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class NodeEvent:
-    """An event and the node whose log it came from."""
-
-    node: str
-    event: LogEvent
-    at: float
-    """When the console read it (a history event: when the history was read)."""
-    backlog: bool = False
-    logged: float | None = None
-    """When it happened, by its own timestamp (never later than `at`); None without one."""
-
-    @property
-    def when(self) -> float:
-        """When it happened: its own time, else when it was read."""
-        return self.logged if self.logged is not None else self.at
-
-
-def node_event(observation: EventObserved, zone_offset: float = 0.0) -> NodeEvent:
-    """The event of an observation, with its own time (its stamp shifted by the node's zone
-    offset, and never later than when it was read)."""
-    logged = log_time(observation.event.time)
-    if logged is not None:
-        logged = min(logged + zone_offset, observation.at)
-    return NodeEvent(
-        observation.node, observation.event, observation.at, observation.backlog, logged
-    )
 
 
 def _zone_offset(view: NodeView, observation: EventObserved) -> float:
@@ -105,112 +63,6 @@ def _zone_offset(view: NodeView, observation: EventObserved) -> float:
     if stamp is None:
         return view.zone_offset
     return round((observation.at - stamp) / ZONE_STEP) * ZONE_STEP
-
-
-def timeline(events: Sequence[NodeEvent]) -> list[NodeEvent]:
-    """Events ordered by their own time, oldest first; events of the same time keep the order
-    they were read in (a node's two events logged in the same millisecond stay in log order)."""
-    return sorted(events, key=_when)
-
-
-def _when(record: NodeEvent) -> float:
-    return record.when
-
-
-@dataclass(frozen=True, slots=True)
-class NodeView:
-    """Everything known about one node."""
-
-    spec: NodeSpec
-    ssh: SshState = "connecting"
-    ssh_reason: str | None = None
-    tomcat: ProcessState = "unknown"
-    tomcat_pid: int | None = None
-    http: HttpCheck | None = None
-    members_seen: frozenset[str] = frozenset()
-    """Members (``host:port``) this node's log says it sees, itself excluded."""
-    membership_known: bool = False
-    """True once the log told the whole membership (a full view, a start, or all history)."""
-    membership_unknown_reason: str | None = None
-    """Why the membership is not known although the log was read (its history was lost, or
-    does not reach the server's start); None when known or not read yet."""
-    membership_since: float = 0.0
-    """When what this node sees last changed (read live: when it was read; from the log's
-    history: its own log time), or its Tomcat was seen to start or stop. Disagreements younger
-    than the settling time are not problems."""
-    last_event: NodeEvent | None = None
-    """The node's newest event by its own time."""
-    start_logged: bool = False
-    """The log showed the current run's start (a server start since the last stop): the
-    membership it told since then is this run's."""
-    starting_since: float | None = None
-    """When its Tomcat was seen to start, until its log shows the start (then None)."""
-    zone_offset: float = 0.0
-    """Seconds to add to this node's log stamps to read them in our time (its zone's difference
-    from ours), learned from its events read live; 0 until then."""
-    shared_dir: SharedDirHealth | None = None
-    database_reach: Reach | None = None
-    log_trouble: str | None = None
-    backlogs_read: frozenset[str] = frozenset()
-    """Logs whose history has been read (so the membership they tell is in)."""
-    maintenance: MaintenanceMark | None = None
-    """Set while an operator or a wizard has the node in maintenance (drained and stopped on
-    purpose): its being down is no alarm."""
-    metrics: node_metrics.NodeMetrics | None = None
-    """Sessions, heap, threads, request and error rates with their history (None before the
-    first read)."""
-    license: LicenseObserved | None = None
-    """The node's license page as last read (None: not read, or no license to check)."""
-    updated: float = 0.0
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    def sees(self, specs: Sequence[NodeSpec]) -> frozenset[str]:
-        """Names of the inventory nodes among the members this node sees."""
-        names = (member_node(member, specs) for member in self.members_seen)
-        return frozenset(name for name in names if name is not None and name != self.name)
-
-
-@dataclass(frozen=True, slots=True)
-class BalancerView:
-    """The last read of one balancer, and the one before (for rates and deltas)."""
-
-    name: str
-    kind: str
-    url: str | None
-    reachable: bool | None = None
-    error: str | None = None
-    page: BalancerPage | None = None
-    """The last page read successfully (kept while the balancer cannot be read: see `stale`)."""
-    previous: BalancerPage | None = None
-    interval: float | None = None
-    """Seconds between the previous successful read and the last one."""
-    at: float = 0.0
-    """When the balancer was last tried, successfully or not."""
-    read_at: float | None = None
-    """When `page` was read (the last successful read); None before the first."""
-
-    @property
-    def stale(self) -> bool:
-        """True while the balancer cannot be read but an older page is kept: its rows describe
-        the past (no live rates, no live state words)."""
-        return self.reachable is False and self.page is not None
-
-    def age(self, now: float | None = None) -> float | None:
-        """Seconds since the last successful read, or None before the first."""
-        if self.read_at is None:
-            return None
-        return max(0.0, (time.time() if now is None else now) - self.read_at)
-
-
-@dataclass(frozen=True, slots=True)
-class DatabaseView:
-    """The shared database as last checked from this machine."""
-
-    url: str
-    health: DatabaseHealth | None = None
 
 
 @dataclass(frozen=True, slots=True)
