@@ -55,5 +55,5 @@ async def test_a_question_that_is_no_secret_is_not_masked() -> None:
     app: App[None] = App()
     async with app.run_test(size=(100, 30)):
         app.push_screen(TextPrompt("name?"))
-        await wait_for(lambda: isinstance(app.screen, TextPrompt))
+        await wait_for(lambda: isinstance(app.screen, TextPrompt) and bool(app.screen.query(Input)))
         assert not app.screen.query_one(Input).password
