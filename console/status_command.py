@@ -233,6 +233,7 @@ def to_json(state: ClusterState, found: tuple[Problem, ...]) -> dict[str, Any]:
                 "reachable": bool(view.reachable),
                 "error": view.error,
                 "balancers": [] if view.page is None else view.page.to_json()["balancers"],
+                **({"totals": view.page.totals} if view.page and view.page.totals else {}),
             }
             for view in state.balancers
         ],

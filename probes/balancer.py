@@ -140,6 +140,9 @@ class BalancerPage:
     url: str
     balancers: tuple[Balancer, ...]
     server_version: str | None = None
+    totals: dict[str, int] | None = None
+    """The balancer's own totals where it has them (NGINX's stub_status), else None; not part of
+    `to_json` (the balancer command's contract)."""
 
     def balancer(self, name: str) -> Balancer | None:
         """The balancer called `name`, with or without the `balancer://` prefix."""

@@ -237,7 +237,7 @@ class NginxReader:
             for upstream in conf.upstreams
         )
         self.totals = await self.read_totals()
-        return BalancerPage(url=self.host.description, balancers=balancers)
+        return BalancerPage(url=self.host.description, balancers=balancers, totals=self.totals)
 
     async def read_totals(self) -> dict[str, int] | None:
         if self.stub_status_url is None:
