@@ -82,6 +82,15 @@ CATALOG: tuple[WizardEntry, ...] = (
         "console.operations.add_node",
     ),
     WizardEntry(
+        "remove-node",
+        "remove a node from the cluster",
+        "node",
+        "Remove node",
+        "drain and stop a node, remove it from the balancers (runtime and configuration), "
+        "from the peers' static membership and from cluster.toml",
+        "console.operations.remove_node",
+    ),
+    WizardEntry(
         "license",
         "request and activate each node's license",
         "cluster",
