@@ -9,8 +9,8 @@
    6. new sessions reach it and one made there fails over to a peer; 7. write it into cluster.toml
    (comments kept, validated, atomic); 8. per-node licenses: say that it needs one.
 
-Not done here: persisting the balancer member in httpd's / HAProxy's configuration file (the
-runtime add does not survive a balancer restart; the run says so and shows the line).
+The balancer's own configuration file gains the member too (console.balancer_persist, when the
+inventory names the file; else the run shows the line and warns that a restart drops it).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
+from console.balancer_conf import Member
+from console.balancer_persist import PersistError, commands, manual_lines, persist_member
 from console.inventory_edit import InventoryEditError, add_node, node_table_text
 from console.operations import rejoin, rolling
 from console.operations.add_node_context import AddNodeContext
@@ -117,20 +119,62 @@ async def _write_inventory(run: StepRun[NodeContext]) -> None:
     run.changed(f"{path} holds {ctx.node.name}", await _plan_inventory(run))
 
 
-async def _persist_note(run: StepRun[NodeContext]) -> None:
-    """Until the balancer configuration is written over SSH: the lines to add, and the warning."""
+def _member(ctx: NodeContext, kind: str) -> Member:
+    return Member(ctx.node.jvm_route or ctx.node.name, worker_address(ctx, "apache"))
+
+
+def _pool(ctx: NodeContext, balancer: str) -> str:
+    return ctx.actions.config(balancer).balancer or "cluster"
+
+
+async def _plan_persist(run: StepRun[NodeContext]) -> list[Change]:
+    ctx = _ctx(run)
+    changes = []
+    for config in ctx.inventory.balancers:
+        pool = _pool(ctx, config.name)
+        lines = manual_lines(config, pool, _member(ctx, config.kind), add=True).lines
+        test, reload = commands(config)
+        if config.config is None:
+            what = f"show the line to add to {config.name}'s configuration by hand"
+            changes.append(Change(what, {"lines": list(lines)}))
+            continue
+        changes.append(
+            Change(
+                f"add {ctx.node.name} to {config.name}'s configuration {config.config}, test "
+                "it and reload the balancer gracefully",
+                {"file": str(config.config), "add": list(lines), "test": test, "reload": reload},
+            )
+        )
+    return changes
+
+
+async def _persist(run: StepRun[NodeContext]) -> None:
+    """The worker written into each balancer's own configuration (console.balancer_persist),
+    so that a restart of the balancer keeps it; without a config file, the lines and a warning."""
     ctx = _ctx(run)
     for config in ctx.inventory.balancers:
-        address = worker_address(ctx, config.kind)
-        route = ctx.node.jvm_route or ctx.node.name
-        if config.kind == "apache":
-            line = f'BalancerMember "{address}" route={route}'
-        else:
-            line = f"server {ctx.node.name} {address} check cookie {route}"
-        run.warn(
-            f"{config.name}: the new worker lives in the balancer's memory only: a restart of "
-            f"the balancer drops it. Add to its configuration: {line}"
-        )
+        pool = _pool(ctx, config.name)
+        try:
+            outcome = await persist_member(
+                ctx.inventory,
+                config,
+                pool,
+                _member(ctx, config.kind),
+                add=True,
+                audit=ctx.audit,
+                wizard=ctx.wizard,
+                node=ctx.node.name,
+            )
+        except PersistError as exc:
+            raise StepFailed(
+                f"{ctx.node.name} serves, but {config.name}'s configuration was not changed "
+                f"(a balancer restart would drop it): {exc}"
+            ) from None
+        if not outcome.persisted:
+            run.warn(outcome.message)
+            continue
+        ctx.created.append(f"its member in {config.name}'s configuration {outcome.file}")
+        run.changed(outcome.message, [Change(outcome.message, {"added": list(outcome.lines)})])
 
 
 async def _license(run: StepRun[NodeContext]) -> None:
@@ -200,7 +244,6 @@ WIZARD: Wizard[NodeContext] = Wizard(
             "add the node to every balancer, disabled (no user is sent there yet)",
             plan=plan_balancers,
             action=add_to_balancers,
-            verify=_persist_note,
             timeout=60,
             left=_created,
             interrupted=_created,
@@ -208,6 +251,16 @@ WIZARD: Wizard[NodeContext] = Wizard(
         _REJOIN["http"],
         _REJOIN["enable"],
         _REJOIN["rebalance"],
+        Step(
+            "balancer-config",
+            "write the node into every balancer's own configuration file over SSH, test it and "
+            "reload gracefully, so that a restart of the balancer keeps it (without the file: "
+            "show the lines to add)",
+            plan=_plan_persist,
+            action=_persist,
+            timeout=120,
+            left=_left_serving,
+        ),
         Step(
             "verify",
             "new sessions through the balancer reach the node; one made there fails over to a "

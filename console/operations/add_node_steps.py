@@ -40,10 +40,7 @@ async def check_preflight(run: StepRun[NodeContext]) -> None:
     why and the fix; what the later steps build is listed, not refused."""
     ctx = _ctx(run)
     run.waiting(f"the doctor's checks of {ctx.node.name} on {ctx.node.host}")
-    left = run.seconds_left()
-    result = await preflight_new_node(
-        ctx.old, ctx.node, reference=ctx.ref.name, timeout=None if left is None else left - 2
-    )
+    result = await preflight_new_node(ctx.old, ctx.node, reference=ctx.ref.name)
     ctx.facts["preflight"] = result
     if result.refusals:
         shown = "; ".join(f"{f.text} ({f.why}; fix: {f.fix})" for f in result.refusals)

@@ -131,9 +131,17 @@ async def add_node_under_load(
     return result
 
 
-def undo(layout: SandboxLayout, inventory_text: str, name: str = NEW) -> list[str]:
+def saved_files(layout: SandboxLayout) -> dict[Path, str]:
+    """The files the wizard edits outside the new node (cluster.toml, the balancer's
+    configuration), as they are now: `undo` puts them back."""
+    paths = [layout.inventory, layout.httpd_conf, layout.haproxy_cfg]
+    return {path: path.read_text() for path in paths if path.exists()}
+
+
+def undo(layout: SandboxLayout, saved: dict[Path, str], name: str = NEW) -> list[str]:
     """Take the added node away again: stop it, delete its base, give the peers their server.xml
-    back, restore cluster.toml and restart httpd (a worker added at runtime lives until then)."""
+    back, restore cluster.toml and the balancer's configuration and restart httpd (a worker
+    added at runtime lives until then)."""
     done: list[str] = []
     node = new_node_layout(layout, name)
     if tomcat.running_pid(node) is not None:
@@ -147,9 +155,10 @@ def undo(layout: SandboxLayout, inventory_text: str, name: str = NEW) -> list[st
         if backup.exists():
             backup.replace(peer.base / "conf" / "server.xml")
             done.append(f"restored {peer.name}'s server.xml")
-    if layout.inventory.read_text() != inventory_text:
-        layout.inventory.write_text(inventory_text)
-        done.append("restored cluster.toml")
+    for path, text in saved.items():
+        if path.read_text() != text:
+            path.write_text(text)
+            done.append(f"restored {path.name}")
     if httpd.running_pid(layout) is not None:
         httpd.stop(layout)
         httpd.start(layout)
@@ -200,4 +209,12 @@ def run(net: str = BENCH_NET) -> dict[str, Any]:
     }
 
 
-__all__ = ["AddNodeRun", "add_node_under_load", "answers_file", "new_node_layout", "run", "undo"]
+__all__ = [
+    "AddNodeRun",
+    "add_node_under_load",
+    "answers_file",
+    "new_node_layout",
+    "run",
+    "saved_files",
+    "undo",
+]

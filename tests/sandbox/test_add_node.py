@@ -41,6 +41,7 @@ from tests.bench.add_node import (
     add_node_under_load,
     answers_file,
     new_node_layout,
+    saved_files,
     undo,
 )
 from tests.bench.drain_proof import CLIENTS, MIN_RATE, audit_pairs
@@ -57,11 +58,11 @@ _REPLY = re.compile(r"node=(?P<node>\S+) session=(?P<session>\S+) count=(?P<coun
 def with_spare(sandbox: SandboxLayout) -> Iterator[SandboxLayout]:
     """The session's sandbox with one spare; whatever the tests did is undone afterwards."""
     layout = manager.up(sandbox.count, report=log.info, spare_count=1)
-    original = layout.inventory.read_text()
+    saved = saved_files(layout)
     try:
         yield layout
     finally:
-        for line in undo(layout, original):
+        for line in undo(layout, saved):
             log.info("add-node clean-up: %s", line)
         manager.up(sandbox.count, report=log.info, spare_count=0)
 
@@ -169,7 +170,7 @@ def test_bad_input_is_refused_at_preflight_with_nothing_changed(
             "host key",
         ),
     }
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(
             zip(
                 cases,
