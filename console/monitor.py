@@ -239,6 +239,8 @@ def first_round_done(state: ClusterState, inventory: Inventory) -> bool:
             return False
         if node.http and view.http is None:
             return False
+        if view.license is None and license_page(inventory, node) is not None:
+            return False  # `status` and the wizards see a changed license key on their first look
         if reads_manager(inventory, node) and (
             view.metrics is None or len(view.metrics.history) < 2
         ):

@@ -6,7 +6,8 @@ the MAC address, the database profile name, the major version and the edition, a
 for the license the vendor mails back. NOT TRIED FOR REAL: Joget's enterprise page is not
 public source and cannot run here; the markup read here (a "System Key" label followed by
 the key, a ``licenseKey`` field, "Licensed To" once activated) follows the documented page and
-is tested on a recorded stand-in (tests/unit/data/license/joget-*.html).
+is tested on a recorded stand-in (tests/unit/data/license/joget-*.html). The default page path
+(`default_page`) is not verified either: set `[license] page` to where the node shows it.
 """
 
 from __future__ import annotations
