@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TextIO
 
-from console import exitcodes
+from console import exitcodes, login_tty
 from console.config_model import Inventory
 from console.crosschecks import SEVERITY_ORDER, Problem, findings, problems
 from console.metrics import metrics_json
@@ -26,6 +26,7 @@ from console.textsafe import printable
 from probes.database import DatabaseHealth
 from probes.http import HttpCheck, no_answer
 from probes.http import check as http_check
+from probes.ssh_prompt import asking, working_clock, working_seconds
 
 EXTRA_WAIT = 15.0
 """Seconds allowed beyond the SSH connect timeout for every probe to answer once."""
@@ -51,7 +52,7 @@ async def snapshot(
     monitor = Monitor(inventory, options)
     await monitor.start()
     try:
-        await monitor.wait_for(lambda state: first_round_done(state, inventory), limit)
+        await _wait_first_round(monitor, inventory, limit)
         state = monitor.state
     except TimeoutError:
         _no_answer_by_deadline(monitor, inventory, limit)
@@ -354,6 +355,23 @@ def render_table(state: ClusterState, found: tuple[Problem, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def _wait_first_round(monitor: Monitor, inventory: Inventory, limit: float) -> None:
+    """Wait until every probe has answered once: ``limit`` seconds of the command's own time,
+    not counting time spent waiting on the operator to type a one-time code."""
+    start = working_clock()
+    while True:
+        left = limit - working_seconds(start)
+        try:
+            await monitor.wait_for(
+                lambda state: first_round_done(state, inventory),
+                limit if asking() else max(left, 0.0),
+            )
+            return
+        except TimeoutError:
+            if not asking() and working_seconds(start) >= limit:
+                raise
+
+
 def evaluate(state: ClusterState, inventory: Inventory, limit: float) -> tuple[Problem, ...]:
     """Every problem of the snapshot: the cross-checks' and one per fact still unknown."""
     found = (*problems(state), *unknowns(state, inventory, limit))
@@ -372,6 +390,7 @@ def run(
     """Print the fleet's status; exit 0 when healthy, 1 when any problem was found (and a
     fact that could not be learned in time is a problem). With ``nagios``: one plugin line
     and Nagios's exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)."""
+    login_tty.install()  # one-time codes asked on a terminal; refused with a reason elsewhere
     state = asyncio.run(snapshot(inventory, timeout=timeout, probe_deadline=probe_deadline))
     found = evaluate(state, inventory, deadline_for(inventory, timeout))
     if nagios:
