@@ -93,7 +93,13 @@ class NginxBalancer:
         return conf, pool_of(page, self.config, pool)
 
     def _planned(
-        self, upstream: str, worker: str, what: str, edit: IncludeEdit, before: Worker | None
+        self,
+        conf: NginxConf,
+        upstream: str,
+        worker: str,
+        what: str,
+        edit: IncludeEdit,
+        before: Worker | None,
     ) -> PlannedChange:
         request = {
             "transport": self.description,
@@ -112,6 +118,7 @@ class NginxBalancer:
             before.to_json() if before is not None else None,
             note="NGINX open source cannot drain: `down` sends the server no request at all; "
             "its sessions move to the other servers",
+            extra={"previous": conf.files.get(edit.include, "")},
         )
 
     async def plan(self, pool: str | None, worker: str, change: WorkerChange) -> PlannedChange:
@@ -121,7 +128,7 @@ class NginxBalancer:
         _, server = find(conf, upstream, worker, self.description)
         edit = writer.plan_down(conf, upstream, server.address, down)
         return self._planned(
-            upstream, server.address, change.describe(), edit, to_worker(server, None)
+            conf, upstream, server.address, change.describe(), edit, to_worker(server, None)
         )
 
     def _edit(self, planned: PlannedChange) -> IncludeEdit:
@@ -141,7 +148,7 @@ class NginxBalancer:
         if edit.line is not None and edit.before == edit.after:
             self.steps.append("nothing to write: the server already shows it")
             return await self.reader.host.dump()
-        return await writer.commit(edit, self.steps.append)
+        return await writer.commit(edit, planned.extra["previous"], self.steps.append)
 
     async def _worker(self, conf: NginxConf, upstream: str, address: str) -> Worker:
         page = await self.reader.page(conf)
@@ -172,7 +179,7 @@ class NginxBalancer:
         conf, upstream = await self._fresh(pool)
         edit = writer.plan_add(conf, upstream, address)
         bare = address.split("://", 1)[-1].rstrip("/")
-        return self._planned(upstream, bare, "add worker", edit, None)
+        return self._planned(conf, upstream, bare, "add worker", edit, None)
 
     async def add_worker(self, planned: PlannedChange) -> Worker:
         conf = await self._commit(planned)
@@ -184,7 +191,7 @@ class NginxBalancer:
         _, server = find(conf, upstream, worker, self.description)
         edit = writer.plan_remove(conf, upstream, server.address)
         return self._planned(
-            upstream, server.address, "remove worker", edit, to_worker(server, None)
+            conf, upstream, server.address, "remove worker", edit, to_worker(server, None)
         )
 
     async def remove_worker(self, planned: PlannedChange) -> Worker | None:

@@ -19,6 +19,7 @@ Tomcat's replication must then hold.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import shlex
 from collections.abc import Callable
@@ -45,11 +46,13 @@ from probes.nginx_conf import (
     tokenize,
 )
 
-COMMAND_TIMEOUT = 10.0
-"""Seconds one command on the balancer's host may take."""
+COMMAND_TIMEOUT = 30.0
+"""Seconds one command on the balancer's host may take (a login shell on a busy host can take
+seconds before the command even starts)."""
 CHECK_TIMEOUT = 2.0
 """Seconds a direct check of one server may take."""
 _EXIT = "clusterconsole-exit="
+_STEP = "clusterconsole-step: "
 _PATH = re.compile(r"^/[A-Za-z0-9._/+-]{1,300}$")
 _ADDRESS = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5}$")
 _STUB = re.compile(
@@ -143,20 +146,6 @@ class NginxHost:
         outcome = await self.run(self.command("-s", "reload"))
         if outcome.code != 0:
             raise BalancerError(f"{self.description}: `nginx -s reload` failed: {outcome.reason}")
-
-    async def read_file(self, path: str) -> str:
-        outcome = await self.run(f"cat -- {shlex.quote(path)}")
-        if outcome.code != 0:
-            raise BalancerError(f"{self.description}: cannot read {path}: {outcome.reason}")
-        return outcome.output
-
-    async def write_file(self, path: str, text: str) -> None:
-        """Replace `path` whole (a temporary file renamed over it)."""
-        temporary = shlex.quote(path + ".clusterconsole-new")
-        command = f"cat > {temporary} && mv -f -- {temporary} {shlex.quote(path)}"
-        outcome = await self.run(command, input=text.encode())
-        if outcome.code != 0:
-            raise BalancerError(f"{self.description}: cannot write {path}: {outcome.reason}")
 
 
 def stub_totals(text: str) -> dict[str, int] | None:
@@ -354,30 +343,70 @@ class NginxWriter:
             raise BalancerError(f"{server.address} is the only server of upstream {upstream}")
         return IncludeEdit(self.include, server.line, self._line_of(conf, server), None)
 
+    def script(self, expected: str) -> str:
+        """The one shell command a change is: write the new include (stdin) only if the file
+        still has the `expected` sha256, `nginx -t` (the previous file put back when it fails),
+        reload, `nginx -T` to read back. One SSH round trip; steps are echoed as they are done."""
+        include = shlex.quote(self.include)
+        new = shlex.quote(self.include + ".clusterconsole-new")
+        old = shlex.quote(self.include + ".clusterconsole-old")
+        return "; ".join(
+            [
+                f"cat > {new} || exit 3",
+                f'[ "$(sha256sum < {include} | cut -d" " -f1)" = {expected} ] '
+                f"|| {{ rm -f -- {new}; echo {_STEP}stale; exit 4; }}",
+                f"cp -p -- {include} {old} && mv -f -- {new} {include} || exit 5",
+                f"echo {_STEP}wrote",
+                f"if ! {self.host.command('-t')} 2>&1; then mv -f -- {old} {include}; "
+                f"echo {_STEP}restored; exit 6; fi",
+                f"echo {_STEP}tested",
+                f"{self.host.command('-s', 'reload')} 2>&1 || exit 7",
+                f"echo {_STEP}reloaded; rm -f -- {old}",
+                self.host.command("-T"),
+            ]
+        )
+
     async def commit(
-        self, edit: IncludeEdit, step: Callable[[str], None] = lambda _: None
+        self, edit: IncludeEdit, previous: str, step: Callable[[str], None] = lambda _: None
     ) -> NginxConf:
-        """Write the edit, `nginx -t` (restoring the previous file when it fails), reload, and
-        return the configuration read back. `step` hears each step as it is done."""
+        """Write the edit over `previous` (the include as planned; refused when the file has
+        changed since), `nginx -t` (restoring the previous file when it fails), reload, and
+        return the configuration read back. `step` hears each step done."""
         where = self.host.description
-        previous = await self.host.read_file(self.include)
-        if edit.line is not None:
-            current = previous.split("\n")
-            if len(current) < edit.line or current[edit.line - 1] != edit.before:
-                raise BalancerChangeNotApplied(
-                    f"{self.include}:{edit.line} changed since it was read; nothing was changed"
-                )
-        await self.host.write_file(self.include, edit.apply(previous))
-        step(f"wrote {self.include}")
-        tested = await self.host.test()
-        if tested.code != 0:
-            await self.host.write_file(self.include, previous)
-            step(f"nginx -t failed; {self.include} restored")
+        expected = hashlib.sha256(previous.encode()).hexdigest()
+        outcome = await self.host.run(
+            f"sh -c {shlex.quote(self.script(expected))}", input=edit.apply(previous).encode()
+        )
+        done = [
+            line.removeprefix(_STEP)
+            for line in outcome.output.splitlines()
+            if line.startswith(_STEP)
+        ]
+        words = {
+            "wrote": f"wrote {self.include}",
+            "tested": "nginx -t: ok",
+            "reloaded": "nginx -s reload: sent",
+            "restored": f"nginx -t failed; {self.include} restored",
+        }
+        for word in done:
+            if word in words:
+                step(words[word])
+        if "stale" in done:
             raise BalancerChangeNotApplied(
-                f"{where}: `nginx -t` refused the configuration ({tested.reason}); "
+                f"{self.include} changed since it was read; nothing was changed"
+            )
+        if "restored" in done:
+            reason = Outcome(outcome.code, outcome.output.split(_STEP + "wrote", 1)[-1]).reason
+            raise BalancerChangeNotApplied(
+                f"{where}: `nginx -t` refused the configuration ({reason}); "
                 f"{self.include} was restored and nginx was not reloaded: nothing changed"
             )
-        step("nginx -t: ok")
-        await self.host.reload()
-        step("nginx -s reload: sent")
-        return await self.host.dump()
+        if outcome.code != 0 or "reloaded" not in done:
+            raise BalancerError(
+                f"{where}: the change of {self.include} stopped after "
+                f"{done[-1] if done else 'nothing'} (exit {outcome.code}): {outcome.reason}"
+            )
+        try:
+            return parse_dump(outcome.output.split(_STEP + "reloaded", 1)[-1])
+        except NginxConfError as error:
+            raise NginxConfError(f"{where}: reading back: {error}") from None

@@ -88,13 +88,13 @@ async def test_down_and_back_edit_one_line_test_reload_and_read_back(running: Pa
         "  server 10.0.0.2:8080 weight=2;",
         "  server 10.0.0.2:8080 weight=2 down;",
     )
-    after = await edit.commit(change, steps.append)
+    after = await edit.commit(change, SERVERS, steps.append)
     assert steps == [f"wrote {running}/servers.conf", "nginx -t: ok", "nginx -s reload: sent"]
     upstream = after.upstream("cluster")
     assert upstream is not None
     assert [s.down for s in upstream.servers] == [False, True]
     back = edit.plan_down(after, "cluster", "10.0.0.2:8080", False)
-    final = await edit.commit(back)
+    final = await edit.commit(back, after.files[edit.include])
     assert (running / "servers.conf").read_text() == SERVERS
     assert final.upstream("cluster") == conf.upstream("cluster")
 
@@ -106,12 +106,15 @@ async def test_a_failed_nginx_t_restores_the_include_and_says_why(running: Path)
     (running / "conf.d" / "broken.conf").write_text("upstream broken { server; }\n")
     steps: list[str] = []
     with pytest.raises(BalancerChangeNotApplied) as caught:
-        await edit.commit(change, steps.append)
+        await edit.commit(change, SERVERS, steps.append)
     message = str(caught.value)
     assert "`nginx -t` refused the configuration" in message
     assert "broken.conf:1" in message and "nothing changed" in message
     assert (running / "servers.conf").read_text() == SERVERS
-    assert steps[-1] == f"nginx -t failed; {running}/servers.conf restored"
+    assert steps == [
+        f"wrote {running}/servers.conf",
+        f"nginx -t failed; {running}/servers.conf restored",
+    ]
 
 
 async def test_a_line_changed_since_the_plan_is_not_overwritten(running: Path) -> None:
@@ -119,16 +122,18 @@ async def test_a_line_changed_since_the_plan_is_not_overwritten(running: Path) -
     change = edit.plan_down(await edit.host.dump(), "cluster", "10.0.0.1:8080", True)
     (running / "servers.conf").write_text(SERVERS.replace("10.0.0.1", "10.0.0.7"))
     with pytest.raises(BalancerChangeNotApplied, match="changed since it was read"):
-        await edit.commit(change)
+        await edit.commit(change, SERVERS)
     assert "10.0.0.7" in (running / "servers.conf").read_text()
 
 
 async def test_servers_outside_the_owned_file_and_unknown_ones_are_refused(running: Path) -> None:
     edit = writer(running)
     conf = await edit.host.dump()
-    with pytest.raises(BalancerError, match=r"nginx.conf:16, not in the include file"):
+    with pytest.raises(BalancerError, match=r"nginx\.conf:16, not in the include file"):
         edit.plan_down(conf, "other", "10.0.0.9:8080", True)
-    with pytest.raises(BalancerError, match="has no server '10.0.0.5:8080'; it has: 10.0.0.1"):
+    with pytest.raises(
+        BalancerError, match=r"has no server '10\.0\.0\.5:8080'; it has: 10\.0\.0\.1"
+    ):
         edit.plan_down(conf, "cluster", "10.0.0.5:8080", True)
     with pytest.raises(BalancerError, match="has no upstream 'nope'; it has: cluster, other"):
         edit.plan_down(conf, "nope", "10.0.0.1:8080", True)
@@ -136,12 +141,13 @@ async def test_servers_outside_the_owned_file_and_unknown_ones_are_refused(runni
 
 async def test_a_server_added_then_removed(running: Path) -> None:
     edit = writer(running)
-    conf = await edit.commit(
-        edit.plan_add(await edit.host.dump(), "cluster", "http://10.0.0.3:8080")
-    )
+    first = await edit.host.dump()
+    conf = await edit.commit(edit.plan_add(first, "cluster", "http://10.0.0.3:8080"), SERVERS)
     upstream = conf.upstream("cluster")
     assert upstream is not None and upstream.server("10.0.0.3:8080") is not None
-    conf = await edit.commit(edit.plan_remove(conf, "cluster", "10.0.0.3:8080"))
+    conf = await edit.commit(
+        edit.plan_remove(conf, "cluster", "10.0.0.3:8080"), conf.files[edit.include]
+    )
     assert (running / "servers.conf").read_text() == SERVERS
     with pytest.raises(BalancerError, match="not an address:port"):
         edit.plan_add(conf, "cluster", "10.0.0.3:8080; include /etc/passwd")
