@@ -35,7 +35,13 @@ import tomlkit.exceptions
 from console.config import ConfigError, Inventory, load_inventory_text
 from console.config_lines import FieldPath, scan_lines
 
-__all__ = ["InventoryEditError", "add_node", "node_table_text", "remove_node"]
+__all__ = [
+    "InventoryEditError",
+    "add_node",
+    "node_table_text",
+    "remove_node",
+    "with_node_text",
+]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -158,6 +164,17 @@ def _replace(path: Path, original: str, candidate: str) -> None:
         os.close(directory)
 
 
+def with_node_text(text: str, fields: Mapping[str, object], count: int) -> str:
+    """``text`` (valid TOML with ``count`` >= 1 node tables) with a ``[[nodes]]`` table for
+    ``fields`` inserted after the last node; not validated (``add_node`` validates)."""
+    lines = text.splitlines(keepends=True)
+    _, end = _node_block(text, count - 1)
+    head = "".join(lines[:end])
+    if head and not head.endswith("\n"):
+        head += "\n"
+    return head + "\n" + node_table_text(fields) + "".join(lines[end:])
+
+
 def add_node(path: Path, fields: Mapping[str, object]) -> None:
     """Append a ``[[nodes]]`` table holding ``fields`` after the last node of ``path``.
 
@@ -177,12 +194,7 @@ def add_node(path: Path, fields: Mapping[str, object]) -> None:
                 f"{path}: jvm_route {route!r} is already used by node {node.name!r}"
             )
     table = node_table_text(fields)
-    lines = original.splitlines(keepends=True)
-    _, end = _node_block(original, len(inventory.nodes) - 1)
-    head = "".join(lines[:end])
-    if head and not head.endswith("\n"):
-        head += "\n"
-    candidate = head + "\n" + table + "".join(lines[end:])
+    candidate = with_node_text(original, fields, len(inventory.nodes))
     _load(candidate, path, f"after adding node {name}")
     added = tomlkit.parse(table).unwrap()["nodes"][0]
     expected = [*tomlkit.parse(original).unwrap()["nodes"], added]

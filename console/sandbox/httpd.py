@@ -6,6 +6,7 @@ import os
 import pwd
 import subprocess
 
+from console.balancer_conf import BEGIN, END
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.layout import AJP_PORT, BALANCER_PORT, HTTP_PORT, NodeLayout, SandboxLayout
@@ -33,6 +34,24 @@ def _member_url(layout: SandboxLayout, node: NodeLayout) -> str:
     return f"http://{node.address}:{HTTP_PORT}"
 
 
+def _kept_members(layout: SandboxLayout) -> str:
+    """The members the add-node wizard wrote into the console's block of the current httpd.conf
+    (not the sandbox's own nodes): `sandbox up` keeps them."""
+    try:
+        old = layout.httpd_conf.read_text().splitlines()
+    except OSError:
+        return ""
+    if BEGIN not in (line.strip() for line in old) or END not in (line.strip() for line in old):
+        return ""
+    block = old[[line.strip() for line in old].index(BEGIN) + 1 :]
+    block = block[: [line.strip() for line in block].index(END)]
+    own = {f"route={node.jvm_route}" for node in layout.nodes}
+    kept = [line for line in block if not own & set(line.split())]
+    if not kept:
+        return ""
+    return "\n" + "\n".join([f"  {BEGIN}", *kept, f"  {END}"])
+
+
 def prepare(layout: SandboxLayout) -> None:
     """Write httpd.conf with one BalancerMember per node (route = jvmRoute)."""
     if not os.path.exists(APACHE2):
@@ -46,6 +65,7 @@ def prepare(layout: SandboxLayout) -> None:
         f'  BalancerMember "{_member_url(layout, node)}" route={node.jvm_route} retry=5 ttl=10'
         for node in layout.nodes
     )
+    members += _kept_members(layout)
     write_if_changed(
         layout.httpd_conf,
         render(

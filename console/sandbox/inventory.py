@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import json
+import tomllib
 
+from console.inventory_edit import with_node_text
 from console.sandbox.layout import (
     DATABASE_NAME,
     DATABASE_PORT,
@@ -84,7 +86,7 @@ def inventory_text(layout: SandboxLayout) -> str:
     """The TOML text of the sandbox's inventory."""
     out = [
         "# The clusterconsole sandbox: a real local cluster on loopback addresses.",
-        "# Written by `clusterconsole sandbox up` (rewritten on every up; copy it to edit it).",
+        "# Written by `clusterconsole sandbox up` (it keeps the nodes add-node wrote here).",
         "",
         "[cluster]",
         'name = "sandbox"',
@@ -137,3 +139,22 @@ def inventory_text(layout: SandboxLayout) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def kept_inventory(layout: SandboxLayout, old: str | None) -> str:
+    """The sandbox's inventory, keeping the nodes the previous one had beyond the sandbox's own
+    (those the add-node wizard wrote into it): `sandbox up` does not undo a wizard's work."""
+    text = inventory_text(layout)
+    if old is None:
+        return text
+    try:
+        tables = tomllib.loads(old).get("nodes", [])
+    except tomllib.TOMLDecodeError:
+        return text
+    own = {node.name for node in layout.nodes}
+    count = len(layout.nodes)
+    for table in tables if isinstance(tables, list) else []:
+        if isinstance(table, dict) and table.get("name") not in own:
+            text = with_node_text(text, table, count)
+            count += 1
+    return text

@@ -16,7 +16,7 @@ from functools import partial
 from console.sandbox import frevvo, haproxy, httpd, mariadb, nginx, sshd, tomcat
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
-from console.sandbox.inventory import inventory_text
+from console.sandbox.inventory import kept_inventory
 from console.sandbox.layout import (
     BALANCER_PORT,
     DATABASE_PORT,
@@ -178,7 +178,8 @@ def up(
     for node in layout.nodes:
         tomcat.prepare(layout, node)
         frevvo.prepare(layout, node)
-    write_if_changed(layout.inventory, inventory_text(layout))
+    old = layout.inventory.read_text() if layout.inventory.is_file() else None
+    write_if_changed(layout.inventory, kept_inventory(layout, old))
 
     _start(
         "mariadb",
