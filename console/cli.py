@@ -225,6 +225,9 @@ def main(argv: Sequence[str] | None = None, *, screen: ScreenRunner | None = Non
             sys.stdout, sys.stderr = saved
         else:
             sys.stdout = GuardedOutput.wrap(sys.stdout, stop=not _changes_something(args))
+            from console import login_tty
+
+            login_tty.install()  # one-time codes asked on a terminal (stderr), refused elsewhere
         return _main(args, screen)
     except OutputClosed as exc:
         if exc.gone:
