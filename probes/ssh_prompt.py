@@ -109,3 +109,7 @@ async def within(attempt: Awaitable[T], timeout: float | None) -> T:
         if not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        elif not task.cancelled():
+            # it failed as the caller stopped waiting (a refused connect while the session
+            # closes): its error is read here, else asyncio prints it as a lost traceback
+            task.exception()
