@@ -631,6 +631,16 @@ class ClusterConsoleApp(App[int]):
                         )
                     )
                     continue
+                if wizard.scope == "new-node":
+                    commands.append(
+                        ConsoleCommand(
+                            wizard.name,
+                            wizard.label,
+                            wizard.summary,
+                            _bind(self.open_wizard, wizard.name, ""),
+                        )
+                    )
+                    continue
                 for node in self.inventory.nodes if wizard.scope == "node" else ():
                     commands.append(
                         ConsoleCommand(

@@ -35,6 +35,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, ProgressBar, RichLog, Static
 
 from console.operations import registry
+from console.operations.add_node_context import add_node_context
 from console.operations.engine import Change, Outcome, Progress, Runner, Step, Wizard
 from console.operations.tracking import RunTracker
 from console.textsafe import printable
@@ -102,6 +103,8 @@ class WizardScreen(Screen[None]):
         self.force = force
         self.definition = definition
         self._open_context = open_context
+        self._answers: dict[str, Any] = {}
+        """A new-node wizard's answers (name, host), prompted when it starts."""
         self.refusal: str | None = None
         """Why this wizard cannot run here (set when mounted), or None."""
         self.runner: Runner[Any] | None = None
@@ -128,6 +131,8 @@ class WizardScreen(Screen[None]):
                 spec = registry.spec_named(self.wizard_name)
                 if spec.scope == "cluster":  # `node` names the nodes: "node1,node2"
                     self.definition = spec.build(self._wizard_nodes())
+                elif spec.scope == "new-node":  # the node is named by prompts when it starts
+                    self.definition = spec.build(())
                 else:
                     self.definition = registry.wizard_named(self.wizard_name)
             except registry.WizardUsageError as exc:
@@ -201,6 +206,9 @@ class WizardScreen(Screen[None]):
             return self._open_context()
         host = host_of(self.app)
         assert host.audit is not None
+        if registry.spec_named(self.wizard_name).scope == "new-node":
+            # its own monitor: the session's does not follow a node the inventory lacks yet
+            return add_node_context(host.inventory, self.wizard_name, host.audit, self._answers)
         if registry.spec_named(self.wizard_name).scope == "cluster":
             return registry.cluster_context(
                 host.inventory,
@@ -226,6 +234,13 @@ class WizardScreen(Screen[None]):
         assert wizard is not None and audit is not None
         if not self.dry_run:
             audit.check_writable()
+        if registry.spec_named(self.wizard_name).scope == "new-node" and not self._answers:
+            for name, words in (("name", "the new node's name"), ("host", "its host or address")):
+                value = await self._prompt(f"{words} (the rest follows the first node)")
+                if not value:
+                    return Outcome("declined", "no new node named", "nothing was changed", None)
+                self._answers[name] = value.strip()
+            self.node = self._answers["name"]
         async with self._open_run_context() as ctx:
             self.runner = Runner(
                 wizard,
@@ -289,6 +304,17 @@ class WizardScreen(Screen[None]):
             return registry.spec_named(self.wizard_name).answer(question).secret
         except (registry.WizardUsageError, KeyError):
             return False
+
+    async def _prompt(self, words: str) -> str | None:
+        """One value asked before the run (add-node's name and host); None: not answered."""
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+        def answered(result: str | None) -> None:
+            if not answer.done():
+                answer.set_result(result)
+
+        self.app.push_screen(TextPrompt(Text(printable(words), style="bold")), answered)
+        return await answer
 
     async def _ask(
         self, step: Step[Any], question: str, prompt: str, key: str | None

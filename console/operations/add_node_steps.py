@@ -44,7 +44,7 @@ async def check_preflight(run: StepRun[NodeContext]) -> None:
     ctx.facts["preflight"] = result
     if result.refusals:
         shown = "; ".join(f"{f.text} ({f.why}; fix: {f.fix})" for f in result.refusals)
-        raise Refused(f"{ctx.node.name} cannot be added: {shown}")
+        raise Refused(f"{ctx.node.name} on {ctx.node.host} cannot be added: {shown}")
     built = ", ".join(sorted({f.check for f in result.to_build})) or "nothing"
     run.observed(
         f"{ctx.node.name} on {ctx.node.host} passes the doctor's checks (the wizard builds: "

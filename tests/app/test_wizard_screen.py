@@ -536,3 +536,33 @@ async def test_a_step_that_needs_a_value_asks_for_it_in_a_prompt(tmp_path: Path)
         await wait_for(finished(app))
         assert got == ["LIC-9"]
         assert "DONE" in shown(app, "#wizard-outcome")
+
+
+async def test_add_node_asks_for_the_new_nodes_name_and_host_then_shows_its_steps(
+    tmp_path: Path,
+) -> None:
+    from screens.confirm import TextPrompt
+
+    opener = Opener()
+
+    def screen() -> WizardScreen:
+        return WizardScreen("add-node", "", open_context=opener, dry_run=True)
+
+    app = HarnessApp(inventory(tmp_path), screen)
+    app.audit = AuditLog(tmp_path / "audit.jsonl", "interactive", "views")  # type: ignore[assignment]
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: "preflight" in shown(app, "#wizard-steps"))
+        for words, value in (("name", "node4"), ("host", "10.0.0.14")):
+
+            def asking(words: str = words) -> bool:
+                screen = app.screen
+                return isinstance(screen, TextPrompt) and words in plain(screen.query_one(".title"))
+
+            await wait_for(asking)
+            await pilot.press(*value, "enter")
+        await wait_for(finished(app))  # the fake context cannot answer: an outcome, no crash
+        steps = shown(app, "#wizard-steps")
+        for step in ("preflight", "base", "peers", "balancers", "verify", "inventory"):
+            assert step in steps
+    assert wizard(app).node == "node4"
+    assert opener.opened == 1
