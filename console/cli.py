@@ -57,7 +57,7 @@ def _inventory_path(args: argparse.Namespace) -> Path:
             raise ConfigNotFound(cli_sandbox.no_sandbox(layout.root))
         return layout.inventory
     if getattr(args, "context", None):
-        from console.cli_tools import context_path
+        from console.contexts import context_path
 
         return context_path(args.context)
     return find_config(getattr(args, "config", None))

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from console import exitcodes
 from console.config_errors import ConfigError, ConfigNotFound
-from console.paths import user_config_dir
+from console.contexts import context_names as context_names
+from console.contexts import context_path as context_path
+from console.contexts import contexts_dir as contexts_dir
 
 if TYPE_CHECKING:
     from console.crosschecks import Problem
 
 LIBRARIES = ("textual", "asyncssh", "httpx", "pymysql", "cryptography", "watchfiles", "orjson")
-CONTEXTS_DIR = "clusters"
 """Under the config directory: one NAME.toml inventory per cluster, for ``--context NAME``."""
 
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
@@ -61,32 +62,6 @@ def version_report(config: str) -> str:
     lines.extend(f"{name} {_version(name)}" for name in LIBRARIES)
     lines.append(f"config {config}")
     return "\n".join(lines) + "\n"
-
-
-def contexts_dir() -> Path:
-    return user_config_dir() / CONTEXTS_DIR
-
-
-def context_names() -> list[str]:
-    """The clusters ``--context`` knows: the NAME.toml files of the contexts directory."""
-    directory = contexts_dir()
-    if not directory.is_dir():
-        return []
-    return sorted(path.stem for path in directory.glob("*.toml") if path.is_file())
-
-
-def context_path(name: str) -> Path:
-    """The inventory of context ``name``; ConfigNotFound naming the known ones otherwise."""
-    if not name or "/" in name or name.startswith("."):
-        raise ConfigNotFound(f"--context {name!r}: a context is a file name without '/'", [])
-    path = contexts_dir() / f"{name}.toml"
-    if path.is_file():
-        return path
-    known = ", ".join(context_names()) or "none"
-    raise ConfigNotFound(
-        f"no context {name!r}: {path} does not exist (contexts in {contexts_dir()}: {known})",
-        [path],
-    )
 
 
 def cycle_problem(cycle: float | None, watch: bool) -> str | None:
