@@ -17,6 +17,7 @@ Every change is audited; a dry run lists every request, command and file.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import tempfile
@@ -51,17 +52,23 @@ async def _check(run: StepRun[NodeContext]) -> None:
             forceable=True,
         )
     path = ctx.inventory.path
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / path.name
-        shutil.copyfile(path, copy)
-        for secret in ("secrets", "ssh"):  # relative files the loader checks
-            if (path.parent / secret).exists():
-                (Path(scratch) / secret).symlink_to(path.parent / secret)
-        try:
-            remove_node(copy, name)
-        except InventoryEditError as exc:
-            message = str(exc).replace(str(copy), str(path))
-            raise Refused(f"cluster.toml cannot lose {name}: {message}") from None
+    # A scratch copy beside the file (its relative paths resolve the same), edited as the
+    # inventory step will edit the file: a refusal there would come after the node stopped.
+    try:
+        fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.preflight-", dir=path.parent)
+    except OSError as exc:
+        raise Refused(f"{path}: its directory cannot take a scratch copy: {exc}") from None
+    os.close(fd)
+    try:
+        shutil.copyfile(path, scratch)
+        remove_node(Path(scratch), name)
+    except InventoryEditError as exc:
+        message = str(exc).replace(scratch, str(path))
+        raise Refused(f"cluster.toml cannot lose {name}: {message}") from None
+    except OSError as exc:
+        raise Refused(f"{path}: cannot check that it can lose {name}: {exc}") from None
+    finally:
+        Path(scratch).unlink(missing_ok=True)
     run.observed(f"{path} can lose {name}; {', '.join(sorted(serving)) or 'no node'} serving")
 
 
