@@ -26,7 +26,7 @@ from console.topology import NodeSpec
 from probes.balancer import Worker
 from screens import cells
 from screens.cells import Palette
-from screens.metrics_cells import METRIC_COLUMNS, metric_cell
+from screens.metrics_cells import METRIC_COLUMNS, metric_cell, trend_title
 from screens.problems import ProblemsPanel, merged_problems
 from screens.watch import Banner, Incident, WatchBar, watch_chrome
 from screens.widgets.keybar import KeyBar
@@ -144,7 +144,12 @@ class DashboardScreen(Screen[None]):
             for view in state.balancers
         ]
         columns.append(Column(*TAIL_COLUMNS[0]))  # peers, then the figures, event and host
-        columns += [Column(*spec) for spec in METRIC_COLUMNS]
+        inventory = getattr(self.app, "inventory", None)
+        interval = inventory.metrics.interval if inventory is not None else 5.0
+        columns += [
+            Column(key, trend_title(interval) if key == "trend" else title, w, most, least, sq)
+            for key, title, w, most, least, sq in METRIC_COLUMNS
+        ]
         columns += [Column(*spec) for spec in TAIL_COLUMNS[1:]]
         self.query_one(NodeTable).set_columns(columns)
         self._names = tuple(names)

@@ -23,10 +23,22 @@ METRIC_COLUMNS: tuple[tuple[str, str, int, int, int | None, int], ...] = (
     ("requests", "req/s", 5, 8, 0, 6),
     ("errors", "err/s", 5, 8, 0, 7),
     ("latency", "ms", 4, 7, 0, 9),
+    ("trend", "req/s", 10, 10, 0, 10),
 )
 """Dashboard columns (key, title, width, widest, narrowest, squeeze): all may be hidden (0) on a
-narrow terminal, the least telling first (latency, threads, heap, errors; then requests and
-sessions)."""
+narrow terminal, the least telling first (the requests/s sparkline, latency, threads, heap,
+errors; then requests and sessions). The sparkline's title gets its time scale from the
+inventory's interval (`trend_title`)."""
+
+TREND_POINTS = 10
+"""Reads a dashboard sparkline shows (the node view shows 40)."""
+
+
+def trend_title(interval: float) -> str:
+    """The sparkline column's title with the time it covers: "req/s 50s", "req/s 5m"."""
+    seconds = TREND_POINTS * interval
+    return f"req/s {seconds / 60:.0f}m" if seconds >= 120 else f"req/s {seconds:.0f}s"
+
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 _UNKNOWN = "-"
@@ -64,6 +76,12 @@ def metric_cell(key: str, view: NodeView, palette: Palette) -> Text:
         return _unknown(palette)
     point = metrics.point
     style = Style()
+    if key == "trend":
+        recent = metrics.history[-TREND_POINTS:]
+        values = [p.requests_per_s for p in recent]
+        if all(value is None for value in values):
+            return _unknown(palette)
+        return Text(sparkline(values, TREND_POINTS), end="")
     if key == "sessions":
         if point.sessions_active is None:
             return _unknown(palette)

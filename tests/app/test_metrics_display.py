@@ -108,3 +108,31 @@ async def test_node_view_says_why_a_figure_is_unknown_literally(tmp_path: Path) 
         facts = static_text(app, "#node-facts")
         assert "refused the credentials (401) [red]\\x1b[31m" in facts
         assert "\x1b" not in facts
+
+
+async def test_dashboard_has_a_requests_sparkline_with_its_time_scale_hidden_first(
+    tmp_path: Path,
+) -> None:
+    app = ClusterConsoleApp(recorded.inventory(tmp_path), monitor=False)
+    async with app.run_test(size=(220, 40)) as pilot:
+        for observation in recorded.healthy():
+            app.apply(observation)
+        for step, requests in enumerate((1000, 1010, 1100, 1400, 1450)):
+            app.apply(figures("node1", recorded.T0 + 40 + 5 * step, requests))
+        table = app.screen.query_one(NodeTable)
+        # 10 reads at the inventory's 5 s interval: the column says what it covers
+        await wait_for(lambda: "req/s 50s" in shown(table))
+        at = [c.label for c in table.columns].index("req/s 50s")
+        await wait_for(lambda: "█" in cells(app, "node1")[at])
+        # rates 2, 18, 60, 10 req/s scaled to their maximum, oldest left (the first read: none)
+        assert cells(app, "node1")[at] == " ▁▂█▁"
+        assert cells(app, "node2")[at] == "-"
+        # narrower: the sparkline goes before any other figure
+        for width in range(210, 79, -10):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause()
+            if "req/s 50s" not in shown(table):
+                assert {"sess", "heap", "threads", "req/s", "err/s", "ms"} <= set(shown(table))
+                break
+        else:
+            raise AssertionError("the sparkline column was never hidden")
