@@ -99,6 +99,11 @@ class NginxHost:
         self.binary = _path("the nginx program", binary)
         self.conf = _path("a configuration file", conf) if conf is not None else None
         self.timeout = timeout
+        self.pid_file: str | None = None
+        """The master's pid file, learnt from the last `nginx -T`."""
+        self.old_workers: int | None = None
+        """Workers of an earlier configuration still finishing requests (`worker process is
+        shutting down`) at the last read; None: not known yet."""
 
     @property
     def description(self) -> str:
@@ -129,15 +134,32 @@ class NginxHost:
             raise BalancerError(f"{self.description}: `{command}` did not run to its end")
         return Outcome(int(code), body[:-1] if body.endswith("\n") else body)
 
-    async def dump(self) -> NginxConf:
-        """`nginx -T`, parsed; BalancerError with nginx's reason when it fails."""
-        outcome = await self.run(self.command("-T"))
-        if outcome.code != 0:
-            raise BalancerError(f"{self.description}: `nginx -T` failed: {outcome.reason}")
+    def workers_command(self) -> str:
+        """The master's children (`ps`), once the pid file is known from an earlier dump."""
+        if self.pid_file is None:
+            return "true"
+        return f'ps -o args= --ppid "$(cat {shlex.quote(self.pid_file)})"'
+
+    def learn(self, text: str) -> NginxConf:
+        """Parse `nginx -T` output (then `ps` of the workers, after a marker line)."""
+        dump, marker, workers = text.partition(_STEP + "workers")
         try:
-            return parse_dump(outcome.output)
+            conf = parse_dump(dump)
         except NginxConfError as error:
             raise NginxConfError(f"{self.description}: {error}") from None
+        known = self.pid_file is not None and bool(marker)
+        lines = [line.strip() for line in workers.splitlines() if "worker process" in line]
+        self.old_workers = sum("shutting down" in line for line in lines) if known else None
+        self.pid_file = conf.pid_file
+        return conf
+
+    async def dump(self) -> NginxConf:
+        """`nginx -T`, parsed; BalancerError with nginx's reason when it fails."""
+        command = f"{self.command('-T')}; echo {_STEP}workers; {self.workers_command()}"
+        outcome = await self.run(command)
+        if outcome.code != 0 or _STEP + "workers" not in outcome.output:
+            raise BalancerError(f"{self.description}: `nginx -T` failed: {outcome.reason}")
+        return self.learn(outcome.output)
 
     async def test(self) -> Outcome:
         return await self.run(self.command("-t"))
@@ -172,8 +194,14 @@ async def check(client: httpx.AsyncClient, address: str) -> str | None:
     return None
 
 
-def to_worker(server: UpstreamServer, problem: str | None) -> Worker:
-    """A server as a balancer worker: `down` is disabled, a failed direct check unusable."""
+def to_worker(
+    server: UpstreamServer, problem: str | None, old_workers: int | None = None
+) -> Worker:
+    """A server as a balancer worker: `down` is disabled, a failed direct check unusable.
+
+    NGINX OSS counts nothing per server; one figure is known all the same: a server marked
+    `down` has no request in flight (busy 0) once no worker of an earlier configuration is left
+    (`old_workers` 0). Otherwise busy is unknown (None)."""
     flags = tuple(param for param in server.params if param in ("down", "backup"))
     if server.down:
         status = "down"
@@ -196,7 +224,7 @@ def to_worker(server: UpstreamServer, problem: str | None) -> Worker:
         disabled=server.down,
         standby=server.backup,
         elected=None,
-        busy=None,
+        busy=0 if server.down and old_workers == 0 else None,
         load=None,
         to_bytes=None,
         from_bytes=None,
@@ -221,7 +249,10 @@ class NginxReader:
             Balancer(
                 name=upstream.name,
                 nonce=None,
-                workers=tuple(to_worker(s, found.get(s.address)) for s in upstream.servers),
+                workers=tuple(
+                    to_worker(s, found.get(s.address), self.host.old_workers)
+                    for s in upstream.servers
+                ),
             )
             for upstream in conf.upstreams
         )
@@ -360,11 +391,30 @@ class NginxWriter:
                 f"if ! {self.host.command('-t')} 2>&1; then mv -f -- {old} {include}; "
                 f"echo {_STEP}restored; exit 6; fi",
                 f"echo {_STEP}tested",
+                *self._wait_reloaded()[:1],
                 f"{self.host.command('-s', 'reload')} 2>&1 || exit 7",
                 f"echo {_STEP}reloaded; rm -f -- {old}",
+                *self._wait_reloaded()[1:],
                 self.host.command("-T"),
+                f"echo {_STEP}workers",
+                self.host.workers_command(),
             ]
         )
+
+    def _wait_reloaded(self) -> list[str]:
+        """Shell lines waiting (at most 10 s) until the master has replaced the workers it had
+        before the reload (each one gone or `shutting down`): then every new request is routed
+        by the new configuration."""
+        if self.host.pid_file is None:
+            return []
+        pid = shlex.quote(self.host.pid_file)
+        return [
+            f'm=$(cat {pid}); before=$(ps -o pid= -o args= --ppid "$m" | '
+            "awk '/worker process/ && !/shutting down/ {print $1}')",
+            "i=0; while [ $i -lt 100 ]; do left=0; for w in $before; do "
+            'case "$(ps -o args= -p "$w")" in *"worker process"*"shutting down"*|"") ;; '
+            "*) left=1;; esac; done; [ $left = 0 ] && break; i=$((i+1)); sleep 0.1; done",
+        ]
 
     async def commit(
         self, edit: IncludeEdit, previous: str, step: Callable[[str], None] = lambda _: None
@@ -406,7 +456,4 @@ class NginxWriter:
                 f"{where}: the change of {self.include} stopped after "
                 f"{done[-1] if done else 'nothing'} (exit {outcome.code}): {outcome.reason}"
             )
-        try:
-            return parse_dump(outcome.output.split(_STEP + "reloaded", 1)[-1])
-        except NginxConfError as error:
-            raise NginxConfError(f"{where}: reading back: {error}") from None
+        return self.host.learn(outcome.output.split(_STEP + "reloaded", 1)[-1])

@@ -123,6 +123,8 @@ class NginxConf:
     upstreams: tuple[Upstream, ...]
     stub_status: tuple[str, ...] = field(default=())
     """The locations that have `stub_status` (where the totals can be read)."""
+    pid_file: str | None = None
+    """The main context's `pid` (absolute paths only), where the master's pid is."""
 
     def upstream(self, name: str) -> Upstream | None:
         for upstream in self.upstreams:
@@ -326,7 +328,8 @@ def parse_dump(text: str) -> NginxConf:
                 walk(directive.block, (*context, directive.name))
 
     walk(tree, ())
-    return NginxConf(files, tuple(upstreams), tuple(stub))
+    pids = [d.args[0] for d in tree if d.name == "pid" and d.args and d.args[0].startswith("/")]
+    return NginxConf(files, tuple(upstreams), tuple(stub), pids[-1] if pids else None)
 
 
 def server_line(address: str, params: tuple[str, ...]) -> str:

@@ -93,6 +93,19 @@ async def test_down_and_back_edit_one_line_test_reload_and_read_back(running: Pa
     upstream = after.upstream("cluster")
     assert upstream is not None
     assert [s.down for s in upstream.servers] == [False, True]
+    # a down server has no request in flight once the old workers are gone: busy 0
+    assert edit.host.pid_file == f"{running}/nginx.pid" and edit.host.old_workers is not None
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        page = await edit.reader.read()
+        cluster = page.balancer("cluster")
+        assert cluster is not None
+        served, drained = cluster.workers
+        assert served.busy is None and drained.disabled and not drained.usable
+        if drained.busy == 0 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert drained.busy == 0, "the old workers never went"
     back = edit.plan_down(after, "cluster", "10.0.0.2:8080", False)
     final = await edit.commit(back, after.files[edit.include])
     assert (running / "servers.conf").read_text() == SERVERS
