@@ -107,6 +107,13 @@ class DeployLock:
         try:
             async with asyncio.timeout(timeout):
                 first = await process.stdout.readline()
+        except TimeoutError:
+            await _kill(process)
+            raise LockError(
+                f"{self.node} did not answer within {timeout:g} s while the deploy lock was "
+                f"taken (ssh to {self.endpoint.host}): the node or this machine is too slow now; "
+                "try again"
+            ) from None
         except BaseException:
             await _kill(process)
             raise

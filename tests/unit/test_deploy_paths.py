@@ -5,6 +5,7 @@ fake `ssh` of test_deploy runs the remote command here)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ import pytest
 from console.audit import AuditLog
 from console.config import ConfigError, load_inventory_text
 from console.config_model import Inventory
+from console.deploy.lock import DeployLock, LockError, owner_record
 from console.deploy.sync import plan_for
+from probes.rsync import Endpoint
 from tests.unit.test_deploy import Ctx, _plans, _run, _write, fake_ssh  # noqa: F401
 
 NODES = "".join(
@@ -161,3 +164,23 @@ def test_one_emptied_directory_refuses_the_run_though_the_other_keeps_files(
     assert outcome.status == "refused", outcome.text
     assert "node2 ../osgi/modules/" in outcome.text
     assert (tmp_path / "n2" / "osgi" / "modules" / "b.jar").exists()
+
+
+def test_a_lock_that_does_not_answer_in_time_is_said_in_words(
+    fake_ssh: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A node (or a loaded machine) slower than the lock's deadline: a plain LockError naming
+    the node, never a bare TimeoutError (which the wizard showed as "TimeoutError")."""
+    fake_ssh.write_text("#!/bin/sh\nexec sleep 30\n")
+    lock = DeployLock("node1", Endpoint("node1"), str(tmp_path / "deploy.lock"))
+
+    async def scenario() -> None:
+        with pytest.raises(LockError) as caught:
+            await lock.acquire(owner_record("alice"), timeout=0.5)
+        assert "node1 did not answer within 0.5 s while the deploy lock was taken" in str(
+            caught.value
+        )
+        assert not lock.held
+
+    asyncio.run(scenario())
