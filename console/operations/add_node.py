@@ -25,11 +25,14 @@ from console.operations import rejoin, rolling
 from console.operations.add_node_context import AddNodeContext
 from console.operations.add_node_steps import (
     add_to_balancers,
+    check_host_key_step,
     check_peers,
     check_preflight,
     plan_balancers,
     plan_base,
+    plan_host_key,
     plan_peers,
+    trust_host_key,
     verify_base,
     verify_serving,
     worker_address,
@@ -51,6 +54,12 @@ OWN_QUESTIONS: tuple[Answer, ...] = (
     Answer("http", "text", None, "its own URL (the reference's, on the new host)"),
     Answer("ssh_user", "text", None, "SSH user ([ssh] user)"),
     Answer("ssh_port", "port", None, "SSH port ([ssh] port)"),
+    Answer(
+        "accept_host_key",
+        "text",
+        None,
+        "the new host's key fingerprint (SHA256:...) to trust when known_hosts lacks it",
+    ),
     Answer("front_url", "text", None, "the application's URL through the balancer (httpd's)"),
     Answer("verify_timeout", "seconds", 60, "seconds for new sessions to reach the new node"),
 )
@@ -206,6 +215,15 @@ WIZARD: Wizard[NodeContext] = Wizard(
     conclude=_conclude,
     initial=lambda ctx: f"nothing was changed: {ctx.node.name} is not part of the cluster",
     steps=(
+        Step(
+            "host-key",
+            "the new host's SSH key: known, or shown with its fingerprint and trusted only when "
+            "confirmed (accept_host_key in the answers, or the screen's prompt)",
+            check=check_host_key_step,
+            plan=plan_host_key,
+            action=trust_host_key,
+            timeout=60,
+        ),
         Step(
             "preflight",
             "the doctor's checks on the new host: SSH and its host key, Java and Tomcat as the "

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from console.doctor.new_node import preflight_new_node
+from console.hostkeys import HostKeyCheck, HostKeyRefused, check_host_key, confirm_host_key
+from console.node_watch import ssh_target
 from console.operations.add_node_context import AddNodeContext
 from console.operations.context import NodeContext
 from console.operations.engine import Change, Refused, Skip, StepFailed, StepRun
@@ -30,6 +32,66 @@ def _ctx(run: StepRun[NodeContext]) -> AddNodeContext:
 def _where(ctx: NodeContext) -> str:
     target = ctx.open_session().target
     return f"{target.username + '@' if target.username else ''}{target.address}"
+
+
+# 0. the new host's key --------------------------------------------------------------------
+
+
+async def _host_key(ctx: AddNodeContext) -> HostKeyCheck:
+    found = ctx.facts.get("host_key")
+    if isinstance(found, HostKeyCheck):
+        return found
+    try:
+        check = await check_host_key(ssh_target(ctx.inventory, ctx.node))
+    except HostKeyRefused as exc:
+        raise Refused(f"{ctx.node.name} on {ctx.node.host} cannot be added: {exc}") from None
+    ctx.facts["host_key"] = check
+    return check
+
+
+async def check_host_key_step(run: StepRun[NodeContext]) -> None:
+    """Known: nothing to do. Changed: refused. Unknown: shown with its fingerprint; trusted only
+    when confirmed (answers: accept_host_key = the fingerprint; the screen asks)."""
+    ctx = _ctx(run)
+    check = await _host_key(ctx)
+    if check.status == "known":
+        raise Skip(check.describe())
+    if check.status == "changed":
+        raise Refused(check.describe())
+    if run.dry_run:
+        run.warn(check.describe())
+
+
+async def plan_host_key(run: StepRun[NodeContext]) -> list[Change]:
+    check = await _host_key(_ctx(run))
+    what = f"trust {check.label}'s host key {check.fingerprint} (append it to {check.known_hosts})"
+    return [Change(what, {"file": check.known_hosts, "line": check.line})]
+
+
+async def trust_host_key(run: StepRun[NodeContext]) -> None:
+    ctx = _ctx(run)
+    check = await _host_key(ctx)
+
+    async def ask(offered: HostKeyCheck) -> bool:
+        reply = await run.ask(
+            "accept_host_key",
+            f"{offered.describe()}; type its fingerprint (or yes) to trust it",
+        )
+        return reply.strip() in ("yes", offered.fingerprint)
+
+    given = ctx.answer("accept_host_key", None)
+    try:
+        await confirm_host_key(
+            ssh_target(ctx.inventory, ctx.node),
+            audit=ctx.audit,
+            node=ctx.node.name,
+            wizard=ctx.wizard,
+            answer=str(given) if given else None,
+            ask=None if given else ask,
+        )
+    except HostKeyRefused as exc:
+        raise Refused(str(exc)) from None
+    run.changed(f"{check.label}'s host key {check.fingerprint} trusted", await plan_host_key(run))
 
 
 # 1. preflight ------------------------------------------------------------------------------
@@ -384,12 +446,15 @@ async def _failover(run: StepRun[NodeContext], client: httpx.AsyncClient, route:
 
 __all__ = [
     "add_to_balancers",
+    "check_host_key_step",
     "check_peers",
     "check_preflight",
     "front_urls",
     "plan_balancers",
     "plan_base",
+    "plan_host_key",
     "plan_peers",
+    "trust_host_key",
     "verify_base",
     "verify_serving",
     "worker_address",

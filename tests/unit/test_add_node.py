@@ -88,6 +88,6 @@ def test_the_catalog_declares_it_for_a_new_node_with_every_step() -> None:
     spec = SPECS["add-node"]
     assert spec.scope == "new-node"
     names = [step.name for step in WIZARD.steps]
-    assert names[:3] == ["preflight", "base", "peers"]
+    assert names[:4] == ["host-key", "preflight", "base", "peers"]
     assert names.index("balancers") < names.index("enable") < names.index("verify")
     assert names[-2:] == ["inventory", "license"]
