@@ -71,8 +71,8 @@ static int put_escaped(sink_t *s, const unsigned char *p, Py_ssize_t n) {
 }
 
 static const char *const CLUSTER_WORDS[] = {
-    "ember", "cluster", "WSO2 Carbon started", "hutting down", "uspect", "Removing ", "|",
-    "members discovered",
+    "ember", "cluster", "WSO2 Carbon started", "hutting down", "uspect", "USPECT", "Removing ",
+    "|", "members discovered",
 };
 /* classify.MAY_BE_CLUSTER: where one of these is in the message, a cluster rule may read it. */
 static int may_be_cluster(const unsigned char *m, Py_ssize_t n) {

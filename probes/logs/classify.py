@@ -16,7 +16,7 @@ from probes.logs.text import cap
 
 _TOMCAT_LAYOUTS = frozenset({"jul1", "jul2", "level", "json", "bare"})
 MAY_BE_CLUSTER = re.compile(
-    r"ember|cluster|WSO2 Carbon started|hutting down|uspect|Removing |\||members discovered"
+    r"ember|cluster|WSO2 Carbon started|hutting down|uspect|USPECT|Removing |\||members discovered"
 )
 """What every WSO2, Hazelcast and JGroups rule needs in the message: one search instead of five
 rule functions for the ordinary error of a busy log (~1.5 µs an error)."""
@@ -53,6 +53,7 @@ def classify(record: Record) -> Draft | None:
             or jgroups.view(message)
             or jgroups.node(message)
             or jgroups.coordinator(message)
+            or jgroups.suspect(message)
         )
     if draft is None and record.is_error:
         key = (logger, record.layout == "carbon")

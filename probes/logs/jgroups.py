@@ -1,7 +1,11 @@
-"""JGroups views (Infinispan ISPN000094/93, Liferay, WildFly) and GMS coordinator creation.
+"""JGroups views (Infinispan ISPN000094/93, Liferay, WildFly), GMS coordinator creation and
+suspicions.
 
-A view is printed as `[coordinator|id] (size) [member, member, ...]`; member names are kept as
-logged (they may contain `:` or a `(v=...)` suffix).
+A view is printed as `[coordinator|id] (size) [member, member, ...]` by JGroups 3.x and later,
+`[coordinator|id] [member, member, ...]` (no size) by 2.x; member names are kept as logged (they
+may contain `:` or a `(v=...)` suffix). A suspicion that failure detection raised or that
+VERIFY_SUSPECT confirmed is a departure (`member-left`, detail `suspect`, or `heartbeat` when
+FD_ALL missed its heartbeats).
 """
 
 from __future__ import annotations
@@ -13,12 +17,27 @@ from probes.logs.model import EventKind
 
 _VIEW = re.compile(
     r"(?:MergeView::)?\[(?P<coord>[^\[\]|\s]+)\|(?P<id>\d+)\] "
-    r"\((?P<size>\d+)\) \[(?P<members>[^\]]*)\]"
+    r"(?:\((?P<size>\d+)\) )?\[(?P<members>[^\]]*)\]"
 )
 _CONTEXT = re.compile(
     r"ISPN00009[34]|[Aa]ccepted (?:new )?view|[Nn]ew (?:cluster )?view|[Ii]nstall(?:ing|ed) view"
-    r"|viewAccepted|[Rr]eceived new,? (?:MERGED )?cluster view|[Vv]iew changed"
+    r"|viewAccepted|[Rr]eceived new,? (?:MERGED )?cluster view|[Vv]iew changed|^\*\* ?view: "
 )
+"""`** view: ` is how JGroups' own tutorial (SimpleChat) and demos print each view accepted."""
+_WHO = r"(?P<who>\[[^\[\]]*\]|[^\s\[\]]+)"
+_SUSPECTS = (
+    re.compile(r"(?:\bmbr )?" + _WHO + r" (?:is|are) dead \(passing up SUSPECT event\)"),
+    re.compile(r"\bsending up SUSPECT\(" + _WHO + r"\)"),
+    re.compile(r"(?:^|: )suspecting " + _WHO + r"(?: \(own address is [^\s()]+\))?$"),
+)
+"""VERIFY_SUSPECT 2.x `diff=1500, mbr X is dead (passing up SUSPECT event)`, 3.x/4.x `X is
+dead (...)`, 5.x `[X, Y] are dead (...)`; VERIFY_SUSPECT2 `me: sending up SUSPECT([X])`; FD_SOCK
+2.x `suspecting X (own address is me)`, FD_ALL/GMS `me: suspecting [X]`."""
+_NO_HEARTBEAT = re.compile(
+    r"haven't received a heartbeat from (?P<who>[^\s\[\]]+) "
+    r"(?:for \d+ ms|in timeout period \(\d+ ms\)), adding it to suspect list"
+)
+"""FD_ALL/FD_ALL2/FD_ALL3 3.x-5.x (debug level)."""
 _GMS = re.compile(
     r"(?:^|[\s(])(?P<name>\S+): no (?:initial )?members discovered\b.*?"
     r"creating (?:cluster|group) as (?:coordinator|first member)"
@@ -57,3 +76,22 @@ def coordinator(message: str) -> Draft | None:
         return None
     name = match["name"].strip()
     return Draft("membership", "jgroups", members=(name,), observer=name)
+
+
+def suspect(message: str) -> Draft | None:
+    """A member suspected by failure detection or declared dead by VERIFY_SUSPECT."""
+    if "uspect" not in message and "USPECT" not in message:
+        return None
+    detail = "suspect"
+    match = _NO_HEARTBEAT.search(message) if "heartbeat" in message else None
+    if match is not None:
+        detail = "heartbeat"
+    else:
+        match = next((m for pattern in _SUSPECTS if (m := pattern.search(message))), None)
+    if match is None:
+        return None
+    names = tuple(name.strip() for name in match["who"].strip("[]").split(",") if name.strip())
+    if not names:
+        return None
+    members = names if len(names) > 1 else ()
+    return Draft("member-left", "jgroups", member=names[0], members=members, detail=detail)

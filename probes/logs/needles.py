@@ -72,6 +72,14 @@ VIEWS = Probe((b"ISPN00009", b"view", b"View"), anchor=b"|", kinds=_MEMBERSHIP |
 COORDINATOR = Probe((b"creating cluster as coordinator",), kinds=_MEMBERSHIP | {"error"})
 """JGroups GMS founding a cluster; not searched in Tomcat JUL streams (a JGroups app inside Tomcat,
 Liferay, also logs the one-member view that follows, which VIEWS finds)."""
+SUSPICIONS = Probe(
+    (b"suspect", b"SUSPECT"),
+    kinds=_MEMBERSHIP | {"error"},
+)
+"""JGroups failure detection (FD_SOCK, FD_ALL, GMS: `suspecting`, `suspect list`) and
+VERIFY_SUSPECT (`SUSPECT event`, `SUSPECT([`); two short needles rather than four long ones:
+each needle costs the one-pass search about as much as any other. Searched in Tomcat streams
+too: an application inside Tomcat (Liferay, frevvo) logs its JGroups channel to catalina.out."""
 BASE: tuple[Probe, ...] = (
     MEMBERS,
     SEVERE,
@@ -83,6 +91,7 @@ BASE: tuple[Probe, ...] = (
     COORDINATOR,
     HAZELCAST,
     INFINISPAN,
+    SUSPICIONS,
 )
 LOCALIZED = Probe(
     tuple(level.encode() for level in LOCALIZED_SEVERE), kinds=frozenset({"error", "session-sync"})

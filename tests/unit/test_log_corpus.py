@@ -126,6 +126,41 @@ CORPUS: dict[str, list[Row]] = {
         ),
         (13, "member-left", "jgroups", "0eeb92f29b3d-3460", None, "2024-02-13T11:46:09.626"),
     ],
+    # VERIFY_SUSPECT2 (JGroups 5.x) passing a suspicion up; "verifying that ... is dead" is none
+    "j05_keycloak_infinispan16_verify_suspect2.log": [
+        (3, "member-left", "jgroups", "node2", "suspect", "2025-10-08T14:42:01.627"),
+    ],
+    # VERIFY_SUSPECT's "is dead", then FLUSH/RequestCorrelator mentions and FD_ALL's missed
+    # heartbeats for the same member: one departure
+    "j06_portico_jgroups_fd_all_verify_suspect.log": [
+        (1, "member-left", "jgroups", "5f7daed5d167-29951", "suspect", None),
+    ],
+    # Debian 12's JGroups 2.12 through Tomcat's OneLineFormatter, one peer killed with SIGKILL:
+    # views without their size (the application's `** view:` and GMS's "new view"), FD_SOCK's
+    # suspicion; VERIFY_SUSPECT's "is dead" and GMS's "suspecting [...]" are the same departure;
+    # heartbeats, "verifying that ... is dead" and the join response's view are none
+    "jgroups212_fd_sock_verify_suspect_views.log": [
+        (33, "membership", "jgroups", ("vm-5408",), "vm-5408|0", "2026-12-06T11:55:54.403"),
+        (
+            47,
+            "membership",
+            "jgroups",
+            ("vm-5408", "vm-34711"),
+            "vm-5408|1",
+            "2026-12-06T11:55:55.810",
+        ),
+        (
+            75,
+            "membership",
+            "jgroups",
+            ("vm-5408", "vm-34711"),
+            "vm-5408|1",
+            "2026-12-06T11:55:56.321",
+        ),
+        (164, "member-left", "jgroups", "vm-34711", "suspect", "2026-12-06T11:56:03.735"),
+        (194, "membership", "jgroups", ("vm-5408",), "vm-5408|2", "2026-12-06T11:56:05.337"),
+        (210, "membership", "jgroups", ("vm-5408",), "vm-5408|2", "2026-12-06T11:56:05.411"),
+    ],
 }
 
 SANDBOX: dict[str, list[Row]] = {

@@ -71,7 +71,8 @@ def test_one_pass_search_finds_the_first_needle_like_bytes_find() -> None:
             for _ in range(rng.randrange(1, 12))
         )
         spec = lines.needle_spec(needles)
-        data = bytes(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 15, 16, 17, 33, 700))))
+        sizes = (0, 1, 15, 16, 17, 31, 32, 33, 34, 64, 65, 700)  # SSE2 16- and AVX2 32-byte blocks
+        data = bytes(rng.choice(alphabet) for _ in range(rng.choice(sizes)))
         for buffer in (data, bytearray(data)):
             start = rng.randrange(0, len(data) + 1)
             end = rng.randrange(start, len(data) + 1)

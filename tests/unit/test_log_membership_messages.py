@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from probes.logs.hazelcast import classify as hazelcast_classify
-from probes.logs.jgroups import node
+from probes.logs.jgroups import node, suspect, view
 from probes.logs.members import normalise_member
 from probes.logs.scanner import scan_file
 
@@ -77,3 +77,52 @@ def test_infinispan_node_lines_and_socket_addresses() -> None:
     assert node("ISPN100008: Updating cache members list [a-1], topology id 21") is None
     assert normalise_member("/0:0:0:0:0:0:0:1:4000") == "[::1]:4000"
     assert normalise_member("host/fe80:0:0:0:0:0:0:1%eth0:4000") == "[fe80::1]:4000"
+
+
+def test_jgroups_suspicions_of_every_version_are_departures_and_mentions_are_none() -> None:
+    lines = {
+        "diff=1500, mbr vm-34711 is dead (passing up SUSPECT event)": ("vm-34711", "suspect"),
+        "5f7daed5d167-29951 is dead (passing up SUSPECT event)": ("5f7daed5d167-29951", "suspect"),
+        "[node2, node3] are dead (passing up SUSPECT event)": ("node2", "suspect"),
+        "node1(v=16.0.0): sending up SUSPECT([node2])": ("node2", "suspect"),
+        "suspecting vm-34711 (own address is vm-5408)": ("vm-34711", "suspect"),
+        "edg-perf01-10536: suspecting [edg-perf05-51639]": ("edg-perf05-51639", "suspect"),
+        "haven't received a heartbeat from a-1 for 10992 ms, adding it to suspect list": (
+            "a-1",
+            "heartbeat",
+        ),
+        "b-2: haven't received a heartbeat from a-1 in timeout period (40000 ms), adding it to "
+        "suspect list": ("a-1", "heartbeat"),
+    }
+    for message, (member, detail) in lines.items():
+        draft = suspect(message)
+        assert draft is not None and draft.kind == "member-left", message
+        assert (draft.member, draft.detail, draft.source) == (member, detail, "jgroups"), message
+    assert suspect("[node2, node3] are dead (passing up SUSPECT event)").members == (  # type: ignore[union-attr]
+        "node2",
+        "node3",
+    )
+    for mention in (
+        "verifying that [node1] is dead",
+        "received SUSPECT message from vm-5408: suspects=[vm-34711]",
+        "79e078919f2e-55593: suspect is 5f7daed5d167-29951, completed false",
+        "suspect=5f7daed5d167-29951",
+        "new=[], suspected=[], leaving=[], installing view",
+        "adjusted suspected_mbrs: []",
+        "Suspected member list is empty, suspecting nobody today",
+        "[] are dead (passing up SUSPECT event)",
+    ):
+        assert suspect(mention) is None, mention
+
+
+def test_jgroups_2x_views_have_no_size() -> None:
+    for message, members in (
+        ("** view: [vm-5408|2] [vm-5408]", ("vm-5408",)),
+        ("Received new cluster view: [10.0.0.1:7800|3] [10.0.0.1:7800, 10.0.0.2:7800]",
+         ("10.0.0.1:7800", "10.0.0.2:7800")),
+        ("new=[], suspected=[b], leaving=[], new view: [a|4] [a]", ("a",)),
+    ):  # fmt: skip
+        draft = view(message)
+        assert draft is not None and draft.members == members, message
+    assert view("join_rsp=view: [vm-5408|1] [vm-5408, vm-34711], digest: vm-5408") is None
+    assert view("** viewed: [a|1] [a]") is None
