@@ -111,6 +111,10 @@ def _peers_read(state: ClusterState, inventory: Inventory) -> bool:
 
 
 def with_new_node(inventory: Inventory, node: Node) -> Inventory:
+    """The inventory the run's monitor follows: with the new node, unless its name is taken
+    (the preflight then refuses it; two nodes of one name would confuse the monitor first)."""
+    if any(other.name == node.name for other in inventory.nodes):
+        return inventory
     return replace(inventory, nodes=(*inventory.nodes, node))
 
 
