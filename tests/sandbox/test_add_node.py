@@ -216,6 +216,8 @@ def test_add_node_under_sticky_load_loses_nothing(
     result = asyncio.run(add_node_under_load(layout, answers, audit_log=audit))
     run, report = result.run, result.report
     assert run is not None and report is not None
+    if report is not None and result.warm is not None:  # the figures, for BENCHMARKS.md
+        (tmp_path / "add_node.json").write_text(json.dumps(result.figures(), indent=1))
     assert run.exit_code == exitcodes.OK, run.describe()
     figures = report.to_json()
     assert report.clients >= CLIENTS
