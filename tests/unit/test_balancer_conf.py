@@ -41,7 +41,7 @@ def test_httpd_member_goes_into_the_consoles_block_with_its_peers_options() -> N
     text, lines = add_member(HTTPD, "apache", "cluster", NODE3)
     assert lines == ['BalancerMember "http://10.0.0.3:8080" route=node3 retry=5 ttl=10']
     assert (
-        'route=node2 retry=5 ttl=10\n'
+        "route=node2 retry=5 ttl=10\n"
         f"  {BEGIN}\n"
         '  BalancerMember "http://10.0.0.3:8080" route=node3 retry=5 ttl=10\n'
         f"  {END}\n"
@@ -50,7 +50,7 @@ def test_httpd_member_goes_into_the_consoles_block_with_its_peers_options() -> N
     again, none = add_member(text, "apache", "cluster", NODE3)
     assert (again, none) == (text, [])
     node4, _ = add_member(text, "apache", "cluster", Member("node4", "http://10.0.0.4:8080"))
-    assert f'route=node3 retry=5 ttl=10\n  BalancerMember "http://10.0.0.4:8080"' in node4
+    assert 'route=node3 retry=5 ttl=10\n  BalancerMember "http://10.0.0.4:8080"' in node4
     assert node4.count(BEGIN) == 1
 
 
