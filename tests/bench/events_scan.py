@@ -6,7 +6,9 @@ lines, a few SEVERE and ERROR records with stack traces). `busy`: a troubled ser
 ERROR record every ~16 lines, 3 in 10 with a stack trace, ~11 % of the lines trace lines, long
 lines of 2-16 KB and records glued on one line). All commands are timed as whole processes, best
 of 3, in turns in the same run: grep, `events --json` (every event, into a file) and `events
---json --kind member-joined,member-left,membership`.
+--json --kind member-joined,member-left,membership`; on the busy log also two references: every
+record read by Python, and records read in C but events encoded in Python (the JSON line path
+off).
 """
 
 from __future__ import annotations
@@ -322,6 +324,9 @@ MEMBERSHIP_KINDS = "member-joined,member-left,membership"
 _PYTHON_RECORDS = "import probes.logs.lines\nprobes.logs.lines.error_record = None\n"
 """Prepended to `_EVENTS`: every record read by Python (the C record path off), the reference
 that says what `_lines.error_record` buys in the same run."""
+_OBJECT_EVENTS = "import probes.logs.jsonl\nprobes.logs.jsonl.json_errors = None\n"
+"""Prepended to `_EVENTS`: records read in C but every event built as an object and encoded by
+orjson in the parent (the JSON line path off): what `_lines.json_errors` buys in the same run."""
 
 
 def _measure(
@@ -338,9 +343,13 @@ def _measure(
     out_all, out_kind = path.with_suffix(".all.jsonl"), path.with_suffix(".kind.jsonl")
     out_py = path.with_suffix(".py.jsonl")
     commands = [("grep", grep, None), ("all", every, out_all), ("kind", some, out_kind)]
+    out_objects = path.with_suffix(".objects.jsonl")
     if python_records:
         commands.append(
             ("all_python_records", [python, "-c", _PYTHON_RECORDS + _EVENTS, str(path)], out_py)
+        )
+        commands.append(
+            ("all_objects", [python, "-c", _OBJECT_EVENTS + _EVENTS, str(path)], out_objects)
         )
     best = {name: float("inf") for name, _, _ in commands}
     cpu = dict(best)
@@ -355,9 +364,11 @@ def _measure(
     with out_kind.open("rb") as handle:
         kind_events = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
     same = not python_records or out_py.read_bytes() == out_all.read_bytes()
+    same_objects = not python_records or out_objects.read_bytes() == out_all.read_bytes()
     out_all.unlink()
     out_kind.unlink()
     out_py.unlink(missing_ok=True)
+    out_objects.unlink(missing_ok=True)
     mb = path.stat().st_size / (1 << 20)
     return {
         "file_mb": round(mb, 1),
@@ -380,6 +391,9 @@ def _measure(
                     cpu["all_python_records"] / max(1, events) * 1e6, 1
                 ),
                 "python_records_same_output": same,
+                "objects_s": round(best["all_objects"], 3),
+                "objects_cpu_us_per_event": round(cpu["all_objects"] / max(1, events) * 1e6, 1),
+                "objects_same_output": same_objects,
             }
             if python_records
             else {}
