@@ -18,15 +18,9 @@ from console.config_model import BalancerConfig, Inventory
 from probes.balancer import BalancerChangeNotApplied, BalancerError, BalancerPage, Worker
 from probes.balancer_client import WorkerChange
 from probes.haproxy_client import CommandRunner
-from probes.nginx_client import (
-    IncludeEdit,
-    NginxHost,
-    NginxReader,
-    NginxWriter,
-    find,
-    to_worker,
-)
+from probes.nginx_client import NginxHost, NginxReader, find, to_worker
 from probes.nginx_conf import NginxConf
+from probes.nginx_writer import IncludeEdit, NginxWriter
 
 STEPS = ["write the include file", "nginx -t", "nginx -s reload", "nginx -T (read back)"]
 

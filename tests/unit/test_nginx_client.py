@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from probes.balancer import BalancerChangeNotApplied, BalancerError
-from probes.nginx_client import NginxHost, NginxReader, NginxWriter, stub_totals
+from probes.nginx_client import NginxHost, NginxReader, stub_totals
+from probes.nginx_writer import NginxWriter
 
 NGINX = "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx is not installed")
