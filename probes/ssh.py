@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import math
 import random
 import shlex
-import socket
 import time
 import weakref
 from collections.abc import Callable
@@ -37,12 +35,12 @@ from probes.ssh_handshake import (
     known_hosts_files,
     known_hosts_path,
     lost_reason,
-    os_reason,
     readable_files,
 )
 from probes.ssh_handshake import (
     SshState as SshState,
 )
+from probes.ssh_listener import LISTENER_TIMEOUT, listener_trouble, listener_trouble_via
 from probes.ssh_prompt import within
 from probes.ssh_target import (
     KEEPALIVE_COUNT_MAX as KEEPALIVE_COUNT_MAX,
@@ -67,8 +65,6 @@ ENCRYPTION_ALGS = (
     "aes192-ctr",
     "aes256-ctr",
 )
-LISTENER_TIMEOUT = 3.0
-BANNER_LIMIT = 2048  # bytes read for a banner before a port counts as "not SSH"
 LISTENER_RETRY = 1.0
 """While the listener refuses, it is asked again this often, so its return shows within ~1 s."""
 # How long one connect may hold a slot of the shared connect semaphore. The semaphore spreads the
@@ -289,50 +285,6 @@ def bastions() -> Bastions:
     return found
 
 
-async def listener_trouble(host: str, port: int, timeout: float = LISTENER_TIMEOUT) -> str | None:
-    """None when ``host:port`` accepts a TCP connection and sends an SSH banner; else why not.
-
-    Nothing is sent: the connection is closed right after the banner (sshd logs it as a
-    connection closed before authentication). Plain non-blocking sockets, not streams: with
-    hundreds of nodes this runs a hundred times a second, and streams cost ~30 % more CPU.
-    """
-    loop = asyncio.get_running_loop()
-    sock: socket.socket | None = None
-    try:
-        async with asyncio.timeout(timeout):
-            try:  # an address needs no lookup (getaddrinfo runs in a thread: costly)
-                ip = ipaddress.ip_address(host)
-            except ValueError:
-                family, kind, proto, _, address = (
-                    await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-                )[0]
-            else:
-                family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-                kind, proto, address = socket.SOCK_STREAM, 0, (host, port)
-            sock = socket.socket(family, kind, proto)
-            sock.setblocking(False)
-            await loop.sock_connect(sock, address)
-            seen = b""
-            while len(seen) <= BANNER_LIMIT:
-                data = await loop.sock_recv(sock, 512)
-                if not data and not seen:
-                    return "the SSH port closed new connections without a banner"
-                if not data:
-                    break
-                seen += data
-                # RFC 4253 lets a server send other lines before its banner.
-                if any(line.startswith(b"SSH-") for line in seen.split(b"\n")[:-1]):
-                    return None
-            return "the SSH port does not answer like an SSH server"
-    except TimeoutError:
-        return f"no SSH banner within {timeout:g} s"
-    except OSError as exc:
-        return os_reason(exc)
-    finally:
-        if sock is not None:
-            sock.close()
-
-
 def _program(command: str) -> str:
     """The command's first word only: the rest may hold secrets and must not reach a message."""
     words = command.split()
@@ -445,13 +397,32 @@ class NodeSession:
             timeout = min(LISTENER_TIMEOUT, self.target.connect_timeout)
             config = self.config
             host, port = (config.hostname, config.port) if config else (self.target.host, 22)
-            trouble = await listener_trouble(host, port, timeout)
+            if config is not None and config.proxy_jump:
+                trouble = await self._listener_via_jump(config.proxy_jump, host, port, timeout)
+            else:
+                trouble = await listener_trouble(host, port, timeout)
             if self._conn is None:
                 return
             if trouble is None:
                 self._set("up", None)
             else:
                 self._set("down", f"{trouble} (the open session still works)")
+
+    async def _listener_via_jump(
+        self, jump: str, host: str, port: int, timeout: float
+    ) -> str | None:
+        """The node's SSH port asked from the jump host (a direct-tcpip channel over the shared
+        jump connection): from here it cannot be reached at all."""
+        pool = self._bastions if self._bastions is not None else bastions()
+        try:
+            async with asyncio.timeout(timeout):
+                via = await pool.tunnel(jump, self.target)
+        except BastionError as exc:
+            return exc.reason
+        except TimeoutError:
+            return f"jump host {jump}: no answer within {timeout:g} s"
+        trouble = await listener_trouble_via(via, host, port, timeout)
+        return None if trouble is None else f"{trouble}, seen from jump host {jump}"
 
     async def run(self) -> None:
         """Connect, wait for the connection to end, reconnect; until close(). Never raises for
@@ -497,8 +468,7 @@ class NodeSession:
             self._conn = conn
             self._set("up", None, None if config.proxy_jump else _peer(conn))
             up_since = time.monotonic()
-            # Through a jump host the node's port is not reachable from here: no listener check.
-            interval = None if config.proxy_jump else self.target.listener_interval
+            interval = self.target.listener_interval  # through the jump host when there is one
             watcher = asyncio.create_task(self._watch_listener(interval)) if interval else None
             try:
                 await conn.wait_closed()

@@ -9,6 +9,7 @@ not need or disturb the sandbox cluster.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shlex
 import subprocess
@@ -39,6 +40,15 @@ class Sshds:
     root: Path
     client_key: Path
     host_keys: dict[str, asyncssh.SSHKey]
+    procs: dict[str, subprocess.Popen[bytes]]
+    """Each address's sshd (its listener); teardown stops every one, restarted ones too."""
+
+    def start(self, address: str) -> None:
+        log = (self.root / address / "sshd.log").open("ab")
+        config = str(self.root / address / "sshd_config")
+        self.procs[address] = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", config], stderr=log, stdout=log
+        )
 
     def known_line(self, address: str) -> str:
         key = self.host_keys[address].export_public_key("openssh").decode().split()[:2]
@@ -89,7 +99,7 @@ def sshds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshds]:
     client_key.chmod(0o600)
     (root / "authorized_keys").write_bytes(client.export_public_key("openssh"))
     host_keys: dict[str, asyncssh.SSHKey] = {}
-    procs: list[subprocess.Popen[bytes]] = []
+    found = Sshds(root, client_key, host_keys, {})
     try:
         for address in ADDRESSES:
             (root / address).mkdir()
@@ -98,18 +108,15 @@ def sshds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshds]:
             (root / address / "host_key").chmod(0o600)
             config = root / address / "sshd_config"
             config.write_text(_sshd_config(root, address, user))
-            log = (root / address / "sshd.log").open("wb")
-            procs.append(
-                subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=log, stdout=log)
-            )
+            found.start(address)
         for address in ADDRESSES:
-            if not wait_until(lambda a=address: port_open(a, PORT, 0.2), 20):
+            if not wait_until(functools.partial(port_open, address, PORT, 0.2), 20):
                 pytest.fail(f"sshd on {address} did not start: see {root / address}/sshd.log")
-        yield Sshds(root, client_key, host_keys)
+        yield found
     finally:
-        for proc in procs:
+        for proc in found.procs.values():
             proc.terminate()
-        for proc in procs:
+        for proc in found.procs.values():
             proc.wait(10)
 
 
@@ -234,3 +241,46 @@ async def test_nodes_behind_a_proxyjump_share_one_verified_bastion_connection(
         reason = session.status.reason or ""
         assert reason.startswith("jump host jump_host: unknown host key")
         assert sshds.fingerprint(bastion) in reason
+
+
+async def test_a_node_behind_a_proxyjump_has_its_listener_checked_from_the_jump_host(
+    sshds: Sshds,
+) -> None:
+    """The node's SSH port is not reachable from here: the banner check goes through the jump
+    connection (direct-tcpip, in the bastion's log), and a node whose sshd stopped listening
+    turns down with the reason while its open session still runs commands."""
+    bastion, _, node3 = ADDRESSES
+    text = (
+        f"Host jump_host\n  HostName {bastion}\n  Port {PORT}\n"
+        f"Host app3\n  HostName {node3}\n  Port {PORT}\n  ProxyJump jump_host\n"
+    )
+    lines = "\n".join(sshds.known_line(address) for address in ADDRESSES)
+    config, _ = write_config(sshds, text, lines)
+    bastion_log = sshds.root / bastion / "sshd.log"
+    asked = f"target {node3} port {PORT}"
+    before = bastion_log.read_text().count(asked)
+    target = SshTarget("app3", "app3", ssh_config=(config,), listener_interval=0.5)
+    session = NodeSession(target, backoff=QUICK, jump_hosts=Bastions())
+    async with running(session):
+        await wait_until_async(lambda: session.status.state == "up", 20, "up")
+        # the session's own channel, then banner checks through the same jump connection
+        await wait_until_async(
+            lambda: bastion_log.read_text().count(asked) >= before + 3, 20, "checks via jump"
+        )
+        assert session.status.state == "up"
+        listener = sshds.procs[node3]
+        listener.terminate()  # sshd's listener only: the session's own process lives on
+        listener.wait(10)
+        try:
+            await wait_until_async(lambda: session.status.state == "down", 20, "down")
+            reason = session.status.reason or ""
+            assert "connection refused" in reason.lower(), reason
+            assert "seen from jump host jump_host" in reason
+            assert "the open session still works" in reason
+            # (90 s: a login shell here may wait 60 s on pyenv's rehash lock in ~/.bashrc)
+            still = await session.exec("echo still here", timeout=90)
+            assert still.stdout.strip() == b"still here"
+        finally:
+            sshds.start(node3)
+        await wait_until_async(lambda: session.status.state == "up", 20, "up again")
+        assert session.status.reason is None

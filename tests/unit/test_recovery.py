@@ -27,8 +27,8 @@ from probes.ssh import (
     NodeSession,
     SshStatus,
     SshTarget,
-    listener_trouble,
 )
+from probes.ssh_listener import listener_trouble
 from probes.tail import RESTART_BACKOFF
 
 NORMAL_INTERVAL = 2.0  # MonitorOptions' balancer and HTTP interval
