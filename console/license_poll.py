@@ -41,20 +41,20 @@ async def license_poll(
     url: str,
     observe: Callable[[Observation], None],
     pacer: Pacer,
+    client: httpx.AsyncClient,
     *,
     interval: float,
-    deadline: float,
 ) -> None:
-    """Read the node's page forever, every `interval` seconds."""
+    """Read the node's page forever, every `interval` seconds, with the monitor's HTTP client
+    (its timeouts bound each read; the monitor closes it)."""
     adapter = ADAPTERS[inventory.license.adapter]
     cluster = inventory.cluster.name
-    async with httpx.AsyncClient(timeout=deadline, follow_redirects=False) as client:
-        while True:
-            remembered = license_memory.remembered(cluster).get(node.name)
-            try:
-                reading = await read(client, adapter, url)
-            except (PageError, NotALicensePage) as exc:
-                observe(LicenseObserved(node.name, url, None, remembered, str(exc), time.time()))
-            else:
-                observe(LicenseObserved(node.name, url, reading, remembered, None, time.time()))
-            await pacer.sleep(interval)
+    while True:
+        remembered = license_memory.remembered(cluster).get(node.name)
+        try:
+            reading = await read(client, adapter, url)
+        except (PageError, NotALicensePage) as exc:
+            observe(LicenseObserved(node.name, url, None, remembered, str(exc), time.time()))
+        else:
+            observe(LicenseObserved(node.name, url, reading, remembered, None, time.time()))
+        await pacer.sleep(interval)

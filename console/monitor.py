@@ -178,8 +178,8 @@ class Monitor:
                         url,
                         self.observe,
                         self.pacer,
+                        self._http,
                         interval=options.http_interval,
-                        deadline=options.probe_deadline,
                     ),
                     f"license:{node.name}",
                 )
