@@ -89,6 +89,15 @@ def prepare_manager(layout: SandboxLayout, node: NodeLayout) -> None:
     )
 
 
+def _route_binder(layout: SandboxLayout) -> str:
+    """Tomcat's JvmRouteBinderValve (a failed-over session's id takes its new node's route),
+    except for wso2: NGINX hashes the JSESSIONID cookie, which must then never change (a changed
+    id would hash elsewhere and make the session hop between nodes)."""
+    if layout.variant == "wso2":
+        return "<!-- no JvmRouteBinderValve: NGINX hashes the JSESSIONID cookie -->"
+    return '<Valve className="org.apache.catalina.ha.session.JvmRouteBinderValve" />'
+
+
 def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
     """Write the node's CATALINA_BASE: conf, scripts, the app and the license page."""
     if not (CATALINA_HOME / "bin" / "catalina.sh").exists():
@@ -111,6 +120,10 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
             jvm_route=node.jvm_route,
             unique_id=node.unique_id,
             static_members=_static_members(layout, node),
+            route_binder=_route_binder(layout),
+            # wso2: synchronous replication with acks (6) - a new session's next request may go
+            # to the node NGINX's hash picks, which must hold the session already; else async (8)
+            send_options=6 if layout.variant == "wso2" else 8,
             db_address=layout.database_address,
             db_port=DATABASE_PORT,
             db_name=DATABASE_NAME,
