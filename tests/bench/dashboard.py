@@ -108,6 +108,9 @@ async def _measure(nodes: int, seconds: int) -> dict[str, Any]:
         "cpu_percent_of_one_core": round(100 * cpu / wall, 1),
         "ms_per_batch_median": round(statistics.median(per_batch), 1),
         "ms_per_batch_max": round(max(per_batch), 1),
+        # CPU per batch (this process): what a batch costs us, less swayed by a loaded machine's
+        # scheduling than the wall-clock figures above
+        "cpu_ms_per_batch": round(cpu * 1000 / len(per_batch), 1),
         "reference_reducer_ms_per_batch": round(reducer_s * 1000 / len(batches), 1),
     }
 
