@@ -63,7 +63,8 @@ def my_cnf(path: str | None = None) -> dict[str, str]:
 def connect_options(target: DatabaseTarget, cnf: dict[str, str] | None = None) -> dict[str, Any]:
     """pymysql.connect's arguments: the inventory's values, ~/.my.cnf's [client] password and
     ssl-ca where the inventory has none (like the mysql client), a unix socket or TLS when the
-    URL asks for them. TLS is always verified (never "encrypted but trusting anyone")."""
+    URL asks for them. TLS asked for is always verified (never "encrypted but trusting
+    anyone"); without ``ssl=required`` PyMySQL's own PREFERRED mode applies (docs/facts.md)."""
     from probes.tls import client_ssl
 
     cnf = my_cnf() if cnf is None else cnf
