@@ -47,7 +47,7 @@ DEFAULT_RELOAD = {
     "apache": "apachectl -k graceful -f {config}",
     "haproxy": "systemctl reload haproxy",
 }
-TIMEOUT = 60.0
+TIMEOUT = 120.0
 
 
 class PersistError(Exception):
