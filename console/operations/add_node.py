@@ -230,7 +230,7 @@ WIZARD: Wizard[NodeContext] = Wizard(
             "reference's, ports free, host name, clock, shared directory, database, unique name "
             "and jvmRoute",
             check=check_preflight,
-            timeout=120,
+            timeout=180,
         ),
         Step(
             "base",

@@ -23,6 +23,9 @@ from probes.balancer import BalancerError
 from probes.ssh import SshCommandError
 
 COPY_TIMEOUT = 120.0
+PREFLIGHT_READ = 60.0
+"""Seconds the doctor's reads of the nodes and the new host may take (an unreachable host is
+refused after them; on a loaded machine the doctor's own 20 s default was too short)."""
 
 
 def _ctx(run: StepRun[NodeContext]) -> AddNodeContext:
@@ -102,7 +105,9 @@ async def check_preflight(run: StepRun[NodeContext]) -> None:
     why and the fix; what the later steps build is listed, not refused."""
     ctx = _ctx(run)
     run.waiting(f"the doctor's checks of {ctx.node.name} on {ctx.node.host}")
-    result = await preflight_new_node(ctx.old, ctx.node, reference=ctx.ref.name)
+    result = await preflight_new_node(
+        ctx.old, ctx.node, reference=ctx.ref.name, timeout=PREFLIGHT_READ
+    )
     ctx.facts["preflight"] = result
     if result.refusals:
         shown = "; ".join(f"{f.text} ({f.why}; fix: {f.fix})" for f in result.refusals)
