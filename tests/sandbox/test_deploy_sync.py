@@ -362,7 +362,8 @@ def test_two_directories_are_previewed_apart_and_synced_in_one_run(
             assert (bases[target] / PAIR[0] / "portlet.war").read_text() == "portlet v1\n"
             assert (bases[target] / PAIR[1] / "new-module.jar").read_text() == "module v1\n"
             assert not (bases[target] / PAIR[1] / "old-module.jar").exists()
-        assert "in step: node2, node3" in str(_finished(events).get("text")), _finished(events)
+        state = str(_finished(events).get("state"))
+        assert "in step: node2, node3" in state, state
 
         code, events, err = _wizard(sandbox, tmp_path, "--yes", inventory=inventory)
         assert code == exitcodes.OK, (err, events[-5:])
