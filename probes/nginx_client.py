@@ -41,7 +41,7 @@ from probes.nginx_conf import (
     parse_dump,
 )
 
-COMMAND_TIMEOUT = 30.0
+COMMAND_TIMEOUT = 45.0
 """Seconds one command on the balancer's host may take (a login shell on a busy host can take
 seconds before the command even starts)."""
 CHECK_TIMEOUT = 2.0

@@ -101,12 +101,18 @@ def test_sessions_stick_by_the_cookie_hash(wso2: SandboxLayout) -> None:
 
 
 def test_status_is_healthy_with_nginx_read_and_the_wso2_log(wso2: SandboxLayout) -> None:
+    seen: list[str] = []
+
     def healthy() -> dict[str, Any] | None:
         code, out, _ = console(wso2, "status", "--json", "--sandbox")
         document = json.loads(out)
+        seen[:] = [problem["text"] for problem in document["problems"]]
         return document if code == 0 and not document["problems"] else None
 
-    status = wait_for(healthy, 180, "`status` to find no problem on the wso2 sandbox", 2.0)
+    try:
+        status = wait_for(healthy, 240, "`status` to find no problem on the wso2 sandbox", 2.0)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the last problems: {seen}") from None
     nodes = {node["name"]: node for node in status["nodes"]}
     for node in nodes.values():
         assert (node["ssh"], node["tomcat"], node["http"]["status"]) == ("up", "running", 200)
