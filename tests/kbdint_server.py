@@ -50,6 +50,11 @@ class _OtpServer(asyncssh.SSHServer):
     ) -> tuple[str, str, str, list[tuple[str, bool]]]:
         return CHALLENGE, INSTRUCTIONS, "", [(QUESTION, False)]
 
+    def connection_requested(
+        self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
+    ) -> bool:
+        return True  # a jump host: asyncssh opens the direct-tcpip connection itself
+
     def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> bool:
         self.seen.answers.append(list(responses))
         ok = list(responses) == [CODE]
@@ -76,9 +81,10 @@ class OtpHost:
 
 
 @asynccontextmanager
-async def otp_server(net: str, directory: Path) -> AsyncIterator[OtpHost]:
-    """The server on ``net``.77, port chosen by the kernel, with a known_hosts file naming it."""
-    host = f"{net}.77"
+async def otp_server(net: str, directory: Path, octet: int = 77) -> AsyncIterator[OtpHost]:
+    """The server on ``net.octet``, port chosen by the kernel, with a known_hosts file naming it
+    (``known_hosts-OCTET``); it forwards direct-tcpip like a jump host."""
+    host = f"{net}.{octet}"
     key = asyncssh.generate_private_key("ssh-ed25519")
     seen = Seen()
     server = await asyncssh.create_server(
@@ -86,7 +92,7 @@ async def otp_server(net: str, directory: Path) -> AsyncIterator[OtpHost]:
     )
     try:
         port = server.sockets[0].getsockname()[1]
-        known = directory / "known_hosts"
+        known = directory / ("known_hosts" if octet == 77 else f"known_hosts-{octet}")
         public = key.export_public_key("openssh").decode().split()[:2]
         known.write_text(f"[{host}]:{port} {' '.join(public)}\n")
         yield OtpHost(host, port, known, seen)

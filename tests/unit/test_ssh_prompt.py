@@ -5,12 +5,19 @@ timeout (10 s by default) always failed."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from probes import ssh_prompt
+from probes.ssh import Bastions, NodeSession, SshTarget
 from probes.ssh_prompt import ask, asking, set_kbdint_prompt, within
+from tests.app.waiting import wait_for
+from tests.kbdint_server import CODE, isolate_client, otp_server
+
+NET = os.environ.get("CLUSTERCONSOLE_TEST_NET", "127.0.0")
 
 
 async def test_time_spent_asking_does_not_count_against_the_connect() -> None:
@@ -51,3 +58,42 @@ async def test_without_a_prompt_nothing_is_asked_and_the_refusal_is_kept() -> No
     finally:
         set_kbdint_prompt(None)
     assert ssh_prompt.refusal() == ssh_prompt.NO_PROMPT
+
+
+async def test_a_jump_host_and_its_node_both_asking_for_a_code_are_both_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An MFA bastion (a real keyboard-interactive SSH server forwarding to the node, itself
+    asking for a code): the operator is asked for the jump host's code, then the node's."""
+    for name, value in isolate_client(tmp_path / "home").items():
+        monkeypatch.setenv(name, value)
+    asked: list[str] = []
+
+    async def operator(
+        node: str, name: str, instructions: str, prompts: Sequence[tuple[str, bool]]
+    ) -> list[str]:
+        asked.append(node)
+        return [CODE]
+
+    async with otp_server(NET, tmp_path, 78) as jump, otp_server(NET, tmp_path, 79) as node:
+        known = tmp_path / "known_hosts-both"
+        known.write_text(jump.known_hosts.read_text() + node.known_hosts.read_text())
+        config = tmp_path / "ssh_config"
+        config.write_text(
+            f"Host bastion\n  HostName {jump.host}\n  Port {jump.port}\n  User ops\n"
+            f"Host n1\n  HostName {node.host}\n  Port {node.port}\n  User ops\n"
+            "  ProxyJump bastion\n"
+            f"Host *\n  UserKnownHostsFile {known}\n  GlobalKnownHostsFile /dev/null\n"
+        )
+        target = SshTarget("n1", "n1", ssh_config=(str(config),), listener_interval=None)
+        session = NodeSession(target, jump_hosts=Bastions())
+        set_kbdint_prompt(operator)
+        task = asyncio.create_task(session.run())
+        try:
+            await wait_for(lambda: session.status.state == "up", 60)
+        finally:
+            set_kbdint_prompt(None)
+            await session.close()
+            await asyncio.wait_for(task, 30)
+    assert asked == ["jump host bastion", "n1"]
+    assert (jump.seen.logins, node.seen.logins) == (1, 1)
