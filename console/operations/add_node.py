@@ -250,7 +250,7 @@ WIZARD: Wizard[NodeContext] = Wizard(
             check=check_peers,
             plan=plan_peers,
             action=write_peers,
-            timeout=60,
+            timeout=lambda ctx: 30.0 + 60.0 * len(ctx.peers),
             left=_created,
             interrupted=_created,
         ),

@@ -268,7 +268,7 @@ async def write_peers(run: StepRun[NodeContext]) -> None:
     for peer in ctx.old.nodes:
         pctx = ctx.peer(peer.name)
         path = _server_xml(pctx)
-        read = await pctx.open_session().exec(f"cat {shlex.quote(path)}", timeout=30)
+        read = await pctx.open_session().exec(f"cat {shlex.quote(path)}", timeout=60)
         if read.exit_status != 0:
             raise StepFailed(f"{path} on {peer.name} could not be read")
         text = read.stdout.decode("utf-8")
@@ -292,7 +292,7 @@ async def write_peers(run: StepRun[NodeContext]) -> None:
             request={"ssh": _where(pctx), "command": command, "add": base.member.element()},
             wizard=ctx.wizard,
         )
-        result = await session.exec(command, timeout=30, input=new.encode("utf-8"))
+        result = await session.exec(command, timeout=60, input=new.encode("utf-8"))
         if result.exit_status != 0:
             entry.failed(result.stderr.decode("utf-8", "replace")[-200:])
             raise StepFailed(f"{path} on {peer.name} could not be written")
