@@ -276,7 +276,7 @@ WIZARD: Wizard[NodeContext] = Wizard(
             "show the lines to add)",
             plan=_plan_persist,
             action=_persist,
-            timeout=120,
+            timeout=300,  # per balancer: read, write, config test, graceful reload, read back
             left=_left_serving,
         ),
         Step(
