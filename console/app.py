@@ -41,7 +41,11 @@ from screens.watch import Banner, Incident, WatchBar, incidents
 from screens.widgets.export import Format, export_view
 
 if TYPE_CHECKING:  # imported when the monitor starts, after the first frame (asyncssh is slow)
+    from console.audit import AuditLog
+    from console.deploy.schedule import DriftSchedule
+    from console.doctor.schedule import DoctorSchedule
     from console.monitor import Monitor
+    from console.operations.workers import WorkerActions
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +130,14 @@ class ClusterConsoleApp(App[int]):
         self.cycle = max(cycle, MIN_CYCLE) if cycle and cycle > 0 else None
         self.clock: Clock = clock or _local_now
         self.monitor: Monitor | None = None
-        self.audit: Any | None = None
-        self.worker_actions: Any | None = None
+        self.audit: AuditLog | None = None
+        self.worker_actions: WorkerActions | None = None
         self.config_error: str | None = None
         self.logins: LoginPrompts | None = None
         """Answers keyboard-interactive logins (never in watch mode)."""
-        self.doctor: Any | None = None
+        self.doctor: DoctorSchedule | None = None
         """The doctor's schedule (`console.doctor.schedule.DoctorSchedule`) once started."""
-        self.deploy_drift: Any | None = None
+        self.deploy_drift: DriftSchedule | None = None
         """The deploy drift's schedule (`console.deploy.schedule.DriftSchedule`) once started."""
         """The last broken edit of cluster.toml (the last good inventory stays in force)."""
         self._use_monitor = monitor

@@ -26,7 +26,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Sparkline, Static
 
 from console.rates import elected_rate
@@ -42,6 +41,7 @@ from screens.balancer_actions import (
     status_text,
 )
 from screens.confirm import DetailScreen, NumberPrompt, field_lines
+from screens.snapshot import SnapshotScreen
 from screens.watch import watch_chrome
 from screens.widgets.common import ago, is_interactive, safe
 from screens.widgets.keybar import KeyBar
@@ -95,7 +95,7 @@ def _short_url(url: str) -> str:
     return url[len("http://") :] if url.startswith("http://") else url
 
 
-class BalancerScreen(Screen[None]):
+class BalancerScreen(SnapshotScreen):
     """Every balancer's workers, their rates, and (interactive only) worker changes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -115,8 +115,6 @@ class BalancerScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._state: ClusterState | None = None
-        self._version = -1
         self._pages: dict[str, object] = {}
         self.history: dict[tuple[str, str, str], History] = {}
         self.targets: dict[str, Target] = {}
@@ -150,16 +148,11 @@ class BalancerScreen(Screen[None]):
                 self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
             self.refresh_bindings()
         self._set_columns()
-        if self._state is None:
-            state = getattr(self.app, "state", None)
-            self._state = state if isinstance(state, ClusterState) else None
-        if self._state is not None:
-            self._paint(self._state)
+        self.paint_latest()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._set_columns() and self._state is not None:
-            self._version = -1
-            self._paint(self._state)
+        if self._set_columns():
+            self.paint_latest(force=True)
 
     def _set_columns(self) -> bool:
         """Columns for the screen's width; True if they changed."""
@@ -182,15 +175,7 @@ class BalancerScreen(Screen[None]):
 
     # -- state -----------------------------------------------------------------------------
 
-    def show_state(self, state: ClusterState) -> None:
-        self._state = state
-        if self.is_mounted:
-            self._paint(state)
-
-    def _paint(self, state: ClusterState) -> None:
-        if state.version == self._version:
-            return
-        self._version = state.version
+    def paint(self, state: ClusterState) -> None:
         self._record(state)
         self._summary(state)
         self._table(state)

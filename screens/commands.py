@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+
+from screens.widgets.common import host_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +27,11 @@ class ConsoleCommand:
     run: Callable[[], Any]
 
 
-class CommandSource(Protocol):
-    def console_commands(self) -> list[ConsoleCommand]: ...
-
-
 class ConsoleCommands(Provider):
     """Views, nodes, filter, help, themes, refresh, quit (and node actions when allowed)."""
 
     def _commands(self) -> list[ConsoleCommand]:
-        source = getattr(self.app, "console_commands", None)
-        if source is None:
-            return []
-        return cast("CommandSource", self.app).console_commands()
+        return host_of(self.app).console_commands()
 
     async def discover(self) -> Hits:
         for command in self._commands():
@@ -58,4 +53,4 @@ class ConsoleCommands(Provider):
                 )
 
 
-__all__ = ["CommandSource", "ConsoleCommand", "ConsoleCommands"]
+__all__ = ["ConsoleCommand", "ConsoleCommands"]

@@ -144,8 +144,7 @@ class DashboardScreen(Screen[None]):
             for view in state.balancers
         ]
         columns.append(Column(*TAIL_COLUMNS[0]))  # peers, then the figures, event and host
-        inventory = getattr(self.app, "inventory", None)
-        interval = inventory.metrics.interval if inventory is not None else 5.0
+        interval = self.host.inventory.metrics.interval
         columns += [
             Column(key, trend_title(interval) if key == "trend" else title, w, most, least, sq)
             for key, title, w, most, least, sq in METRIC_COLUMNS
@@ -304,8 +303,8 @@ class DashboardScreen(Screen[None]):
             self._shown = shown
 
     def _show_problems(self, state: ClusterState, palette: Palette) -> None:
-        doctor = getattr(self.app, "doctor", None)  # the doctor's findings join the panel
-        drift = getattr(self.app, "deploy_drift", None)  # and the deploy drift's
+        doctor = self.host.doctor  # the doctor's findings join the panel
+        drift = self.host.deploy_drift  # and the deploy drift's
         version = (state.version, getattr(doctor, "version", -1), getattr(drift, "version", -1))
         if version != self._problems_version:
             self._findings = findings(state)
@@ -335,7 +334,7 @@ class DashboardScreen(Screen[None]):
         line.update(text)
 
     def _show_config_error(self) -> None:
-        error = getattr(self.app, "config_error", None)
+        error = self.host.config_error
         widget = self.query_one("#config-error", Static)
         if error:
             widget.update(
@@ -356,12 +355,10 @@ class DashboardScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second in watch mode: the clock, and expiring the banner."""
-        clock = getattr(self.app, "clock", None)
         for bar in self.query(WatchBar):
             bar.tick()
-        if clock is not None:
-            for banner in self.query(Banner):
-                banner.expire(clock())
+        for banner in self.query(Banner):
+            banner.expire(self.host.clock())
 
     # -- interaction ---------------------------------------------------------------------------
 
@@ -433,9 +430,7 @@ class DashboardScreen(Screen[None]):
             self._open(node)
 
     def _open(self, node: str) -> None:
-        opener = getattr(self.app, "open_node", None)
-        if opener is not None:
-            opener(node)
+        self.host.open_node(node)
 
 
 class OperatorDashboardScreen(DashboardScreen):
@@ -452,8 +447,7 @@ class OperatorDashboardScreen(DashboardScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "wizard":
-            available = getattr(self.app, "wizards_available", False)
-            return bool(available) and not self.host.read_only
+            return self.host.wizards_available and not self.host.read_only
         if action == "acknowledge":  # an audited change: never in watch mode
             return not self.host.read_only and self.host.audit is not None
         return super().check_action(action, parameters)
@@ -501,9 +495,7 @@ class OperatorDashboardScreen(DashboardScreen):
         except (maintenance.MaintenanceError, AuditError, OSError) as exc:
             self.notify(str(exc), title="not acknowledged", severity="error", markup=False)
             return
-        observe = getattr(self.app, "apply", None) or getattr(self.app, "observe", None)
-        if observe is not None:
-            observe(await asyncio.to_thread(maintenance_observation, cluster))
+        self.host.apply(await asyncio.to_thread(maintenance_observation, cluster))
         self.notify(
             f"{problem.code}{' on ' + problem.node if problem.node else ''} acknowledged for "
             f"{words} (until {until.astimezone():%H:%M})",
@@ -513,9 +505,8 @@ class OperatorDashboardScreen(DashboardScreen):
 
     def action_wizard(self, wizard: str) -> None:
         node = self.selected_node
-        opener = getattr(self.app, "open_wizard", None)
-        if node is not None and opener is not None:
-            opener(wizard, node)
+        if node is not None:
+            self.host.open_wizard(wizard, node)
 
 
 class UnavailableView(Screen[None]):

@@ -17,7 +17,7 @@ from console.topology import member_node
 from probes.database import DatabaseHealth
 from screens.snapshot import SnapshotScreen
 from screens.watch import watch_chrome
-from screens.widgets.common import ago, safe
+from screens.widgets.common import ago, host_of, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.row_table import RowTable
 
@@ -164,9 +164,8 @@ class DatabaseScreen(SnapshotScreen):
     def paint(self, state: ClusterState) -> None:
         view = state.database
         health = view.health if view is not None else None
-        inventory = getattr(self.app, "inventory", None)
-        config = getattr(inventory, "database", None)
-        required: frozenset[str] = getattr(config, "required_grants", frozenset())
+        config = host_of(self.app).inventory.database
+        required: frozenset[str] = config.required_grants if config is not None else frozenset()
         self.query_one("#database-summary", Static).update(summary_text(view))
         connections = self.query_one("#database-connections", RowTable)
         reach = self.query_one("#database-reach", RowTable)

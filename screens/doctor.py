@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 from console.doctor.model import DoctorReport, Finding
 from console.state import ClusterState
 from screens.watch import watch_chrome
-from screens.widgets.common import clock, safe
+from screens.widgets.common import clock, host_of, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.row_table import RowTable
 
@@ -157,10 +157,7 @@ class DoctorScreen(Screen[None]):
 
     @property
     def schedule(self) -> DoctorSchedule | None:
-        from console.doctor.schedule import DoctorSchedule
-
-        found = getattr(self.app, "doctor", None)
-        return found if isinstance(found, DoctorSchedule) else None
+        return host_of(self.app).doctor
 
     def on_mount(self) -> None:
         self.sub_title = "doctor"

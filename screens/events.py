@@ -24,7 +24,7 @@ from console.textsafe import printable
 from probes.logs.model import EventKind
 from screens.confirm import DetailScreen, field_lines
 from screens.watch import watch_chrome
-from screens.widgets.common import clock, safe
+from screens.widgets.common import clock, host_of, safe
 from screens.widgets.keybar import KeyBar
 from screens.widgets.matrix import MembershipMatrix
 from screens.widgets.row_table import RowTable
@@ -143,8 +143,7 @@ class EventsScreen(Screen[None]):
         for column in COLUMNS:
             table.add_column(column, key=column)
         if self._state is None:
-            state = getattr(self.app, "state", None)
-            self._state = state if isinstance(state, ClusterState) else None
+            self._state = host_of(self.app).state
         self._paint()
 
     def show_state(self, state: ClusterState) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.screen import Screen
 
 from console.state import ClusterState
+from screens.widgets.common import host_of
 
 
 class SnapshotScreen(Screen[None]):
@@ -26,8 +27,7 @@ class SnapshotScreen(Screen[None]):
         """Paint the latest snapshot (the app's when none was handed yet); `force` repaints the
         same version, e.g. after the columns changed with the terminal's width."""
         if self._state is None:
-            state = getattr(self.app, "state", None)  # an app without one: nothing to paint yet
-            self._state = state if isinstance(state, ClusterState) else None
+            self._state = host_of(self.app).state
         if force:
             self._version = -1
         if self._state is not None:

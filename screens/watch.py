@@ -22,6 +22,7 @@ from textual.widgets import Digits, Header, Static
 from console.crosschecks import Problem
 from console.state import BalancerView, ClusterState
 from screens.cells import safe, worker_words
+from screens.widgets.common import host_of
 
 BANNER_SECONDS = 300.0
 """How long an incident stays on the banner."""
@@ -156,11 +157,10 @@ class Banner(Static):
 
     def on_mount(self) -> None:
         """A view opened while an incident is on the wall shows it too."""
-        incident = getattr(self.app, "incident", None)
-        clock = getattr(self.app, "clock", None)
-        if isinstance(incident, Incident) and clock is not None:
-            self.raise_incident(incident)
-            self.expire(clock())
+        host = host_of(self.app)
+        if host.incident is not None:
+            self.raise_incident(host.incident)
+            self.expire(host.clock())
 
     def raise_incident(self, incident: Incident) -> None:
         self.incident = incident

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,54 @@ class FakeMonitor:
             tap(log, data)
 
 
-class HarnessApp(App[None]):
+class HostedApp(App[None]):
+    """The `ConsoleHost` protocol's members with a test's defaults: no doctor, no drift, no
+    incident, a fixed clock; subclasses set the inventory and the state."""
+
+    inventory: Inventory
+
+    def __init__(self, *, read_only: bool = False, worker_actions: Any | None = None) -> None:
+        super().__init__()
+        self.monitor: Any | None = None
+        self.read_only = read_only
+        self.audit: Any | None = None
+        self.worker_actions = worker_actions
+        self.clock: Callable[[], datetime] = lambda: FIXED_NOW
+        self.config_error: str | None = None
+        self.doctor: Any | None = None
+        self.deploy_drift: Any | None = None
+        self.opened: list[tuple[str, ...]] = []
+        """What the views asked to open: ("node", name) or ("wizard", wizard, node)."""
+
+    @property
+    def state(self) -> ClusterState:
+        raise NotImplementedError
+
+    @property
+    def incident(self) -> Any | None:
+        return None
+
+    @property
+    def wizards_available(self) -> bool:
+        return not self.read_only
+
+    def apply(self, observation: Observation) -> None:
+        del observation
+
+    def console_commands(self) -> list[Any]:
+        return []
+
+    def open_node(self, node: str) -> None:
+        self.opened.append(("node", node))
+
+    def open_wizard(self, wizard: str, node: str) -> None:
+        self.opened.append(("wizard", wizard, node))
+
+
+FIXED_NOW = datetime(2026, 11, 22, 12, 0, 0).astimezone()
+
+
+class HarnessApp(HostedApp):
     """Hosts one view; `observe` applies observations and shows the new state."""
 
     def __init__(
@@ -85,12 +133,9 @@ class HarnessApp(App[None]):
         monitor: Any | None = None,
         observations: Sequence[Observation] = (),
     ) -> None:
-        super().__init__()
+        super().__init__(read_only=read_only, worker_actions=worker_actions)
         self.inventory = inventory
         self.monitor = monitor
-        self.read_only = read_only
-        self.audit = None
-        self.worker_actions = worker_actions
         self._state = replay(
             ClusterState.initial(inventory, specs_for(inventory, resolve_names=False)),
             observations,
@@ -107,6 +152,9 @@ class HarnessApp(App[None]):
         self.push_screen(self.view)
         if isinstance(self.view, StateView):
             self.view.show_state(self._state)
+
+    def apply(self, observation: Observation) -> None:
+        self.observe(observation)
 
     def observe(self, *observations: Observation) -> ClusterState:
         self._state = replay(self._state, observations)
