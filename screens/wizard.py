@@ -234,7 +234,7 @@ class WizardScreen(Screen[None]):
         assert wizard is not None and audit is not None
         if not self.dry_run:
             audit.check_writable()
-        if registry.spec_named(self.wizard_name).scope == "new-node" and not self._answers:
+        if self._scope() == "new-node" and not self._answers:
             for name, words in (("name", "the new node's name"), ("host", "its host or address")):
                 value = await self._prompt(f"{words} (the rest follows the first node)")
                 if not value:
@@ -304,6 +304,13 @@ class WizardScreen(Screen[None]):
             return registry.spec_named(self.wizard_name).answer(question).secret
         except (registry.WizardUsageError, KeyError):
             return False
+
+    def _scope(self) -> str | None:
+        """The registered wizard's scope; None for a definition given directly (tests)."""
+        try:
+            return registry.spec_named(self.wizard_name).scope
+        except registry.WizardUsageError:
+            return None
 
     async def _prompt(self, words: str) -> str | None:
         """One value asked before the run (add-node's name and host); None: not answered."""
