@@ -1,6 +1,7 @@
 """The `clusterconsole` command's entry point (`python -m console` too).
 
-The one module that joins the command line (`console.cli`) to the screens: it hands the CLI a
+The one module that joins the command line (`console.commands.cli`) to the screens: it hands the CLI
+a
 function that starts the Textual app, imported only when a screen is asked for.
 """
 
@@ -9,17 +10,17 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from console.cli import main as cli_main
+from console.commands.cli import main as cli_main
 
 if TYPE_CHECKING:
-    from console.config_model import Inventory
+    from console.config.model import Inventory
 
 
 def run_screen(
     inventory: Inventory, *, theme: str | None, read_only: bool, cycle: float | None
 ) -> int:
     """Start the interactive session, or the wall screen when read-only."""
-    from console.app import run_interactive
+    from screens.app import run_interactive
 
     return run_interactive(inventory, theme=theme, read_only=read_only, cycle=cycle)
 

@@ -24,8 +24,8 @@ from typing import Literal
 import asyncssh
 
 from console.audit import AuditLog
-from probes.ssh_handshake import hashed_host, known_hosts, known_hosts_files, known_hosts_path
-from probes.ssh_target import SshTarget
+from probes.ssh.handshake import hashed_host, known_hosts, known_hosts_files, known_hosts_path
+from probes.ssh.target import SshTarget
 
 __all__ = [
     "HostKeyCheck",

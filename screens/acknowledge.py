@@ -1,7 +1,8 @@
 """Acknowledge a problem from the problems panel: pick the problem, then for how long.
 
 The prompt only chooses; the dashboard writes the acknowledgement through
-`console.maintenance.acknowledge` (audited before and after, like every change) and the monitor's
+`console.cluster.maintenance.acknowledge` (audited before and after, like every change) and the
+monitor's
 maintenance watch brings it into the state. Problem texts come from outside (host names, errors):
 they are shown as `Text`, never markup. There is no such prompt in watch mode.
 """
@@ -18,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.crosschecks import Problem
+from console.cluster.crosschecks import Problem
 from screens.confirm import MODAL_CSS
 from screens.widgets.common import safe
 from screens.widgets.keybar import KeyBar

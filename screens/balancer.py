@@ -28,11 +28,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
-from console.rates import elected_rate
-from console.state import BalancerView, ClusterState
-from console.topology import worker_node
-from probes.balancer import Worker
-from probes.balancer_client import FACTOR_RANGE, WorkerChange
+from console.cluster.rates import elected_rate
+from console.cluster.state import BalancerView, ClusterState
+from console.cluster.topology import worker_node
+from probes.balancer.httpd_client import FACTOR_RANGE, WorkerChange
+from probes.balancer.model import Worker
 from screens.balancer_actions import (
     ACTION_BINDINGS,
     ACTIONS,

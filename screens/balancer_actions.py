@@ -16,8 +16,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from console.audit import AuditError
-from probes.balancer import BalancerError, Worker
-from probes.balancer_client import WorkerChange
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerError, Worker
 from screens.confirm import ConfirmScreen
 from screens.widgets.common import is_interactive, safe
 

@@ -14,12 +14,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.theme import Theme
 
-from console.peers import peers_of
-from console.rates import PoolWorker, elected_rate
-from console.state import BalancerView, NodeView
+from console.cluster.peers import peers_of
+from console.cluster.rates import PoolWorker, elected_rate
+from console.cluster.state import BalancerView, NodeView
+from console.cluster.topology import NodeSpec, index_for
 from console.textsafe import printable
-from console.topology import NodeSpec, index_for
-from probes.balancer import Worker
+from probes.balancer.model import Worker
 
 
 @dataclass(frozen=True, slots=True)

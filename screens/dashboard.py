@@ -17,13 +17,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from console.crosschecks import Findings, Problem, findings
+from console.cluster.crosschecks import Findings, Problem, findings
+from console.cluster.peers import expected_peers
+from console.cluster.rates import PoolWorker, previous_elected
+from console.cluster.state import BalancerView, ClusterState, NodeView
+from console.cluster.topology import NodeSpec
 from console.operations.catalog import CATALOG
-from console.peers import expected_peers
-from console.rates import PoolWorker, previous_elected
-from console.state import BalancerView, ClusterState, NodeView
-from console.topology import NodeSpec
-from probes.balancer import Worker
+from probes.balancer.model import Worker
 from screens import cells
 from screens.cells import Palette
 from screens.metrics_cells import METRIC_COLUMNS, metric_cell, trend_title
@@ -473,9 +473,9 @@ class OperatorDashboardScreen(DashboardScreen):
         import asyncio
         from datetime import UTC, datetime, timedelta
 
-        from console import maintenance
         from console.audit import AuditError
-        from console.maintenance_watch import maintenance_observation
+        from console.cluster import maintenance
+        from console.monitor.maintenance_watch import maintenance_observation
 
         audit = self.host.audit
         if audit is None or self.host.read_only:

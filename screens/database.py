@@ -12,8 +12,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console.state import ClusterState, DatabaseView
-from console.topology import member_node
+from console.cluster.state import ClusterState, DatabaseView
+from console.cluster.topology import member_node
 from probes.database import DatabaseHealth
 from screens.snapshot import SnapshotScreen
 from screens.watch import watch_chrome

@@ -18,8 +18,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from console.cluster.state import ClusterState
 from console.doctor.model import DoctorReport, Finding
-from console.state import ClusterState
 from screens.watch import watch_chrome
 from screens.widgets.common import clock, host_of, safe
 from screens.widgets.keybar import KeyBar

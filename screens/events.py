@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from console.state import EVENTS_KEPT, ClusterState, NodeEvent
+from console.cluster.state import EVENTS_KEPT, ClusterState, NodeEvent
 from console.textsafe import printable
 from probes.logs.model import EventKind
 from screens.confirm import DetailScreen, field_lines

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from console.audit import AuditLog
-    from console.config_model import Inventory
+    from console.cluster.observations import Observation
+    from console.cluster.state import ClusterState
+    from console.config.model import Inventory
     from console.deploy.schedule import DriftSchedule
     from console.doctor.schedule import DoctorSchedule
-    from console.monitor import Monitor
-    from console.observations import Observation
+    from console.monitor.runner import Monitor
     from console.operations.workers import WorkerActions
-    from console.state import ClusterState
     from screens.commands import ConsoleCommand
     from screens.watch import Incident
 

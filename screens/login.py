@@ -91,7 +91,7 @@ class LoginPrompt(ModalScreen[list[str] | None]):
 
 
 class LoginPrompts:
-    """The interactive session's answerer (`probes.ssh_prompt.KbdintPrompt`): one prompt at a
+    """The interactive session's answerer (`probes.ssh.prompt.KbdintPrompt`): one prompt at a
     time, a node whose login was cancelled not asked again until `retry`."""
 
     def __init__(self, app: App[Any]) -> None:

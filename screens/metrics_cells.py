@@ -2,7 +2,8 @@
 
 A figure that is not known shows as a dim ``-`` (the node view says why); a worrying one is in
 the warning colour, a bad one in the error colour, with the same thresholds as the cross-checks
-(`console.metrics_checks`). Sparklines are drawn with block characters, oldest left, and say the
+(`console.cluster.metrics_checks`). Sparklines are drawn with block characters, oldest left, and say
+the
 time they cover.
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-from console.metrics import MetricsPoint, NodeMetrics
-from console.metrics_checks import HEAP_RATIO
-from console.state import NodeView
+from console.cluster.metrics import MetricsPoint, NodeMetrics
+from console.cluster.metrics_checks import HEAP_RATIO
+from console.cluster.state import NodeView
 from screens.cells import Palette, safe
 
 METRIC_COLUMNS: tuple[tuple[str, str, int, int, int | None, int], ...] = (

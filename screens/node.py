@@ -18,10 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static
 
-from console.crosschecks import problems
-from console.node_watch import RECENT_BYTES
-from console.state import ClusterState, NodeView
-from console.topology import member_node
+from console.cluster.crosschecks import problems
+from console.cluster.state import ClusterState, NodeView
+from console.cluster.topology import member_node
+from console.monitor.node_watch import RECENT_BYTES
 from screens.metrics_cells import metric_lines
 from screens.snapshot import SnapshotScreen
 from screens.watch import watch_chrome

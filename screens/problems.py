@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from console.crosschecks import Acknowledged, Problem
+from console.cluster.crosschecks import Acknowledged, Problem
 from screens.cells import Palette, safe
 
 _RANK = {"critical": 0, "warning": 1}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
-from console.state import ClusterState
+from console.cluster.state import ClusterState
 from screens.widgets.common import host_of
 
 

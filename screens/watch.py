@@ -19,8 +19,8 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Digits, Header, Static
 
-from console.crosschecks import Problem
-from console.state import BalancerView, ClusterState
+from console.cluster.crosschecks import Problem
+from console.cluster.state import BalancerView, ClusterState
 from screens.cells import safe, worker_words
 from screens.widgets.common import host_of
 

@@ -1,6 +1,6 @@
 """The wizard screen: one node wizard (drain, rejoin) run by the engine, step by step.
 
-The same `Runner` as the scripted runner (`console.wizard_cli`) drives it, in an async worker:
+The same `Runner` as the scripted runner (`console.commands.wizard`) drives it, in an async worker:
 each progress event updates the step list (a state word and a colour per step), the live figures
 of the current step, the progress bar (steps through / total) and a bounded log. Every step that
 changes something is confirmed first in a `ConfirmScreen` that shows the exact requests; "no"
@@ -35,9 +35,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, ProgressBar, RichLog, Static
 
 from console.operations import registry
-from console.operations.add_node_context import add_node_context
 from console.operations.engine import Change, Outcome, Progress, Runner, Step, Wizard
 from console.operations.tracking import RunTracker
+from console.operations.wizards.add_node_context import add_node_context
 from console.textsafe import printable
 from screens.confirm import ConfirmScreen, TextPrompt
 from screens.widgets.common import clock, host_of, safe

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config_model import Inventory
+from console.config.model import Inventory
 from tests.inventories import three_nodes
 
 

@@ -8,9 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from console.config import load_inventory_text
-from console.config_model import Inventory
-from console.observations import (
+from console.cluster.observations import (
     BacklogScanned,
     EventObserved,
     HttpObserved,
@@ -18,6 +16,8 @@ from console.observations import (
     ProcessObserved,
     SshObserved,
 )
+from console.config import load_inventory_text
+from console.config.model import Inventory
 from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.deploy.lock import LOCK_NAME, DeployLock, LockError, LockHeld, owner_record
 from console.deploy.sync import (
     PARALLEL,

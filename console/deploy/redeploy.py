@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from console.config_model import Inventory, Node
+from console.config.model import Inventory, Node
 from console.deploy.sync import DeployError, endpoint
 from probes import rsync
 from probes.rsync import Summary

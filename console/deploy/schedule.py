@@ -15,8 +15,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from console.config_model import Inventory
-from console.crosschecks import Problem
+from console.cluster.crosschecks import Problem
+from console.config.model import Inventory
 from console.deploy import drift
 from console.deploy.drift import DriftReport, NodeDrift
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.config_model import Inventory, Node
+from console.config.model import Inventory, Node
 from console.paths import user_state_dir
 from probes import rsync
 from probes.rsync import Endpoint, FileChange, RsyncError, Summary, SyncSpec

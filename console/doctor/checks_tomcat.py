@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import TypeVar
 
+from console.cluster.topology import specs_for, worker_node
 from console.doctor.facts import ClusterFacts, NodeFacts
 from console.doctor.model import Finding, Verdict, check, verdict
-from console.operations.unload import TOMCAT_DEFAULT_MS
-from console.topology import specs_for, worker_node
+from console.operations.wizards.unload import TOMCAT_DEFAULT_MS
 from probes.doctor.parse import ServerFacts, is_cluster_manager
 
 T = TypeVar("T")

@@ -9,10 +9,15 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from console.config_model import Inventory, Node
-from console.operations.unload import UnloadDelay, candidate_files, context_name, context_path
-from console.operations.unload import effective as effective_unload
-from probes.balancer import BalancerPage
+from console.config.model import Inventory, Node
+from console.operations.wizards.unload import (
+    UnloadDelay,
+    candidate_files,
+    context_name,
+    context_path,
+)
+from console.operations.wizards.unload import effective as effective_unload
+from probes.balancer.model import BalancerPage
 from probes.database import DatabaseHealth
 from probes.doctor import parse
 from probes.doctor.remote import RawNode, artifacts, jvm_arguments, resolved_addresses

@@ -15,11 +15,11 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from console.config_model import Inventory, Node
+from console.cluster.topology import resolve
+from console.config.model import Inventory, Node
 from console.doctor.model import Finding
-from console.node_watch import ssh_target
-from console.topology import resolve
-from probes.ssh import NodeSession, SshCommandError
+from console.monitor.node_watch import ssh_target
+from probes.ssh.connection import NodeSession, SshCommandError
 
 _JAVA_VERSION = re.compile(r'version "([^"]+)"')
 _WILDCARDS = {"0.0.0.0", "*", "[::]", "::"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from console.config_model import Inventory, LogSource, Node
+from console.config.model import Inventory, LogSource, Node
 from console.doctor.model import DoctorReport, Finding
 from console.doctor.new_host import host_findings
 from console.doctor.preflight import preflight

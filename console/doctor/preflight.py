@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from console.config_model import Inventory, Node
+from console.config.model import Inventory, Node
 from console.doctor.model import CheckResult, DoctorReport, Finding
 from console.doctor.run import run_doctor
 

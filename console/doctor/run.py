@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from console.balancers import open_balancer
-from console.config_errors import ConfigError
-from console.config_model import BalancerConfig, Inventory, Node
+from console.balancer.clients import open_balancer
+from console.cluster.topology import resolve
+from console.config.errors import ConfigError
+from console.config.model import BalancerConfig, Inventory, Node
 from console.doctor import checks_data, checks_host, checks_tomcat, checks_wso2  # noqa: F401
 from console.doctor.facts import (
     BalancerFacts,
@@ -37,13 +38,13 @@ from console.doctor.facts import (
     paths_for,
 )
 from console.doctor.model import CheckResult, DoctorReport, Verdict, registry
-from console.license_memory import memory_file as memory_file
-from console.license_memory import remember, remembered
-from console.node_watch import ssh_target
-from console.polls import database_target, only
-from console.topology import resolve
+from console.license.memory import memory_file as memory_file
+from console.license.memory import remember, remembered
+from console.monitor.node_watch import ssh_target
+from console.monitor.polls import database_target, only
 from probes import database as database_probe
-from probes.balancer import BalancerError
+from probes.balancer.haproxy_client import CommandRunner
+from probes.balancer.model import BalancerError
 from probes.doctor.remote import (
     RawNode,
     files_command,
@@ -53,8 +54,7 @@ from probes.doctor.remote import (
     seen_command,
     split,
 )
-from probes.haproxy_client import CommandRunner
-from probes.ssh import NodeSession, SshCommandError, SshStatus
+from probes.ssh.connection import NodeSession, SshCommandError, SshStatus
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

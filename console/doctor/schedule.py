@@ -14,8 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from console.config_model import Inventory
-from console.crosschecks import Problem
+from console.cluster.crosschecks import Problem
+from console.config.model import Inventory
 from console.doctor.model import DoctorReport, Finding
 from console.doctor.run import memory_file, run_doctor
 

@@ -35,7 +35,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "node",
         "Drain node",
         "take a node out of the balancers without failing a request, then stop it",
-        "console.operations.drain",
+        "console.operations.wizards.drain",
         key="d",
     ),
     WizardEntry(
@@ -44,7 +44,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "node",
         "Rejoin node",
         "start a drained node, wait for membership, give it back to the balancers",
-        "console.operations.rejoin",
+        "console.operations.wizards.rejoin",
         key="j",
     ),
     WizardEntry(
@@ -53,7 +53,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "cluster",
         "Rolling restart",
         "drain, stop, start and rejoin each node in turn (or those given)",
-        "console.operations.rolling",
+        "console.operations.wizards.rolling",
     ),
     WizardEntry(
         "deploy",
@@ -62,7 +62,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "Deploy sync",
         "rsync [deploy]'s source to the other nodes: preview, one at a time per cluster, "
         "in parallel, verified",
-        "console.operations.deploy",
+        "console.operations.wizards.deploy",
     ),
     WizardEntry(
         "deploy-rolling",
@@ -70,7 +70,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "cluster",
         "Deploy sync, rolling",
         "for applications that need a restart: per node drain, stop, sync, start, rejoin",
-        "console.operations.deploy_rolling",
+        "console.operations.wizards.deploy_rolling",
     ),
     WizardEntry(
         "add-node",
@@ -79,7 +79,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "Add node",
         "preflight a new host, build its Tomcat from a reference node, start it, add it to "
         "the balancers and cluster.toml",
-        "console.operations.add_node",
+        "console.operations.wizards.add_node",
     ),
     WizardEntry(
         "remove-node",
@@ -88,7 +88,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "Remove node",
         "drain and stop a node, remove it from the balancers (runtime and configuration), "
         "from the peers' static membership and from cluster.toml",
-        "console.operations.remove_node",
+        "console.operations.wizards.remove_node",
     ),
     WizardEntry(
         "license",
@@ -97,7 +97,7 @@ CATALOG: tuple[WizardEntry, ...] = (
         "License nodes",
         "read each node's license page on its own URL, write the request, take a key per "
         "node, activate and read back",
-        "console.operations.license",
+        "console.operations.wizards.license",
     ),
 )
 PLANNED: tuple[str, ...] = ()

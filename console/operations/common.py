@@ -7,12 +7,12 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from console.cluster.state import ClusterState, NodeEvent
+from console.cluster.topology import member_node
 from console.operations.context import NodeContext, WorkerRef, describe_refs
 from console.operations.engine import Change, PlanFn, Refused, StepFailed, StepFn, StepRun
-from console.state import ClusterState, NodeEvent
-from console.topology import member_node
-from probes.balancer import BalancerError, Worker
-from probes.balancer_client import WorkerChange
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerError, Worker
 from probes.process import TomcatProcess
 
 POLL = 0.5

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from console.audit import AuditLog
-from console.config_model import Inventory
-from console.monitor import Monitor
+from console.config.model import Inventory
+from console.monitor.runner import Monitor
 from console.operations.context import NodeContext
 from console.operations.engine import Change, Step, StepRun
 from console.operations.journal import EventJournal

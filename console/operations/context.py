@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.audit import AuditLog
-from console.config_model import Inventory, Node
-from console.monitor import Monitor
-from console.node_watch import ssh_target
+from console.cluster.state import NodeEvent
+from console.cluster.topology import NodeSpec, worker_node
+from console.config.model import Inventory, Node
+from console.monitor.node_watch import ssh_target
+from console.monitor.runner import Monitor
 from console.operations.journal import EventJournal
 from console.operations.workers import WorkerActions
-from console.state import NodeEvent
-from console.topology import NodeSpec, worker_node
-from probes.balancer import BalancerError, Worker
+from probes.balancer.model import BalancerError, Worker
 from probes.process import PROCESS_COMMAND, TomcatProcess, parse_processes
-from probes.ssh import CommandResult, NodeSession, SshCommandError
+from probes.ssh.connection import CommandResult, NodeSession, SshCommandError
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from then on (and those the state held at that moment), so a wait never misses o
 
 from __future__ import annotations
 
-from console.monitor import Monitor
-from console.state import ClusterState, NodeEvent
+from console.cluster.state import ClusterState, NodeEvent
+from console.monitor.runner import Monitor
 
 LIMIT = 100_000
 """Records kept at most (a run of hours on a chatty cluster stays bounded; the oldest go)."""

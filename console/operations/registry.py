@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from console.audit import AuditLog
-from console.config_model import Inventory
-from console.monitor import Monitor, MonitorOptions, first_round_done
+from console.config.model import Inventory
+from console.monitor.runner import Monitor, MonitorOptions, first_round_done
 from console.operations.catalog import CATALOG, WizardEntry
 from console.operations.compose import ClusterContext
 from console.operations.context import NodeContext

@@ -1,5 +1,5 @@
 """Audited, read-back changes to balancer workers: httpd balancer-manager and HAProxy, through
-the one balancer client (`console.balancers.open_balancer`) the monitor reads through too.
+the one balancer client (`console.balancer.clients.open_balancer`) the monitor reads through too.
 
 Every change is planned from a fresh read (the exact request), written to the audit log before
 it is sent, applied, read back, and its outcome written after. Watch mode never constructs
@@ -15,16 +15,16 @@ from typing import Any
 import httpx
 
 from console.audit import AuditLog
-from console.balancers import (
+from console.balancer.clients import (
     BalancerClient,
     PlannedChange,
     haproxy_state,
     open_balancer,
 )
-from console.config_model import BalancerConfig, Inventory
-from probes.balancer import BalancerError, BalancerPage, Worker, describe_names
-from probes.balancer_client import WorkerChange
-from probes.haproxy_client import CommandRunner
+from console.config.model import BalancerConfig, Inventory
+from probes.balancer.haproxy_client import CommandRunner
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerError, BalancerPage, Worker, describe_names
 
 
 class WorkerActions:

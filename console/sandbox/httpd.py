@@ -6,7 +6,7 @@ import os
 import pwd
 import subprocess
 
-from console.balancer_conf import BEGIN, END
+from console.balancer.conf import BEGIN, END
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.layout import AJP_PORT, BALANCER_PORT, HTTP_PORT, NodeLayout, SandboxLayout

@@ -6,7 +6,7 @@ import getpass
 import json
 import tomllib
 
-from console.inventory_edit import with_node_text
+from console.config.edit import with_node_text
 from console.sandbox.layout import (
     DATABASE_NAME,
     DATABASE_PORT,

@@ -7,7 +7,7 @@ import os
 import secrets
 import subprocess
 
-from console.profiles import PROFILES
+from console.config.profiles import PROFILES
 from console.sandbox.errors import SandboxError
 from console.sandbox.files import write_if_changed
 from console.sandbox.layout import (

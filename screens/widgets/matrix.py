@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from console.membership import matrix, partitions
-from console.state import ClusterState
+from console.cluster.membership import matrix, partitions
+from console.cluster.state import ClusterState
 from screens.widgets.common import safe
 
 SEES = Text("sees", style="green")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.config import load_inventory_text
-from console.config_model import Inventory
-from console.observations import (
+from console.cluster.observations import (
     BacklogScanned,
     BalancerObserved,
     DatabaseObserved,
@@ -21,7 +19,9 @@ from console.observations import (
     ProcessObserved,
     SshObserved,
 )
-from probes.balancer import Balancer, BalancerPage, make_worker
+from console.config import load_inventory_text
+from console.config.model import Inventory
+from probes.balancer.model import Balancer, BalancerPage, make_worker
 from probes.database import DatabaseHealth
 from probes.http import HttpCheck
 from probes.logs.model import LogEvent

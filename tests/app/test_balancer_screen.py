@@ -9,9 +9,15 @@ from typing import Any
 from textual.widgets import DataTable, Input, Sparkline, Static
 
 from console.audit import AuditError
-from console.observations import BalancerObserved
-from probes.balancer import Balancer, BalancerChangeNotApplied, BalancerPage, Worker, make_worker
-from probes.balancer_client import WorkerChange
+from console.cluster.observations import BalancerObserved
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import (
+    Balancer,
+    BalancerChangeNotApplied,
+    BalancerPage,
+    Worker,
+    make_worker,
+)
 from screens.balancer import ACTIONS, BalancerScreen
 from screens.confirm import ConfirmScreen, DetailScreen, NumberPrompt
 from screens.widgets.keybar import KeyBar

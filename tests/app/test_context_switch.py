@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.app import ClusterConsoleApp
 from console.config import load_inventory
+from screens.app import ClusterConsoleApp
 from screens.widgets.node_table import NodeTable
 from tests.app import recorded
 from tests.app.waiting import wait_for

@@ -9,7 +9,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import Header, Input, Static
 
-from console.app import ClusterConsoleApp
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.problems import ProblemsPanel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.observations import DatabaseObserved, DatabaseReachObserved, ProcessObserved
+from console.cluster.observations import DatabaseObserved, DatabaseReachObserved, ProcessObserved
 from probes.database import DatabaseHealth
 from probes.process import TomcatProcess
 from probes.reach import Reach

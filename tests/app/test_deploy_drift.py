@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from console.app import ClusterConsoleApp
 from console.config import load_inventory_text
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.deploy import drift
 from console.deploy.drift import DriftReport, NodeDrift
 from probes.rsync import Summary
+from screens.app import ClusterConsoleApp
 from screens.problems import ProblemsPanel
 from tests.app import recorded
 from tests.app.views_harness import NASTY, wait_for

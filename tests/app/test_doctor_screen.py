@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console.app import ClusterConsoleApp
 from console.doctor import schedule
 from console.doctor.model import CheckResult, DoctorReport, Finding, Severity, registry
+from screens.app import ClusterConsoleApp
 from screens.doctor import DoctorScreen
 from screens.problems import ProblemsPanel
 from screens.widgets.row_table import RowTable

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from console.observations import EventObserved
-from console.state import log_time
+from console.cluster.observations import EventObserved
+from console.cluster.state import log_time
 from screens.events import EventsScreen
 from tests.app.views_harness import ADDRESS, HarnessApp, event, inventory, wait_for
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input
 
-from console.observations import EventObserved
-from console.state import EVENTS_KEPT
+from console.cluster.observations import EventObserved
+from console.cluster.state import EVENTS_KEPT
 from screens.confirm import DetailScreen
 from screens.events import EventsScreen
 from screens.widgets.matrix import MembershipMatrix

@@ -12,8 +12,8 @@ import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-from console.app import ClusterConsoleApp
-from console.observations import EventObserved
+from console.cluster.observations import EventObserved
+from screens.app import ClusterConsoleApp
 from screens.events import EventsScreen
 from screens.help import HelpScreen
 from screens.widgets.export import spreadsheet_safe

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.app import ClusterConsoleApp
+from console.cluster.observations import BalancerObserved
 from console.config import load_inventory_text
-from console.observations import BalancerObserved
-from probes.balancer import Balancer, BalancerPage, make_worker
+from probes.balancer.model import Balancer, BalancerPage, make_worker
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.problems import ProblemsPanel
 from screens.watch import WatchBar

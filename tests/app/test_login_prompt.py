@@ -12,8 +12,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from console.app import ClusterConsoleApp
 from console.config import load_inventory_text
+from screens.app import ClusterConsoleApp
 from screens.login import LoginPrompt
 from tests.app.waiting import wait_for
 from tests.kbdint_server import CODE, QUESTION, OtpHost, isolate_client, otp_server

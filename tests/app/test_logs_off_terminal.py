@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.app import logs_off_the_terminal
+from screens.app import logs_off_the_terminal
 
 
 def test_a_logged_traceback_goes_to_a_private_file_not_the_terminal(
@@ -21,8 +21,8 @@ def test_a_logged_traceback_goes_to_a_private_file_not_the_terminal(
         try:
             raise RuntimeError("a view failed")
         except RuntimeError:
-            logging.getLogger("console.app").exception("view %s failed", "DashboardScreen")
-        logging.getLogger("probes.ssh").warning("node2: connection refused")
+            logging.getLogger("screens.app").exception("view %s failed", "DashboardScreen")
+        logging.getLogger("probes.ssh.connection").warning("node2: connection refused")
     assert capsys.readouterr().err == ""
     text = target.read_text()
     assert "view DashboardScreen failed" in text and "RuntimeError: a view failed" in text
@@ -38,5 +38,5 @@ def test_an_unwritable_place_drops_records_quietly(
     blocker.write_text("")
     with logs_off_the_terminal(blocker / "console.log") as path:
         assert path is None
-        logging.getLogger("console.app").error("dropped")
+        logging.getLogger("screens.app").error("dropped")
     assert capsys.readouterr().err == ""

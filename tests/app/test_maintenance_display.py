@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from console.app import ClusterConsoleApp
-from console.maintenance import Acknowledgement, MaintenanceMark
-from console.observations import MaintenanceObserved
+from console.cluster.maintenance import Acknowledgement, MaintenanceMark
+from console.cluster.observations import MaintenanceObserved
 from screens.acknowledge import AcknowledgeScreen
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.problems import ProblemsPanel
 from screens.watch import StateWord

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.app import ClusterConsoleApp
-from console.observations import MetricsObserved
-from probes.tomcat_manager import AppSessions, ConnectorStats, ManagerSample, ServerStatus
+from console.cluster.observations import MetricsObserved
+from probes.metrics.tomcat_manager import AppSessions, ConnectorStats, ManagerSample, ServerStatus
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.node import NodeScreen
 from screens.problems import ProblemsPanel

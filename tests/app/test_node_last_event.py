@@ -10,9 +10,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from console.observations import EventObserved
-from console.state import ClusterState
-from console.topology import specs_for
+from console.cluster.observations import EventObserved
+from console.cluster.state import ClusterState
+from console.cluster.topology import specs_for
 from screens.node import facts_table
 from tests.app.views_harness import ADDRESS, event, inventory
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.observations import (
+from console.cluster.observations import (
     DatabaseReachObserved,
     HttpObserved,
     LogTrouble,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from console.app import ClusterConsoleApp
 from console.config import load_inventory_text
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from tests.app import recorded
 from tests.app.waiting import wait_for

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from console.app import ClusterConsoleApp
+from screens.app import ClusterConsoleApp
 from screens.confirm import DetailScreen
 from screens.events import EventsScreen
 from screens.widgets.node_table import NodeTable

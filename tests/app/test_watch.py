@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 
-import console.app as app_module
-from console.app import ClusterConsoleApp
+import screens.app as app_module
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.watch import Banner, StateWord, WatchBar
 from tests.app import recorded

@@ -19,13 +19,13 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from console.config import load_inventory_text
-from console.config_model import Inventory
-from console.observations import (
+from console.cluster.observations import (
     Observation,
 )
-from console.state import ClusterState, replay
-from console.topology import specs_for
+from console.cluster.state import ClusterState, replay
+from console.cluster.topology import specs_for
+from console.config import load_inventory_text
+from console.config.model import Inventory
 from screens.host import StateView
 from tests.app.waiting import wait_for as wait_for
 from tests.inventories import ADDRESS as ADDRESS
@@ -49,7 +49,7 @@ def inventory(tmp_path: Path, text: str = INVENTORY) -> Inventory:
 
 
 class FakeMonitor:
-    """The two log calls of `console.monitor.Monitor` that views use."""
+    """The two log calls of `console.monitor.runner.Monitor` that views use."""
 
     def __init__(self, recent: dict[str, dict[str, bytes]] | None = None) -> None:
         self.recent = recent or {}

@@ -39,8 +39,13 @@ def _inventory(tmp: Path, nodes: int) -> Any:
 
 
 def _batch(second: int, nodes: int) -> list[Any]:
-    from console.observations import BalancerObserved, HttpObserved, ProcessObserved, SshObserved
-    from probes.balancer import Balancer, BalancerPage, make_worker
+    from console.cluster.observations import (
+        BalancerObserved,
+        HttpObserved,
+        ProcessObserved,
+        SshObserved,
+    )
+    from probes.balancer.model import Balancer, BalancerPage, make_worker
     from probes.http import HttpCheck
     from probes.process import TomcatProcess
 
@@ -71,8 +76,8 @@ def _batch(second: int, nodes: int) -> list[Any]:
 
 
 async def _measure(nodes: int, seconds: int) -> dict[str, Any]:
-    from console.app import ClusterConsoleApp
-    from console.state import ClusterState
+    from console.cluster.state import ClusterState
+    from screens.app import ClusterConsoleApp
 
     with tempfile.TemporaryDirectory(prefix="cc-bench-dash-") as tmp:
         inventory = _inventory(Path(tmp), nodes)

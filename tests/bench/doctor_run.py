@@ -20,9 +20,9 @@ from typing import Any
 
 from console.config import load_inventory
 from console.doctor.run import run_doctor
-from console.node_watch import ssh_target
+from console.monitor.node_watch import ssh_target
 from console.sandbox.layout import current_layout
-from probes.ssh import NodeSession
+from probes.ssh.connection import NodeSession
 
 
 async def _floor(inventory: Any) -> float:

@@ -32,8 +32,8 @@ from console.audit import AUDIT_ENV, read_entries
 from console.sandbox import tomcat
 from console.sandbox.layout import SandboxLayout
 from console.sandbox.load import ClientReport, LoadGenerator, LoadReport, LoadWindow
-from probes.balancer import BalancerError
-from probes.balancer_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.httpd_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.model import BalancerError
 
 BENCH_NET = "127.0.9"
 CLIENTS = 20

@@ -16,11 +16,11 @@ import tempfile
 import time
 from typing import Any
 
+from console.cluster.state import ClusterState
 from console.config import load_inventory
-from console.monitor import Monitor, MonitorOptions, first_round_done
+from console.monitor.runner import Monitor, MonitorOptions, first_round_done
 from console.sandbox import manager
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState
 
 NET = "127.0.7"
 LINE = (

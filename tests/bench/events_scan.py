@@ -315,7 +315,7 @@ def _timed(
 
 _EVENTS = (
     "import sys\n"
-    "from console import events_command\n"
+    "from console.commands import events as events_command\n"
     "kinds = sys.argv[2:] or None\n"
     "sys.exit(events_command.run([sys.argv[1]], as_json=True, out=sys.stdout, err=sys.stderr, "
     "kinds=kinds))\n"

@@ -3,7 +3,8 @@
 
 1. Polling: a server in another process answers, for 500 nodes (``/nodeN/manager/...``), the
    status page and the JMX proxy as Tomcat 10.1 does (the recorded sandbox pages, counters moving
-   with time). The console's own poll (`console.metrics_poll.metrics_poll`: httpx, both pages,
+   with time). The console's own poll (`console.monitor.metrics_poll.metrics_poll`: httpx, both
+   pages,
    parsing, the reducer) runs for every node in this process for `POLL_SECONDS`; measured: this
    process's CPU share of one core and its RSS. Reference in the same run: the same number of
    GETs of a tiny page with the same client (the HTTP client's share).
@@ -118,10 +119,10 @@ def _rss_mb() -> float:
 async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
     import httpx
 
-    from console.metrics_poll import metrics_poll
-    from console.observations import Observation
-    from console.state import ClusterState
-    from console.tasks import Pacer
+    from console.cluster.observations import Observation
+    from console.cluster.state import ClusterState
+    from console.monitor.metrics_poll import metrics_poll
+    from console.monitor.tasks import Pacer
 
     with tempfile.TemporaryDirectory(prefix="cc-bench-metrics-") as tmp:
         inventory = _inventory(Path(tmp), port, nodes)
@@ -193,8 +194,8 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
 
 
 def _dashboard(nodes: int, seconds: int) -> dict[str, Any]:
-    from console.observations import MetricsObserved
-    from probes.tomcat_manager import parse_jmx_sessions, parse_status
+    from console.cluster.observations import MetricsObserved
+    from probes.metrics.tomcat_manager import parse_jmx_sessions, parse_status
     from tests.bench import dashboard
 
     jmx = parse_jmx_sessions((DATA / "jmxproxy-managers-tomcat10.1.txt").read_text())
@@ -203,7 +204,7 @@ def _dashboard(nodes: int, seconds: int) -> dict[str, Any]:
     def batch(second: int, nodes: int) -> list[Any]:
         found = original(second, nodes)
         now = 1_795_000_000.0 + second
-        from probes.tomcat_manager import ManagerSample
+        from probes.metrics.tomcat_manager import ManagerSample
 
         for index in range(nodes):
             if index % int(INTERVAL) != second % int(INTERVAL):

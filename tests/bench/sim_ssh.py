@@ -5,7 +5,8 @@
 
 It writes into D its host key, a known_hosts with one entry per `[addr]:port`, and a client key
 it accepts (`id_client`), then prints READY. It answers the log follower's command (recognised by
-`probes.tail.SCRIPT_NAME`) with the follower's framed protocol, streaming realistic Tomcat lines:
+`probes.tail.follow.SCRIPT_NAME`) with the follower's framed protocol, streaming realistic Tomcat
+lines:
 at --lines-per-s per node, or with --burst-mb, N MB as fast as the client takes them. The command
 `burst-cat` streams the same N MB unframed, for a reference reader.
 """
@@ -27,7 +28,7 @@ from asyncssh.connection import SSHConnection
 from asyncssh.constants import MSG_IGNORE
 from asyncssh.packet import String
 
-from probes.tail import SCRIPT_NAME
+from probes.tail.follow import SCRIPT_NAME
 
 TICK = 0.02  # the ticker's resolution; each stream is polled at its follower's own interval
 INODE = 4242

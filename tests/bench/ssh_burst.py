@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from probes.ssh import NodeSession, SshTarget
-from probes.tail import LogFollower, TailData, TailReset
+from probes.ssh.connection import NodeSession, SshTarget
+from probes.tail.follow import LogFollower, TailData, TailReset
 from tests.bench import ssh_fanout
 from tests.bench.ssh_fanout import LOG, cpu_seconds, make_consumer, simulator
 

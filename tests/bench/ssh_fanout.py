@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from probes.ssh import NodeSession, SshStatus, SshTarget
-from probes.tail import LogFollower, TailData, TailReset
+from probes.ssh.connection import NodeSession, SshStatus, SshTarget
+from probes.tail.follow import LogFollower, TailData, TailReset
 
 ADDR = "127.0.6.200"
 BASE_PORT = 30000

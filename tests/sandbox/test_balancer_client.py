@@ -21,8 +21,8 @@ from console.config import load_inventory
 from console.operations.workers import WorkerActions
 from console.sandbox import httpd
 from console.sandbox.layout import HTTP_PORT, SandboxLayout
-from probes.balancer import BalancerChangeNotApplied, BalancerError, BalancerPage, Worker
-from probes.balancer_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.httpd_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.model import BalancerChangeNotApplied, BalancerError, BalancerPage, Worker
 
 from .helpers import app_get, log_since, log_size, new_user, wait_for
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from console.audit import AuditLog
-from console.balancer_conf import BEGIN, Member
-from console.balancer_persist import PersistError, persist_member
-from console.balancers import open_balancer
+from console.balancer.clients import open_balancer
+from console.balancer.conf import BEGIN, Member
+from console.balancer.persist import PersistError, persist_member
 from console.config import load_inventory
 from console.sandbox.layout import SandboxLayout
 

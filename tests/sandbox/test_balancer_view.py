@@ -22,12 +22,12 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from console.app import ClusterConsoleApp
 from console.audit import AUDIT_ENV, read_entries
 from console.config import load_inventory
 from console.sandbox.layout import NodeLayout, SandboxLayout
-from probes.balancer import BalancerPage, Worker
-from probes.balancer_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.httpd_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.model import BalancerPage, Worker
+from screens.app import ClusterConsoleApp
 from screens.balancer import BalancerScreen
 from screens.confirm import ConfirmScreen
 

@@ -9,12 +9,12 @@ import signal
 
 import pytest
 
+from console.cluster.crosschecks import problems
+from console.cluster.state import ClusterState
 from console.config import load_inventory
-from console.crosschecks import problems
-from console.monitor import Monitor, MonitorOptions, first_round_done
+from console.monitor.runner import Monitor, MonitorOptions, first_round_done
 from console.sandbox import tomcat
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState
 
 from .helpers import peers
 

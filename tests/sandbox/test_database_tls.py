@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from console.config import load_inventory_text
-from console.polls import database_target
+from console.monitor.polls import database_target
 from console.sandbox.waits import port_open, wait_until
 from probes.database import DatabaseHealth, check
 

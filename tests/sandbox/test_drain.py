@@ -18,14 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console import exitcodes, maintenance
+from console import exitcodes
 from console.audit import AuditLog, read_entries
+from console.cluster import maintenance
 from console.config import load_inventory
 from console.operations.workers import WorkerActions
 from console.sandbox import httpd, sshd, tomcat
 from console.sandbox.layout import NodeLayout, SandboxLayout
-from probes.balancer import BalancerChangeNotApplied
-from probes.balancer_client import BalancerReader, WorkerChange
+from probes.balancer.httpd_client import BalancerReader, WorkerChange
+from probes.balancer.model import BalancerChangeNotApplied
 from tests.sandbox.helpers import (
     app_get,
     log_size,

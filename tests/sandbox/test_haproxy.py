@@ -20,18 +20,18 @@ import pytest
 
 from console.audit import AuditLog, read_entries
 from console.config import load_inventory_text
-from console.monitor import Monitor, MonitorOptions
+from console.monitor.runner import Monitor, MonitorOptions
 from console.operations.workers import WorkerActions
 from console.sandbox.layout import SandboxLayout
-from probes.balancer import BalancerError
-from probes.balancer_client import WorkerChange
-from probes.haproxy_client import (
+from probes.balancer.haproxy_client import (
     HaproxyReader,
     HaproxySocket,
     HaproxyStatsPage,
     HaproxyWriter,
     RemoteHaproxySocket,
 )
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerError
 
 from .conftest import TEST_NET
 from .helpers import wait_for

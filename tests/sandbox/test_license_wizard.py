@@ -24,14 +24,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from console import exitcodes, license_memory
+from console import exitcodes
 from console.audit import AUDIT_ENV
+from console.cluster.crosschecks import problems
+from console.cluster.state import ClusterState
 from console.config import load_inventory
-from console.crosschecks import problems
 from console.doctor.run import run_doctor
-from console.monitor import Monitor, MonitorOptions
+from console.license import memory as license_memory
+from console.monitor.runner import Monitor, MonitorOptions
 from console.sandbox.layout import NodeLayout, SandboxLayout
-from console.state import ClusterState
 from probes.license.standin import StandinAdapter
 
 from .helpers import HTTP_TIMEOUT

@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from console.cluster.metrics import NodeMetrics
+from console.cluster.state import ClusterState
 from console.config import load_inventory
-from console.metrics import NodeMetrics
-from console.monitor import Monitor, MonitorOptions
+from console.monitor.runner import Monitor, MonitorOptions
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState
 
 from .helpers import HTTP_TIMEOUT, app_get, new_user
 

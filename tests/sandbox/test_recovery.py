@@ -11,11 +11,11 @@ import asyncio
 
 import pytest
 
+from console.cluster.state import ClusterState
 from console.config import load_inventory
-from console.monitor import Monitor, MonitorOptions
+from console.monitor.runner import Monitor, MonitorOptions
 from console.sandbox import httpd
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState
 
 pytestmark = [pytest.mark.sandbox]
 

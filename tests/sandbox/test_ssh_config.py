@@ -22,7 +22,7 @@ import asyncssh
 import pytest
 
 from console.sandbox.waits import port_open, wait_until
-from probes.ssh import Backoff, Bastions, NodeSession, SshTarget
+from probes.ssh.connection import Backoff, Bastions, NodeSession, SshTarget
 
 from .conftest import TEST_NET
 from .helpers import wait_until_async

@@ -16,7 +16,7 @@ import pytest
 
 from console.sandbox import sshd
 from console.sandbox.layout import SSH_PORT, NodeLayout, SandboxLayout
-from probes.ssh import NodeSession, SshStatus, SshTarget
+from probes.ssh.connection import NodeSession, SshStatus, SshTarget
 
 from .helpers import wait_until_async as wait_until
 

@@ -15,7 +15,7 @@ import pytest
 
 from console.sandbox.layout import SSH_PORT, NodeLayout, SandboxLayout
 from console.sandbox.procs import cmdline
-from probes.ssh import Backoff, NodeSession, SshCommandError, SshStatus, SshTarget
+from probes.ssh.connection import Backoff, NodeSession, SshCommandError, SshStatus, SshTarget
 
 from .helpers import wait_until_async as wait_until
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from console import exitcodes
+from console.cluster.crosschecks import problems
+from console.cluster.state import ClusterState
+from console.commands.status import snapshot
 from console.config import load_inventory, load_inventory_text
-from console.crosschecks import problems
-from console.monitor import Monitor, MonitorOptions, first_round_done
-from console.polls import database_target
+from console.monitor.polls import database_target
+from console.monitor.runner import Monitor, MonitorOptions, first_round_done
 from console.sandbox import tomcat
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState
-from console.status_command import snapshot
 from probes import database as database_probe
 
 from .helpers import peers, routes_new_sessions_to

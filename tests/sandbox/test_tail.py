@@ -25,8 +25,8 @@ import pytest
 from console.sandbox import sshd
 from console.sandbox.layout import SSH_PORT, NodeLayout, SandboxLayout
 from console.sandbox.procs import cmdline
-from probes.ssh import Backoff, NodeSession, SshStatus, SshTarget
-from probes.tail import SCRIPT_NAME, LogFollower, TailData, TailPosition, TailReset
+from probes.ssh.connection import Backoff, NodeSession, SshStatus, SshTarget
+from probes.tail.follow import SCRIPT_NAME, LogFollower, TailData, TailPosition, TailReset
 
 from .helpers import wait_until_async as wait_until
 

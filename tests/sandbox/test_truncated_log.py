@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from console.cluster.crosschecks import findings
+from console.cluster.state import ClusterState
+from console.commands.status import snapshot
 from console.config import load_inventory
-from console.crosschecks import findings
-from console.monitor import Monitor, MonitorOptions, first_round_done
+from console.monitor.runner import Monitor, MonitorOptions, first_round_done
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState
-from console.status_command import snapshot
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
 

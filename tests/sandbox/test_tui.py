@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from console.app import ClusterConsoleApp
 from console.config import load_inventory
 from console.sandbox.layout import SandboxLayout
-from probes.balancer_client import BalancerReader
+from probes.balancer.httpd_client import BalancerReader
+from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
 
 pytestmark = pytest.mark.sandbox

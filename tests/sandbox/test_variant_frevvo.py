@@ -24,11 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from console.cluster.state import ClusterState, NodeEvent
 from console.config import load_inventory
-from console.monitor import Monitor, MonitorOptions
+from console.monitor.runner import Monitor, MonitorOptions
 from console.sandbox import tomcat
 from console.sandbox.layout import SandboxLayout
-from console.state import ClusterState, NodeEvent
 from tests.bench.drain_proof import Scenario, drain_rejoin_under_load, restore
 
 from .helpers import log_since, log_size, wait_for

@@ -19,7 +19,7 @@ import pytest
 
 from console.sandbox import manager
 from console.sandbox.layout import SandboxLayout
-from probes.haproxy_client import HaproxyReader, HaproxySocket, HaproxyWriter
+from probes.balancer.haproxy_client import HaproxyReader, HaproxySocket, HaproxyWriter
 from tests.bench.drain_proof import Scenario, drain_rejoin_under_load
 
 from .helpers import app_get, new_user, wait_for

@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from console.balancers import open_balancer
+from console.balancer.clients import open_balancer
 from console.config import load_inventory
 from console.sandbox import manager, nginx
 from console.sandbox.layout import SandboxLayout
-from probes.balancer import BalancerChangeNotApplied
-from probes.balancer_client import WorkerChange
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerChangeNotApplied
 from tests.bench.drain_proof import (
     MIN_RATE,
     Scenario,

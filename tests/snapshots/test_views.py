@@ -16,7 +16,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from console.app import ClusterConsoleApp
+from screens.app import ClusterConsoleApp
 from tests.app import recorded
 
 SIZES = {"80x24": (80, 24), "200x55": (200, 55)}
@@ -136,8 +136,8 @@ def test_confirmation_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
 
 
 def test_node_in_maintenance(snap_compare: Any, tmp_path: Path) -> None:
-    from console.maintenance import MaintenanceMark
-    from console.observations import MaintenanceObserved
+    from console.cluster.maintenance import MaintenanceMark
+    from console.cluster.observations import MaintenanceObserved
 
     mark = MaintenanceMark("node3", "drained and stopped by the drain wizard", "ops", NOON)
     observations = [

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from console.operations.add_node import WIZARD, _fields
-from console.operations.add_node_context import (
+from console.operations.registry import SPECS, check_answers
+from console.operations.wizards.add_node import WIZARD, _fields
+from console.operations.wizards.add_node_context import (
     AddNodeContext,
     AddNodeUsageError,
     new_node,
     with_new_node,
 )
-from console.operations.add_node_steps import front_urls, worker_address
-from console.operations.registry import SPECS, check_answers
+from console.operations.wizards.add_node_steps import front_urls, worker_address
 from tests.inventories import three_nodes
 
 

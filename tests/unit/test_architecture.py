@@ -28,7 +28,7 @@ def test_the_import_contracts_hold() -> None:
 def test_screens_do_not_reach_into_the_sandbox_or_cli() -> None:
     for path in sources("screens"):
         text = path.read_text(encoding="utf-8")
-        assert "console.cli" not in text and "console.sandbox" not in text, path
+        assert "console.commands.cli" not in text and "console.sandbox" not in text, path
 
 
 def test_the_first_frame_does_not_wait_for_the_network_libraries() -> None:
@@ -41,7 +41,7 @@ def test_the_first_frame_does_not_wait_for_the_network_libraries() -> None:
     code = (
         "import asyncio, sys, tempfile\n"
         "from pathlib import Path\n"
-        "from console.app import ClusterConsoleApp\n"
+        "from screens.app import ClusterConsoleApp\n"
         "from tests.app import recorded\n"
         "NETWORK = ('asyncssh', 'httpx', 'pymysql')\n"
         "seen = []\n"

@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from console.audit import AuditLog, read_entries
-from console.balancers import HaproxyBalancer, HttpdBalancer, open_balancer
+from console.balancer.clients import HaproxyBalancer, HttpdBalancer, open_balancer
 from console.config import load_inventory_text
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.operations.workers import WorkerActions
-from probes.balancer import BalancerError
-from probes.balancer_html import parse_html
+from probes.balancer.httpd_html import parse_html
+from probes.balancer.model import BalancerError
 
 DATA = Path(__file__).parent / "data" / "balancer"
 PAGE = (DATA / "real_2471_page.html").read_text(encoding="latin-1")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console import balancer_command, exitcodes
+from console import exitcodes
+from console.commands import balancer as balancer_command
 from tests.unit.contracts import WORKER_KEYS
 
 DATA = Path(__file__).parent / "data" / "balancer"

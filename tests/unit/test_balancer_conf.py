@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.balancer_conf import BEGIN, END, ConfEditError, Member, add_member, remove_member
+from console.balancer.conf import BEGIN, END, ConfEditError, Member, add_member, remove_member
 
 HTTPD = """\
 ServerName front

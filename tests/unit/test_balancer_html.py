@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.balancer import BalancerError, BalancerPage, Worker, parse_size
-from probes.balancer_html import PAGE_LIMIT, parse_html, tables
+from probes.balancer.httpd_html import PAGE_LIMIT, parse_html, tables
+from probes.balancer.model import BalancerError, BalancerPage, Worker, parse_size
 from tests.unit.contracts import WORKER_KEYS
 
 DATA = Path(__file__).parent / "data" / "balancer"

@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from probes.balancer import BalancerChangeNotApplied, BalancerError, BalancerPage
-from probes.balancer_client import BalancerReader, BalancerWriter, WorkerChange
-from probes.balancer_html import PAGE_LIMIT, parse_html
+from probes.balancer.httpd_client import BalancerReader, BalancerWriter, WorkerChange
+from probes.balancer.httpd_html import PAGE_LIMIT, parse_html
+from probes.balancer.model import BalancerChangeNotApplied, BalancerError, BalancerPage
 
 DATA = Path(__file__).parent / "data" / "balancer"
 URL = "http://127.0.5.1:8000/balancer-manager"

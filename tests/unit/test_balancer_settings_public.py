@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.balancer import BalancerPage
-from probes.balancer_html import parse_html
+from probes.balancer.httpd_html import parse_html
+from probes.balancer.model import BalancerPage
 
 DATA = Path(__file__).parent / "data" / "balancer"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from probes.balancer import BalancerError, BalancerPage
-from probes.balancer_html import parse_html
-from probes.balancer_xml import parse_xml
+from probes.balancer.httpd_html import parse_html
+from probes.balancer.httpd_xml import parse_xml
+from probes.balancer.model import BalancerError, BalancerPage
 
 DATA = Path(__file__).parent / "data" / "balancer"
 SAME: tuple[str, ...] = ("url", "route", "redirect", "factor", "lbset", "status", "flags")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from console import cli, exitcodes
-from console.config_model import Inventory
+from console import exitcodes
+from console.commands import cli
+from console.config.model import Inventory
 from tests.inventories import three_nodes_text
 
 GOOD = """\
@@ -163,7 +164,8 @@ def test_internal_error_is_one_line_and_a_crash_file(
 def test_the_screen_comes_from_the_entry_point_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`console.cli` never starts Textual itself: without the entry point's screen runner the
+    """`console.commands.cli` never starts Textual itself: without the entry point's screen runner
+    the
     interactive modes are refused with a sentence; with it, the runner gets the mode asked for."""
     config = tmp_path / "cluster.toml"
     config.write_text(three_nodes_text(), encoding="utf-8")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import build_parser
-from console.cli_docs import _commands
+from console.commands.cli import build_parser
+from console.commands.docs import _commands
 
 from .test_cli import GOOD, run
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from console import exitcodes
-from console.ansible_import import expand
-from console.cli_tools import nagios
+from console.cluster.crosschecks import Problem
+from console.commands.status import NO_ANSWER
+from console.commands.tools import nagios
 from console.config import load_inventory_text
-from console.crosschecks import Problem
-from console.status_command import NO_ANSWER
+from console.config.ansible import expand
 
 from .test_cli import GOOD, run
 
@@ -182,8 +182,8 @@ def test_host_ranges_expand_like_ansible() -> None:
 def test_accept_new_host_keys_reaches_every_node_s_ssh_target(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from console.cli import _resolve_inventory, build_parser
-    from console.node_watch import ssh_target
+    from console.commands.cli import _resolve_inventory, build_parser
+    from console.monitor.node_watch import ssh_target
 
     (tmp_path / "cluster.toml").write_text(GOOD)
     monkeypatch.chdir(tmp_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from console.output import GuardedOutput, OutputClosed
+from console.commands.output import GuardedOutput, OutputClosed
 
 LOG = Path(__file__).parent / "data" / "logs" / "sandbox_tomcat101_node1_peer_stop_and_crash.log"
 

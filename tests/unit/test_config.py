@@ -27,9 +27,9 @@ from console.config import (
     load_inventory,
     load_inventory_text,
 )
-from console.config_lines import format_path, scan_lines
+from console.config.lines import format_path, scan_lines
+from console.config.profiles import JOGET_GRANTS, PROFILES
 from console.paths import user_config_dir, user_state_dir
-from console.profiles import JOGET_GRANTS, PROFILES
 
 NODE = '[[nodes]]\nname = "node1"\nhost = "10.0.0.1"\ncatalina_base = "/opt/tomcat"\n'
 """A valid node table (4 lines) to append when a test is about something else."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config_checks import DatabaseUrl, parse_database_url
+from console.config.checks import DatabaseUrl, parse_database_url
 from probes.database import DatabaseTarget, connect_options, my_cnf
 
 

@@ -21,10 +21,10 @@ import pytest
 
 from console.audit import AuditLog
 from console.config import load_inventory_text
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.deploy.lock import DeployLock, LockHeld, owner_record
-from console.operations import deploy
 from console.operations.engine import Progress, Runner
+from console.operations.wizards import deploy
 from probes import rsync
 from probes.rsync import Endpoint, SyncSpec
 
@@ -394,7 +394,7 @@ def test_the_lock_refuses_a_concurrent_wizard_run(three: tuple[Ctx, Path]) -> No
 def test_drift_names_the_node_that_missed_a_sync_and_changes_nothing(
     three: tuple[Ctx, Path],
 ) -> None:
-    from console import deploy_command
+    from console.commands import deploy as deploy_command
     from console.deploy import drift
 
     ctx, root = three
@@ -436,8 +436,9 @@ def test_deploy_check_on_the_command_line(fake_ssh: Path, tmp_path: Path) -> Non
 
 
 def test_the_rolling_deploy_syncs_each_node_between_its_stop_and_its_start() -> None:
-    from console.operations import deploy_rolling, registry
+    from console.operations import registry
     from console.operations.catalog import PLANNED
+    from console.operations.wizards import deploy_rolling
 
     wizard = deploy_rolling.build(("node1", "node2"))
     names = [step.name for step in wizard.steps]
@@ -450,8 +451,8 @@ def test_the_rolling_deploy_syncs_each_node_between_its_stop_and_its_start() -> 
 
 
 def test_the_rolling_deploy_leaves_a_node_in_step_alone(three: tuple[Ctx, Path]) -> None:
-    from console.operations import deploy_rolling
     from console.operations.engine import Skip, StepRun
+    from console.operations.wizards import deploy_rolling
 
     ctx, _ = three
     ctx.facts["previews"] = {"node2": rsync.Summary(), "node3": rsync.Summary(added=("a",))}

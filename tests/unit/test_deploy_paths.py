@@ -12,7 +12,7 @@ import pytest
 
 from console.audit import AuditLog
 from console.config import ConfigError, load_inventory_text
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.deploy.lock import DeployLock, LockError, owner_record
 from console.deploy.sync import plan_for
 from probes.rsync import Endpoint

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from console.config import load_inventory_text
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.doctor.facts import BalancerFacts, ClusterFacts, LicenseFacts, node_facts, paths_for
 from console.doctor.model import DoctorReport, Finding, Verdict, registry
 from console.doctor.run import run_checks
-from probes.balancer import Balancer, BalancerPage, Worker
+from probes.balancer.model import Balancer, BalancerPage, Worker
 from probes.database import DatabaseHealth
 from probes.doctor.remote import RawNode
 from probes.files import SharedDirHealth

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from console.config import load_inventory_text
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.doctor.new_host import compare, parse
 from console.doctor.new_node import answer_findings, preflight_new_node, propose_node
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console import cli, doctor_command
+from console.commands import cli
+from console.commands import doctor as doctor_command
 from console.doctor.model import DoctorReport
 from console.doctor.run import run_checks
 from probes.doctor.parse import server_facts

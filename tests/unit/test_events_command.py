@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from console import events_command, exitcodes
+from console import exitcodes
+from console.commands import events as events_command
 
 DATA = Path(__file__).parent / "data" / "logs"
 T12 = DATA / "t12_tomcat6_serverfault_confirmed_dead_state_transfer_collapsed.log"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.ssh import NodeSession, SshTarget
-from probes.tail import LogFollower, TailData, TailPosition, TailReset
+from probes.ssh.connection import NodeSession, SshTarget
+from probes.tail.follow import LogFollower, TailData, TailPosition, TailReset
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="needs /proc")
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from probes.balancer import BalancerChangeNotApplied, BalancerError
-from probes.haproxy import HaproxyRow, parse_show_stat, server_state, to_page
-from probes.haproxy_client import (
+from probes.balancer.haproxy import HaproxyRow, parse_show_stat, server_state, to_page
+from probes.balancer.haproxy_client import (
     HaproxyReader,
     HaproxySocket,
     HaproxyWriter,
     RemoteHaproxySocket,
 )
+from probes.balancer.model import BalancerChangeNotApplied, BalancerError
 
 DATA = Path(__file__).parent / "data" / "haproxy"
 DIAMOND = "h03_haproxy15_stats_csv_diamond_fixture.csv"

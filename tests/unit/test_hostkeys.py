@@ -12,7 +12,7 @@ import pytest
 
 from console.audit import AuditLog
 from console.hostkeys import HostKeyCheck, HostKeyRefused, check_host_key, confirm_host_key
-from probes.ssh_target import SshTarget
+from probes.ssh.target import SshTarget
 
 
 @pytest.fixture

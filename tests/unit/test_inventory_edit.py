@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import console.inventory_edit as inventory_edit
+import console.config.edit as inventory_edit
 from console.config import load_inventory
-from console.inventory_edit import InventoryEditError, add_node, remove_node
+from console.config.edit import InventoryEditError, add_node, remove_node
 
 COMMENTED = """\
 # Production cluster: three Tomcat nodes behind httpd.

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console import balancer_command, events_command
+from console.commands import balancer as balancer_command
+from console.commands import events as events_command
 
 from .schema_check import errors, schema
 from .test_cli import GOOD, run

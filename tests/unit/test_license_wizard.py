@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from console import license_memory
-from console.crosschecks import problems
-from console.observations import LicenseObserved
-from console.operations.license_request import (
+from console.cluster.crosschecks import problems
+from console.cluster.observations import LicenseObserved
+from console.cluster.state import ClusterState
+from console.license import memory as license_memory
+from console.operations.wizards.license_request import (
     LicenseInputError,
     RequestRow,
     page_url,
@@ -25,7 +26,6 @@ from console.operations.license_request import (
     write_request,
 )
 from console.sandbox.vendor import print_license_key
-from console.state import ClusterState
 from probes.license import LicenseReading
 from probes.license.standin import vendor_key
 from tests.inventories import BALANCER_URL, three_nodes

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from console import node_watch
+from console.cluster.observations import BacklogScanned, LogHistoryLost, LogTrouble, Observation
 from console.config import load_inventory_text
-from console.config_model import Inventory
-from console.monitor import MonitorOptions
-from console.node_watch import NodeWatch, begins_with_server_start, history_lost
-from console.observations import BacklogScanned, LogHistoryLost, LogTrouble, Observation
+from console.config.model import Inventory
+from console.monitor import node_watch
+from console.monitor.node_watch import NodeWatch, begins_with_server_start, history_lost
+from console.monitor.runner import MonitorOptions
 from probes.logs.scanner import EventScanner
-from probes.ssh import CommandResult
-from probes.tail import TailData, TailPosition, TailReset
+from probes.ssh.connection import CommandResult
+from probes.tail.follow import TailData, TailPosition, TailReset
 
 DATA = Path(__file__).parent / "data" / "logs"
 TRIBES = DATA / "sandbox_tomcat101_node1_peer_stop_and_crash.log"

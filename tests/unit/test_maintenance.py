@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console import maintenance
 from console.audit import AuditLog, read_entries
+from console.cluster import maintenance
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from console import maintenance
+from console.cluster import maintenance
+from console.cluster.observations import MaintenanceObserved, Observation
 from console.config import load_inventory_text
-from console.maintenance_watch import watch_maintenance
-from console.monitor import Monitor
-from console.observations import MaintenanceObserved, Observation
+from console.monitor.maintenance_watch import watch_maintenance
+from console.monitor.runner import Monitor
 
 INVENTORY = (
     "[cluster]\nname = 'prod'\n[[nodes]]\nname = 'node1'\nhost = '127.0.0.1'\nssh_port = 9\n"

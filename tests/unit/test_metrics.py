@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from console.config import load_inventory_text
-from console.crosschecks import problems
-from console.metrics import (
+from console.cluster.crosschecks import problems
+from console.cluster.metrics import (
     FIELDS,
     HISTORY,
     NodeMetrics,
@@ -17,17 +16,18 @@ from console.metrics import (
     own_sessions,
     own_sessions_settled,
 )
-from console.observations import MetricsObserved, ProcessObserved
-from console.state import ClusterState
-from console.status_command import to_json
-from probes.jvm import JvmSample, jvm_script, parse_jvm
-from probes.process import TomcatProcess
-from probes.tomcat_manager import (
+from console.cluster.observations import MetricsObserved, ProcessObserved
+from console.cluster.state import ClusterState
+from console.commands.status import to_json
+from console.config import load_inventory_text
+from probes.metrics.jvm import JvmSample, jvm_script, parse_jvm
+from probes.metrics.tomcat_manager import (
     AppSessions,
     ConnectorStats,
     ManagerSample,
     ServerStatus,
 )
+from probes.process import TomcatProcess
 
 DATA = Path(__file__).parent / "data" / "tomcat_manager"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+from console.cluster.observations import MetricsObserved
 from console.config import load_inventory_text
-from console.metrics_drain import wait_own_sessions
-from console.monitor import Monitor
-from console.observations import MetricsObserved
-from probes.tomcat_manager import AppSessions, ManagerSample, ServerStatus
+from console.monitor.runner import Monitor
+from console.operations.wizards.drain_sessions import wait_own_sessions
+from probes.metrics.tomcat_manager import AppSessions, ManagerSample, ServerStatus
 
 
 class FakeRun:

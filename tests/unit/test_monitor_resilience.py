@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from console import tasks
+from console.cluster.observations import BalancerObserved, Observation
 from console.config import load_inventory_text
-from console.monitor import MonitorOptions
-from console.observations import BalancerObserved, Observation
-from console.polls import balancer_poll
+from console.monitor import tasks
+from console.monitor.polls import balancer_poll
+from console.monitor.runner import MonitorOptions
 
 ANSWERS = [
     (200, b"<html><body>\x1b[31m[bold]not a balancer</body></html>"),

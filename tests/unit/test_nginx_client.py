@@ -1,4 +1,5 @@
-"""The NGINX writer (probes/nginx_client.py) on a real nginx 1.22 started for the test: the owned
+"""The NGINX writer (probes/balancer/nginx_client.py) on a real nginx 1.22 started for the test: the
+owned
 include file edited, `nginx -t`, reload, read back; a failed `nginx -t` restores the file."""
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from probes.balancer import BalancerChangeNotApplied, BalancerError
-from probes.nginx_client import NginxHost, NginxReader, stub_totals
-from probes.nginx_writer import NginxWriter
+from probes.balancer.model import BalancerChangeNotApplied, BalancerError
+from probes.balancer.nginx_client import NginxHost, NginxReader, stub_totals
+from probes.balancer.nginx_writer import NginxWriter
 
 NGINX = "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx is not installed")

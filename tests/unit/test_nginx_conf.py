@@ -1,4 +1,5 @@
-"""`nginx -T` output parsed (probes/nginx_conf.py): real dumps from Debian's nginx 1.22, includes
+"""`nginx -T` output parsed (probes/balancer/nginx_conf.py): real dumps from Debian's nginx 1.22,
+includes
 put in place, and garbage refused with the file and line."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.nginx_conf import NginxConfError, parse_dump, server_line, split_dump, tokenize
+from probes.balancer.nginx_conf import NginxConfError, parse_dump, server_line, split_dump, tokenize
 
 DATA = Path(__file__).parent / "data" / "nginx"
 

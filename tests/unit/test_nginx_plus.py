@@ -1,4 +1,4 @@
-"""NGINX Plus's REST API client (probes/nginx_plus.py, console/nginx_plus_balancer.py) on
+"""NGINX Plus's REST API client (probes/balancer/nginx_plus.py, console/balancer/nginx_plus.py) on
 responses recorded in the format ngx_http_api_module documents (no live NGINX Plus here)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from console.config_model import BalancerConfig
-from console.nginx_plus_balancer import NginxPlusBalancer, plus_body
-from probes.balancer import BalancerError
-from probes.balancer_client import WorkerChange
-from probes.nginx_plus import NginxPlusApi, parse_upstreams
+from console.balancer.nginx_plus import NginxPlusBalancer, plus_body
+from console.config.model import BalancerConfig
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerError
+from probes.balancer.nginx_plus import NginxPlusApi, parse_upstreams
 
 DATA = Path(__file__).parent / "data" / "nginx_plus"
 API = "http://lb.example:8080/api/9"

@@ -9,8 +9,8 @@ import tarfile
 
 import pytest
 
-from console.config_model import Node
-from console.operations.node_base import (
+from console.config.model import Node
+from console.operations.wizards.node_base import (
     BaseError,
     Member,
     build_base,

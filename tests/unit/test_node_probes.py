@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from console.profiles import JOGET_GRANTS
-from console.topology import NodeSpec, member_node, split_host_port, worker_node
-from probes.balancer import make_worker
+from console.cluster.topology import NodeSpec, member_node, split_host_port, worker_node
+from console.config.profiles import JOGET_GRANTS
+from probes.balancer.model import make_worker
 from probes.database import granted_on
 from probes.files import PROBE_PREFIX, parse_shared_dir, shared_dir_command
 from probes.privileges import ALL_PRIVILEGES

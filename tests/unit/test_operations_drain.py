@@ -21,25 +21,26 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from console import exitcodes, maintenance
+from console import exitcodes
 from console.audit import AuditLog, read_entries
-from console.config import load_inventory
-from console.config_model import Inventory
-from console.monitor import Monitor
-from console.observations import (
+from console.cluster import maintenance
+from console.cluster.observations import (
     BacklogScanned,
     LogHistoryLost,
     Observation,
     ProcessObserved,
     SshObserved,
 )
-from console.operations import drain
+from console.commands.wizard import _Printer
+from console.config import load_inventory
+from console.config.model import Inventory
+from console.monitor.runner import Monitor
 from console.operations.context import NodeContext
 from console.operations.engine import Change, Outcome, Progress, Runner, Step
+from console.operations.wizards import drain
 from console.operations.workers import WorkerActions
-from console.wizard_cli import _Printer
 from probes.process import TomcatProcess
-from probes.ssh import CommandResult, SshCommandError, SshTarget
+from probes.ssh.connection import CommandResult, SshCommandError, SshTarget
 
 DATA = Path(__file__).parent / "data" / "balancer"
 PAGE = (DATA / "real_2471_page.html").read_text(encoding="latin-1")

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console.config_model import Inventory
-from console.monitor import Monitor
-from console.observations import EventObserved
+from console.cluster.observations import EventObserved
+from console.cluster.state import EVENTS_KEPT
+from console.config.model import Inventory
+from console.monitor.runner import Monitor
 from console.operations.common import peer_events_since
 from console.operations.journal import EventJournal
-from console.state import EVENTS_KEPT
 from tests.unit.test_state import event, healthy_nodes, inventory, left
 
 __all__ = ["inventory"]  # the fixture, used by name

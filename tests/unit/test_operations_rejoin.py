@@ -8,11 +8,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.config_model import Inventory
-from console.monitor import Monitor
-from console.observations import LogHistoryLost, ProcessObserved
-from console.operations import rejoin
+from console.cluster.observations import LogHistoryLost, ProcessObserved
+from console.config.model import Inventory
+from console.monitor.runner import Monitor
 from console.operations.engine import Outcome, Progress, Runner, Step, Wizard
+from console.operations.wizards import rejoin
 from probes.process import TomcatProcess
 from tests.unit.test_state import healthy_nodes, inventory, joined, left
 

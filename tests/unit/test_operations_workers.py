@@ -12,10 +12,10 @@ import pytest
 
 from console.audit import AuditLog, read_entries
 from console.config import load_inventory
-from console.config_model import Inventory
+from console.config.model import Inventory
 from console.operations.workers import WorkerActions, haproxy_state
-from probes.balancer import BalancerChangeNotApplied, BalancerError
-from probes.balancer_client import WorkerChange
+from probes.balancer.httpd_client import WorkerChange
+from probes.balancer.model import BalancerChangeNotApplied, BalancerError
 
 DATA = Path(__file__).parent / "data" / "balancer"
 PAGE = (DATA / "real_2471_page.html").read_text(encoding="latin-1")

@@ -17,13 +17,16 @@ from typing import Any
 import httpx
 import pytest
 
-from console import balancer_command, exitcodes, polls, status_command
+from console import exitcodes
+from console.cluster.observations import BalancerObserved, DatabaseObserved, Observation
+from console.commands import balancer as balancer_command
+from console.commands import status as status_command
 from console.config import Inventory, load_inventory_text
-from console.monitor import MonitorOptions
-from console.observations import BalancerObserved, DatabaseObserved, Observation
-from probes.balancer import BalancerError
-from probes.balancer_client import BalancerReader
-from probes.haproxy_client import HaproxyStatsPage, RemoteHaproxySocket
+from console.monitor import polls
+from console.monitor.runner import MonitorOptions
+from probes.balancer.haproxy_client import HaproxyStatsPage, RemoteHaproxySocket
+from probes.balancer.httpd_client import BalancerReader
+from probes.balancer.model import BalancerError
 from probes.http import check
 
 TRICKLE_EVERY = 0.3

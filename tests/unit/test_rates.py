@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from console.rates import elected_before, elected_rate, previous_elected
-from console.state import BalancerView
-from probes.balancer import Balancer, BalancerPage, Worker
+from console.cluster.rates import elected_before, elected_rate, previous_elected
+from console.cluster.state import BalancerView
+from probes.balancer.model import Balancer, BalancerPage, Worker
 
 SHARED = "http://10.0.0.1:8080"  # one backend in two pools
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from console import polls
+from console.cluster.observations import BalancerObserved, HttpObserved, Observation
 from console.config import load_inventory_text
-from console.monitor import Monitor, MonitorOptions
-from console.node_watch import listener_interval
-from console.observations import BalancerObserved, HttpObserved, Observation
-from console.polls import balancer_poll, database_poll
-from console.tasks import Pacer
-from probes.balancer import BalancerError, BalancerPage
-from probes.ssh import (
+from console.monitor import polls
+from console.monitor.node_watch import listener_interval
+from console.monitor.polls import balancer_poll, database_poll
+from console.monitor.runner import Monitor, MonitorOptions
+from console.monitor.tasks import Pacer
+from probes.balancer.model import BalancerError, BalancerPage
+from probes.ssh.connection import (
     CREDENTIAL_BACKOFF,
     NETWORK_BACKOFF,
     Backoff,
@@ -28,8 +28,8 @@ from probes.ssh import (
     SshStatus,
     SshTarget,
 )
-from probes.ssh_listener import listener_trouble
-from probes.tail import RESTART_BACKOFF
+from probes.ssh.listener import listener_trouble
+from probes.tail.follow import RESTART_BACKOFF
 
 NORMAL_INTERVAL = 2.0  # MonitorOptions' balancer and HTTP interval
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.operations.remove_node import _edit
+from console.operations.wizards.remove_node import _edit
 
 SERVER_XML = """\
 <Server>

@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
-from console import cli, exitcodes, wizard_cli
-from console.config_model import Inventory
-from console.observations import BalancerObserved, ProcessObserved
-from console.operations import registry, rolling
+from console import exitcodes
+from console.cluster.observations import BalancerObserved, ProcessObserved
+from console.cluster.state import ClusterState, replay
+from console.commands import cli
+from console.commands import wizard as wizard_cli
+from console.config.model import Inventory
+from console.operations import registry
 from console.operations.compose import steps_per_node
 from console.operations.engine import (
     Outcome,
@@ -25,7 +28,7 @@ from console.operations.engine import (
     StepRun,
     Wizard,
 )
-from console.state import ClusterState, replay
+from console.operations.wizards import rolling
 from probes.process import TomcatProcess
 from tests.unit.test_state import (
     HEALTHY_PAGE,

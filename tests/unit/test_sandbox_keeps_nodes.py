@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.balancer_conf import BEGIN, END, Member, add_member
+from console.balancer.conf import BEGIN, END, Member, add_member
 from console.config import load_inventory_text
-from console.inventory_edit import remove_node, with_node_text
+from console.config.edit import remove_node, with_node_text
 from console.sandbox import httpd
 from console.sandbox.inventory import inventory_text, kept_inventory
 from console.sandbox.layout import SandboxLayout

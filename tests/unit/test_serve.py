@@ -15,7 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from console import exitcodes, serve
+from console import exitcodes
+from console.commands import serve
 from console.config import load_inventory
 from tests.app import recorded
 from tests.nets import worker_net

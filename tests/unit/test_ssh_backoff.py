@@ -8,8 +8,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from probes.ssh import Backoff, SshTarget, _connect_options, _handshake
-from probes.ssh_handshake import HandshakeClient, classify, lost_reason
+from probes.ssh.connection import Backoff, SshTarget, _connect_options, _handshake
+from probes.ssh.handshake import HandshakeClient, classify, lost_reason
 
 TARGET = SshTarget("node1", "10.0.0.1", port=2222, connect_timeout=7)
 

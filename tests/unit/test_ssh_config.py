@@ -10,12 +10,12 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from console.cluster.topology import member_node, specs_for
 from console.config import load_inventory
-from console.config_model import Inventory
-from console.topology import member_node, specs_for
-from probes.ssh import SshTarget
-from probes.ssh_config import host_config
-from probes.ssh_handshake import HandshakeClient, classify, set_kbdint_prompt
+from console.config.model import Inventory
+from probes.ssh.config import host_config
+from probes.ssh.connection import SshTarget
+from probes.ssh.handshake import HandshakeClient, classify, set_kbdint_prompt
 
 
 def ssh_config(tmp_path: Path, text: str) -> str:
@@ -198,7 +198,7 @@ def test_an_edited_config_is_read_again(tmp_path: Path) -> None:
 
 
 def test_the_fast_hostname_lookup_agrees_with_asyncssh_s_parser(tmp_path: Path) -> None:
-    from probes.ssh_config import hostname
+    from probes.ssh.config import hostname
 
     text = (
         "# operators' usual shapes\n"
@@ -221,8 +221,8 @@ def test_the_fast_hostname_lookup_agrees_with_asyncssh_s_parser(tmp_path: Path) 
 def test_the_connected_peer_address_names_the_node_in_logs(tmp_path: Path) -> None:
     """An alias no lookup resolves (a jump-host-only name, a HostName DNS gives otherwise): once
     SSH is up, the address it reached is the node's, and a member seen at it is that node."""
-    from console.observations import SshObserved
-    from console.state import ClusterState
+    from console.cluster.observations import SshObserved
+    from console.cluster.state import ClusterState
 
     toml = tmp_path / "cluster.toml"
     toml.write_text(

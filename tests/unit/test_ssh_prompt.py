@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from probes import ssh_prompt
-from probes.ssh import Bastions, NodeSession, SshTarget
-from probes.ssh_prompt import ask, asking, set_kbdint_prompt, within
+from probes.ssh import prompt as ssh_prompt
+from probes.ssh.connection import Bastions, NodeSession, SshTarget
+from probes.ssh.prompt import ask, asking, set_kbdint_prompt, within
 from tests.app.waiting import wait_for
 from tests.kbdint_server import CODE, isolate_client, otp_server
 

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from console.config import load_inventory_text
-from console.config_model import Inventory
-from console.crosschecks import Problem, problems
-from console.membership import matrix, partitions, serving_nodes
-from console.observations import (
+from console.cluster.crosschecks import Problem, problems
+from console.cluster.membership import matrix, partitions, serving_nodes
+from console.cluster.observations import (
     BacklogScanned,
     BalancerObserved,
     DatabaseObserved,
@@ -20,9 +18,11 @@ from console.observations import (
     SharedDirObserved,
     SshObserved,
 )
-from console.state import EVENTS_KEPT, ClusterState, replay
-from console.topology import specs_for
-from probes.balancer import Balancer, BalancerPage, make_worker
+from console.cluster.state import EVENTS_KEPT, ClusterState, replay
+from console.cluster.topology import specs_for
+from console.config import load_inventory_text
+from console.config.model import Inventory
+from probes.balancer.model import Balancer, BalancerPage, make_worker
 from probes.database import DatabaseHealth
 from probes.files import SharedDirHealth
 from probes.process import TomcatProcess

@@ -7,11 +7,10 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from console.config_model import Inventory
-from console.crosschecks import SETTLE_SECONDS, findings, problems
-from console.maintenance import Acknowledgement, MaintenanceMark
-from console.membership import matrix, replication_gaps
-from console.observations import (
+from console.cluster.crosschecks import SETTLE_SECONDS, findings, problems
+from console.cluster.maintenance import Acknowledgement, MaintenanceMark
+from console.cluster.membership import matrix, replication_gaps
+from console.cluster.observations import (
     BacklogScanned,
     BalancerObserved,
     EventObserved,
@@ -22,8 +21,9 @@ from console.observations import (
     ProcessObserved,
     SshObserved,
 )
-from console.rates import elected_rate
-from console.state import ClusterState, log_time, replay
+from console.cluster.rates import elected_rate
+from console.cluster.state import ClusterState, log_time, replay
+from console.config.model import Inventory
 from probes.http import HttpCheck
 from probes.process import TomcatProcess
 from tests.unit.test_state import (

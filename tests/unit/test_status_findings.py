@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from console.config_model import Inventory
-from console.crosschecks import problems
-from console.maintenance import Acknowledgement, MaintenanceMark
-from console.observations import (
+from console.cluster.crosschecks import problems
+from console.cluster.maintenance import Acknowledgement, MaintenanceMark
+from console.cluster.observations import (
     BacklogScanned,
     BalancerObserved,
     LogHistoryLost,
@@ -16,8 +15,9 @@ from console.observations import (
     ProcessObserved,
     SshObserved,
 )
-from console.state import replay
-from console.status_command import render_table, to_json
+from console.cluster.state import replay
+from console.commands.status import render_table, to_json
+from console.config.model import Inventory
 from probes.process import TomcatProcess
 from tests.unit.test_state import inventory  # noqa: F401  (the fixture)
 from tests.unit.test_state_hardening import DRAINED, healthy, settled

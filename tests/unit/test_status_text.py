@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config import load_inventory_text
-from console.config_model import Inventory
-from console.observations import (
+from console.cluster.observations import (
     BacklogScanned,
     BalancerObserved,
     EventObserved,
@@ -18,11 +16,13 @@ from console.observations import (
     ProcessObserved,
     SshObserved,
 )
-from console.peers import expected_peers, peers_text
-from console.state import ClusterState, replay
-from console.status_command import evaluate, render_table
-from console.topology import specs_for
-from probes.balancer import Balancer, BalancerPage, make_worker
+from console.cluster.peers import expected_peers, peers_text
+from console.cluster.state import ClusterState, replay
+from console.cluster.topology import specs_for
+from console.commands.status import evaluate, render_table
+from console.config import load_inventory_text
+from console.config.model import Inventory
+from probes.balancer.model import Balancer, BalancerPage, make_worker
 from probes.http import HttpCheck
 from probes.logs.model import LogEvent
 from probes.process import TomcatProcess

@@ -6,9 +6,8 @@ import shlex
 
 import pytest
 
-from probes.journal import JournalDecoder, JournalEntry, JournalError, journal_command
-from probes.ssh import NodeSession, SshTarget
-from probes.tail import (
+from probes.ssh.connection import NodeSession, SshTarget
+from probes.tail.follow import (
     FOLLOW_SCRIPT,
     SCRIPT_NAME,
     LogFollower,
@@ -17,7 +16,7 @@ from probes.tail import (
     TailReset,
     follow_command,
 )
-from probes.tail_frames import (
+from probes.tail.frames import (
     Chunk,
     Fingerprint,
     Frame,
@@ -29,6 +28,7 @@ from probes.tail_frames import (
     Rotated,
     Truncated,
 )
+from probes.tail.journal import JournalDecoder, JournalEntry, JournalError, journal_command
 
 MAX = 64
 

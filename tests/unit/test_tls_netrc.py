@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from console.balancers import HttpdBalancer
-from console.config_model import BalancerConfig
-from probes.balancer import BalancerError
+from console.balancer.clients import HttpdBalancer
+from console.config.model import BalancerConfig
+from probes.balancer.model import BalancerError
 
 PAGE = (Path(__file__).parent / "data" / "balancer" / "real_2471_states.html").read_bytes()
 LOGIN = ("ops", "s3cret pass")

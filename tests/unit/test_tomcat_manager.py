@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from console.config import load_inventory_text
-from console.config_model import ConfigError
-from probes import manager_http
-from probes.tomcat_manager import (
+from console.config.model import ConfigError
+from probes.metrics import manager_http
+from probes.metrics.tomcat_manager import (
     ManagerPageError,
     ManagerReader,
     manager_base,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.operations.unload import (
+from console.operations.wizards.unload import (
     MARKER,
     TOMCAT_DEFAULT_MS,
     candidate_files,

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console import cli, exitcodes, wizard_cli
+from console import exitcodes
+from console.commands import cli
+from console.commands import wizard as wizard_cli
 from console.config import load_inventory
 from console.operations.registry import WizardUsageError, check_answers
 

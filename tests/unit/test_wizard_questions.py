@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from console.commands.wizard import _ask_hook
 from console.operations.engine import Outcome, Progress, Runner, Step, StepRun, Wizard
 from console.operations.spec import Answer, AnswerError, WizardSpec
-from console.wizard_cli import _ask_hook
 
 KEY = Answer("license_key", "text", None, "the license key for the node's system key", True)
 SPEC = WizardSpec("license", "license", "cluster", (KEY,), lambda nodes: None)

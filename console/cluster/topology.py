@@ -1,0 +1,152 @@
+"""Who is who: matching cluster members and balancer workers to inventory nodes.
+
+Logs name members by address (``127.0.0.12:4000``), balancers name workers by URL
+(``http://127.0.0.12:8080``, ``ajp://host:8009``); the inventory names nodes. Matching is exact on
+host (and port where it decides), never by prefix: ``10.0.0.2`` is not ``10.0.0.20``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from console.config.model import Inventory, Node
+from probes.balancer.model import Worker
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """What the state needs to know about a node to recognise it elsewhere."""
+
+    name: str
+    host: str
+    addresses: frozenset[str]
+    """The host as written plus every address it resolved to."""
+    jvm_route: str | None = None
+    http_port: int | None = None
+
+
+def split_host_port(text: str) -> tuple[str, int | None]:
+    """``10.0.0.1:4000`` -> (``10.0.0.1``, 4000); ``[::1]:5701`` -> (``::1``, 5701)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+    return host.lower(), int(port) if port.isdigit() else None
+
+
+def resolve(host: str, ssh_config: tuple[str, ...] | None = None) -> frozenset[str]:
+    """The host, the HostName ~/.ssh/config gives it (an alias names no machine) and that
+    name's addresses; a name that does not resolve is kept as written."""
+    real = host
+    try:  # an address is no alias, and asyncssh (0.25 s to load) is not needed for it
+        ipaddress.ip_address(host)
+    except ValueError:
+        from probes.ssh.config import hostname
+
+        real = hostname(host, ssh_config)
+    found = {host.lower(), real.lower()}
+    try:
+        for info in socket.getaddrinfo(real, None, proto=socket.IPPROTO_TCP):
+            found.add(str(info[4][0]).lower())
+    except (OSError, UnicodeError):
+        pass
+    return frozenset(found)
+
+
+def node_spec(node: Node, addresses: frozenset[str] | None = None) -> NodeSpec:
+    port = None
+    if node.http:
+        parts = urlsplit(node.http)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    return NodeSpec(
+        name=node.name,
+        host=node.host,
+        addresses=addresses if addresses is not None else frozenset({node.host.lower()}),
+        jvm_route=node.jvm_route,
+        http_port=port,
+    )
+
+
+def specs_for(inventory: Inventory, *, resolve_names: bool = True) -> tuple[NodeSpec, ...]:
+    """A NodeSpec for every inventory node; host names are resolved once, here."""
+    return tuple(
+        node_spec(node, resolve(node.host) if resolve_names else None) for node in inventory.nodes
+    )
+
+
+class SpecIndex:
+    """The nodes of one specs tuple by address and by route, for lookups in O(1)."""
+
+    def __init__(self, specs: Sequence[NodeSpec]) -> None:
+        self.specs = tuple(specs)
+        self.by_host: dict[str, list[NodeSpec]] = {}
+        self.by_route: dict[str, list[NodeSpec]] = {}
+        for spec in self.specs:
+            for address in spec.addresses:
+                self.by_host.setdefault(address, []).append(spec)
+            if spec.jvm_route:
+                self.by_route.setdefault(spec.jvm_route, []).append(spec)
+        self._workers: dict[tuple[str, str | None], str | None] = {}
+
+    def member_node(self, member: str) -> str | None:
+        host, _ = split_host_port(member)
+        matches = self.by_host.get(host, ())
+        return matches[0].name if len(matches) == 1 else None
+
+    def worker_node(self, worker: Worker) -> str | None:
+        key = (worker.url, worker.route)
+        if key not in self._workers:
+            if len(self._workers) > 4 * len(self.specs) + 64:
+                self._workers.clear()  # bounded: worker URLs come from outside
+            self._workers[key] = self._find_worker(worker)
+        return self._workers[key]
+
+    def _find_worker(self, worker: Worker) -> str | None:
+        try:
+            parts = urlsplit(worker.url if "://" in worker.url else f"//{worker.url}")
+            host, port = (parts.hostname or "").lower(), parts.port
+        except ValueError:
+            host, port = "", None
+        matches = list(self.by_host.get(host, ())) if host else []
+        if len(matches) > 1 and port is not None:
+            matches = [spec for spec in matches if spec.http_port == port] or matches
+        if len(matches) == 1:
+            return matches[0].name
+        if worker.route:
+            routed = self.by_route.get(worker.route, ())
+            if len(routed) == 1:
+                return routed[0].name
+        return None
+
+
+_INDEXES: list[SpecIndex] = []
+_INDEXES_KEPT = 4
+
+
+def index_for(specs: Sequence[NodeSpec]) -> SpecIndex:
+    """The index of ``specs``, built once per specs object (a snapshot's `specs` is one
+    tuple for the life of an inventory)."""
+    for index in _INDEXES:
+        if index.specs is specs:
+            return index
+    index = SpecIndex(specs)
+    if isinstance(specs, tuple):
+        index.specs = specs
+        _INDEXES.insert(0, index)
+        del _INDEXES[_INDEXES_KEPT:]
+    return index
+
+
+def member_node(member: str, specs: Sequence[NodeSpec]) -> str | None:
+    """The node a member identity names, when exactly one node has that address."""
+    return index_for(specs).member_node(member)
+
+
+def worker_node(worker: Worker, specs: Sequence[NodeSpec]) -> str | None:
+    """The node a balancer worker sends to: by host and port, else by host, else by route."""
+    return index_for(specs).worker_node(worker)

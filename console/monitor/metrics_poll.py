@@ -1,0 +1,163 @@
+"""The poll of one node's figures: its manager application, else its JVM over SSH.
+
+Every `[metrics] interval` seconds (the second read one second after the first, so rates show at
+once) the node's manager application is read (`probes.metrics.tomcat_manager`) with the configured
+user;
+where that cannot give the server status (no manager deployed, not configured, refused), what
+SSH can read of the JVM (`probes.metrics.jvm`: RSS, CPU, age; heap with a JDK) is read instead, no
+more
+often than every `JVM_INTERVAL` seconds (``jstat`` attaches to the JVM and costs the node about
+half a second of CPU). Each read becomes one `MetricsObserved`; nothing here raises for what a
+node answers, and the password is read when needed, used for the request and dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from console.cluster.observations import MetricsObserved, Observation
+from console.cluster.state import ClusterState
+from console.config.model import ConfigError, Inventory, Node
+from console.monitor.tasks import Pacer
+from probes.metrics.jvm import JvmSample, jvm_script, parse_jvm
+from probes.metrics.tomcat_manager import ManagerReader, ManagerSample, manager_base
+
+Observe = Callable[[Observation], None]
+RunCommand = Callable[[str, float], Awaitable[bytes]]
+"""Runs a POSIX-sh command on the node within a number of seconds; its stdout (raises on
+failure)."""
+
+JVM_INTERVAL = 30.0
+FIRST_GAP = 1.0
+"""Seconds between the first two reads: a rate needs two."""
+
+
+def manager_url(node: Node) -> str | None:
+    """Where the node's manager application is: its `manager_url`, else `http`'s origin."""
+    if node.manager_url:
+        return node.manager_url.rstrip("/")
+    return manager_base(node.http) if node.http else None
+
+
+def why_not_configured(inventory: Inventory, node: Node) -> str | None:
+    """Why the node's manager is not read, or None when it is."""
+    if inventory.metrics.manager_user is None:
+        return "no [metrics] manager_user in cluster.toml: Tomcat's manager is not read"
+    if manager_url(node) is None:
+        return f"{node.name} has no http URL (nor manager_url): Tomcat's manager is not read"
+    return None
+
+
+def reads_manager(inventory: Inventory, node: Node) -> bool:
+    return why_not_configured(inventory, node) is None
+
+
+def _credentials(inventory: Inventory) -> tuple[str, str] | str:
+    """The manager user and password, or why they cannot be had (never the password)."""
+    user = inventory.metrics.manager_user or ""
+    secret = inventory.metrics.password
+    if secret is None:
+        return user, ""
+    try:
+        return user, secret.reveal()
+    except ConfigError as exc:
+        return f"the manager password cannot be read: {exc.errors[0].message}"
+
+
+async def read_jvm(run: RunCommand, pid: int, timeout: float) -> JvmSample:
+    """What SSH reads of the JVM `pid`; a failed command is a sample without figures."""
+    try:
+        output = await run(jvm_script(pid), timeout)
+    except Exception as exc:  # any SSH trouble: the figure is unknown, the reason shown
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return JvmSample(pid, heap_missing=f"the JVM could not be read over SSH: {reason}")
+    return parse_jvm(pid, output.decode("utf-8", "replace"))
+
+
+async def metrics_poll(
+    inventory: Inventory,
+    node: Node,
+    observe: Observe,
+    pacer: Pacer,
+    state: Callable[[], ClusterState],
+    run: RunCommand | None,
+    *,
+    deadline: float,
+    interval: float | None = None,
+    phase: float = 0.0,
+) -> None:
+    """Read `node`'s figures for ever (the monitor cancels it).
+
+    `phase` (0 to 1) spreads the nodes' reads over the interval: after the first two reads
+    (made at once, so `status` and a fresh console have rates), this node's reads come at its own
+    share of each interval, not all nodes' at the same moment (hundreds of requests queued at once
+    on one HTTP client cost far more than the same requests spread out)."""
+    every = interval if interval is not None else inventory.metrics.interval
+    base = manager_url(node)
+    reason = why_not_configured(inventory, node)
+    reader = ManagerReader(base) if reason is None and base is not None else None
+    try:
+        await _poll(
+            inventory, node, observe, pacer, state, run, reader, reason, deadline, every, phase
+        )
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+async def _poll(
+    inventory: Inventory,
+    node: Node,
+    observe: Observe,
+    pacer: Pacer,
+    state: Callable[[], ClusterState],
+    run: RunCommand | None,
+    reader: ManagerReader | None,
+    reason: str | None,
+    deadline: float,
+    every: float,
+    phase: float,
+) -> None:
+    last_jvm = float("-inf")
+    jvm: JvmSample | None = None
+    rounds = 0
+    while True:
+        sample: ManagerSample | None = None
+        why = reason
+        if reader is not None:
+            credentials = _credentials(inventory)
+            if isinstance(credentials, str):
+                why = credentials
+            else:
+                sample = await reader.read(credentials, deadline=deadline)
+                why = sample.status_error
+        if sample is None or sample.status is None:
+            pid = _jvm_pid(node, state) if run is not None else None
+            if run is None or pid is None:
+                jvm = None
+            elif jvm is None or jvm.pid != pid or time.monotonic() - last_jvm >= JVM_INTERVAL:
+                jvm = await read_jvm(run, pid, max(deadline, 2.0) * 4)
+                last_jvm = time.monotonic()
+        else:
+            jvm = None
+        limit = inventory.metrics.max_errors_per_s
+        observe(MetricsObserved(node.name, sample, jvm, time.time(), why, limit))
+        rounds += 1
+        if rounds == 1:
+            await pacer.sleep(min(FIRST_GAP, every))
+        elif rounds == 2:
+            await pacer.sleep(every * (1.0 + phase % 1.0))
+        else:
+            await pacer.sleep(every)
+
+
+def _jvm_pid(node: Node, state: Callable[[], ClusterState]) -> int | None:
+    """The node's Tomcat pid when SSH can read its JVM (up, and Tomcat running)."""
+    try:
+        view = state().node(node.name)
+    except KeyError:
+        return None
+    if view.ssh != "up" or view.tomcat != "running":
+        return None
+    return view.tomcat_pid

@@ -1,0 +1,3 @@
+"""The wizards themselves, each declaring its questions and steps (see console.operations.catalog
+for the list).
+"""

@@ -1,0 +1,1 @@
+"""Following remote logs: the framed sh follower and the journal."""
