@@ -30,10 +30,17 @@ from console.monitor.runner import Monitor, MonitorOptions
 from console.sandbox import tomcat
 from console.sandbox.layout import SandboxLayout
 from tests.bench.drain_proof import Scenario, drain_rejoin_under_load, restore
+from tests.bench.rolling_restart import RollingRun, rolling_restart_under_load
 
 from .helpers import log_since, log_size, wait_for
 from .test_drain_under_load import check_audit, check_cycle, check_load
-from .variants import console, start_stopped_nodes, up_again_changes_nothing, variant_sandbox
+from .variants import (
+    check_rolling_restart,
+    console,
+    start_stopped_nodes,
+    up_again_changes_nothing,
+    variant_sandbox,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
 
@@ -188,3 +195,22 @@ def test_drain_waits_out_the_40_s_unload_delay_and_loses_nothing(
     assert slow.startswith("cut:"), slow
     (stop,) = [step for step in cycle.drain.steps if step.name == "stop"]
     assert stop.outcome == "done" and stop.duration_s >= 40.0, stop
+
+
+def test_rolling_restart_under_load(frevvo: SandboxLayout, tmp_path: Path) -> None:
+    """`--wizard rolling-restart` of both nodes through httpd over AJP: each node's drain reads
+    the app's unloadDelay 40000 and gives its stop that long plus a margin."""
+    audit_log = tmp_path / "audit.jsonl"
+
+    async def scenario() -> RollingRun:
+        try:
+            return await rolling_restart_under_load(frevvo, audit_log=audit_log)
+        finally:
+            await restore(frevvo)
+
+    result = asyncio.run(scenario())
+    check_rolling_restart(result, audit_log, frevvo)
+    assert result.run is not None
+    texts = [str(event.get("text")) for event in result.run.events]
+    for node in ("node1", "node2"):
+        assert any(f"unloadDelay of /app on {node}: 40000 ms" in text for text in texts), texts

@@ -3,7 +3,8 @@
 One 2-node liferay sandbox for this module (tests/sandbox/variants.py), brought up and down
 around it: `status` healthy with every figure filled, read through the haproxy balancer entry of
 the variant's own inventory; then `--wizard drain` and `--wizard rejoin` of node2 under the
-sandbox's sticky load with 0 failed requests and 0 counter breaks, every change audited.
+sandbox's sticky load with 0 failed requests and 0 counter breaks, every change audited; and
+`--wizard rolling-restart` of both nodes through HAProxy under the same load on the same sandbox.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from console.sandbox import manager
 from console.sandbox.layout import SandboxLayout
 from probes.balancer.haproxy_client import HaproxyReader, HaproxySocket, HaproxyWriter
 from tests.bench.drain_proof import Scenario, drain_rejoin_under_load
+from tests.bench.rolling_restart import RollingRun, rolling_restart_under_load
 
 from .helpers import app_get, new_user, wait_for
 from .test_drain_under_load import check_audit, check_cycle, check_load
 from .variants import (
+    check_rolling_restart,
     console,
     filled,
     start_stopped_nodes,
@@ -141,6 +144,27 @@ def test_drain_and_rejoin_node2_under_load(liferay: SandboxLayout, tmp_path: Pat
     # HAProxy saw the change: node2 back to UP and handed new sessions again.
     wait_for(
         lambda: _new_session_on(liferay, "node2"), 30, "HAProxy to send a new session to node2"
+    )
+
+
+def test_rolling_restart_under_load(liferay: SandboxLayout, tmp_path: Path) -> None:
+    """`--wizard rolling-restart` of both nodes through HAProxy (drain and maintenance over the
+    admin socket), on this module's sandbox."""
+    audit_log = tmp_path / "audit.jsonl"
+
+    async def scenario() -> RollingRun:
+        try:
+            return await rolling_restart_under_load(liferay, audit_log=audit_log)
+        finally:
+            await asyncio.to_thread(start_stopped_nodes, liferay)
+            await _servers_ready(liferay)
+
+    result = asyncio.run(scenario())
+    check_rolling_restart(result, audit_log, liferay)
+    wait_for(
+        lambda: _new_session_on(liferay, "node1") and _new_session_on(liferay, "node2"),
+        30,
+        "HAProxy to send new sessions to both nodes",
     )
 
 

@@ -23,6 +23,8 @@ import pytest
 from console.sandbox import manager, tomcat
 from console.sandbox.layout import BALANCER_PORT, DATABASE_PORT, HTTP_PORT, SSH_PORT, SandboxLayout
 from console.sandbox.waits import port_open
+from tests.bench.drain_proof import MIN_RATE, audit_pairs
+from tests.bench.rolling_restart import RollingRun, node_timings
 
 from .conftest import TEST_NET
 
@@ -151,3 +153,29 @@ def up_again_changes_nothing(layout: SandboxLayout) -> None:
     )
     assert not rewritten, f"up rewrote files (Tomcat would redeploy): {rewritten}"
     assert sum("already running" in line for line in lines) == len(pids), lines
+
+
+def check_rolling_restart(result: RollingRun, audit_log: Path, layout: SandboxLayout) -> None:
+    """`--wizard rolling-restart` of every node under the sticky load: the nodes restarted in
+    inventory order, each received its peers' sessions and serves again; no request failed, no
+    session counter broke, every change audited before and after; the rate floor met."""
+    run, report = result.run, result.report
+    assert run is not None and report is not None
+    assert (run.finished or {}).get("status") == "done", run.describe()
+    figures = report.to_json()
+    assert report.failures == 0, figures["failure_samples"]
+    assert report.breaks == 0, figures["break_samples"]
+    names = [node.name for node in layout.nodes]
+    assert [t.node for t in node_timings(run)] == names
+    observed = [str(e.get("text")) for e in run.events if e.get("event") == "observed"]
+    state = str((run.finished or {}).get("state"))
+    for node in names:
+        assert f"{node} received the session state of its peers" in observed, observed
+        assert f"shows {node} serving" in state and "Tomcat runs" in state, state
+    pairs, unpaired, failed = audit_pairs(audit_log)
+    assert not unpaired and not failed, (unpaired, failed)
+    steps = {(p["before"].get("node"), p["before"].get("step")) for p in pairs.values()}
+    for node in names:
+        assert (node, f"{node}/stop") in steps and (node, f"{node}/start") in steps, steps
+    # last: a loaded machine slows the load, which then proves less, not that requests failed
+    assert result.rate >= MIN_RATE, f"the load reached only {result.rate:.1f} requests/s"
