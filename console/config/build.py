@@ -86,7 +86,7 @@ _BALANCER = (
     *_PASSWORD,
 )
 _DATABASE = ("url", *_PASSWORD, "required_grants")
-_LICENSE = ("kind", "page", "adapter")
+_LICENSE = ("kind", "page", "adapter", "deploy")
 _ADAPTERS = ("standin", "joget", "frevvo", "liferay")
 _PROFILE_ADAPTER = {"joget": "joget", "frevvo": "frevvo", "liferay": "liferay"}
 _BALANCER_KINDS: tuple[BalancerKind, ...] = ("apache", "haproxy", "nginx", "nginx-plus")
@@ -349,7 +349,10 @@ class _Builder(TableReader):
         if page is not None and not page.startswith("/"):
             self.error((*path, "page"), f"must be a path starting with '/', got {page!r}")
         adapter = self.choice(table, path, "adapter", _ADAPTERS, "license adapter")
-        return LicenseConfig(kind or profile.license_kind, page, adapter or default_adapter)
+        deploy = self.string(table, path, "deploy")
+        return LicenseConfig(
+            kind or profile.license_kind, page, adapter or default_adapter, deploy or "../deploy/"
+        )
 
 
 def build_inventory(doc: Table, lines: LineMap, *, file: str, path: Path) -> Inventory:

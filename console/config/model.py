@@ -297,6 +297,10 @@ class LicenseConfig:
     adapter: str = "standin"
     """Which product's page or file format (`probes.license.ADAPTERS`): ``standin`` (the
     sandbox's page), ``joget``, ``frevvo``, ``liferay``; defaulted from the profile."""
+    deploy: str = "../deploy/"
+    """Where a file activation (Liferay) drops the key on each node: relative to its
+    catalina_base, or absolute. Default: Liferay Home's ``deploy/`` (Liferay Home is the bundle
+    Tomcat's parent; Liferay's ``auto.deploy.deploy.dir`` moves it)."""
 
 
 DEFAULT_METRICS_INTERVAL = 5.0
