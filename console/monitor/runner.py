@@ -27,12 +27,14 @@ from console.monitor.metrics_poll import metrics_poll, reads_manager
 from console.monitor.node_watch import LogTap, NodeWatch
 from console.monitor.options import MonitorOptions as MonitorOptions
 from console.monitor.polls import balancer_poll, database_poll
-from console.monitor.tasks import Pacer, keep_running
+from console.monitor.tasks import Pacer, cancel_and_wait, keep_running
 from probes.http import check as http_check
 
 log = logging.getLogger(__name__)
 
 StateListener = Callable[[ClusterState], None]
+CLOSE_PATIENCE = 15.0
+"""Seconds `stop` waits for the SSH sessions and the HTTP client to close before leaving them."""
 
 
 class Monitor:
@@ -216,13 +218,17 @@ class Monitor:
 
     async def stop(self) -> None:
         """Stop every probe and close every connection."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
-        await asyncio.gather(*(watch.close() for watch in self._watches), return_exceptions=True)
+        closing = [asyncio.ensure_future(watch.close()) for watch in self._watches]
         if self._http is not None:
-            await self._http.aclose()
+            closing.append(asyncio.ensure_future(self._http.aclose()))
+        done, late = await asyncio.wait(closing, timeout=CLOSE_PATIENCE) if closing else ((), ())
+        for future in done:
+            if not future.cancelled():
+                future.exception()  # a connection that failed to close: nothing more to do
+        if late:
+            await cancel_and_wait(list(late), patience=1.0)
 
     async def __aenter__(self) -> Monitor:
         await self.start()

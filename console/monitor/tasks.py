@@ -51,3 +51,29 @@ async def keep_running(probe: Callable[[], Coroutine[Any, Any, None]], name: str
         except Exception:
             log.exception("probe %s failed; restarting it in %.0f s", name, PROBE_RESTART)
         await asyncio.sleep(PROBE_RESTART)
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[Any]], *, patience: float = 10.0) -> list[str]:
+    """Cancel `tasks` and wait until every one has ended; the names of those still running after
+    `patience` seconds (left behind, logged) — never a wait for ever.
+
+    A task can swallow a cancellation: in Python 3.11 `asyncio.wait_for` returns the inner result
+    instead of raising when the inner wait finishes in the same turn the cancellation arrives, so a
+    poll loop pausing in `wait_for` carries on. One cancel and a bare `gather` then hung a scripted
+    wizard after its last step (the outcome written, the process never exiting). Each round here
+    cancels again whatever still runs."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+        if pending and loop.time() >= deadline:
+            names = sorted(task.get_name() for task in pending)
+            log.warning("tasks still running after %.0f s, left behind: %s", patience, names)
+            return names
+    for task in tasks:  # retrieve every outcome: no "exception was never retrieved" at exit
+        if task.done() and not task.cancelled():
+            task.exception()
+    return []

@@ -19,6 +19,7 @@ from console.cluster.topology import NodeSpec, worker_node
 from console.config.model import Inventory, Node
 from console.monitor.node_watch import ssh_target
 from console.monitor.runner import Monitor
+from console.monitor.tasks import cancel_and_wait
 from console.operations.journal import EventJournal
 from console.operations.workers import WorkerActions
 from probes.balancer.model import BalancerError, Worker
@@ -170,8 +171,7 @@ class NodeContext:
         if self.session is not None:
             await self.session.close()
         if self._session_task is not None:
-            self._session_task.cancel()
-            await asyncio.gather(self._session_task, return_exceptions=True)
+            await cancel_and_wait([self._session_task])
         if self.close_actions:
             await self.actions.aclose()
 
