@@ -6,7 +6,9 @@ document; the auto-deploy scanner picks it up from ``${liferay.home}/deploy`` an
 ``License registered for <product>`` (Liferay's own image tests wait for that last line). There
 is no per-node page and no system key to read. NOT TRIED FOR REAL: Liferay DXP cannot run here;
 this module parses the key file and the log lines, tested on recorded stand-ins
-(tests/unit/data/license/liferay-*); the wizard does not drop files yet (it says so).
+(tests/unit/data/license/liferay-*). The wizard copies the file over SSH and waits for these
+lines (console/operations/wizards/license_file.py), proven on the sandbox against a stand-in
+of the auto-deploy scanner, never against Liferay itself.
 """
 
 from __future__ import annotations

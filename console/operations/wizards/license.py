@@ -23,6 +23,15 @@ from console.operations.compose import ClusterContext
 from console.operations.engine import Change, Refused, Skip, Step, StepFailed, StepRun, Wizard
 from console.operations.progress import Status
 from console.operations.spec import Answer
+from console.operations.wizards.license_file import (
+    CONFIRM_TIMEOUT,
+    COPY_TIMEOUT,
+    KeyFile,
+    activate_by_file,
+    deploy_folder,
+    key_paths,
+    load_key_file,
+)
 from console.operations.wizards.license_request import (
     LicenseInputError,
     RequestRow,
@@ -41,7 +50,8 @@ QUESTIONS = (
         "text",
         {},
         "a [keys] table: node = the license key the vendor issued for its system key "
-        "(asked in the screen when absent)",
+        "(Liferay: node = the path of its activation key XML file; asked in the screen when "
+        "absent)",
         during_run=True,
         secret=True,
     ),
@@ -49,7 +59,14 @@ QUESTIONS = (
         "keys_file",
         "text",
         None,
-        "the vendor's file instead of [keys]: the request CSV/JSON with a license_key column",
+        "the vendor's file instead of [keys]: the request CSV/JSON with a license_key column "
+        "(Liferay: one activation key XML file for every node not in [keys])",
+    ),
+    Answer(
+        "confirm_timeout",
+        "seconds",
+        CONFIRM_TIMEOUT,
+        "Liferay: seconds to wait for a node's log to confirm (or refuse) its key file",
     ),
     Answer(
         "request_file",
@@ -76,16 +93,14 @@ class NodeLicense:
         return self.reading is not None and not self.reading.activated
 
 
-def _adapter(ctx: ClusterContext) -> tuple[LicenseAdapter, str]:
+def _adapter(ctx: ClusterContext) -> tuple[LicenseAdapter, str | None]:
+    """The product's adapter and its page (None for a file activation: Liferay)."""
     config = ctx.inventory.license
     if config.kind == "none":
         raise Refused("the inventory's [license] kind is none: nothing to license")
     adapter = ADAPTERS[config.adapter]
-    if adapter.activation != "form":
-        raise Refused(
-            f"{adapter.product}: activation by dropping a key file in deploy/ is not done by "
-            "this wizard yet; place the file on each node by hand"
-        )
+    if adapter.activation == "deploy-file":
+        return adapter, None
     page = config.page or adapter.default_page
     if not page:
         raise Refused("the inventory's [license] has no page")
@@ -113,13 +128,18 @@ async def _read(run: StepRun[ClusterContext]) -> None:
                 f"the answers file's [keys] names {', '.join(unknown)}, not in the inventory "
                 f"(nodes: {', '.join(sorted(names))})"
             )
+    licenses = _licenses(ctx)
+    if page is None:  # a file activation: no page to read, every chosen node gets the file
+        for name in ctx.nodes:
+            folder = deploy_folder(ctx.inventory.node(name), ctx.inventory.license.deploy)
+            licenses[name] = NodeLicense(folder, LicenseReading(None, False))
     urls: dict[str, str] = {}
     for name in ctx.nodes:
         try:
-            urls[name] = page_url(ctx.inventory, ctx.inventory.node(name), page)
+            if page is not None:
+                urls[name] = page_url(ctx.inventory, ctx.inventory.node(name), page)
         except LicenseInputError as exc:
             raise Refused(str(exc)) from None
-    licenses = _licenses(ctx)
     async with _client() as client:
         for name, url in urls.items():
             try:
@@ -139,7 +159,9 @@ async def _read(run: StepRun[ClusterContext]) -> None:
             else ("activated" if reading.activated else "to activate")
         )
         rows.append(RequestRow(name, reading.system_key if reading else None, status))
-        run.observed(f"{name}: system key {rows[-1].system_key or '-'}: {status}")
+        shown = rows[-1].system_key or "-"
+        where = f"key file to {entry.url}" if page is None else f"system key {shown}"
+        run.observed(f"{name}: {where}: {status}")
     given = ctx.answer("request_file", None)
     base = Path(given) if given else default_request_path(ctx.inventory.cluster.name)
     try:
@@ -158,6 +180,9 @@ async def _keys(run: StepRun[ClusterContext]) -> None:
     if not todo:
         raise Skip("every node read is already activated: no key needed")
     given = ctx.answer("keys_file", None)
+    if adapter.activation == "deploy-file":
+        await _key_files(run, todo, given)
+        return
     try:
         vendor = read_vendor_file(Path(given)) if given else []
     except LicenseInputError as exc:
@@ -179,6 +204,26 @@ async def _keys(run: StepRun[ClusterContext]) -> None:
         raise Refused("; ".join(problems) + " (no node was activated)")
 
 
+async def _key_files(run: StepRun[ClusterContext], todo: list[str], keys_file: str | None) -> None:
+    """Each node's activation key file, read and checked before any is copied."""
+    keys = run.ctx.answer("keys", {})
+    paths = key_paths(todo, keys if isinstance(keys, dict) else {}, keys_file)
+    files: dict[str, KeyFile] = run.ctx.facts.setdefault("key_files", {})
+    problems = []
+    for name in todo:
+        path = paths.get(name)
+        if path is None:
+            path = Path(await run.ask("keys", f"activation key file (path) for {name}", name))
+        try:
+            files[name] = load_key_file(path)
+        except LicenseInputError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        _licenses(run.ctx)[name].key = files[name].fingerprint
+    if problems:
+        raise Refused("; ".join(problems) + " (no key file was copied)")
+
+
 def _activate_step(name: str) -> Step[ClusterContext]:
     def entry_of(ctx: ClusterContext) -> NodeLicense | None:
         found = _licenses(ctx).get(name)
@@ -193,6 +238,15 @@ def _activate_step(name: str) -> Step[ClusterContext]:
         entry = entry_of(run.ctx)
         if entry is None or entry.reading is None or entry.key is None:
             return []
+        key_file: KeyFile | None = run.ctx.facts.get("key_files", {}).get(name)
+        if key_file is not None:
+            return [
+                Change(
+                    f"copy {key_file.name} ({key_file.fingerprint}) into {name}'s {entry.url} "
+                    "and wait for its log to confirm",
+                    {"folder": entry.url, "key": key_file.fingerprint},
+                )
+            ]
         return [
             Change(
                 f"activate the license of {name} (system key {entry.reading.system_key}, "
@@ -206,6 +260,17 @@ def _activate_step(name: str) -> Step[ClusterContext]:
         entry = entry_of(ctx)
         if entry is None or entry.key is None or entry.reading is None:
             raise Skip(f"{name}: nothing to activate")
+        key_file: KeyFile | None = ctx.facts.get("key_files", {}).get(name)
+        if key_file is not None:
+            wait = float(ctx.answer("confirm_timeout", CONFIRM_TIMEOUT))
+            done, what = await activate_by_file(ctx, name, key_file, wait)
+            entry.key = None
+            entry.outcome = "activated" if done else f"failed: {what}"
+            if done:
+                run.changed(f"{name}: activated: {what}", [])
+            else:
+                run.warn(f"{name}: not activated: {what}")
+            return
         adapter, _ = _adapter(ctx)
         before = entry.reading
         audit = ctx.audit.begin(
@@ -246,9 +311,15 @@ def _activate_step(name: str) -> Step[ClusterContext]:
         check=check,
         plan=plan,
         action=action,
-        timeout=2 * HTTP_TIMEOUT + 5,
+        timeout=_activate_timeout,
         node=name,
     )
+
+
+def _activate_timeout(ctx: ClusterContext) -> float:
+    if ADAPTERS[ctx.inventory.license.adapter].activation == "deploy-file":
+        return float(ctx.answer("confirm_timeout", CONFIRM_TIMEOUT)) + 3 * COPY_TIMEOUT
+    return 2 * HTTP_TIMEOUT + 5
 
 
 def _state(ctx: ClusterContext) -> str:
