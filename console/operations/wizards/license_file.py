@@ -36,7 +36,7 @@ from probes.license.liferay import confirmation, deploy_path, parse_key_file
 from probes.license.model import NotALicensePage
 from probes.ssh.connection import SshCommandError
 
-CONFIRM_TIMEOUT = 120.0
+CONFIRM_TIMEOUT = 120
 """Default seconds to wait for the log's confirmation (Liferay scans deploy/ every 10 s)."""
 COPY_TIMEOUT = 30.0
 NO_FOLDER = 3
