@@ -33,7 +33,7 @@ from console.cluster.observations import (
     SshObserved,
 )
 from console.cluster.snapshot_views import BalancerView, DatabaseView, NodeView
-from console.cluster.topology import NodeSpec, specs_for, split_host_port
+from console.cluster.topology import NodeSpec, member_node, specs_for, split_host_port
 from console.config.model import Inventory
 from probes.logs.model import LogEvent
 
@@ -272,7 +272,7 @@ class ClusterState:
         # A live change counts from when it was read (a node's clock or zone may differ from
         # ours); one from the history, from its own time (old news is settled at once).
         changed = record.when if record.backlog else record.at
-        view = _membership_change(view, observation.event, changed)
+        view = _membership_change(view, observation.event, changed, self.specs)
         last = view.last_event
         if last is None or record.when >= last.when:
             view = replace(view, last_event=record)
@@ -309,20 +309,25 @@ class ClusterState:
         return self
 
 
-def _is_self(view: NodeView, member: str) -> bool:
+def _is_self(view: NodeView, member: str, specs: Sequence[NodeSpec]) -> bool:
+    """Whether `member` is the node itself: its address, or a name only it has (a JGroups
+    default name `host-N` on a machine of its own)."""
     host, _ = split_host_port(member)
-    return host in view.spec.addresses
+    return host in view.spec.addresses or member_node(member, specs) == view.name
 
 
-def _membership_change(view: NodeView, event: LogEvent, when: float) -> NodeView:
+def _membership_change(
+    view: NodeView, event: LogEvent, when: float, specs: Sequence[NodeSpec]
+) -> NodeView:
     """The node after one log event (that happened at `when`) changed what it sees."""
     seen, known, start = view.members_seen, view.membership_known, view.start_logged
-    if event.kind == "member-joined" and event.member and not _is_self(view, event.member):
-        seen = seen | {event.member}
-    elif event.kind == "member-left" and event.member:
-        seen = seen - {event.member}
+    member = event.member
+    if event.kind == "member-joined" and member and not _is_self(view, member, specs):
+        seen = seen | {member}
+    elif event.kind == "member-left" and member:
+        seen = seen - {member}
     elif event.kind == "membership":
-        seen = frozenset(m for m in event.members if not _is_self(view, m))
+        seen = frozenset(m for m in event.members if not _is_self(view, m, specs))
         known = True
     elif event.kind == "server-started":
         known, start = True, True  # the whole run is in what the log told

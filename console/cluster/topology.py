@@ -3,11 +3,18 @@
 Logs name members by address (``127.0.0.12:4000``), balancers name workers by URL
 (``http://127.0.0.12:8080``, ``ajp://host:8009``); the inventory names nodes. Matching is exact on
 host (and port where it decides), never by prefix: ``10.0.0.2`` is not ``10.0.0.20``.
+
+A JGroups member that was given no name has the default logical name ``host-N``: the machine's
+host name (2.12 and later cut it at its first dot unless it starts with a digit; older 2.x keep
+it whole), a dash and a random number from 1 to 65534 (``Util.generateLocalName``). It names the
+node whose host, as the inventory writes it or as it resolves, has that short name, when exactly
+one node has it (several nodes on one machine share it: then no node is guessed).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +44,38 @@ def split_host_port(text: str) -> tuple[str, int | None]:
     else:
         host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
     return host.lower(), int(port) if port.isdigit() else None
+
+
+_DEFAULT_NAME = re.compile(r"(?P<host>[^\s,:\[\]|/]+)-(?P<number>[1-9][0-9]{0,4})")
+DEFAULT_NAME_MAX = 65534
+"""The largest number JGroups' default logical name ends with (`Util.random(Short.MAX_VALUE*2)`)."""
+_NO_MACHINE = frozenset({"localhost", "localhost.localdomain"})
+"""What `generateLocalName` falls back to when the machine's own name does not resolve: it names
+no machine in particular."""
+
+
+def short_name(host: str) -> str:
+    """JGroups' `Util.shortName`: up to the first dot, unless the name starts with a digit."""
+    dot = host.find(".")
+    return host[:dot] if dot > 0 and not host[0].isdigit() else host
+
+
+def default_name_host(member: str) -> str | None:
+    """The host name in a JGroups default logical name (`vm-5408` -> `vm`), lower case, or None
+    when `member` is not of that form."""
+    match = _DEFAULT_NAME.fullmatch(member)
+    if match is None or int(match["number"]) > DEFAULT_NAME_MAX:
+        return None
+    host = match["host"].lower()
+    return None if host in _NO_MACHINE else host
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve(host: str, ssh_config: tuple[str, ...] | None = None) -> frozenset[str]:
@@ -86,9 +125,13 @@ class SpecIndex:
         self.specs = tuple(specs)
         self.by_host: dict[str, list[NodeSpec]] = {}
         self.by_route: dict[str, list[NodeSpec]] = {}
+        self.by_short_name: dict[str, set[str]] = {}
+        """Host names cut as JGroups cuts them (`short_name`) -> the nodes with that name."""
         for spec in self.specs:
             for address in spec.addresses:
                 self.by_host.setdefault(address, []).append(spec)
+                if not _is_address(address):
+                    self.by_short_name.setdefault(short_name(address), set()).add(spec.name)
             if spec.jvm_route:
                 self.by_route.setdefault(spec.jvm_route, []).append(spec)
         self._workers: dict[tuple[str, str | None], str | None] = {}
@@ -96,7 +139,18 @@ class SpecIndex:
     def member_node(self, member: str) -> str | None:
         host, _ = split_host_port(member)
         matches = self.by_host.get(host, ())
-        return matches[0].name if len(matches) == 1 else None
+        if len(matches) == 1:
+            return matches[0].name
+        if matches:
+            return None
+        named = default_name_host(member)
+        if named is None:
+            return None
+        if _is_address(named):
+            found = self.by_host.get(named, ())
+            return found[0].name if len(found) == 1 else None
+        nodes = self.by_short_name.get(short_name(named), set())
+        return next(iter(nodes)) if len(nodes) == 1 else None
 
     def worker_node(self, worker: Worker) -> str | None:
         key = (worker.url, worker.route)
@@ -143,7 +197,8 @@ def index_for(specs: Sequence[NodeSpec]) -> SpecIndex:
 
 
 def member_node(member: str, specs: Sequence[NodeSpec]) -> str | None:
-    """The node a member identity names, when exactly one node has that address."""
+    """The node a member identity names, when exactly one node has that address (or, for a
+    JGroups default name `host-N`, that host name: see the module's docstring)."""
     return index_for(specs).member_node(member)
 
 
