@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import posixpath
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from console.config.model import Node
 from console.operations.compose import ClusterContext
 from console.operations.wizards.license_request import LicenseInputError
 from probes.license import LicenseReading, masked
-from probes.license.liferay import confirmation, deploy_path, parse_key_file
+from probes.license.liferay import confirmation, parse_key_file
 from probes.license.model import NotALicensePage
 from probes.ssh.connection import SshCommandError
 
@@ -94,8 +95,8 @@ def deploy_folder(node: Node, deploy: str) -> str:
 def copy_command(folder: str, name: str) -> str:
     """POSIX sh that writes stdin to ``folder/name`` under a temporary name first (exit
     NO_FOLDER when the folder does not exist)."""
-    target = deploy_path(folder, name)
-    temp = deploy_path(folder, f".{name}.clusterconsole.tmp")
+    target = posixpath.join(folder, name)
+    temp = posixpath.join(folder, f".{name}.clusterconsole.tmp")
     return (
         f"d={shlex.quote(folder)}; t={shlex.quote(temp)}; "
         f'[ -d "$d" ] || {{ echo "no folder $d" >&2; exit {NO_FOLDER}; }}; '
@@ -147,7 +148,7 @@ async def activate_by_file(
     trouble (one node's failure does not stop the others)."""
     node = ctx.inventory.node(name)
     folder = deploy_folder(node, ctx.inventory.license.deploy)
-    target = deploy_path(folder, key.name)
+    target = posixpath.join(folder, key.name)
     audit = ctx.audit.begin(
         node=name,
         step="activate",
