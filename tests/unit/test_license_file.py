@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from console.operations.wizards.license import NodeLicense, not_activated
 from console.operations.wizards.license_file import (
     NO_FOLDER,
     LogLines,
@@ -21,6 +22,7 @@ from console.operations.wizards.license_file import (
     load_key_file,
 )
 from console.operations.wizards.license_request import LicenseInputError
+from probes.license import LicenseReading
 from tests.inventories import three_nodes
 
 DATA = Path(__file__).parent / "data" / "license"
@@ -139,3 +141,14 @@ def test_no_verdict_in_time_is_none_and_keeps_what_the_log_said() -> None:
         assert lines.lines[-1].endswith("validation passed"), "a partial line was taken whole"
 
     asyncio.run(main())
+
+
+def test_a_failure_whose_reason_ends_in_activated_is_still_a_failure() -> None:
+    licenses = {
+        "node1": NodeLicense("u", LicenseReading(None, True), outcome="activated"),
+        "node2": NodeLicense("u", LicenseReading(None, True), outcome="already activated"),
+        "node3": NodeLicense(
+            "u", LicenseReading(None, False), outcome="failed: the page still says not activated"
+        ),
+    }
+    assert not_activated(("node1", "node2", "node3", "node4"), licenses) == ["node3", "node4"]

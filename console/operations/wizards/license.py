@@ -12,7 +12,7 @@ activated). Keys are secrets: only their last five characters are shown or audit
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -338,6 +338,13 @@ def _state(ctx: ClusterContext) -> str:
     return "; ".join(parts)
 
 
+def not_activated(nodes: Sequence[str], licenses: Mapping[str, NodeLicense]) -> list[str]:
+    """The nodes the run did not leave activated (a failure's text may end in "activated":
+    "failed: the page still says not activated")."""
+    done = ("activated", "already activated")
+    return [name for name in nodes if (e := licenses.get(name)) is None or e.outcome not in done]
+
+
 async def _report(run: StepRun[ClusterContext]) -> None:
     licenses = _licenses(run.ctx)
     for name in run.ctx.nodes:
@@ -345,11 +352,7 @@ async def _report(run: StepRun[ClusterContext]) -> None:
         if entry is not None and not entry.outcome and entry.reading and entry.reading.activated:
             entry.outcome = "already activated"
         run.observed(f"{name}: {entry.outcome if entry else 'not read'}")
-    failed = [
-        name
-        for name in run.ctx.nodes
-        if (entry := licenses.get(name)) is None or not entry.outcome.endswith("activated")
-    ]
+    failed = not_activated(run.ctx.nodes, licenses)
     if failed:
         raise StepFailed(f"not activated: {', '.join(failed)} ({_state(run.ctx)})")
 
