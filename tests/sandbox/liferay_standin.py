@@ -20,7 +20,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 SCAN_INTERVAL = 0.2
-"""Seconds between two scans (Liferay's auto.deploy.interval is 10 s; shorter here)."""
+"""Seconds between two scans (Liferay's auto.deploy.interval: 3 s in 7.x, 10 s in 6.x)."""
 _EXPIRY_FORMAT = "%A, %B %d, %Y"
 
 

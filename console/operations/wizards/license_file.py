@@ -38,7 +38,8 @@ from probes.license.model import NotALicensePage
 from probes.ssh.connection import SshCommandError
 
 CONFIRM_TIMEOUT = 120
-"""Default seconds to wait for the log's confirmation (Liferay scans deploy/ every 10 s)."""
+"""Default seconds to wait for the log's confirmation (Liferay scans deploy/ every
+auto.deploy.interval: 3 s in 7.x's defaults, 10 s in 6.x's)."""
 COPY_TIMEOUT = 30.0
 NO_FOLDER = 3
 """The copy command's exit status when the deploy folder is missing."""
