@@ -269,15 +269,25 @@ class ClusterState:
                 last = replace(last, logged=logged)
             view = replace(view, zone_offset=offset, last_event=last)
         record = node_event(observation, offset)
+        specs: tuple[NodeSpec, ...] | None = None
+        named = observation.event.member if observation.event.kind == "member-name" else None
+        if named and (spec := view.spec.with_member_name(named)) is not view.spec:
+            # The node's own log names its member (JGroups' GMS banner): views naming that
+            # member name this node, on whatever machine it runs.
+            view = replace(view, spec=spec)
+            specs = tuple(spec if s.name == spec.name else s for s in self.specs)
         # A live change counts from when it was read (a node's clock or zone may differ from
         # ours); one from the history, from its own time (old news is settled at once).
         changed = record.when if record.backlog else record.at
-        view = _membership_change(view, observation.event, changed, self.specs)
+        view = _membership_change(view, observation.event, changed, specs or self.specs)
         last = view.last_event
         if last is None or record.when >= last.when:
             view = replace(view, last_event=record)
         events = (*self.events[-(EVENTS_KEPT - 1) :], record)
-        return self._with_node(replace(view, updated=observation.at), observation.at, events=events)
+        view = replace(view, updated=observation.at)
+        if specs is not None:
+            return self._with_node(view, observation.at, events=events, _specs=specs)
+        return self._with_node(view, observation.at, events=events)
 
     def _balancer(self, observation: BalancerObserved) -> ClusterState:
         views = list(self.balancers)

@@ -8,7 +8,8 @@ A JGroups member that was given no name has the default logical name ``host-N``:
 host name (2.12 and later cut it at its first dot unless it starts with a digit; older 2.x keep
 it whole), a dash and a random number from 1 to 65534 (``Util.generateLocalName``). It names the
 node whose host, as the inventory writes it or as it resolves, has that short name, when exactly
-one node has it (several nodes on one machine share it: then no node is guessed).
+one node has it (several nodes on one machine share it: then no node is guessed). A name the
+node's own log gave itself (JGroups' GMS banner, `NodeSpec.member_names`) names it exactly.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from console.config.model import Inventory, Node
@@ -34,6 +35,20 @@ class NodeSpec:
     """The host as written plus every address it resolved to."""
     jvm_route: str | None = None
     http_port: int | None = None
+    member_names: tuple[str, ...] = ()
+    """Member names the node's own log gave itself (JGroups' GMS banner), lower case, the last
+    MEMBER_NAMES_KEPT (a restarted channel draws a new default name)."""
+
+    def with_member_name(self, name: str) -> NodeSpec:
+        """This spec knowing `name` as its own member name (itself when already known)."""
+        name = name.lower()
+        if name in self.member_names:
+            return self
+        kept = (*self.member_names, name)[-MEMBER_NAMES_KEPT:]
+        return replace(self, member_names=kept)
+
+
+MEMBER_NAMES_KEPT = 8
 
 
 def split_host_port(text: str) -> tuple[str, int | None]:
@@ -128,8 +143,12 @@ class SpecIndex:
         self.by_short_name: dict[str, set[str]] = {}
         """Host names cut as JGroups cuts them (`short_name`) -> the nodes with that name."""
         for spec in self.specs:
+            for name in spec.member_names:
+                if spec not in self.by_host.get(name, ()):
+                    self.by_host.setdefault(name, []).append(spec)
             for address in spec.addresses:
-                self.by_host.setdefault(address, []).append(spec)
+                if spec not in self.by_host.get(address, ()):
+                    self.by_host.setdefault(address, []).append(spec)
                 if not _is_address(address):
                     self.by_short_name.setdefault(short_name(address), set()).add(spec.name)
             if spec.jvm_route:

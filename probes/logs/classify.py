@@ -54,6 +54,7 @@ def classify(record: Record) -> Draft | None:
             or jgroups.node(message)
             or jgroups.coordinator(message)
             or jgroups.suspect(message)
+            or jgroups.own_name(message)
         )
     if draft is None and record.is_error:
         key = (logger, record.layout == "carbon")

@@ -5,7 +5,10 @@ A view is printed as `[coordinator|id] (size) [member, member, ...]` by JGroups 
 `[coordinator|id] [member, member, ...]` (no size) by 2.x; member names are kept as logged (they
 may contain `:` or a `(v=...)` suffix). A suspicion that failure detection raised or that
 VERIFY_SUSPECT confirmed is a departure (`member-left`, detail `suspect`, or `heartbeat` when
-FD_ALL missed its heartbeats).
+FD_ALL missed its heartbeats). GMS's banner, printed when a channel connects
+(`print_local_addr`, on by default in 2.x to 5.x), tells the logging node's own member name
+(`member-name`, detail its physical address): the name a view gives that node, a default name
+`host-N` included.
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ _GMS = re.compile(
 )
 
 
+_BANNER = re.compile(
+    r"\bGMS: address=(?P<name>[^,\n]*?[^,\s])(?: \(\d+ bytes\))?, cluster=[^,\n]*"
+    r"(?:, physical address=(?P<physical>[^\s,]+))?"
+)
+"""`GMS: address=vm-5408, cluster=demo, physical address=127.0.14.61:7850` (JGroups 2.12.2,
+printed to stdout between two lines of dashes; 3.x-5.x print the same). A name may hold spaces
+(`Kylo - host-918-31345`); some 3.x releases add the address's size (`name (240 bytes)`); the
+physical address is left out when the transport has none."""
+
 _NODE = re.compile(r"\bISPN10000(?P<code>[01]): Node (?P<name>\S+) (?:joined|left) the cluster")
 """Infinispan 9+ (`org.infinispan.CLUSTER`): ISPN100000 a node joined, ISPN100001 one left."""
 
@@ -55,6 +67,14 @@ def node(message: str) -> Draft | None:
         return None
     kind: EventKind = "member-joined" if match["code"] == "0" else "member-left"
     return Draft(kind, "jgroups", member=match["name"].rstrip(".,"))
+
+
+def own_name(message: str) -> Draft | None:
+    """GMS's banner: the logging node's member name in the channel it just joined."""
+    match = _BANNER.search(message) if "GMS: address=" in message else None
+    if not match:
+        return None
+    return Draft("member-name", "jgroups", member=match["name"], detail=match["physical"])
 
 
 def view(message: str) -> Draft | None:

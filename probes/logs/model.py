@@ -9,6 +9,7 @@ EventKind = Literal[
     "member-joined",
     "member-left",
     "membership",
+    "member-name",
     "session-sync",
     "server-started",
     "server-stopping",

@@ -72,6 +72,9 @@ VIEWS = Probe((b"ISPN00009", b"view", b"View"), anchor=b"|", kinds=_MEMBERSHIP |
 COORDINATOR = Probe((b"creating cluster as coordinator",), kinds=_MEMBERSHIP | {"error"})
 """JGroups GMS founding a cluster; not searched in Tomcat JUL streams (a JGroups app inside Tomcat,
 Liferay, also logs the one-member view that follows, which VIEWS finds)."""
+OWN_NAME = Probe((b"GMS: address=",), kinds=frozenset({"member-name"}))
+"""JGroups GMS's banner naming the node's own member (`jgroups.own_name`); one long needle,
+searched in every stream (an application inside Tomcat prints it to catalina.out)."""
 SUSPICIONS = Probe(
     (b"suspect", b"SUSPECT"),
     kinds=_MEMBERSHIP | {"error"},
@@ -92,6 +95,7 @@ BASE: tuple[Probe, ...] = (
     HAZELCAST,
     INFINISPAN,
     SUSPICIONS,
+    OWN_NAME,
 )
 LOCALIZED = Probe(
     tuple(level.encode() for level in LOCALIZED_SEVERE), kinds=frozenset({"error", "session-sync"})

@@ -136,10 +136,12 @@ CORPUS: dict[str, list[Row]] = {
         (1, "member-left", "jgroups", "5f7daed5d167-29951", "suspect", None),
     ],
     # Debian 12's JGroups 2.12 through Tomcat's OneLineFormatter, one peer killed with SIGKILL:
-    # views without their size (the application's `** view:` and GMS's "new view"), FD_SOCK's
+    # GMS's banner (its own member name, no time: printed to stdout), views without their size
+    # (the application's `** view:` and GMS's "new view"), FD_SOCK's
     # suspicion; VERIFY_SUSPECT's "is dead" and GMS's "suspecting [...]" are the same departure;
     # heartbeats, "verifying that ... is dead" and the join response's view are none
     "jgroups212_fd_sock_verify_suspect_views.log": [
+        (10, "member-name", "jgroups", "vm-5408", "127.0.14.61:7850", None),  # GMS's banner
         (33, "membership", "jgroups", ("vm-5408",), "vm-5408|0", "2026-12-06T11:55:54.403"),
         (
             47,
