@@ -4,8 +4,10 @@ One 2-node frevvo sandbox for this module (tests/sandbox/variants.py), brought u
 around it:
 
 - `status` healthy through the ajp:// BalancerMembers of balancer-manager;
-- JGroups views are real log lines of the app's channel, and the console's monitor turns the
-  view changes into events when node2 stops (a view without it) and starts (a view with it);
+- JGroups views are real log lines of the app's channel, its members under JGroups' default
+  names (`vm-5408`: the one machine's name and a random number, drawn again at every start), and
+  the console's monitor turns the view changes into events when node2 stops (a view without it)
+  and starts (a view with it), telling the members apart by each node's GMS banner;
 - `--wizard drain` then `--wizard rejoin` of node2 under the sandbox's sticky load: 0 failed
   requests, 0 counter breaks; the drain read unloadDelay 40000 from the app's context and gave
   the stop 40 s plus its margin.
@@ -25,10 +27,11 @@ import httpx
 import pytest
 
 from console.cluster.state import ClusterState, NodeEvent
+from console.cluster.topology import default_name_host, member_node
 from console.config import load_inventory
 from console.monitor.runner import Monitor, MonitorOptions
 from console.sandbox import tomcat
-from console.sandbox.layout import SandboxLayout
+from console.sandbox.layout import JGROUPS_PORT, SandboxLayout
 from tests.bench.drain_proof import Scenario, drain_rejoin_under_load, restore
 from tests.bench.rolling_restart import RollingRun, rolling_restart_under_load
 
@@ -46,7 +49,11 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.disruptive]
 
 TOMCAT_WAITING = "Waiting for [1] instance(s) to be deallocated for Servlet [jsp]"
 """What Tomcat logs while a stopping context waits unloadDelay for a request in flight."""
-_VIEW = re.compile(r"viewAccepted Received new cluster view for channel sandbox: \[[^|]+\|\d+\] ")
+_VIEW = re.compile(
+    r"viewAccepted Received new cluster view for channel sandbox: \[[^|]+\|\d+\] \(\d+\) "
+    r"\[(?P<members>[^\]]*)\]$"
+)
+_BANNER = re.compile(r"^GMS: address=(?P<name>\S+), cluster=sandbox, physical address=(?P<at>\S+)$")
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +94,24 @@ def test_up_again_changes_nothing(frevvo: SandboxLayout) -> None:
         assert (web_inf / "lib" / "jgroups.jar").is_file()
 
 
-def test_every_node_logs_the_jgroups_view_with_both_members(frevvo: SandboxLayout) -> None:
-    both = f"(2) [{frevvo.node(1).address}, {frevvo.node(2).address}]"
+def test_every_node_logs_its_default_name_and_the_view_with_both(frevvo: SandboxLayout) -> None:
+    """Each node's channel has a default name (`host-N`, the machine's name for all of them),
+    printed in GMS's banner with the node's own address; each node's last view has both names."""
+    names = {}
     for node in frevvo.nodes:
-        views = [line for line in log_since(node.catalina_out).splitlines() if _VIEW.search(line)]
+        banners = [
+            b for line in log_since(node.catalina_out).splitlines() if (b := _BANNER.match(line))
+        ]
+        assert banners, f"{node.name} logged no GMS banner"
+        assert banners[-1]["at"] == f"{node.address}:{JGROUPS_PORT}", banners[-1].group(0)
+        names[node.name] = banners[-1]["name"]
+        assert default_name_host(names[node.name]) is not None, names
+    assert len(set(names.values())) == 2, names
+    for node in frevvo.nodes:
+        text = log_since(node.catalina_out).splitlines()
+        views = [v for line in text if (v := _VIEW.search(line))]
         assert views, f"{node.name} logged no JGroups view"
-        assert views[-1].endswith(both), views
+        assert set(views[-1]["members"].split(", ")) == set(names.values()), views[-1].group(0)
 
 
 def _views(state: ClusterState, observer: str, since: float) -> list[NodeEvent]:
@@ -106,32 +125,32 @@ def _views(state: ClusterState, observer: str, since: float) -> list[NodeEvent]:
     ]
 
 
-async def _watch_node2_leave_and_come_back(layout: SandboxLayout) -> list[tuple[str, ...]]:
+def _nodes_in_views(state: ClusterState, since: float) -> list[frozenset[str | None]]:
+    """node1's views since `since`, each as the nodes its members name (None: not told apart)."""
+    specs = state.specs
+    return [
+        frozenset(member_node(member, specs) for member in record.event.members)
+        for record in _views(state, "node1", since)
+    ]
+
+
+async def _watch_node2_leave_and_come_back(layout: SandboxLayout) -> list[frozenset[str | None]]:
     """With the monitor running, stop node2 and start it again; node1's JGroups views that the
-    monitor turned into events in that time, as member lists."""
-    node1, node2 = layout.node(1).address, layout.node(2).address
+    monitor turned into events in that time, as the nodes their members name."""
+    alone, both = frozenset({"node1"}), frozenset({"node1", "node2"})
     inventory = load_inventory(layout.inventory)
     options = MonitorOptions(read_only=True)
     async with Monitor(inventory, options) as monitor:
         await monitor.wait_for(lambda s: s.node("node1").tomcat == "running", 60)
         began = time.time()
         await asyncio.to_thread(tomcat.stop, layout.node(2))
-        state = await monitor.wait_for(
-            lambda s: any(e.event.members == (node1,) for e in _views(s, "node1", began)), 60
-        )
+        state = await monitor.wait_for(lambda s: alone in _nodes_in_views(s, began), 60)
         await asyncio.to_thread(tomcat.start, layout.node(2))
+        # node2's new default name is told by its own banner, read from node2's log
         state = await monitor.wait_for(
-            lambda s: (
-                any(
-                    e.event.members == (node1, node2)
-                    for e in _views(s, "node1", began)
-                    if e.event.members
-                )
-                and any(e.event.members == (node1,) for e in _views(s, "node1", began))
-            ),
-            60,
+            lambda s: {alone, both} <= set(_nodes_in_views(s, began)), 60
         )
-    return [record.event.members for record in _views(state, "node1", began)]
+    return _nodes_in_views(state, began)
 
 
 def test_jgroups_view_changes_are_events_when_a_node_stops_and_starts(
@@ -141,9 +160,9 @@ def test_jgroups_view_changes_are_events_when_a_node_stops_and_starts(
         seen = asyncio.run(_watch_node2_leave_and_come_back(frevvo))
     finally:
         start_stopped_nodes(frevvo)
-    node1, node2 = frevvo.node(1).address, frevvo.node(2).address
+    alone, both = frozenset({"node1"}), frozenset({"node1", "node2"})
     # node2 left (a view of node1 alone), then came back (a view of both), in that order.
-    assert seen.index((node1,)) < len(seen) - 1 - seen[::-1].index((node1, node2)), seen
+    assert seen.index(alone) < len(seen) - 1 - seen[::-1].index(both), seen
 
 
 def _slow_request(url: str) -> str:

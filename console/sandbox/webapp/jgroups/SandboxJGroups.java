@@ -7,11 +7,15 @@
  * at once. Every view installed is logged at INFO through java.util.logging (catalina.out):
  *
  *   ... INFO [...] sandbox.SandboxJGroups.viewAccepted Received new cluster view for channel
- *       sandbox: [127.0.8.11|2] (2) [127.0.8.11, 127.0.8.12]
+ *       sandbox: [vm-5408|2] (2) [vm-5408, vm-34711]
  *
  * The view is printed the way JGroups 3.x and later print a View ([coordinator|id] (size)
- * [members]); Debian 12's JGroups 2.12 prints it without the size. Each member's logical name is
- * its node's address, so the console can tell which node a member is.
+ * [members]); Debian 12's JGroups 2.12 prints it without the size. The channel is given no name:
+ * each member has JGroups' default logical name (the machine's host name, a dash, a random
+ * number), as an application that names nothing has, and every node is on one machine here, so
+ * the names alone cannot tell the nodes apart. GMS prints its banner when the channel connects
+ * (print_local_addr), "GMS: address=vm-5408, cluster=sandbox, physical address=...", to stdout
+ * (catalina.out): that is how the console tells which node a member is.
  */
 package sandbox;
 
@@ -43,7 +47,7 @@ public class SandboxJGroups implements ServletContextListener {
             + ":pbcast.NAKACK(use_mcast_xmit=false;retransmit_timeout=300,600,1200;discard_delivered_msgs=true)"
             + ":UNICAST(timeout=300,600,1200)"
             + ":pbcast.STABLE(stability_delay=1000;desired_avg_gossip=50000;max_bytes=400000)"
-            + ":pbcast.GMS(join_timeout=3000;print_local_addr=false;view_bundling=true)"
+            + ":pbcast.GMS(join_timeout=3000;print_local_addr=true;view_bundling=true)"
             + ":FRAG2(frag_size=60000)";
     }
 
@@ -58,7 +62,6 @@ public class SandboxJGroups implements ServletContextListener {
         }
         try {
             JChannel joined = new JChannel(protocols(bind, port, hosts));
-            joined.setName(bind);
             joined.setReceiver(new ReceiverAdapter() {
                 @Override
                 public void viewAccepted(View view) {
