@@ -10,7 +10,8 @@ Under load: 20 sticky clients at a paced 130 requests/s through the balancer whi
 runs as a subprocess: 0 failed requests, 0 session-counter breaks; afterwards `status --json`
 shows 4 nodes each seeing its 3 peers and 4 usable workers, new sessions reach node4, a session
 made on node4 continues on node1 with its counter, cluster.toml holds node4 and every comment
-it had, every change is audited before and after.
+it had, every change is audited before and after. Then remove-node node4, under the same load,
+brings it back to 3 nodes each seeing 2 peers and 3 usable workers, with the same figures.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from console import exitcodes
 from console.audit import AUDIT_ENV
 from console.sandbox import manager
 from console.sandbox.layout import SandboxLayout
+from console.sandbox.load import LoadGenerator, LoadReport
 from tests.bench.add_node import (
     NEW,
     add_node_under_load,
@@ -44,7 +46,16 @@ from tests.bench.add_node import (
     saved_files,
     undo,
 )
-from tests.bench.drain_proof import CLIENTS, MIN_RATE, audit_pairs
+from tests.bench.drain_proof import (
+    CLIENTS,
+    MIN_RATE,
+    RATE,
+    REQUEST_TIMEOUT,
+    WizardRun,
+    _wait_warm,
+    audit_pairs,
+    run_wizard,
+)
 
 from .helpers import HTTP_TIMEOUT, wait_for
 
@@ -290,3 +301,54 @@ def test_add_node_under_sticky_load_loses_nothing(
         assert went is not None and went["node"] == "node1", moved.text
         assert int(went["count"]) == int(made["count"]) + 1, (first.text, moved.text)
         assert went["session"].split(".")[0] == made["session"].split(".")[0]
+    # and back: remove-node node4 under the same load brings the cluster to 3, same figures
+    removal_audit = tmp_path / "audit-remove.jsonl"
+
+    async def remove_under_load() -> tuple[WizardRun, LoadReport, LoadReport]:
+        routes = tuple(node.jvm_route for node in everyone)
+        load = LoadGenerator(layout.app_url, CLIENTS, RATE, REQUEST_TIMEOUT, routes=routes)
+        await load.start()
+        try:
+            warm = await _wait_warm(load)
+            removal = await run_wizard(
+                "remove-node", NEW, inventory=layout.inventory, audit_log=removal_audit
+            )
+        finally:
+            after = await load.stop()
+        return removal, warm, after
+
+    removal, warm, after = asyncio.run(remove_under_load())
+    assert removal.exit_code == exitcodes.OK, removal.describe()
+    assert after.failures == 0, after.to_json()["failure_samples"]
+    assert after.breaks == 0, after.to_json()["break_samples"]
+    text = layout.inventory.read_text()
+    assert f'name = "{NEW}"' not in text
+    assert all(line in text.splitlines() for line in comments)
+
+    def three_nodes() -> dict[str, Any] | None:
+        found = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "status",
+                "--json",
+                "--config",
+                str(layout.inventory),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        document: dict[str, Any] = json.loads(found.stdout)
+        seen = [len(n["members_seen"]) for n in document["nodes"]]
+        workers = document["balancers"][0]["balancers"][0]["workers"]
+        usable = sorted(w["route"] for w in workers if w["usable"])
+        ok = seen == [2, 2, 2] and usable == [n.name for n in layout.nodes]
+        return document if ok else None
+
+    wait_for(three_nodes, 120, "status to show 3 nodes each seeing 2 peers, 3 usable workers", 2.0)
+    _, unpaired, failed = audit_pairs(removal_audit)
+    assert not unpaired and not failed, (unpaired, failed)
+    assert after.since(warm).rate >= MIN_RATE, f"only {after.since(warm).rate:.1f} req/s"
