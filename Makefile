@@ -20,7 +20,7 @@ demo: venv
 ## ruff, mypy and the whole test suite, sandbox integration tests included. Two workers: the
 ## shared sandbox's tests on one, variant sandboxes, unit and screen tests spread over both.
 test: lint
-	$(VENV)/bin/pytest -q -ra -n 2 --dist loadgroup
+	$(VENV)/bin/pytest -q -ra -n 2 --dist loadgroup --durations=25
 
 lint: venv
 	$(VENV)/bin/ruff check .
