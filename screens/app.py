@@ -37,6 +37,7 @@ from screens.dashboard import DashboardScreen, OperatorDashboardScreen, Unavaila
 from screens.help import HelpScreen, KeyHelp, console_binding
 from screens.host import StateView
 from screens.login import LoginPrompts
+from screens.palette import palette_commands
 from screens.watch import Banner, Incident, WatchBar, incidents
 from screens.widgets.export import Format, export_view
 
@@ -556,124 +557,8 @@ class ClusterConsoleApp(App[int]):
         self.push_screen(cls(wizard, node))
 
     def console_commands(self) -> list[ConsoleCommand]:
-        """Every action, for the command palette; node actions only when allowed."""
-        commands = [
-            ConsoleCommand(
-                f"view-{view}",
-                f"View: {title}",
-                f"switch to the {view} view (key {key})",
-                _later(self, self.action_view, view),
-            )
-            for view, key, title, _t in VIEWS
-        ]
-        commands += [
-            ConsoleCommand(
-                "filter",
-                "Filter nodes",
-                "show only nodes matching a text (key /)",
-                self._filter_from_palette,
-            ),
-            ConsoleCommand(
-                "help", "Help: keys", "every key of this view (key ?)", self.action_help
-            ),
-            ConsoleCommand(
-                "refresh",
-                "Refresh now",
-                "probe every node, balancer and the database again now (key r)",
-                self.action_refresh,
-            ),
-            ConsoleCommand(
-                "doctor",
-                "Doctor: run now",
-                "check the cluster for known misconfigurations again (view key 5)",
-                self.action_run_doctor,
-            ),
-            ConsoleCommand("quit", "Quit", "leave clusterconsole (key q)", self.exit),
-        ]
-        if not self.read_only:  # the wall writes nothing on the console's machine
-            commands += [
-                ConsoleCommand(
-                    f"export-{fmt}",
-                    f"Export view as {fmt.upper()}",
-                    f"the rows the view shows, to a file the console names (key {key})",
-                    _bind(self.call_later, self._export_view, fmt),
-                )
-                for fmt, key in (("csv", "ctrl+s"), ("json", "ctrl+e"))
-            ]
-        commands += self._context_commands()
-        for base in (themes.DARK, themes.LIGHT, themes.WALL):
-            short = base.name.rsplit("-", 1)[-1]
-            commands.append(
-                ConsoleCommand(
-                    f"theme-{short}",
-                    f"Theme: {short}",
-                    "change the colour theme",
-                    _bind(self.set_theme, base.name),
-                )
-            )
-        for node in self.inventory.nodes:
-            commands.append(
-                ConsoleCommand(
-                    f"open-{node.name}",
-                    f"Open node {node.name}",
-                    "the node's live log and details",
-                    _bind(self.open_node, node.name),
-                )
-            )
-        if self.wizards_available:
-            from console.operations.catalog import CATALOG  # light: names and words only
-
-            every = ",".join(node.name for node in self.inventory.nodes)
-            for wizard in CATALOG:
-                if wizard.scope == "cluster":
-                    commands.append(
-                        ConsoleCommand(
-                            wizard.name,
-                            f"{wizard.label} (every node)",
-                            wizard.summary,
-                            _bind(self.open_wizard, wizard.name, every),
-                        )
-                    )
-                    continue
-                if wizard.scope == "new-node":
-                    commands.append(
-                        ConsoleCommand(
-                            wizard.name,
-                            wizard.label,
-                            wizard.summary,
-                            _bind(self.open_wizard, wizard.name, ""),
-                        )
-                    )
-                    continue
-                for node in self.inventory.nodes if wizard.scope == "node" else ():
-                    commands.append(
-                        ConsoleCommand(
-                            f"{wizard.name}-{node.name}",
-                            f"{wizard.label} {node.name}",
-                            f"run the {wizard.name} wizard",
-                            _bind(self.open_wizard, wizard.name, node.name),
-                        )
-                    )
-        return commands
-
-    def _context_commands(self) -> list[ConsoleCommand]:
-        """`:context NAME` (the k9s habit): one entry per inventory in the contexts directory."""
-        from console.config.contexts import context_names, contexts_dir
-
-        current = self.inventory.path.resolve()
-        commands = []
-        for name in context_names():
-            path = contexts_dir() / f"{name}.toml"
-            here = path.resolve() == current
-            commands.append(
-                ConsoleCommand(
-                    f"context-{name}",
-                    f"Context: {name}" + (" (current)" if here else ""),
-                    f"switch to the cluster in {path}",
-                    _later(self, self.switch_context, name),
-                )
-            )
-        return commands
+        """Every action, for the command palette (`screens/palette.py`)."""
+        return palette_commands(self)
 
     async def switch_context(self, name: str) -> bool:
         """Watch and operate another cluster (an inventory of the contexts directory): a new
@@ -702,29 +587,13 @@ class ClusterConsoleApp(App[int]):
         self.notify(f"context {name}: cluster {inventory.cluster.name}", markup=False)
         return True
 
-    def _export_view(self, fmt: Format) -> None:
+    def export_view_as(self, fmt: Format) -> None:
         export_view(self.screen, fmt)
 
-    def _filter_from_palette(self) -> None:
+    def filter_from_palette(self) -> None:
         screen = self.screen
         if isinstance(screen, DashboardScreen):
             screen.call_later(screen.action_filter)
-
-
-def _bind(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    def call() -> Any:
-        return func(*args)
-
-    return call
-
-
-def _later(app: App[Any], func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    """A palette callback that runs an async action on the app's loop."""
-
-    def call() -> None:
-        app.call_later(func, *args)
-
-    return call
 
 
 def run_interactive(
