@@ -28,13 +28,12 @@ from typing import Any
 
 from console.sandbox import httpd, tomcat
 from console.sandbox.layout import NodeLayout, SandboxLayout
-from console.sandbox.load import LoadGenerator, LoadReport
+from console.sandbox.load import LoadGenerator
 from tests.bench.drain_proof import (
     CLIENTS,
-    MIN_RATE,
     RATE,
     REQUEST_TIMEOUT,
-    WizardRun,
+    LoadedWizardRun,
     _wait_warm,
     audit_pairs,
     run_wizard,
@@ -69,42 +68,10 @@ def answers_file(layout: SandboxLayout, directory: Path, name: str = NEW, **extr
 
 
 @dataclass(slots=True)
-class AddNodeRun:
-    run: WizardRun | None = None
-    warm: LoadReport | None = None
-    report: LoadReport | None = None
-
-    @property
-    def rate(self) -> float:
-        assert self.report is not None and self.warm is not None
-        return self.report.since(self.warm).rate
-
-    def ok(self) -> bool:
-        report = self.report
-        return (
-            self.run is not None
-            and self.run.exit_code == 0
-            and report is not None
-            and report.failures == 0
-            and report.breaks == 0
-            and report.clients >= CLIENTS
-            and self.rate >= MIN_RATE
-        )
-
+class AddNodeRun(LoadedWizardRun):
     def figures(self) -> dict[str, Any]:
-        assert self.report is not None and self.run is not None
-        report = self.report
-        return {
-            "requests": report.requests,
-            "rate": round(self.rate, 1),
-            "failures": report.failures,
-            "counter_breaks": report.breaks,
-            "latency_ms": report.to_json()["latency_ms"],
-            "longest_gap_ms": report.to_json()["longest_gap_ms"],
-            "exit_code": self.run.exit_code,
-            "wall_s": round(self.run.wall_s, 1),
-            "steps": [step.to_json() for step in self.run.steps],
-        }
+        assert self.run is not None
+        return {**self.load_figures(), "steps": [step.to_json() for step in self.run.steps]}
 
 
 async def add_node_under_load(

@@ -268,6 +268,50 @@ class Cycle:
 
 
 @dataclass(slots=True)
+class LoadedWizardRun:
+    """One scripted wizard run under the sticky load: the run, the load once warm, and at the end;
+    what the add-node and rolling-restart proofs share."""
+
+    run: WizardRun | None = None
+    warm: LoadReport | None = None
+    report: LoadReport | None = None
+
+    @property
+    def rate(self) -> float:
+        """Requests per second from the end of the warm-up to the end (the proof's floor)."""
+        assert self.report is not None and self.warm is not None
+        return self.report.since(self.warm).rate
+
+    def ok(self) -> bool:
+        report = self.report
+        return (
+            self.run is not None
+            and self.run.exit_code == 0
+            and report is not None
+            and report.failures == 0
+            and report.breaks == 0
+            and report.clients >= CLIENTS
+            and self.rate >= MIN_RATE
+        )
+
+    def load_figures(self) -> dict[str, Any]:
+        """The load's and the run's figures every proof reports."""
+        assert self.report is not None and self.run is not None
+        report = self.report
+        return {
+            "requests": report.requests,
+            "rate": round(self.rate, 1),
+            "failures": report.failures,
+            "counter_breaks": report.breaks,
+            "node_switches": report.switches,
+            "latency_ms": report.to_json()["latency_ms"],
+            "longest_gap_ms": report.to_json()["longest_gap_ms"],
+            "exit_code": self.run.exit_code,
+            "wall_s": round(self.run.wall_s, 1),
+        }
+
+
+@dataclass(slots=True)
 class Scenario:
     """One load run with one or more drain/rejoin cycles in it."""
 

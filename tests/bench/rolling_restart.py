@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from console.sandbox.layout import SandboxLayout
-from console.sandbox.load import LoadGenerator, LoadReport
+from console.sandbox.load import LoadGenerator
 from tests.bench.drain_proof import (
     CLIENTS,
     MIN_RATE,
     RATE,
     REQUEST_TIMEOUT,
+    LoadedWizardRun,
     WizardRun,
     _wait_warm,
     audit_pairs,
@@ -83,44 +84,15 @@ def node_timings(run: WizardRun) -> list[NodeTiming]:
 
 
 @dataclass(slots=True)
-class RollingRun:
-    nodes: tuple[str, ...]
-    run: WizardRun | None = None
-    warm: LoadReport | None = None
-    report: LoadReport | None = None
+class RollingRun(LoadedWizardRun):
+    nodes: tuple[str, ...] = ()
     clients_before: dict[str, tuple[int, ...]] | None = None
     """For each node, the clients whose session lived there before the run."""
 
-    @property
-    def rate(self) -> float:
-        assert self.report is not None and self.warm is not None
-        return self.report.since(self.warm).rate
-
-    def ok(self) -> bool:
-        report = self.report
-        return (
-            self.run is not None
-            and self.run.exit_code == 0
-            and report is not None
-            and report.failures == 0
-            and report.breaks == 0
-            and report.clients >= CLIENTS
-            and self.rate >= MIN_RATE
-        )
-
     def figures(self) -> dict[str, Any]:
-        assert self.report is not None and self.run is not None
-        report = self.report
+        assert self.run is not None
         return {
-            "requests": report.requests,
-            "rate": round(self.rate, 1),
-            "failures": report.failures,
-            "counter_breaks": report.breaks,
-            "node_switches": report.switches,
-            "latency_ms": report.to_json()["latency_ms"],
-            "longest_gap_ms": report.to_json()["longest_gap_ms"],
-            "exit_code": self.run.exit_code,
-            "wall_s": round(self.run.wall_s, 1),
+            **self.load_figures(),
             "per_node": [timing.to_json() for timing in node_timings(self.run)],
             "clients_on_each_node_before": {
                 node: len(indexes) for node, indexes in (self.clients_before or {}).items()
@@ -140,7 +112,7 @@ async def rolling_restart_under_load(
     cluster is not restored here: callers use `restore()` in a finally."""
     chosen = tuple(nodes or [node.name for node in layout.nodes])
     routes = tuple(node.jvm_route for node in layout.nodes)
-    result = RollingRun(chosen)
+    result = RollingRun(nodes=chosen)
     await warm_nodes(layout)
     load = LoadGenerator(layout.app_url, clients, rate, REQUEST_TIMEOUT, routes=routes)
     await load.start()
