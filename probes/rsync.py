@@ -311,10 +311,26 @@ async def run(
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         stderr_task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.shield(process.wait())
+        await reap(process)
         raise
     return result
+
+
+async def reap(process: asyncio.subprocess.Process) -> None:
+    """Wait for a child to end even when cancelled meanwhile (the cancellation is raised once
+    it has ended): a child left unreaped when the console quits is collected after the event
+    loop closed, and Python prints "Event loop is closed" over the operator's terminal."""
+    waiter = asyncio.ensure_future(process.wait())
+    cancelled = False
+    while not waiter.done():
+        try:
+            await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            cancelled = True
+        except Exception:
+            break
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 async def run_checked(
@@ -340,5 +356,6 @@ __all__ = [
     "explain",
     "parse",
     "parse_line",
+    "reap",
     "summarize",
 ]

@@ -10,6 +10,8 @@ the cluster: no audit log, no worker actions, no wizard, and no binding or comma
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import importlib
 import logging
@@ -52,6 +54,9 @@ log = logging.getLogger(__name__)
 
 DELIVERY_HZ = 4.0
 """Most snapshots a view is shown per second; newer ones replace older ones in between."""
+
+SCHEDULE_STOP = 10.0
+"""Seconds the exit waits for the doctor's and the drift's pass to end (children reaped)."""
 
 MIN_CYCLE = 1.0
 """Shortest --cycle period: each view gets time to mount and render before the next."""
@@ -334,10 +339,22 @@ class ClusterConsoleApp(App[int]):
         from probes.ssh.prompt import set_kbdint_prompt
 
         set_kbdint_prompt(None)
+        await self._stop_schedules()
         await self._stop_monitor()
         actions, self.worker_actions = self.worker_actions, None
         if actions is not None:
             await actions.aclose()
+
+    async def _stop_schedules(self) -> None:
+        """End the doctor's and the deploy drift's passes before the loop closes: a pass cut off
+        by the exit left its rsync child to be collected after the loop had closed, and Python
+        printed "Event loop is closed" over the operator's terminal."""
+        running = [w for w in self.workers if w.group in ("doctor", "deploy-drift")]
+        for worker in running:
+            worker.cancel()
+        for worker in running:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(worker.wait(), SCHEDULE_STOP)
 
     async def _start_monitor(self, inventory: Inventory) -> None:
         from console.monitor.runner import Monitor, MonitorOptions

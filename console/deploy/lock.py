@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from probes.rsync import Endpoint, die_with_parent
+from probes.rsync import Endpoint, die_with_parent, reap
 
 LOCK_NAME = ".clusterconsole-deploy.lock"
 HELD_EXIT = 99
@@ -150,6 +150,9 @@ class DeployLock:
                 await process.wait()
         except TimeoutError:
             await _kill(process)
+        except asyncio.CancelledError:  # the console quitting: the child still gets reaped
+            await _kill(process)
+            raise
 
     @property
     def held(self) -> bool:
@@ -159,8 +162,7 @@ class DeployLock:
 async def _kill(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         process.kill()
-    with contextlib.suppress(Exception):
-        await process.wait()
+    await reap(process)
 
 
 __all__ = ["LOCK_NAME", "DeployLock", "LockError", "LockHeld", "owner_record"]
