@@ -7,7 +7,6 @@ happened.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Iterator
@@ -42,30 +41,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that stop nodes last, so every other test sees the full cluster."""
     items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
-
-
-LOAD_PROOF_WORDS = ("under_load", "under_sticky_load", "loses_nothing")
-"""Test names that measure the sandbox's sticky load: `make test` runs two workers, and two load
-proofs at once on 2 cores starve each other below the rate floor (95 requests/s seen), so they
-take turns (`_one_load_proof_at_a_time`)."""
-
-
-@pytest.fixture(autouse=True)
-def _one_load_proof_at_a_time(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
-    """Under pytest-xdist, a load proof holds a lock file shared by the workers while it runs."""
-    name = request.node.name
-    if not os.environ.get("PYTEST_XDIST_WORKER") or not any(w in name for w in LOAD_PROOF_WORDS):
-        yield
-        return
-    lock = tmp_path_factory.getbasetemp().parent / "load-proof.lock"
-    with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _missing_packages() -> list[str]:
