@@ -55,9 +55,7 @@ class TerminalPrompt:
                 out.write(f"  {printable(text.strip())}\n")
         answers = []
         for question, echo in prompts:
-            out.write(f"  {printable(question) or 'answer: '}")
-            out.flush()
-            line = self._read(echo)
+            line = self._read(echo, f"  {printable(question) or 'answer: '}")
             if line is None:
                 out.write("\n")
                 out.flush()
@@ -65,11 +63,15 @@ class TerminalPrompt:
             answers.append(line)
         return answers
 
-    def _read(self, echo: bool) -> str | None:
-        """One line from the terminal, without echo for a secret; None at end of input."""
+    def _read(self, echo: bool, question: str) -> str | None:
+        """Ask `question` and read one line, without echo for a secret (turned off before the
+        question shows, as getpass does: a code typed at once is never echoed); None at end of
+        input."""
         with contextlib.ExitStack() as undo:
             if not echo:
                 undo.enter_context(_echo_off(self.stdin))
+            self.out.write(question)
+            self.out.flush()
             line = self.stdin.readline()
         if not echo:
             self.out.write("\n")  # the Enter typed was not echoed either

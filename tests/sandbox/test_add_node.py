@@ -294,6 +294,20 @@ def test_add_node_under_sticky_load_loses_nothing(
         cookie = client.cookies.get("JSESSIONID")
         assert cookie is not None
         client.cookies.clear()
+        # replication is asynchronous: wait until node1 holds the copy (peek.jsp reads the
+        # session without creating one; JvmRouteBinderValve may give it node1's route, then the
+        # user carries on with the renamed cookie), then fail the user over to node1
+        peek = layout.nodes[0].http_url + "/app/peek.jsp"
+        held = [cookie]
+
+        def replicated() -> bool:
+            reply = httpx.get(peek, headers={"Cookie": f"JSESSIONID={held[0]}"}, timeout=10)
+            held[0] = reply.cookies.get("JSESSIONID") or held[0]
+            found = _REPLY.search(reply.text)
+            return found is not None and found["count"] == made["count"]
+
+        wait_for(replicated, 30, "node1 to hold the copy of the session made on node4", 0.1)
+        cookie = held[0]
         moved = client.get(
             layout.nodes[0].http_url + "/app/", headers={"Cookie": f"JSESSIONID={cookie}"}
         )
