@@ -16,7 +16,8 @@ from console.operations.wizards.add_node_context import (
     new_node,
     with_new_node,
 )
-from console.operations.wizards.add_node_steps import front_urls, worker_address
+from console.operations.wizards.add_node_steps import worker_address
+from console.operations.wizards.add_node_verify import front_urls
 from tests.inventories import three_nodes
 
 

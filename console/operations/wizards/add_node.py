@@ -39,11 +39,11 @@ from console.operations.wizards.add_node_steps import (
     plan_peers,
     trust_host_key,
     verify_base,
-    verify_serving,
     worker_address,
     write_base,
     write_peers,
 )
+from console.operations.wizards.add_node_verify import verify_serving
 
 NAME = "add-node"
 OWN_QUESTIONS: tuple[Answer, ...] = (
