@@ -323,6 +323,29 @@ class Worker:
             os.waitpid(self.pid, 0)
 
 
+def _scan_here(
+    path: str,
+    part: Part,
+    probes: tuple[Probe, ...],
+    kinds: frozenset[str] | None,
+    json: jsonl.Frame | None,
+    children: list[Worker],
+    results: dict[int, Result],
+) -> Result:
+    """A part scanned in this process; the workers' pipes are emptied after every chunk.
+
+    A busy log's part carries ~5 MB of JSON lines, five times what a pipe holds: a worker
+    writing them blocked until this process had scanned its own whole part, and sat idle
+    half the time (the parent did 69 % of the CPU work)."""
+    scanner = _part_scanner(part[0], probes, kinds, json)
+    events: list[Item] = []
+    for batch in _batches(scanner, path, *part):
+        events.extend(batch)
+        for child in children:
+            child.receive(results, wait=False)
+    return events, [], scanner.lines_seen
+
+
 def _merged(
     path: str,
     parts: list[Part],
@@ -342,6 +365,8 @@ def _merged(
         scanner = _part_scanner(0, None, kinds, json)
         for batch in _batches(scanner, path, *parts[0]):
             yield from batch
+            for child in children:
+                child.receive(results, wait=False)
         before, ready = scanner.lines_seen, 1
         while True:
             index = _claim(claims)
@@ -351,8 +376,8 @@ def _merged(
             if index is None:  # every part is claimed and every worker done: any part lost?
                 missing = [part for part in range(ready, len(parts)) if part not in results]
             for part in missing:
-                events, lines = _scan_range(path, *parts[part], probes, kinds, json)
-                results[part] = (events, [], lines)
+                here = _scan_here(path, parts[part], probes, kinds, json, children, results)
+                results[part] = here
             while ready in results:
                 events, rows, lines = results.pop(ready)
                 yield from (_moved(item, before, prefix) for item in events)
