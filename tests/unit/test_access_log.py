@@ -1,0 +1,127 @@
+"""A node's access log counted by status class: common, combined and the sandbox's lines, garbage
+and a line from hell never crash nor count as 5xx; the remote read (run here by the same sh the
+nodes run) follows the newest file of the glob, across a rotation and a truncation, and says why
+when there is no log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from probes.metrics.access_log import MAX_LINE, AccessCounts, AccessLogParser, count_lines
+from probes.metrics.access_tail import TailState, access_command, parse_output
+
+SANDBOX = b'127.0.0.1 - - [06/Dec/2026:14:00:01 +0000] "GET /app/ HTTP/1.1" 200 31 4\n'
+COMMON_500 = b'10.1.2.3 - - [06/Dec/2026:14:00:02 +0000] "POST /app/save HTTP/1.1" 500 812\n'
+COMBINED_404 = (
+    b'10.1.2.3 - alice [06/Dec/2026:14:00:03 +0000] "GET /nothing HTTP/1.1" 404 - '
+    b'"https://example.test/from" "Mozilla/5.0 (X11; Linux x86_64) \\"quoted\\""\n'
+)
+COMBINED_503 = (
+    b'10.1.2.3 - - [06/Dec/2026:14:00:04 +0000] "GET /busy HTTP/2.0" 503 0 "-" "curl/8.5"\n'
+)
+
+
+def test_status_classes_of_common_combined_and_sandbox_lines() -> None:
+    block = SANDBOX + COMMON_500 + COMBINED_404 + COMBINED_503
+    assert count_lines(block) == AccessCounts(requests=4, status_4xx=1, status_5xx=2)
+
+
+def test_an_escaped_quote_in_the_request_line_does_not_end_it() -> None:
+    # Tomcat writes a quote inside %r as \" : the status is after the real closing quote
+    line = b'1.2.3.4 - - [06/Dec/2026:14:00:05 +0000] "GET /a\\" 500 x HTTP/1.1" 200 5\n'
+    assert count_lines(line) == AccessCounts(requests=1)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"\n",
+        b"not an access log line at all 500\n",
+        b'1.2.3.4 - - [06/Dec/2026:14:00:06 +0000] "POST /token HTTP/1.1" - 125\n',  # no status
+        b'1.2.3.4 - - [06/Dec/2026:14:00:07 +0000] "GET / HTTP/1.1" 5000 1\n',
+        b'1.2.3.4 - - [06/Dec/2026:14:00:08 +0000] "GET / HTTP/1.1" 099 1\n',
+        b'1.2.3.4 - - [06/Dec/2026:14:00:09 +0000] "GET / HTTP/1.1 500 1\n',  # quote never closed
+        b"\x00\xff\xfe 503 \x1b[31m\xc3\x28\n",
+        b'\x1b]0;owned\x07 - - [x] "GET / HTTP/1.1\x1b[2J" 50x 1\n',
+    ],
+)
+def test_a_line_that_does_not_read_is_unreadable_never_a_5xx(line: bytes) -> None:
+    assert count_lines(line) == AccessCounts(unreadable=1)
+
+
+def test_a_line_from_hell_huge_binary_and_escapes() -> None:
+    hell = b'\x1b[2J\x00"' + b"\\" * 300_001 + os.urandom(200_000).replace(b"\n", b"?") + b"\n"
+    parser = AccessLogParser()
+    counts = AccessCounts()
+    for start in range(0, len(hell), 4096):  # arrives in pieces, as a read would cut it
+        counts += parser.feed(hell[start : start + 4096])
+    counts += parser.feed(COMMON_500)
+    assert counts == AccessCounts(requests=1, status_5xx=1, unreadable=1)
+    assert len(hell) > MAX_LINE
+    assert count_lines(hell + SANDBOX).status_5xx == 0
+
+
+def test_a_line_cut_across_two_reads_counts_once() -> None:
+    parser = AccessLogParser()
+    cut = len(COMMON_500) // 2
+    first = parser.feed(SANDBOX + COMMON_500[:cut])
+    second = parser.feed(COMMON_500[cut:])
+    assert first == AccessCounts(requests=1)
+    assert second == AccessCounts(requests=1, status_5xx=1)
+
+
+def _read(base: Path, glob: str, state: TailState) -> bytes:
+    command = access_command(str(base), glob, state)
+    return subprocess.run(["sh", "-c", command], capture_output=True, check=True).stdout
+
+
+GLOB = "logs/localhost_access_log.*.txt"
+
+
+def test_the_read_follows_the_newest_file_across_a_rotation_and_a_truncation(
+    tmp_path: Path,
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    today = logs / "localhost_access_log.2026-12-06.txt"
+    today.write_bytes(COMMON_500 * 3)
+    state = TailState()
+    first = parse_output(_read(tmp_path, GLOB, state), state)
+    assert first.counts is None and first.missing is None  # counting starts at the end
+    assert state.name == "logs/localhost_access_log.2026-12-06.txt"
+    with today.open("ab") as out:
+        out.write(SANDBOX + COMMON_500 + COMBINED_404[:30])
+    read = parse_output(_read(tmp_path, GLOB, state), state)
+    assert read.counts == AccessCounts(requests=2, status_5xx=1)
+    # midnight: the rest of today's file is written, then tomorrow's starts
+    with today.open("ab") as out:
+        out.write(COMBINED_404[30:] + COMMON_500)
+    tomorrow = logs / "localhost_access_log.2026-12-07.txt"
+    tomorrow.write_bytes(COMBINED_503 + SANDBOX)
+    later = os.stat(today).st_mtime + 5
+    os.utime(tomorrow, (later, later))
+    read = parse_output(_read(tmp_path, GLOB, state), state)
+    assert read.rotated and read.file == "logs/localhost_access_log.2026-12-07.txt"
+    assert read.counts == AccessCounts(requests=4, status_4xx=1, status_5xx=2)
+    # the same file truncated, then written again: read from its start
+    tomorrow.write_bytes(COMMON_500)
+    os.utime(tomorrow, (later + 1, later + 1))
+    read = parse_output(_read(tmp_path, GLOB, state), state)
+    assert read.counts == AccessCounts(requests=1, status_5xx=1)
+    assert parse_output(_read(tmp_path, GLOB, state), state).counts == AccessCounts()
+
+
+def test_no_log_says_why_and_bad_output_never_raises(tmp_path: Path) -> None:
+    state = TailState()
+    read = parse_output(_read(tmp_path, GLOB, state), state)
+    assert read.counts is None and read.missing == f"no file matches {GLOB}"
+    gone = parse_output(_read(tmp_path / "absent", GLOB, state), state)
+    assert gone.missing is not None and "cannot enter catalina_base" in gone.missing
+    for output in (b"D 1 0 99 logs/x\nshort", b"Z what\n", b"O 1\n", b"D 1 0 5 x"):
+        bad = parse_output(output, state)
+        assert bad.counts is None and bad.missing is not None and "unreadable" in bad.missing
+    assert state.name is None  # nothing half-applied
