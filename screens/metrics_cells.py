@@ -1,4 +1,7 @@
-"""Cells and lines for a node's figures (sessions, heap, threads, requests/s, errors/s, latency).
+"""Cells and lines for a node's figures (sessions, heap, threads, requests/s, 5xx/s, latency).
+
+The error column counts 5xx answers only, read from the node's access log (``5xx/s``); Tomcat's
+own count (every status >= 400) and the 4xx rate are in the node view.
 
 A figure that is not known shows as a dim ``-`` (the node view says why); a worrying one is in
 the warning colour, a bad one in the error colour, with the same thresholds as the cross-checks
@@ -22,7 +25,7 @@ METRIC_COLUMNS: tuple[tuple[str, str, int, int, int | None, int], ...] = (
     ("heap", "heap", 8, 12, 0, 7),
     ("threads", "threads", 7, 9, 0, 8),
     ("requests", "req/s", 5, 8, 0, 6),
-    ("errors", "err/s", 5, 8, 0, 7),
+    ("errors", "5xx/s", 5, 8, 0, 7),
     ("latency", "ms", 4, 7, 0, 9),
     ("trend", "req/s", 10, 10, 0, 10),
 )
@@ -153,7 +156,9 @@ _FIGURES: tuple[tuple[str, str], ...] = (
     ("heap_used_bytes", "heap"),
     ("threads_busy", "threads busy"),
     ("requests_per_s", "requests/s"),
-    ("errors_per_s", "errors/s"),
+    ("errors_per_s", "5xx/s (log)"),
+    ("errors_4xx_per_s", "4xx/s (log)"),
+    ("errors_4xx_5xx_per_s", "400+/s Tomcat"),
     ("latency_ms", "latency ms"),
 )
 
@@ -204,4 +209,13 @@ def metric_lines(view: NodeView, width: int = 40) -> list[Text]:
         cpu = f"{jvm.cpu_seconds:.0f} s" if jvm.cpu_seconds is not None else _UNKNOWN
         age = f"{jvm.age_seconds / 60:.0f} min" if jvm.age_seconds is not None else _UNKNOWN
         lines.append(Text(f"  process {jvm.pid}: RSS {rss}, CPU {cpu}, up {age}"))
+    access = metrics.access
+    if access is not None and access.file is not None:
+        counts = access.counts
+        read = (
+            f"{counts.requests} requests, {counts.unreadable} unreadable lines in the last read"
+            if counts is not None
+            else "counting from its end"
+        )
+        lines.append(Text(f"  access log {safe(access.file, 80)}: {read}"))
     return lines

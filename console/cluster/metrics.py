@@ -12,13 +12,17 @@ a false zero. A figure that cannot be told is None, and `missing` says why, in p
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from console.cluster.metrics_access import access_json, with_access
+from console.cluster.metrics_sessions import own_sessions as own_sessions
+from console.cluster.metrics_sessions import own_sessions_settled as own_sessions_settled
+from console.cluster.metrics_sessions import with_sessions
 from console.cluster.observations import MetricsObserved
 from console.config.model import DEFAULT_MAX_ERRORS
+from probes.metrics.access_tail import AccessRead
 from probes.metrics.jvm import JvmSample
 from probes.metrics.tomcat_manager import AppSessions, ConnectorStats, ManagerSample
 
@@ -36,6 +40,9 @@ FIELDS = (
     "latency_ms",
 )
 """The figures of `status --json`'s per-node ``metrics`` object, in its order."""
+ADDED_RATES = ("errors_4xx_per_s", "errors_4xx_5xx_per_s")
+"""Rates added to that object after FIELDS (null when unknown, with `missing` saying why):
+4xx from the access log, and Tomcat's own errorCount (status >= 400) a second."""
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -63,6 +70,10 @@ class MetricsPoint:
     errors_per_s: float | None = None
     latency_ms: float | None = None
     """Mean time to serve one request since the previous read (processing time / requests)."""
+    errors_4xx_per_s: float | None = None
+    """Answers of status 400-499 a second, from the access log (like `errors_per_s`)."""
+    errors_4xx_5xx_per_s: float | None = None
+    """Tomcat's own error count a second (its connectors' errorCount: every status >= 400)."""
     sessions_own: int | None = None
     """Sessions only this node holds: active sessions of its applications whose manager does not
     replicate them (StandardManager, PersistentManager; Tomcat's own /manager left out). With
@@ -104,6 +115,8 @@ class NodeMetrics:
     """What SSH read from the JVM's process (the fallback), when it was read."""
     max_errors_per_s: float = DEFAULT_MAX_ERRORS
     """The inventory's threshold for this node's error rate (the cross-checks compare)."""
+    access: AccessRead | None = None
+    """The latest read of the node's access log (where its 5xx and 4xx figures come from)."""
 
     @property
     def at(self) -> float:
@@ -137,7 +150,11 @@ class NodeMetrics:
             value = out[rate]
             if isinstance(value, float):
                 out[rate] = round(value, 3)
-        out["missing"] = {name: self.missing[name] for name in FIELDS if name in self.missing}
+        for name in ADDED_RATES:
+            value = self.point.figure(name)
+            out[name] = round(value, 3) if isinstance(value, float) else value
+        named = (*FIELDS, *ADDED_RATES)
+        out["missing"] = {name: self.missing[name] for name in named if name in self.missing}
         out["source"] = self.source
         out["at"] = self.point.at
         out["sessions_created_here"] = self.sessions_created_here
@@ -158,6 +175,7 @@ class NodeMetrics:
         ]
         if self.jvm is not None:
             out["process"] = self.jvm.to_json()
+        out["access_log"] = access_json(self.access)
         return out
 
 
@@ -193,9 +211,8 @@ def _busiest(connectors: tuple[ConnectorStats, ...]) -> ConnectorStats | None:
 def unknown(at: float, reason: str, previous: NodeMetrics | None = None) -> NodeMetrics:
     """Every figure unknown for `reason` (nothing could be read), history kept."""
     point = MetricsPoint(at)
-    return _with_history(
-        NodeMetrics(point, MappingProxyType(dict.fromkeys(FIELDS, reason))), previous
-    )
+    missing = dict.fromkeys((*FIELDS, *ADDED_RATES), reason)
+    return _with_history(NodeMetrics(point, MappingProxyType(missing)), previous)
 
 
 def _with_history(metrics: NodeMetrics, previous: NodeMetrics | None) -> NodeMetrics:
@@ -218,13 +235,13 @@ def from_manager(
     """The node's figures after one read of its manager application."""
     missing: dict[str, str] = {}
     heap_used = heap_max = threads_busy = threads_max = None
-    requests_per_s = errors_per_s = latency_ms = None
+    requests_per_s = errors_4xx_5xx = latency_ms = None
     now: Counters | None = None
     connectors: tuple[ConnectorStats, ...] = ()
     status = sample.status
     if status is None:
         reason = sample.status_error or "the status page was not read"
-        for name in FIELDS[1:]:
+        for name in (*FIELDS[1:], "errors_4xx_5xx_per_s"):
             missing[name] = reason
     else:
         connectors = status.connectors
@@ -250,7 +267,7 @@ def from_manager(
             why = "the counters went back (the node restarted)"
         if before is not None:
             requests_per_s = _rate(now.requests, before.requests, seconds)
-            errors_per_s = _rate(now.errors, before.errors, seconds)
+            errors_4xx_5xx = _rate(now.errors, before.errors, seconds)
             served = _rate(now.requests, before.requests, 1.0)
             spent = _rate(now.processing_ms, before.processing_ms, 1.0)
             if served and spent is not None:
@@ -259,7 +276,7 @@ def from_manager(
                 missing["latency_ms"] = "no request was served since the previous read"
         for name, value, counter in (
             ("requests_per_s", requests_per_s, now.requests),
-            ("errors_per_s", errors_per_s, now.errors),
+            ("errors_4xx_5xx_per_s", errors_4xx_5xx, now.errors),
             ("latency_ms", latency_ms, now.processing_ms),
         ):
             if value is None and name not in missing:
@@ -287,9 +304,10 @@ def from_manager(
         threads_busy,
         threads_max,
         requests_per_s,
-        errors_per_s,
+        None,
         latency_ms,
-        _own(sample.sessions),
+        errors_4xx_5xx_per_s=errors_4xx_5xx,
+        sessions_own=_own(sample.sessions),
     )
     metrics = NodeMetrics(
         point,
@@ -328,7 +346,7 @@ def from_jvm(
     missing: dict[str, str] = {}
     for name in ("sessions_active", "threads_busy", "threads_max"):
         missing[name] = why_no_manager
-    for name in ("requests_per_s", "errors_per_s", "latency_ms"):
+    for name in ("requests_per_s", "errors_4xx_5xx_per_s", "latency_ms"):
         missing[name] = why_no_manager
     if sample.heap_used is None:
         missing["heap_used_bytes"] = sample.heap_missing or "jstat gave no heap figure"
@@ -350,29 +368,13 @@ def apply(observation: MetricsObserved, previous: NodeMetrics | None) -> NodeMet
     elif observation.jvm is not None:
         found = from_jvm(observation.jvm, at, previous, reason)
         if observation.sample is not None:
-            found = _with_sessions(found, observation.sample)
+            found = with_sessions(found, observation.sample)
     else:
         found = unknown(at, reason, previous)
+    found = with_access(found, observation.access, observation.access_since)
     if found.max_errors_per_s == observation.max_errors_per_s:
         return found
     return replace(found, max_errors_per_s=observation.max_errors_per_s)
-
-
-def _with_sessions(metrics: NodeMetrics, sample: ManagerSample) -> NodeMetrics:
-    """SSH's figures plus the sessions the JMX proxy gave (its status page did not answer), or
-    the JMX proxy's own reason for not giving them."""
-    apps = sample.sessions or ()
-    active = _sum(app.active for app in apps)
-    missing = dict(metrics.missing)
-    if active is not None:
-        missing.pop("sessions_active", None)
-    elif sample.sessions_error is not None:
-        missing["sessions_active"] = sample.sessions_error
-    point = replace(metrics.point, sessions_active=active)
-    history = (*metrics.history[:-1], point)
-    return replace(
-        metrics, point=point, missing=MappingProxyType(missing), history=history, apps=apps
-    )
 
 
 NOT_READ = "not read yet (no answer by the deadline)"
@@ -386,23 +388,3 @@ def metrics_json(metrics: NodeMetrics | None) -> dict[str, object]:
         out["missing"] = dict.fromkeys(FIELDS, NOT_READ)
         return out
     return metrics.to_json()
-
-
-def own_sessions(metrics: NodeMetrics | None) -> int | None:
-    """Sessions only this node holds (`MetricsPoint.sessions_own` of the latest read)."""
-    return metrics.point.sessions_own if metrics is not None else None
-
-
-def own_sessions_settled(metrics: NodeMetrics | None, floor: int = 0, reads: int = 3) -> bool:
-    """True once the node's own sessions are at most `floor`, or stopped falling: the same or
-    more on the last `reads` reads (its users' sessions expire at their own pace; a drain need
-    not wait for the last one). False while unknown (the caller decides what unknown means)."""
-    now = own_sessions(metrics)
-    if metrics is None or now is None:
-        return False
-    if now <= floor:
-        return True
-    counts = [p.sessions_own for p in metrics.history[-reads:] if p.sessions_own is not None]
-    if len(counts) < reads:
-        return False
-    return all(later >= earlier for earlier, later in itertools.pairwise(counts))

@@ -81,8 +81,8 @@ def metrics_problems(state: ClusterState) -> Iterator[Found]:
                 "warning",
                 "error-rate",
                 view.name,
-                f"{view.name} answers {point.errors_per_s:.1f} errors/s (status 400 or more, "
-                f"as Tomcat counts them; the limit is {limit:g}/s).",
+                f"{view.name} answers {point.errors_per_s:.1f} errors/s (status 5xx in its "
+                f"access log; the limit is {limit:g}/s).",
             )
     yield from _sessions(fresh)
 

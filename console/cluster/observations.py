@@ -17,6 +17,7 @@ from probes.files import SharedDirHealth
 from probes.http import HttpCheck
 from probes.license.model import LicenseReading
 from probes.logs.model import LogEvent
+from probes.metrics.access_tail import AccessRead
 from probes.metrics.jvm import JvmSample
 from probes.metrics.tomcat_manager import ManagerSample
 from probes.process import TomcatProcess
@@ -169,6 +170,10 @@ class MetricsObserved:
     reason: str | None = None
     max_errors_per_s: float = 1.0
     """The inventory's error-rate threshold (`[metrics] max_errors_per_s`), for the checks."""
+    access: AccessRead | None = None
+    """The node's access log read with this read (its 5xx and 4xx counts), or why not."""
+    access_since: float | None = None
+    """When the access log's previous read was made: `access`'s counts are since then."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from console.config.checks import (
 )
 from console.config.deploy import read_deploy
 from console.config.lines import FieldPath, LineMap
-from console.config.metrics import manager_url_problem, read_metrics
+from console.config.metrics import access_log_glob, manager_url_problem, read_metrics
 from console.config.model import (
     BalancerConfig,
     BalancerKind,
@@ -66,6 +66,7 @@ _NODE = (
     "logs",
     "http",
     "manager_url",
+    "access_log",
 )
 _NODE_ALL = (*_NODE, "start", "stop")
 _PASSWORD = ("password_env", "password_file")
@@ -189,6 +190,7 @@ class _Builder(TableReader):
             http=http,
             jvm_route=jvm_route,
             manager_url=manager_url,
+            access_log=access_log_glob(self, table, path, profile.access_log),
         )
 
     def logs(self, items: Sequence[tuple[FieldPath, str]], base: str) -> tuple[LogSource, ...]:

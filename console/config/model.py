@@ -140,6 +140,9 @@ class Node:
     manager_url: str | None = None
     """Tomcat's manager application on this node (``http://host:port/manager``); None: on the
     origin of ``http``."""
+    access_log: str | None = None
+    """The access log's glob (AccessLogValve's rotated files), relative to catalina_base or
+    absolute; its 5xx answers give the node's error rate. None: not read."""
 
     def resolve(self, path: str) -> str:
         """An absolute path on this node: ``path`` itself, or relative to catalina_base."""
@@ -318,8 +321,7 @@ class MetricsConfig:
     interval: float = DEFAULT_METRICS_INTERVAL
     """Seconds between two reads of one node's figures."""
     max_errors_per_s: float = DEFAULT_MAX_ERRORS
-    """Errors a second (answers of status 400 or more, as Tomcat counts them) above which a node
-    is a problem."""
+    """5xx answers a second (from the node's access log) above which a node is a problem."""
 
 
 @dataclass(frozen=True, slots=True)

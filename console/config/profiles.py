@@ -49,6 +49,9 @@ class Profile:
     """MySQL privileges (upper case) the application's database user needs."""
     deploy_paths: tuple[str, ...] = ("webapps/",)
     """The directories a deploy sync keeps in step, relative to each node's catalina_base."""
+    access_log: str = "logs/localhost_access_log.*.txt"
+    """The access log's glob, relative to catalina_base: Tomcat's AccessLogValve as
+    server.xml ships it (rotated daily, the date in the name)."""
 
 
 _CATALINA_START = "{catalina_base}/bin/startup.sh"
@@ -84,6 +87,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             membership="hazelcast",
             required_grants=JOGET_GRANTS,
             deploy_paths=("repository/deployment/server/",),
+            # Carbon's servlet transport access log (http_access_YYYY-MM-DD.log): not run here
+            access_log="repository/logs/http_access_*.log",
         ),
         # frevvo ships Context unloadDelay=40000 and logs JGroups views.
         "frevvo": _catalina("frevvo", "per-server", "jgroups", 40000),

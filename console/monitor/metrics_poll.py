@@ -20,6 +20,7 @@ from console.cluster.observations import MetricsObserved, Observation
 from console.cluster.state import ClusterState
 from console.config.model import ConfigError, Inventory, Node
 from console.monitor.tasks import Pacer
+from probes.metrics.access_tail import AccessRead, TailState, access_command, parse_output
 from probes.metrics.jvm import JvmSample, jvm_script, parse_jvm
 from probes.metrics.tomcat_manager import ManagerReader, ManagerSample, manager_base
 
@@ -75,6 +76,52 @@ async def read_jvm(run: RunCommand, pid: int, timeout: float) -> JvmSample:
     return parse_jvm(pid, output.decode("utf-8", "replace"))
 
 
+ACCESS_TIMEOUT = 10.0
+"""Seconds one read of the access log may take (up to `MAX_READ` bytes over SSH)."""
+
+
+class AccessLogPoll:
+    """The node's access log, read once per round (`probes.metrics.access_tail`): the counts of
+    the lines written since the previous successful read, and when that read was made."""
+
+    def __init__(
+        self, node: Node, run: RunCommand | None, state: Callable[[], ClusterState]
+    ) -> None:
+        self._node = node
+        self._run = run
+        self._view = state
+        self._state = TailState()
+        self._last: float | None = None
+
+    async def read(self) -> tuple[AccessRead, float | None]:
+        """This round's read and the time its counts start from (None: no rate yet)."""
+        glob = self._node.access_log
+        if glob is None:
+            return AccessRead(missing="access_log is off for this node (cluster.toml)"), None
+        ssh = self._ssh()
+        if self._run is None or ssh != "up":
+            return AccessRead(missing=f"not read: SSH to the node is {ssh}"), None
+        at = time.time()
+        try:
+            output = await self._run(
+                access_command(self._node.catalina_base, glob, self._state), ACCESS_TIMEOUT
+            )
+        except Exception as exc:  # any SSH trouble: unknown with the reason, next round again
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            return AccessRead(missing=f"could not be read over SSH: {reason}"), None
+        found = parse_output(output, self._state)
+        since = self._last
+        if found.missing is None:
+            self._last = at
+        return found, since
+
+    def _ssh(self) -> str:
+        try:
+            return self._view().node(self._node.name).ssh
+        except KeyError:
+            return "unknown"
+
+
 async def metrics_poll(
     inventory: Inventory,
     node: Node,
@@ -122,6 +169,7 @@ async def _poll(
     last_jvm = float("-inf")
     jvm: JvmSample | None = None
     rounds = 0
+    access_log = AccessLogPoll(node, run, state)
     while True:
         sample: ManagerSample | None = None
         why = reason
@@ -142,7 +190,9 @@ async def _poll(
         else:
             jvm = None
         limit = inventory.metrics.max_errors_per_s
-        observe(MetricsObserved(node.name, sample, jvm, time.time(), why, limit))
+        access, since = await access_log.read()
+        at = time.time()
+        observe(MetricsObserved(node.name, sample, jvm, at, why, limit, access, since))
         rounds += 1
         if rounds == 1:
             await pacer.sleep(min(FIRST_GAP, every))

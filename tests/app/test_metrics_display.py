@@ -1,4 +1,4 @@
-"""A node's figures on the dashboard (sessions, heap, threads, req/s, err/s, latency, each a dash
+"""A node's figures on the dashboard (sessions, heap, threads, req/s, 5xx/s, latency, each a dash
 when unknown; all dropped before the other columns at 80 columns) and in the node view (each
 figure with its sparkline and time span, or why it is unknown; per application sessions)."""
 
@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.cluster.observations import MetricsObserved
+from probes.metrics.access_log import AccessCounts
+from probes.metrics.access_tail import AccessRead
 from probes.metrics.tomcat_manager import AppSessions, ConnectorStats, ManagerSample, ServerStatus
 from screens.app import ClusterConsoleApp
 from screens.dashboard import DashboardScreen
@@ -29,8 +31,15 @@ def sample(requests: int, *, busy: int = 3, heap: int = 100 * MIB) -> ManagerSam
     return ManagerSample(ServerStatus(heap, 256 * MIB, (connector,)), None, (app,), None, 2.0)
 
 
-def figures(node: str, at: float, requests: int, **extra: int) -> MetricsObserved:
-    return MetricsObserved(node, sample(requests, **extra), None, at)
+def figures(
+    node: str, at: float, requests: int, *, fives: int | None = None, **extra: int
+) -> MetricsObserved:
+    """A read of the manager and of the access log: its first read (`fives` None) or one with
+    `fives` 5xx lines written in the 5 s since the previous one."""
+    counts = AccessCounts(fives * 2, 0, fives, 0) if fives is not None else None
+    access = AccessRead(counts, None, "logs/localhost_access_log.2026-12-06.txt")
+    since = at - 5 if fives is not None else None
+    return MetricsObserved(node, sample(requests, **extra), None, at, None, 1.0, access, since)
 
 
 def shown(table: NodeTable) -> list[str]:
@@ -50,14 +59,14 @@ async def test_dashboard_shows_the_figures_and_unknowns_as_dashes(tmp_path: Path
         for observation in recorded.healthy():
             app.apply(observation)
         app.apply(figures("node1", recorded.T0 + 40, 1000))
-        app.apply(figures("node1", recorded.T0 + 45, 1100, busy=200, heap=240 * MIB))
+        app.apply(figures("node1", recorded.T0 + 45, 1100, fives=10, busy=200, heap=240 * MIB))
         await wait_for(lambda: "42" in cells(app, "node1"))
         row = cells(app, "node1")
         at = row.index("42")
         assert row[at : at + 6] == ["42", "94% 256M", "200/200", "20", "2", "5"]
         assert cells(app, "node2")[at : at + 6] == ["-"] * 6
         table = app.screen.query_one(NodeTable)
-        assert {"sess", "heap", "threads", "req/s", "err/s", "ms"} <= set(shown(table))
+        assert {"sess", "heap", "threads", "req/s", "5xx/s", "ms"} <= set(shown(table))
         panel = app.screen.query_one(ProblemsPanel)
         await wait_for(lambda: any(p.code == "threads-exhausted" for p in panel.problems))
         await pilot.resize_terminal(80, 24)
@@ -71,8 +80,8 @@ async def test_node_view_has_each_figure_with_history_or_why_not(tmp_path: Path)
         lambda: NodeScreen("node1"),
         observations=[
             figures("node1", 100.0, 1000),
-            figures("node1", 105.0, 1050),
-            figures("node1", 110.0, 1200),
+            figures("node1", 105.0, 1050, fives=5),
+            figures("node1", 110.0, 1200, fives=15),
             MetricsObserved(
                 "node2",
                 ManagerSample(
@@ -92,6 +101,12 @@ async def test_node_view_has_each_figure_with_history_or_why_not(tmp_path: Path)
         assert "/[bold]app (DeltaManager): active 42" in facts
         assert "created here 20, from peers 30" in facts
         assert any(block in facts for block in "▁▂▃▄▅▆▇█")
+        lines = facts.splitlines()
+        # the 5xx rate from the access log, 4xx apart, Tomcat's own >= 400 count beside them
+        assert next(line for line in lines if "5xx/s (log)" in line).split()[2] == "3"
+        assert any("4xx/s (log)" in line for line in lines)
+        assert next(line for line in lines if "400+/s Tomcat" in line).split()[2] == "3"
+        assert "access log logs/localhost_access_log.2026-12-06.txt: 30 requests" in facts
 
 
 async def test_node_view_says_why_a_figure_is_unknown_literally(tmp_path: Path) -> None:
@@ -132,7 +147,7 @@ async def test_dashboard_has_a_requests_sparkline_with_its_time_scale_hidden_fir
             await pilot.resize_terminal(width, 40)
             await pilot.pause()
             if "req/s 50s" not in shown(table):
-                assert {"sess", "heap", "threads", "req/s", "err/s", "ms"} <= set(shown(table))
+                assert {"sess", "heap", "threads", "req/s", "5xx/s", "ms"} <= set(shown(table))
                 break
         else:
             raise AssertionError("the sparkline column was never hidden")

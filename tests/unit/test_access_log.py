@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from console.config import load_inventory_text
+from console.config.errors import ConfigError
 from probes.metrics.access_log import MAX_LINE, AccessCounts, AccessLogParser, count_lines
 from probes.metrics.access_tail import TailState, access_command, parse_output
 
@@ -125,3 +127,38 @@ def test_no_log_says_why_and_bad_output_never_raises(tmp_path: Path) -> None:
         bad = parse_output(output, state)
         assert bad.counts is None and bad.missing is not None and "unreadable" in bad.missing
     assert state.name is None  # nothing half-applied
+
+
+def _nodes(tmp_path: Path, profile: str, extra: str) -> list[str | None]:
+    text = f'[cluster]\nname = "c"\nprofile = "{profile}"\n' + "".join(
+        f'[[nodes]]\nname = "n{i}"\nhost = "10.0.0.{i}"\ncatalina_base = "/opt/t"\n{line}\n'
+        for i, line in enumerate(("", extra), 1)
+    )
+    inventory = load_inventory_text(text, tmp_path / "cluster.toml")
+    return [node.access_log for node in inventory.nodes]
+
+
+def test_the_inventory_field_defaults_per_profile_and_turns_off(tmp_path: Path) -> None:
+    assert _nodes(tmp_path, "tomcat", 'access_log = ""') == [GLOB, None]
+    assert _nodes(tmp_path, "wso2", "access_log = false") == [
+        "repository/logs/http_access_*.log",
+        None,
+    ]
+    own = 'access_log = "/var/log/tomcat/access.*.log"'
+    assert _nodes(tmp_path, "joget", own) == [GLOB, "/var/log/tomcat/access.*.log"]
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("true", "expected a glob (a string) or false, got boolean"),
+        ('"logs/a b.txt"', "may not hold whitespace"),
+        ('"logs/$(reboot).txt"', "may not hold whitespace or '$' '(' ')'"),
+        ('"logs/"', "must name files"),
+    ],
+)
+def test_a_bad_access_log_says_what_and_where(tmp_path: Path, value: str, said: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _nodes(tmp_path, "tomcat", f"access_log = {value}")
+    message = str(info.value)
+    assert "nodes[1].access_log" in message and said in message

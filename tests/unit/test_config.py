@@ -435,7 +435,7 @@ def test_unknown_fields_get_a_hint(tmp_path: Path) -> None:
         "cluster.toml:3: cluster.nmae: unknown field; did you mean 'name'?",
         "cluster.toml:8: nodes[0].jvmRoute: unknown field; did you mean 'jvm_route'?",
         "cluster.toml:9: nodes[0].whatever: unknown field; expected one of: name, host, ssh_port,"
-        " ssh_user, jvm_route, catalina_base, logs, http, manager_url, start, stop",
+        " ssh_user, jvm_route, catalina_base, logs, http, manager_url, access_log, start, stop",
         "cluster.toml:10: nodes_extra: unknown field; did you mean 'nodes'?",
     ]
 

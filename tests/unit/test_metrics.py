@@ -9,6 +9,7 @@ from pathlib import Path
 
 from console.cluster.crosschecks import problems
 from console.cluster.metrics import (
+    ADDED_RATES,
     FIELDS,
     HISTORY,
     NodeMetrics,
@@ -16,10 +17,13 @@ from console.cluster.metrics import (
     own_sessions,
     own_sessions_settled,
 )
+from console.cluster.metrics_access import FIRST, NOT_READ
 from console.cluster.observations import MetricsObserved, ProcessObserved
 from console.cluster.state import ClusterState
 from console.commands.status import to_json
 from console.config import load_inventory_text
+from probes.metrics.access_log import AccessCounts
+from probes.metrics.access_tail import AccessRead
 from probes.metrics.jvm import JvmSample, jvm_script, parse_jvm
 from probes.metrics.tomcat_manager import (
     AppSessions,
@@ -73,9 +77,11 @@ def test_rates_come_from_two_reads(tmp_path: Path) -> None:
     state = state.apply(MetricsObserved("n1", _sample(150, 15, 1500), None, 1005.0))
     second = _metrics(state)
     assert second.point.requests_per_s == 10.0
-    assert second.point.errors_per_s == 2.0
+    assert second.point.errors_4xx_5xx_per_s == 2.0  # Tomcat's errorCount: status >= 400
     assert second.point.latency_ms == 10.0  # 500 ms for 50 requests
-    assert not second.missing
+    # 5xx and 4xx come from the access log alone, not read in these observations
+    assert second.point.errors_per_s is None and second.point.errors_4xx_per_s is None
+    assert dict(second.missing) == dict.fromkeys(("errors_per_s", "errors_4xx_per_s"), NOT_READ)
     assert len(second.history) == 2
 
 
@@ -121,7 +127,7 @@ def test_a_refusing_manager_leaves_every_figure_unknown_with_the_reason(tmp_path
     assert "401" in metrics.missing["sessions_active"]
     out = metrics_json(metrics)
     missing = out["missing"]
-    assert isinstance(missing, dict) and set(missing) == set(FIELDS)
+    assert isinstance(missing, dict) and set(missing) == {*FIELDS, *ADDED_RATES}
 
 
 def test_jmx_refused_keeps_the_status_figures(tmp_path: Path) -> None:
@@ -134,8 +140,10 @@ def test_jmx_refused_keeps_the_status_figures(tmp_path: Path) -> None:
     assert metrics.missing == {
         "sessions_active": "lacks the manager-jmx role (403)",
         "requests_per_s": "a rate needs two reads (the first was just made)",
-        "errors_per_s": "a rate needs two reads (the first was just made)",
+        "errors_4xx_5xx_per_s": "a rate needs two reads (the first was just made)",
         "latency_ms": "a rate needs two reads (the first was just made)",
+        "errors_per_s": NOT_READ,
+        "errors_4xx_per_s": NOT_READ,
     }
 
 
@@ -193,7 +201,8 @@ def test_status_json_has_a_metrics_object_per_node(tmp_path: Path) -> None:
     metrics = nodes["n1"]["metrics"]
     assert list(metrics)[: len(FIELDS)] == list(FIELDS)
     assert metrics["sessions_active"] == 3 and metrics["requests_per_s"] == 2.0
-    assert metrics["missing"] == {}
+    assert set(metrics["missing"]) == {"errors_per_s", "errors_4xx_per_s"}  # no access log
+    assert metrics["errors_4xx_5xx_per_s"] == 0.0 and metrics["access_log"] is None
     assert metrics["sessions_created_here"] == 4 and metrics["sessions_received"] == 6
     unread = nodes["n2"]["metrics"]
     assert all(unread[name] is None for name in FIELDS)
@@ -231,15 +240,69 @@ def test_threads_busy_at_max_is_critical(tmp_path: Path) -> None:
     assert ("threads-exhausted", "n2") not in _codes(state)
 
 
+def _read(requests: int, fours: int, fives: int, unreadable: int = 0) -> AccessRead:
+    return AccessRead(AccessCounts(requests, fours, fives, unreadable), None, "logs/a.txt")
+
+
 def test_error_rate_above_the_threshold_is_a_warning(tmp_path: Path) -> None:
     state = _running(_inventory(tmp_path))
-    state = state.apply(MetricsObserved("n1", _sample(100, 0), None, 1000.0, None, 0.5))
-    state = state.apply(MetricsObserved("n1", _sample(110, 2), None, 1005.0, None, 0.5))
+    first = AccessRead(None, None, "logs/a.txt")  # the first read only finds the log's end
+    state = state.apply(MetricsObserved("n1", _sample(100, 0), None, 1000.0, None, 0.5, first))
+    assert _metrics(state).missing["errors_per_s"] == FIRST
+    # Tomcat's own count (400 or more) is far above the limit: 404s are no error rate
+    state = state.apply(
+        MetricsObserved("n1", _sample(200, 90), None, 1005.0, None, 0.5, _read(100, 88, 2), 1000.0)
+    )
+    point = _metrics(state).point
+    assert point.errors_4xx_5xx_per_s == 18.0 and point.errors_4xx_per_s == 17.6
+    assert point.errors_per_s == 0.4
     assert ("error-rate", "n1") not in _codes(state)  # 0.4/s
-    state = state.apply(MetricsObserved("n1", _sample(120, 12), None, 1010.0, None, 0.5))
+    state = state.apply(
+        MetricsObserved("n1", _sample(220, 100), None, 1010.0, None, 0.5, _read(20, 0, 10), 1005.0)
+    )
     assert _codes(state)[("error-rate", "n1")] == "warning"
     text = next(p.text for p in problems(state) if p.code == "error-rate")
-    assert "2.0 errors/s" in text and "0.5/s" in text
+    assert "2.0 errors/s (status 5xx" in text and "0.5/s" in text
+    out = metrics_json(_metrics(state))
+    assert out["errors_per_s"] == 2.0 and out["errors_4xx_5xx_per_s"] == 2.0
+    assert out["access_log"] == {
+        "file": "logs/a.txt",
+        "rotated": False,
+        "requests": 20,
+        "status_4xx": 0,
+        "status_5xx": 10,
+        "unreadable_lines": 0,
+        "missing": None,
+    }
+
+
+def test_no_access_log_leaves_the_5xx_rate_unknown_with_why_the_rest_known(
+    tmp_path: Path,
+) -> None:
+    state = _inventory(tmp_path)
+    gone = AccessRead(missing="no file matches logs/localhost_access_log.*.txt")
+    for at in (1000.0, 1005.0):
+        state = state.apply(MetricsObserved("n1", _sample(int(at)), None, at, None, 1.0, gone, 1.0))
+    metrics = _metrics(state)
+    assert metrics.point.errors_per_s is None and metrics.point.requests_per_s == 1.0
+    assert metrics.missing["errors_per_s"] == (
+        "access log: no file matches logs/localhost_access_log.*.txt"
+    )
+    out = metrics_json(metrics)
+    assert out["errors_per_s"] is None and out["errors_4xx_5xx_per_s"] == 0.0
+    assert "access log: no file" in str(out["missing"])
+
+
+def test_the_ssh_fallback_still_has_the_access_logs_rate(tmp_path: Path) -> None:
+    state = _inventory(tmp_path)
+    jvm = JvmSample(7, 10 << 20, 5.0, 60.0, 30 << 20, 256 << 20, 0.1)
+    why = "no manager application on this node (404)"
+    state = state.apply(
+        MetricsObserved("n1", None, jvm, 1010.0, why, 1.0, _read(50, 5, 25), 1000.0)
+    )
+    point = _metrics(state).point
+    assert point.errors_per_s == 2.5 and point.errors_4xx_per_s == 0.5
+    assert _metrics(state).missing["errors_4xx_5xx_per_s"] == why
 
 
 def test_a_node_whose_sessions_are_not_replicated(tmp_path: Path) -> None:
