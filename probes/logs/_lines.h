@@ -36,6 +36,12 @@ typedef struct {
 int lines_read_error(const unsigned char *b, Py_ssize_t len, Py_ssize_t start, Py_ssize_t line_end,
                      Py_ssize_t end, Py_ssize_t max_fold, error_read_t *r);
 
+/* 1 when classify.MAY_BE_CLUSTER finds a word in m[0:n] (a cluster rule may read the message). */
+int lines_may_be_cluster(const unsigned char *m, Py_ssize_t n);
+/* Where records.split_glued cuts the line b[start:stop] in two, the first part an application's
+ * line that is no event: the start of the record glued onto it; -1 when Python must decide. */
+Py_ssize_t lines_glued_second(const unsigned char *b, Py_ssize_t start, Py_ssize_t stop);
+
 PyObject *scan_json_errors(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *scan_rebase(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 

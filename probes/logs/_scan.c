@@ -4,7 +4,8 @@
  * does (the same needles, the same acceptance of a candidate line, the same anchor misses
  * counted), reads each candidate that is an error record with lines_read_error, and writes its
  * event as the JSON line `clusterconsole events --json` prints for it. It stops at the first
- * candidate it cannot finish alone and hands it to Python: a record lines_read_error refuses, a
+ * candidate it cannot finish alone and hands it to Python: a record lines_read_error refuses (also
+ * after cutting off the application line it may be glued onto: _records.c), a
  * message a cluster rule may read, a (layout, level, source) whose event Python has not described
  * yet in `drafts` (probes/logs/fastjson.py). So the lines come out in the order of the log, and
  * are the bytes Python would have written (tests/unit/test_log_json.py).
@@ -68,20 +69,6 @@ static int put_escaped(sink_t *s, const unsigned char *p, Py_ssize_t n) {
         run = i + 1;
     }
     return put(s, p + run, n - run);
-}
-
-static const char *const CLUSTER_WORDS[] = {
-    "ember", "cluster", "WSO2 Carbon started", "hutting down", "uspect", "USPECT", "Removing ",
-    "|", "members discovered",
-};
-/* classify.MAY_BE_CLUSTER: where one of these is in the message, a cluster rule may read it. */
-static int may_be_cluster(const unsigned char *m, Py_ssize_t n) {
-    for (size_t k = 0; k < sizeof CLUSTER_WORDS / sizeof *CLUSTER_WORDS; k++) {
-        if (memmem(m, (size_t)n, CLUSTER_WORDS[k], strlen(CLUSTER_WORDS[k]))) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static int has(const unsigned char *b, Py_ssize_t start, Py_ssize_t end, PyObject *needle) {
@@ -200,7 +187,7 @@ typedef struct {
 /* The event's JSON line, or 0 when Python must write it (1 written, -1 error). */
 static int put_event(sink_t *s, const unsigned char *b, const error_read_t *r, const config_t *c,
                      Py_ssize_t line) {
-    if (may_be_cluster(b + r->message, r->head_end - r->message)) {
+    if (lines_may_be_cluster(b + r->message, r->head_end - r->message)) {
         return 0;
     }
     char small[512];
@@ -346,8 +333,13 @@ PyObject *scan_json_errors(PyObject *self, PyObject *const *args, Py_ssize_t nar
         }
         error_read_t r;
         int written = 0;
-        if (stop - start <= c.max_line &&
-            lines_read_error(b, view.len, start, stop, end, c.max_fold, &r)) {
+        Py_ssize_t record = start;
+        int fits = stop - start <= c.max_line;
+        if (fits && !lines_read_error(b, view.len, start, stop, end, c.max_fold, &r)) {
+            record = lines_glued_second(b, start, stop); /* an application line, a record glued on */
+            fits = record >= 0 && lines_read_error(b, view.len, record, stop, end, c.max_fold, &r);
+        }
+        if (fits) {
             Py_ssize_t line = cline + lines_count(b, cpos, start);
             written = put_event(&s, b, &r, &c, line);
             if (written < 0) {

@@ -113,6 +113,49 @@ def test_quotes_backslashes_and_long_traces_are_escaped_and_cut_like_orjson() ->
     assert "…" in text  # the text was cut at the cap, with its ellipsis
 
 
+_SEVERE = (
+    "22-Nov-2026 10:00:{s:02d}.000 SEVERE [exec-1] "
+    "org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() threw exception"
+)
+_TRACE = "java.lang.IllegalStateException: no session\n\tat com.example.Cart.show(Cart.java:9)"
+
+
+@needs_helper
+def test_glued_records_are_cut_by_the_helper_as_split_glued_cuts_them() -> None:
+    """A SEVERE glued onto an application's quiet line (an unflushed writer) is written by the
+    helper; every line whose first record may be an event, or that `_GLUE` may cut elsewhere or
+    more than once, goes to Python, and the JSON lines are the same either way."""
+    quiet = "2026-11-22 10:00:{s:02d},123 INFO  [exec-2] com.example.Shop - Order {s} created"
+    lines_ = [_SEVERE.format(s=0), "2026-11-22 10:00:00,500 INFO  [main] a.b.C - ok"]
+    for s in range(1, 40):
+        lines_.append(quiet.format(s=s) + "  " + _SEVERE.format(s=s))
+        if s % 3 == 0:
+            lines_.append(_TRACE)
+    python_firsts = (
+        "2026-11-22 10:00:01,000 ERROR [exec-2] com.example.Shop - payment failed",
+        "2026-11-22 10:00:01,000 INFO  [exec-2] com.example.Shop - Member 10.0.0.3 left",
+        "2026-11-22 10:00:01,000 INFO  [exec-2] org.apache.catalina.core.X - Server startup",
+        "2026-11-22 10:00:01,000 INFO  [exec-2] com.example.Shop - due Nov 22, 2026 at noon",
+        "2026-11-22 10:00:01,000 INFO  [exec-2] com.example.Shop - path 1/2/3 | cut",
+        "2026-11-22 10:00:01,000 SEVERE [exec-2] com.example.Shop - glued to a SEVERE",
+        "2026-11-22 10:00:01,000 INFO [exec-2] com.example.Shop - " + _SEVERE.format(s=2),
+        "22-Nov-2026 10:00:01.000 INFO [exec-2] com.example.Shop.run a JUL line first",
+        "2026-11-22 10:00:01,000 [exec-2] INFO com.example.Shop - thread before the level",
+        "2026-11-22 10:00:01,000 INFORMATION [exec-2] com.example.Shop - a longer word",
+        "2026-11-22 10:00:01,000 error [exec-2] com.example.Shop - lower-case error",
+    )
+    for first in python_firsts:
+        lines_.append(first + " " + _SEVERE.format(s=1))
+        lines_.append(_TRACE)
+    lines_.append("short 10:00:01 " + _SEVERE.format(s=3))
+    lines_.append("2026-11-22 10:00:09,000 INFO  [main] a.b.C - the end")
+    data = "\n".join(lines_).encode() + b"\n"
+    written = _same(data)
+    assert written >= 39  # every glued quiet line (the first SEVERE tells the helper its fields)
+    assert _same(data, max_fold_lines=1) > 0
+    _same(data, max_line=120)
+
+
 @needs_helper
 def test_a_file_name_orjson_refuses_takes_the_python_road() -> None:
     name = "bad-\udcff.log"
