@@ -50,7 +50,7 @@ deps:
 
 venv: deps $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py probes/logs/_lines.c probes/logs/_scan.c probes/logs/_records.c probes/logs/_lines.h
+$(VENV)/.installed: pyproject.toml setup.py probes/logs/_lines.c probes/logs/_scan.c probes/logs/_records.c probes/logs/_teddy.c probes/logs/_lines.h
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

@@ -36,7 +36,12 @@ if __name__ == "__main__":
         ext_modules=[
             Extension(
                 "probes.logs._lines",
-                sources=["probes/logs/_lines.c", "probes/logs/_scan.c", "probes/logs/_records.c"],
+                sources=[
+                    "probes/logs/_lines.c",
+                    "probes/logs/_scan.c",
+                    "probes/logs/_records.c",
+                    "probes/logs/_teddy.c",
+                ],
                 depends=["probes/logs/_lines.h"],
                 extra_compile_args=["-O3"],
                 optional=True,

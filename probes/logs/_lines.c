@@ -74,7 +74,8 @@ static PyObject *count_newlines(PyObject *self, PyObject *const *args, Py_ssize_
  * built once by probes/logs/lines.py: for each needle its guard offset, its guard width (1 or 2
  * bytes) and its length, then the needle. Each 16-byte block is compared with every needle's
  * guard (SSE2: two compares, an and and a movemask per needle); a guard hit is verified with
- * memcmp. Guards are rare bytes or byte pairs of the needle, so hits are few. */
+ * memcmp. Guards are rare bytes or byte pairs of the needle, so hits are few. From
+ * LINES_TEDDY_MIN needles on, CPUs with AVX2 test all needles at once (_teddy.c). */
 int lines_parse_spec(const unsigned char *spec, Py_ssize_t size, needle_t *needles) {
     Py_ssize_t at = 0;
     int count = 0;
@@ -190,7 +191,9 @@ void lines_search(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
     Py_ssize_t i = start;
 #ifdef HAVE_AVX2_PATH
     if (cpu_avx2()) {
-        i = search_avx2(buf, i, start, end, needles, count, max_offset, best, which);
+        i = count >= LINES_TEDDY_MIN
+                ? lines_search_teddy(buf, i, start, end, needles, count, max_offset, best, which)
+                : search_avx2(buf, i, start, end, needles, count, max_offset, best, which);
         if (i < 0) {
             return;
         }

@@ -21,6 +21,16 @@ int lines_parse_spec(const unsigned char *spec, Py_ssize_t size, needle_t *needl
 void lines_search(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
                   const needle_t *needles, int count, Py_ssize_t *best, int *which);
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define LINES_HAVE_TEDDY 1
+#define LINES_TEDDY_MIN 4 /* needles from which the Teddy filter beats a compare per needle */
+/* lines_search's 32-byte loop for many needles on CPUs with AVX2 (_teddy.c): where the caller
+ * goes on from, or -1 when the search is over (*best, *which as lines_search sets them). */
+Py_ssize_t lines_search_teddy(const unsigned char *buf, Py_ssize_t i, Py_ssize_t start,
+                              Py_ssize_t end, const needle_t *needles, int count,
+                              Py_ssize_t max_offset, Py_ssize_t *best, int *which);
+#endif
+
 /* An error record read whole by lines_read_error; offsets are absolute in the buffer. */
 typedef struct {
     int layout; /* 1 jul1 (OneLineFormatter), 2 iso (log4j/logback) */
