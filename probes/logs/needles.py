@@ -160,6 +160,9 @@ class Search:
         self._spec = b""  # the patterns as `find_any` takes them (when the helper is built)
         self._line_spec = b""  # every probe's needles, to look through one rejected line
         self._line_owner: list[Probe] = []
+        self._probe_specs = [
+            needle_spec(probe.needles) if find_any is not None else b"" for probe in probes
+        ]  # each probe's needles, to look for them in one pass through a line holding its anchor
         self.tables: Tables | None = None
         """The search as `_lines.json_errors` takes it (None: no one-pass helper)."""
 
@@ -286,6 +289,8 @@ class Search:
         anchored = bool(probe.anchor) and self._pattern[which] == probe.anchor
         if buf[start] in (9, 32):  # a continuation line is never a record of its own
             ok = False
+        elif anchored and find_any is not None and (spec := self._probe_specs[index]):
+            ok = find_any(buf, start, end, spec)[0] >= 0  # a long line is looked through once
         elif anchored:
             ok = any(buf.find(needle, start, end) >= 0 for needle in probe.needles)
         else:
