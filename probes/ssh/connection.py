@@ -19,23 +19,20 @@ import math
 import random
 import shlex
 import time
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncssh
 
-from probes.ssh.config import HostConfig, config_paths
+from probes.ssh.bastions import Bastions as Bastions
+from probes.ssh.bastions import bastions
+from probes.ssh.config import HostConfig
+from probes.ssh.connect import connect_options, handshake_client
 from probes.ssh.handshake import (
     BastionError,
     HandshakeClient,
     classify,
-    client_keys,
-    known_hosts,
-    known_hosts_files,
-    known_hosts_path,
     lost_reason,
-    readable_files,
 )
 from probes.ssh.handshake import (
     SshState as SshState,
@@ -55,16 +52,6 @@ from probes.ssh.target import (
     SshTarget as SshTarget,
 )
 
-# aes128-gcm first: it costs ~40 % less CPU than chacha20 with hundreds of connections
-# (docs/facts.md).
-ENCRYPTION_ALGS = (
-    "aes128-gcm@openssh.com",
-    "aes256-gcm@openssh.com",
-    "chacha20-poly1305@openssh.com",
-    "aes128-ctr",
-    "aes192-ctr",
-    "aes256-ctr",
-)
 LISTENER_RETRY = 1.0
 """While the listener refuses, it is asked again this often, so its return shows within ~1 s."""
 # How long one connect may hold a slot of the shared connect semaphore. The semaphore spreads the
@@ -134,155 +121,6 @@ repeated failed logins fill the node's auth log (and may get this machine banned
 SLOW_STATES: frozenset[SshState] = frozenset(
     {"auth-failed", "host-key-mismatch", "host-key-unknown"}
 )
-
-
-def _connect_options(
-    target: SshTarget, config: HostConfig, client: HandshakeClient
-) -> dict[str, object]:
-    """asyncssh options for ``target``: only what the inventory sets overrides the config."""
-    options: dict[str, object] = {
-        "client_factory": lambda: client,
-        # Bounded by `within` instead: asyncssh's timeout would count the time an operator
-        # takes to type a one-time code (keyboard-interactive) against the connect.
-        "connect_timeout": None,
-        "keepalive_interval": target.keepalive_interval,
-        "keepalive_count_max": target.keepalive_count_max,
-        "encryption_algs": list(ENCRYPTION_ALGS),
-        "config": _config_files(target),
-    }
-    if target.username is not None:
-        options["username"] = target.username
-    if target.client_keys:
-        options["client_keys"] = client_keys(target.client_keys)
-    # Always explicit known hosts: the config may say `StrictHostKeyChecking no`, and asyncssh
-    # would then verify nothing. No file at all trusts no key (every host is "unknown").
-    options["known_hosts"] = known_hosts(client.files)
-    return options
-
-
-def _config_files(target: SshTarget) -> list[str]:
-    return [str(path) for path in config_paths(target.ssh_config)]
-
-
-def _handshake(target: SshTarget, config: HostConfig, node: str) -> HandshakeClient:
-    files = readable_files(known_hosts_files(target, config), target)
-    return HandshakeClient(
-        config,
-        node=node,
-        files=files,
-        accept_new=target.accept_new or config.accept_new,
-        record_to=known_hosts_path(target, config),
-    )
-
-
-def _split_jump(hop: str) -> tuple[str | None, str, int | None]:
-    """``user@host:port`` (``[v6]:port``) -> (user, host, port)."""
-    user, _, rest = hop.rpartition("@")
-    if rest.startswith("["):
-        host, _, tail = rest[1:].partition("]")
-        port = tail[1:] if tail.startswith(":") else ""
-    elif rest.count(":") == 1:
-        host, _, port = rest.partition(":")
-    else:
-        host, port = rest, ""
-    return user or None, host, int(port) if port.isdigit() else None
-
-
-@dataclass(eq=False)
-class Bastions:
-    """One shared connection per ProxyJump host, for every node behind it.
-
-    asyncssh on its own opens a connection to the jump host for every node connect (and every
-    reconnect); here the nodes share one, opened on first use, verified against known_hosts like
-    a node, and closed when the last session using it closes.
-    """
-
-    connects: int = 0
-    """Connections opened to jump hosts (a test's proof of the sharing)."""
-    _conns: dict[tuple[object, ...], asyncssh.SSHClientConnection] = field(default_factory=dict)
-    _locks: dict[tuple[object, ...], asyncio.Lock] = field(default_factory=dict)
-    _users: int = 0
-
-    def acquire(self) -> None:
-        self._users += 1
-
-    async def release(self) -> None:
-        self._users -= 1
-        if self._users <= 0:
-            self._users = 0
-            conns, self._conns = list(self._conns.values()), {}
-            for conn in conns:
-                conn.close()
-            for conn in conns:
-                with contextlib.suppress(Exception):
-                    await conn.wait_closed()
-
-    async def tunnel(self, jump: str, target: SshTarget) -> asyncssh.SSHClientConnection:
-        """The connection to the last host of ``jump`` (``a,b``: b reached through a)."""
-        via: asyncssh.SSHClientConnection | None = None
-        for hop in (part.strip() for part in jump.split(",")):
-            if hop:
-                via = await self._hop(hop, via, target)
-        if via is None:
-            raise BastionError("down", f"ProxyJump {jump!r} names no host")
-        return via
-
-    async def _hop(
-        self, hop: str, via: asyncssh.SSHClientConnection | None, target: SshTarget
-    ) -> asyncssh.SSHClientConnection:
-        user, host, port = _split_jump(hop)
-        key = (hop, id(via), target.ssh_config, target.known_hosts, target.client_keys)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            conn = self._conns.get(key)
-            if conn is not None and not conn.is_closed():
-                return conn
-            jump = SshTarget(
-                node=f"jump host {hop}",
-                host=host,
-                port=port,
-                username=user,
-                client_keys=target.client_keys,
-                ssh_config=target.ssh_config,
-                accept_new=target.accept_new,
-                connect_timeout=target.connect_timeout,
-                keepalive_interval=target.keepalive_interval,
-                keepalive_count_max=target.keepalive_count_max,
-            )
-            try:
-                config = jump.config()
-            except (OSError, ValueError) as exc:
-                raise BastionError("down", f"jump host {hop}: ssh config: {exc}") from None
-            client = _handshake(jump, config, jump.node)
-            if target.known_hosts:  # the inventory's file names the jump host too, maybe
-                client.files = (*client.files, target.known_hosts)
-            options = _connect_options(jump, config, client)
-            if via is not None:
-                options["tunnel"] = via
-            try:
-                conn = await within(
-                    asyncssh.connect(host, port if port else (), **options), jump.connect_timeout
-                )
-            except Exception as exc:
-                state, reason = classify(exc, jump, client)
-                raise BastionError(state, f"jump host {hop}: {reason}") from None
-            self.connects += 1
-            self._conns[key] = conn
-            return conn
-
-
-_BASTIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Bastions] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def bastions() -> Bastions:
-    """The running loop's shared jump host connections."""
-    loop = asyncio.get_running_loop()
-    found = _BASTIONS.get(loop)
-    if found is None:
-        found = _BASTIONS[loop] = Bastions()
-    return found
 
 
 def _program(command: str) -> str:
@@ -359,7 +197,7 @@ class NodeSession:
         self, client: HandshakeClient, config: HostConfig
     ) -> asyncssh.SSHClientConnection:
         """One connect, holding a slot of the shared semaphore for at most SLOT_BUDGET seconds."""
-        options = _connect_options(self.target, config, client)
+        options = connect_options(self.target, config, client)
         self._attempt = asyncio.ensure_future(self._open(config, options))
         try:
             if self._limit is not None:
@@ -451,7 +289,7 @@ class NodeSession:
                 self._set("down", f"cannot read the ssh client config: {exc}")
                 failures += 1
                 continue
-            client = _handshake(self.target, config, self.target.node)
+            client = handshake_client(self.target, config, self.target.node)
             try:
                 conn = await self._connect(client, config)
             except asyncio.CancelledError:

@@ -8,7 +8,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from probes.ssh.connection import Backoff, SshTarget, _connect_options, _handshake
+from probes.ssh.connect import connect_options, handshake_client
+from probes.ssh.connection import Backoff, SshTarget
 from probes.ssh.handshake import HandshakeClient, classify, lost_reason
 
 TARGET = SshTarget("node1", "10.0.0.1", port=2222, connect_timeout=7)
@@ -85,7 +86,7 @@ def test_host_keys_are_verified_against_a_file_even_without_one_in_the_inventory
     config.write_text("StrictHostKeyChecking no\nUserKnownHostsFile none\n")
     target = SshTarget(node="n", host="127.0.9.9", port=2222, ssh_config=(str(config),))
     host = target.config()
-    options = _connect_options(target, host, _handshake(target, host, "n"))
+    options = connect_options(target, host, handshake_client(target, host, "n"))
     known = options["known_hosts"]
     assert isinstance(known, asyncssh.SSHKnownHosts)
     assert known.match("127.0.9.9", "127.0.9.9", 2222)[0] == []
