@@ -208,6 +208,55 @@ def test_bad_input_is_refused_at_preflight_with_nothing_changed(
         assert not [p for p in pairs.values() if p["before"].get("step") != "run"], pairs
 
 
+class _Status:
+    """`status --json` as the test polls it: a document, or None with what went wrong kept, so a
+    wait that times out says what the console showed last (a failed read is "not yet", never a
+    crash of the test)."""
+
+    def __init__(self, inventory: Path) -> None:
+        self.inventory = inventory
+        self.last = "no status read yet"
+
+    def read(self) -> dict[str, Any] | None:
+        command = [sys.executable, "-m", "console", "status", "--json"]
+        try:
+            found = subprocess.run(
+                [*command, "--config", str(self.inventory)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            self.last = "status --json did not answer within 120 s"
+            return None
+        try:
+            document: dict[str, Any] = json.loads(found.stdout)
+        except ValueError:
+            self.last = f"status exited {found.returncode}: {found.stderr[-2000:]!r}"
+            return None
+        return document
+
+    def wait(self, check: Any, timeout: float, what: str) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            document = self.read()
+            if document is None:
+                return None
+            try:
+                verdict = check(document)
+            except (KeyError, IndexError, TypeError) as error:
+                verdict = f"unexpected shape ({error!r})"
+            if verdict is True:
+                return document
+            self.last = f"{verdict}; nodes: {json.dumps(document.get('nodes'))[:3000]}"
+            return None
+
+        try:
+            return wait_for(probe, timeout, what, 2.0)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; last seen: {self.last}") from None
+
+
 def _new_session_on(url: str, route: str) -> str | None:
     """A fresh user through `url`: its reply when the balancer sent it to `route`, else None."""
     reply = httpx.get(url, timeout=HTTP_TIMEOUT)
@@ -252,31 +301,23 @@ def test_add_node_under_sticky_load_loses_nothing(
     node4 = new_node_layout(layout)
     everyone = [*layout.nodes, node4]
 
-    def status() -> dict[str, Any] | None:
-        found = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "console",
-                "status",
-                "--json",
-                "--config",
-                str(layout.inventory),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        document: dict[str, Any] = json.loads(found.stdout)
+    status = _Status(layout.inventory)
+
+    def four_nodes(document: dict[str, Any]) -> bool | str:
         seen = {n["name"]: n["members_seen"] for n in document["nodes"]}
         for node in everyone:
             expected = sorted(f"{p.address}:4000" for p in everyone if p.name != node.name)
             if seen.get(node.name) != expected:
-                return None
-        return document
+                return f"{node.name} sees {seen.get(node.name)}, not {expected}"
+        workers = document["balancers"][0]["balancers"][0]["workers"]
+        usable = sorted(w["route"] for w in workers if w["usable"])
+        if usable != [n.name for n in everyone]:
+            return f"usable workers {usable}"
+        return True
 
-    document = wait_for(status, 180, "status to show 4 nodes each seeing 3 peers", 2.0)
+    document = status.wait(
+        four_nodes, 180, "status to show 4 nodes each seeing 3 peers, 4 usable workers"
+    )
     assert [n["name"] for n in document["nodes"]] == [n.name for n in everyone]
     workers = document["balancers"][0]["balancers"][0]["workers"]
     assert sorted(w["route"] for w in workers) == [n.name for n in everyone]
@@ -339,30 +380,15 @@ def test_add_node_under_sticky_load_loses_nothing(
     assert f'name = "{NEW}"' not in text
     assert all(line in text.splitlines() for line in comments)
 
-    def three_nodes() -> dict[str, Any] | None:
-        found = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "console",
-                "status",
-                "--json",
-                "--config",
-                str(layout.inventory),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        document: dict[str, Any] = json.loads(found.stdout)
+    def three_nodes(document: dict[str, Any]) -> bool | str:
         seen = [len(n["members_seen"]) for n in document["nodes"]]
         workers = document["balancers"][0]["balancers"][0]["workers"]
         usable = sorted(w["route"] for w in workers if w["usable"])
-        ok = seen == [2, 2, 2] and usable == [n.name for n in layout.nodes]
-        return document if ok else None
+        if seen == [2, 2, 2] and usable == [n.name for n in layout.nodes]:
+            return True
+        return f"peers seen per node {seen}, usable workers {usable}"
 
-    wait_for(three_nodes, 120, "status to show 3 nodes each seeing 2 peers, 3 usable workers", 2.0)
+    status.wait(three_nodes, 120, "status to show 3 nodes each seeing 2 peers, 3 usable workers")
     _, unpaired, failed = audit_pairs(removal_audit)
     assert not unpaired and not failed, (unpaired, failed)
     assert after.since(warm).rate >= MIN_RATE, f"only {after.since(warm).rate:.1f} req/s"
