@@ -41,6 +41,19 @@ async def test_sandbox_key_logs_in_to_every_node(sandbox: SandboxLayout) -> None
         assert f'jvmRoute="{node.jvm_route}"' in str(config.stdout)
 
 
+async def test_node_commands_skip_the_developers_bashrc(sandbox: SandboxLayout) -> None:
+    """A sandbox node is not the developer's shell: a command run there does not source
+    ~/.bashrc (whose `pyenv init` cost every command ~0.15 CPU-s here, and could wait 60 s on
+    pyenv's rehash lock). bash sources it only as the first shell (SHLVL unset, or 0 before its
+    own increment): the sshd's SetEnv SHLVL=1 makes the command's shell the second."""
+    node = sandbox.nodes[0]
+    async with _connect(
+        node, client_keys=[str(sandbox.client_key)], known_hosts=str(sandbox.known_hosts)
+    ) as conn:
+        shell = await conn.run('echo "$SHLVL"', check=True, timeout=20)
+    assert str(shell.stdout).strip() == "2", shell.stdout
+
+
 def _known_hosts_with_other_key(path: Path, node: NodeLayout) -> Path:
     impostor = asyncssh.generate_private_key("ssh-ed25519")
     public = impostor.export_public_key("openssh").decode().split()[:2]
