@@ -44,9 +44,15 @@ static int put(sink_t *s, const void *p, Py_ssize_t n) {
 
 /* Text that lines_read_error accepted (printable ASCII, tabs, newlines) as orjson escapes it. */
 static int put_escaped(sink_t *s, const unsigned char *p, Py_ssize_t n) {
+    static const unsigned char plain[256] = {
+        [' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... 0xff] = 1,
+    }; /* what is copied as it is: the loop skips runs of it a table look-up a byte */
     Py_ssize_t run = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = p[i];
+        if (plain[c]) {
+            continue;
+        }
         const char *escape = NULL;
         char code[7];
         if (c == '"') {
@@ -71,10 +77,22 @@ static int put_escaped(sink_t *s, const unsigned char *p, Py_ssize_t n) {
     return put(s, p + run, n - run);
 }
 
+/* memmem for a needle in a line: a memchr for its first byte and a compare; glibc's memmem sets
+ * up a two-way search first, which costs more than the search on a short line. */
 static int has(const unsigned char *b, Py_ssize_t start, Py_ssize_t end, PyObject *needle) {
     Py_ssize_t n = PyBytes_GET_SIZE(needle);
-    return n <= end - start &&
-           memmem(b + start, (size_t)(end - start), PyBytes_AS_STRING(needle), (size_t)n) != NULL;
+    const unsigned char *w = (const unsigned char *)PyBytes_AS_STRING(needle);
+    if (n < 1 || n > end - start) {
+        return n < 1;
+    }
+    const unsigned char *p = b + start, *last = b + end - n;
+    while (p <= last && (p = memchr(p, w[0], (size_t)(last - p + 1))) != NULL) {
+        if (!memcmp(p + 1, w + 1, (size_t)(n - 1))) {
+            return 1;
+        }
+        p++;
+    }
+    return 0;
 }
 
 typedef struct {

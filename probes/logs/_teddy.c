@@ -116,13 +116,16 @@ __attribute__((target("avx2"))) Py_ssize_t
 lines_search_teddy(const unsigned char *buf, Py_ssize_t i, Py_ssize_t start, Py_ssize_t end,
                    const needle_t *needles, int count, Py_ssize_t max_offset, Py_ssize_t *best,
                    int *which) {
-    /* The tables of the last needles searched: a scan searches the same needles for every
-     * candidate line, and building them costs about a microsecond (the GIL is held). */
+    /* The tables of the needles last searched: a scan searches the same few needle sets (the
+     * candidates', every probe's, one probe's) again and again, and building tables costs about
+     * a microsecond (the GIL is held: no other thread is in here). */
+    enum { KEEP = 4 };
     static struct {
         unsigned char key[2048];
         size_t key_len;
         unsigned char tables[6][16], bucket[MAX_NEEDLES];
-    } last;
+    } kept[KEEP];
+    static int next_slot = 0;
     unsigned char key[2048];
     size_t key_len = 0;
     for (int j = 0; j < count && key_len != sizeof key; j++) {
@@ -138,16 +141,26 @@ lines_search_teddy(const unsigned char *buf, Py_ssize_t i, Py_ssize_t start, Py_
         key_len += 3 + (size_t)n->len;
     }
     unsigned char built[6][16], own_bucket[MAX_NEEDLES];
-    unsigned char(*tables)[16] = last.tables;
-    unsigned char *bucket = last.bucket;
-    if (key_len == sizeof key) {
+    unsigned char(*tables)[16] = built;
+    unsigned char *bucket = own_bucket;
+    int slot = -1;
+    for (int k = 0; k < KEEP && key_len != sizeof key; k++) {
+        if (kept[k].key_len == key_len && !memcmp(kept[k].key, key, key_len)) {
+            slot = k;
+        }
+    }
+    if (slot < 0 && key_len != sizeof key) {
+        slot = next_slot;
+        next_slot = (next_slot + 1) % KEEP;
+        teddy_tables(needles, count, kept[slot].tables, kept[slot].bucket);
+        memcpy(kept[slot].key, key, key_len);
+        kept[slot].key_len = key_len;
+    }
+    if (slot >= 0) {
+        tables = kept[slot].tables;
+        bucket = kept[slot].bucket;
+    } else {
         teddy_tables(needles, count, built, own_bucket);
-        tables = built;
-        bucket = own_bucket;
-    } else if (key_len != last.key_len || memcmp(key, last.key, key_len) != 0) {
-        teddy_tables(needles, count, last.tables, last.bucket);
-        memcpy(last.key, key, key_len);
-        last.key_len = key_len;
     }
     __m256i t[6];
     for (int k = 0; k < 6; k++) {
