@@ -115,9 +115,9 @@ def _json(name: str, event: LogEvent, node: str | None = None) -> str:
 
 def _json_items(
     path: str, name: str, node: str | None, kinds: frozenset[str] | None
-) -> Iterable[str]:
+) -> Iterable[bytes | str]:
     """The file's events as JSON lines; a busy log's errors come written by the compiled
-    helper, many lines at a time (the same bytes `_json` writes for them)."""
+    helper, many lines at a time, as UTF-8 bytes (the same text `_json` writes for them)."""
     frame = jsonl.frame(name, node)
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
@@ -127,7 +127,7 @@ def _json_items(
     else:
         items = scan_items(path, kinds=kinds, json=frame)
     for item in items:
-        yield item.decode() if type(item) is bytes else _json(name, cast(LogEvent, item), node)
+        yield item if type(item) is bytes else _json(name, cast(LogEvent, item), node)
 
 
 def _member_cell(event: LogEvent) -> str:
@@ -239,8 +239,12 @@ def run(
     for node, name in sources:
         try:
             if table is None and low is None and high is None:
+                guarded = cast(GuardedOutput, out)
                 for text in _json_items(name, name, node, wanted):
-                    out.write(text)
+                    if type(text) is bytes:
+                        guarded.write_utf8(text)
+                    else:
+                        out.write(cast(str, text))
                 read += 1
                 continue
             events = _events(name, wanted)

@@ -9,6 +9,7 @@ The helper is optional: without a C compiler the package still installs and the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 
@@ -63,9 +64,12 @@ MAX_NEEDLES = 64
 """Needles `find_any` takes at most (the scanner searches about ten)."""
 
 
+@functools.lru_cache(maxsize=256)
 def needle_spec(needles: tuple[bytes, ...]) -> bytes:
     """The `find_any` spec of `needles`: for each, the offset and width of its guard (its rarest
-    byte pair, or the byte itself for a one-byte needle), its length, then the needle."""
+    byte pair, or the byte itself for a one-byte needle), its length, then the needle.
+    Remembered: every part of a big file builds its searches again (choosing the guards of a
+    busy log's needles every time cost 0.05 s of the parent's 500 MB)."""
     if len(needles) > MAX_NEEDLES:
         raise ValueError(f"{len(needles)} needles, at most {MAX_NEEDLES}")
     spec = bytearray()
