@@ -57,6 +57,9 @@ emit "$new" 0 "$nsize" "$nino"
 """
 
 
+_QUOTED_SCRIPT = shlex.quote(ACCESS_SCRIPT)  # quoted once: a command is built every poll
+
+
 def access_command(catalina_base: str, glob: str, state: TailState) -> str:
     """The remote command for the next read of the log `glob` under `catalina_base`."""
     args = [
@@ -68,7 +71,7 @@ def access_command(catalina_base: str, glob: str, state: TailState) -> str:
         str(MAX_READ),
     ]
     quoted = " ".join(shlex.quote(arg) for arg in args)
-    return f"sh -c {shlex.quote(ACCESS_SCRIPT)} clusterconsole-access {quoted}"
+    return f"sh -c {_QUOTED_SCRIPT} clusterconsole-access {quoted}"
 
 
 @dataclass(slots=True)

@@ -12,6 +12,13 @@
    balancer page each second) plus one `MetricsObserved` per node every 5 s (100 a second), so
    the figures, their history and the cross-checks on them are in every batch. Reference in the
    same run: the same dashboard run without the figures.
+3. Access log: every simulated node also answers the access-log read of each poll (the
+   framed output of `probes.metrics.access_tail`'s script: the lines written since the
+   previous read, 10 a second with one 500 in ten), so polling includes counting them; the
+   same poll with no access log to read is run after it as the same-run reference. Measured
+   apart in the same run: the parse cost per line (lines per CPU-second) of a mixed block of
+   sandbox, common and combined lines, straight (`count_lines`) and through the read's framing
+   and the line-joining parser (`parse_output`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import resource
 import socket
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +116,72 @@ def _inventory(tmp: Path, port: int, nodes: int) -> Any:
     return load_inventory_text(text, path)
 
 
+ACCESS_FILE = "logs/localhost_access_log.2026-12-06.txt"
+ACCESS_FIGURES = ("errors_per_s", "errors_4xx_per_s")
+_OK = b'10.0.0.9 - - [06/Dec/2026:14:00:01 +0000] "GET /app/ HTTP/1.1" 200 31 4\n'
+_FAIL = b'10.0.0.9 - - [06/Dec/2026:14:00:01 +0000] "GET /app/error.jsp HTTP/1.1" 500 30 2\n'
+_COMBINED = (
+    b'10.0.0.9 - - [06/Dec/2026:14:00:01 +0000] "GET /app/a.css HTTP/1.1" 404 - '
+    b'"https://example.test/app/" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0"\n'
+)
+
+
+class AccessLogNodes:
+    """What each simulated node's access-log read answers: 10 lines a second since its
+    previous read (one 500 in ten), framed as the remote script frames them."""
+
+    def __init__(self) -> None:
+        self.last: dict[int, float] = {}
+        self.offset: dict[int, int] = {}
+        self.lines = 0
+        self._blocks: dict[int, bytes] = {}  # by line count: the simulator's own cost stays low
+
+    async def run(self, node: int, command: str, timeout: float) -> bytes:
+        if "clusterconsole-access" not in command:
+            raise RuntimeError("the simulated node only answers the access-log read")
+        now = time.monotonic()
+        before = self.last.get(node)
+        self.last[node] = now
+        if before is None:
+            return f"O 1 0 {ACCESS_FILE}\n".encode()
+        count = max(1, round((now - before) * 10))
+        block = self._blocks.get(count)
+        if block is None:
+            block = b"".join(_FAIL if i % 10 == 9 else _OK for i in range(count))
+            self._blocks[count] = block
+        start = self.offset.get(node, 0)
+        self.offset[node] = start + len(block)
+        self.lines += count
+        return f"D 1 {start} {len(block)} {ACCESS_FILE}\n".encode() + block
+
+
+def _parse_cost(lines: int = 300_000, rounds: int = 5) -> dict[str, Any]:
+    """Lines per CPU-second of the access log's counting, straight and through a read."""
+    from probes.metrics.access_log import count_lines
+    from probes.metrics.access_tail import TailState, parse_output
+
+    pattern = [_OK] * 6 + [_COMBINED] * 3 + [_FAIL]
+    block = b"".join(pattern[i % len(pattern)] for i in range(lines))
+    cpu = time.process_time()
+    for _ in range(rounds):
+        counts = count_lines(block)
+    straight = time.process_time() - cpu
+    assert counts.requests == lines and counts.status_5xx == lines // 10
+    framed = f"D 1 0 {len(block)} {ACCESS_FILE}\n".encode() + block
+    cpu = time.process_time()
+    for _ in range(rounds):
+        state = TailState(ACCESS_FILE, 1, 0)
+        read = parse_output(framed, state)
+    through = time.process_time() - cpu
+    assert read.counts is not None and read.counts.status_4xx == 3 * lines // 10
+    return {
+        "lines": lines * rounds,
+        "bytes_per_line": round(len(block) / lines, 1),
+        "lines_per_cpu_second": round(lines * rounds / straight),
+        "lines_per_cpu_second_through_a_read": round(lines * rounds / through),
+    }
+
+
 def _rss_mb() -> float:
     with open(f"/proc/{os.getpid()}/status") as handle:
         for line in handle:
@@ -116,10 +190,10 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
+async def _poll(port: int, nodes: int, seconds: float, *, access_log: bool) -> dict[str, Any]:
     import httpx
 
-    from console.cluster.observations import Observation
+    from console.cluster.observations import Observation, SshObserved
     from console.cluster.state import ClusterState
     from console.monitor.metrics_poll import metrics_poll
     from console.monitor.tasks import Pacer
@@ -127,6 +201,9 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cc-bench-metrics-") as tmp:
         inventory = _inventory(Path(tmp), port, nodes)
         holder = [ClusterState.initial(inventory)]
+        for node in inventory.nodes:  # SSH up: the access log is read on every poll
+            holder[0] = holder[0].apply(SshObserved(node.name, "up", None, time.time()))
+        access = AccessLogNodes()
         reads = [0]
 
         def observe(observation: Observation) -> None:
@@ -142,7 +219,7 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
                     observe,
                     pacer,
                     lambda: holder[0],
-                    None,
+                    partial(access.run, index) if access_log else None,
                     deadline=5.0,
                     interval=INTERVAL,
                     phase=index / nodes,
@@ -153,11 +230,12 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
         # the first two reads of every node come at once (the start); then each node reads at
         # its own phase of the interval: the steady state is measured after both
         await asyncio.sleep(2 * INTERVAL + 2)
-        first_reads = reads[0]
+        first_reads, first_lines = reads[0], access.lines
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         steady = reads[0] - first_reads
+        lines = access.lines - first_lines
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -166,9 +244,16 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
         known = sum(
             1
             for view in state.nodes
-            if view.metrics is not None and view.metrics.point.requests_per_s is not None
+            if view.metrics is not None
+            and view.metrics.point.requests_per_s is not None
+            and (view.metrics.point.errors_per_s is not None or not access_log)
         )
-        failed = sum(1 for view in state.nodes if view.metrics is not None and view.metrics.missing)
+        failed = sum(
+            1
+            for view in state.nodes
+            if view.metrics is not None
+            and set(view.metrics.missing) - (set() if access_log else {*ACCESS_FIGURES})
+        )
         # Reference: the same pages read as often with httpx (what it would cost with it).
         timeout = httpx.Timeout(5.0, connect=3.0)
         async with httpx.AsyncClient(timeout=timeout) as client:
@@ -185,6 +270,7 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
             ref_cpu = time.process_time() - ref_cpu
     return {
         "reads_per_s": round(steady / wall, 1),
+        "access_log_lines_per_s": round(lines / wall, 1),
         "cpu_percent_of_one_core": round(100 * cpu / wall, 1),
         "rss_mb": round(rss, 1),
         "nodes_with_rates": known,
@@ -195,6 +281,8 @@ async def _poll(port: int, nodes: int, seconds: float) -> dict[str, Any]:
 
 def _dashboard(nodes: int, seconds: int) -> dict[str, Any]:
     from console.cluster.observations import MetricsObserved
+    from probes.metrics.access_log import AccessCounts
+    from probes.metrics.access_tail import AccessRead
     from probes.metrics.tomcat_manager import parse_jmx_sessions, parse_status
     from tests.bench import dashboard
 
@@ -211,7 +299,11 @@ def _dashboard(nodes: int, seconds: int) -> dict[str, Any]:
                 continue
             status = parse_status(_status_page(index, now))
             sample = ManagerSample(status, None, jmx, None, 3.0)
-            found.append(MetricsObserved(f"node{index}", sample, None, now))
+            access = AccessRead(AccessCounts(50, 0, 5, 0), None, ACCESS_FILE)
+            since = now - INTERVAL
+            found.append(
+                MetricsObserved(f"node{index}", sample, None, now, None, 1.0, access, since)
+            )
         return found
 
     dashboard._batch = batch
@@ -230,7 +322,9 @@ def run() -> dict[str, Any]:
         port = int(here.recv())
         with socket.create_connection((address(NODES - 1), port), timeout=5):
             pass
-        poll = asyncio.run(_poll(port, NODES, POLL_SECONDS))
+        poll = asyncio.run(_poll(port, NODES, POLL_SECONDS, access_log=True))
+        # Reference in the same run: the same poll with no access log to read (run=None)
+        bare = asyncio.run(_poll(port, NODES, POLL_SECONDS, access_log=False))
     finally:
         server.terminate()
         server.join(5)
@@ -239,6 +333,7 @@ def run() -> dict[str, Any]:
     from tests.bench import dashboard
 
     plain = asyncio.run(dashboard._measure(NODES, DASHBOARD_SECONDS))
+    parse = _parse_cost()
     met = (
         poll["cpu_percent_of_one_core"] <= 10
         and dash["cpu_percent_of_one_core"] <= 10
@@ -250,8 +345,10 @@ def run() -> dict[str, Any]:
         "nodes": NODES,
         "interval_s": INTERVAL,
         "poll": poll,
+        "reference_poll_without_access_log": bare,
         "dashboard": dash,
         "reference_dashboard_without_figures": plain,
+        "access_log_parse": parse,
         "target": "polling and dashboard each <= 10% of one core; <= 100 ms per dashboard batch",
         "met": met,
     }
