@@ -700,4 +700,13 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "probes.logs._lines", "Fast newline counting.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__lines(void) { return PyModule_Create(&module); }
+/* API: 2 since json_errors appends its JSON lines to a list (1: into a bytearray); Python uses
+ * json_errors only from a helper built for the API it speaks (probes/logs/jsonl.py). */
+PyMODINIT_FUNC PyInit__lines(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "API", 2) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

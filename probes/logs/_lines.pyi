@@ -1,3 +1,7 @@
+from typing import Any
+
+API: int
+
 def count_newlines(buffer: bytes | bytearray | memoryview, start: int, end: int, /) -> int: ...
 def find_any(
     buffer: bytes | bytearray, start: int, end: int, spec: bytes, /
@@ -16,7 +20,7 @@ def json_errors(
     config: tuple[int, int, int, dict[bytes, tuple[bytes, bytes] | None], bytes, bytes],
     cpos: int,
     cline: int,
-    out: bytearray,
+    out: list[Any],
     /,
 ) -> tuple[int, int, int, int]: ...
 def rebase(lines: bytes, prefix_len: int, add: int, /) -> bytes: ...

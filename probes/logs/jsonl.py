@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -108,18 +109,22 @@ JsonErrors = Callable[
         tuple[int, int, int, Drafts, bytes, bytes],
         int,
         int,
-        bytearray,
+        list[Any],
     ],
     tuple[int, int, int, int],
 ]
+"""`out`, the last argument: a list, to which the JSON lines written are appended as one bytes
+object (a scanner's own list of events: no copy)."""
 
 
 def _compiled() -> tuple[JsonErrors, Callable[[bytes, int, int], bytes]] | None:
     try:
-        from probes.logs._lines import json_errors, rebase
-    except ImportError:  # not built, or built before json_errors existed
+        from probes.logs import _lines
+    except ImportError:  # not built
         return None
-    return json_errors, rebase
+    if getattr(_lines, "API", 1) < 2:  # built before json_errors took a list: not used
+        return None
+    return _lines.json_errors, _lines.rebase
 
 
 _HELPER = _compiled()

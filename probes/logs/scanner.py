@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import NamedTuple, cast
+from typing import cast
 
 from probes.logs import hazelcast, jsonl, needles
 from probes.logs import lines as _lines
@@ -31,6 +31,7 @@ from probes.logs.records import (
     split_glued,
     strip_prefixes,
 )
+from probes.logs.region import TRACE_RUN, Line, Region, record_start
 from probes.logs.text import clean
 
 SNIFF_LINES = 64
@@ -43,29 +44,6 @@ _SYSLOG = re.compile(
 _JUL_LEVEL = re.compile(r"^\d{1,2}-\S+-\d{4} \S+ (?P<a>\S+) \[|^(?P<b>[^\W\d_]{2,16}): ")
 _ENGLISH_LEVELS = frozenset({"SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST"})
 _MEMBER_KINDS = frozenset({"member-joined", "member-left", "session-sync"})
-_TRACE_RUN = re.compile(
-    rb"(?:(?:[ \t][^\n]*?[^\s][^\n]*"
-    rb"|(?:Caused by:|Suppressed:|\.\.\. |at )[^\n]*"
-    rb"|(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)(?::[^\n]*|\r?)"
-    rb")\n)+"
-)
-"""A run of stack-trace lines folded in one step: indented and not blank (`\tat ...`), `Caused
-by:`, `Suppressed:`, `... 5 more`, an exception's first line (`java.io.IOException: ...`).
-It accepts only lines `Trace.take` accepts (ASCII names); others take the line-by-line road."""
-
-
-def _record_start(buf: bytes | bytearray, pos: int, line_end: int) -> bool:
-    """Whether a line is certainly no stack-trace line, decided on its bytes: it starts with a
-    digit (a stamp: `Trace.take` would say no) and holds no prefix `strip_prefixes` could remove
-    (an RFC 3339 journal stamp has `T` at 10, a compose prefix a `|`)."""
-    first = buf[pos]
-    if not 48 <= first <= 57 or line_end - pos < 11:
-        return False
-    if buf[pos + 10] == 84 or not buf[pos : pos + 11].isascii():
-        return False
-    return buf.find(b"|", pos, line_end) < 0
-
-
 _JSON_ERRORS = jsonl.json_errors
 """The helper that writes error records as JSON lines (None: not built)."""
 _UNKNOWN = Draft("error", "tomcat")
@@ -74,13 +52,7 @@ _FAST_DRAFTS: dict[tuple[int, str, str, str], Draft | None] = {}
 """`classify`'s answers for the records the C path read, by layout, level, source and message."""
 
 
-class _Line(NamedTuple):
-    text: str
-    line: int
-    offset: int
-
-
-class EventScanner:
+class EventScanner(Region):
     """Incremental scanner: feed byte chunks of one log stream, get the events completed so far."""
 
     def __init__(
@@ -258,14 +230,11 @@ class EventScanner:
     def _json_errors(self, pos: int, search: needles.Search) -> tuple[int, int] | None:
         """The error records from `pos` on written as JSON lines by the helper, up to the next
         candidate line it leaves to Python (None: the region has none left)."""
-        out = bytearray()
         assert _JSON_ERRORS is not None and self._json is not None and search.tables is not None
         start, end, self._cpos, self._cline = _JSON_ERRORS(
             self._buf, pos, self._end, search.tables, search.misses, self._json,
-            self._cpos, self._cline, out,
+            self._cpos, self._cline, self._out,
         )  # fmt: skip
-        if out:
-            self._out.append(bytes(out))
         return None if start < 0 else (start, end)
 
     def _sniff(self, pos: int, end: int) -> int:
@@ -310,7 +279,7 @@ class EventScanner:
         buf = self._buf
         while self._pending is not None and pos < end:
             pending = self._pending
-            if type(pending) is Trace and (run := _TRACE_RUN.match(buf, pos, end)):
+            if type(pending) is Trace and (run := TRACE_RUN.match(buf, pos, end)):
                 count = count_newlines(buf, pos, run.end())
                 if pending.folded + count < pending.max_fold:
                     block = bytes(buf[pos : run.end() - 1]).replace(b"\r\n", b"\n")
@@ -318,7 +287,7 @@ class EventScanner:
                     pos = run.end()
                     continue
             line_end = buf.find(b"\n", pos, end)
-            if type(pending) is Trace and _record_start(buf, pos, line_end):
+            if type(pending) is Trace and record_start(buf, pos, line_end):
                 self._flush()  # the usual end of a trace (or of an error without one)
                 break
             if not self._pending.take(self._text(pos, line_end)):
@@ -345,10 +314,10 @@ class EventScanner:
         line, offset = self._line_at(start), self._offset(start)
         parts = split_glued(text) if len(text) > 60 else [text]
         for part in parts[:-1]:
-            self._record(parse(part), _Line(part, line, offset), fold=False)
+            self._record(parse(part), Line(part, line, offset), fold=False)
         last = parts[-1]
         record = parse(last)
-        here = _Line(last, line, offset)
+        here = Line(last, line, offset)
         if record.layout == "bare" and len(parts) == 1 and is_continuation(record.message):
             # `Caused by: ...`, `java.io.IOException: ...`: a stack trace's line whose record was
             # not an error (or not searched for), never a record of its own.
@@ -359,7 +328,7 @@ class EventScanner:
         if record.layout == "level" and len(parts) == 1:
             above = self._above(start, 1)
             if above and (header := parse(above[0].text)).awaits_message:
-                whole = _Line(above[0].text + "\n" + last, above[0].line, above[0].offset)
+                whole = Line(above[0].text + "\n" + last, above[0].line, above[0].offset)
                 self._record(combine(header, record), whole, fold=True)
                 return line_end + 1
         elif record.awaits_message:
@@ -420,7 +389,7 @@ class EventScanner:
             drafts.clear()
         drafts[jsonl.key(layout, level, source)] = jsonl.fragments(draft)
 
-    def _record(self, record: Record, where: _Line, *, fold: bool) -> None:
+    def _record(self, record: Record, where: Line, *, fold: bool) -> None:
         """Emit the event a one-line record stands for, or open its stack trace / continuation."""
         if fold and record.is_error and self._max_fold:
             if self._wanted is not None and "error" not in self._wanted:
@@ -439,7 +408,7 @@ class EventScanner:
             return
         self._out.append(event(draft, where.line, where.offset, record.time, where.text))
 
-    def _open_block(self, start: int, here: _Line, size: int | None, version: str | None) -> None:
+    def _open_block(self, start: int, here: Line, size: int | None, version: str | None) -> None:
         """A Hazelcast block, owned by the header line just above it (blank lines allowed).
 
         When the header is the `INFO: ...` half of a two-line JUL record, the record starts at
@@ -447,7 +416,7 @@ class EventScanner:
         """
         above = self._above(start, 3)
         blanks: list[str] = []
-        chain: list[_Line] = []
+        chain: list[Line] = []
         for index, line in enumerate(above[:2]):
             if line.text.strip():
                 if hazelcast.is_header(line.text):
@@ -466,66 +435,6 @@ class EventScanner:
         header = chain[-1].text
         time = parse(first.text).time
         self._pending = Block(first.line, first.offset, text, time, header, size, version)
-
-    # -- positions, lines and text --------------------------------------------------------
-
-    def _line_at(self, pos: int) -> int:
-        """Line number of the line starting at buffer position `pos`."""
-        if pos >= self._cpos:
-            self._cline += count_newlines(self._buf, self._cpos, pos)
-            self._cpos = pos
-            return self._cline
-        return self._cline - count_newlines(self._buf, pos, self._cpos)
-
-    def _offset(self, pos: int) -> int:
-        """Stream offset of a line start in the region (the dropped tail of a long line counts
-        only after that line, which is alone in its region)."""
-        return self._base_offset + pos - self._start
-
-    def _text(self, start: int, end: int) -> str:
-        """A line as safe text, cut to `max_line` bytes for parsing."""
-        end = min(end, start + self._max_line)
-        if end > start and self._buf[end - 1] == 13:
-            end -= 1
-        return clean(self._buf[start:end])
-
-    def _above(self, start: int, count: int) -> list[_Line]:
-        """Up to `count` lines just above the line at `start`, nearest first."""
-        lines: list[_Line] = []
-        while start > self._start and len(lines) < count:
-            above = self._buf.rfind(b"\n", self._start, start - 1) + 1 or self._start
-            text = self._text(above, start - 1)
-            lines.append(_Line(text, self._line_at(above), self._offset(above)))
-            start = above
-        missing = count - len(lines)
-        if start <= self._start and missing > 0:
-            lines.extend(
-                _Line(self._decode(raw), line, offset)
-                for raw, line, offset in reversed(self._context[-missing:])
-            )
-        return lines
-
-    def _remember_context(self, end: int) -> None:
-        """Keep the region's last lines: the next chunk may need to look above its start.
-
-        They are kept as raw bytes (cut at max_line) and decoded only if someone looks: most
-        regions are never looked above, and a live tail feeds one line at a time.
-        """
-        buf, region_start = self._buf, self._start
-        found: list[tuple[bytes, int, int]] = []
-        pos = end
-        while pos > region_start and len(found) < 3:
-            above = buf.rfind(b"\n", region_start, pos - 1) + 1 or region_start
-            raw = bytes(buf[above : min(pos - 1, above + self._max_line)])
-            found.append((raw, self._line_at(above), self._offset(above)))
-            pos = above
-        found.reverse()
-        if len(found) < 3:
-            found = self._context[len(self._context) - (3 - len(found)) :] + found
-        self._context = found
-
-    def _decode(self, raw: bytes) -> str:
-        return clean(raw[:-1] if raw.endswith(b"\r") else raw)
 
 
 def scan_file(
