@@ -13,6 +13,7 @@ node answers, and the password is read when needed, used for the request and dro
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -76,6 +77,8 @@ async def read_jvm(run: RunCommand, pid: int, timeout: float) -> JvmSample:
     return parse_jvm(pid, output.decode("utf-8", "replace"))
 
 
+SSH_CHECK = 0.1
+"""Seconds between two looks at the node's SSH state while the first read waits for it."""
 ACCESS_TIMEOUT = 10.0
 """Seconds one read of the access log may take (up to `MAX_READ` bytes over SSH)."""
 
@@ -85,11 +88,18 @@ class AccessLogPoll:
     the lines written since the previous successful read, and when that read was made."""
 
     def __init__(
-        self, node: Node, run: RunCommand | None, state: Callable[[], ClusterState]
+        self,
+        node: Node,
+        run: RunCommand | None,
+        state: Callable[[], ClusterState],
+        patience: float = 0.0,
     ) -> None:
         self._node = node
         self._run = run
         self._view = state
+        self._patience = patience
+        """How long the first read waits for SSH still connecting: the first two reads (1 s
+        apart) then give the 5xx rate as they give the others (`status` waits for two)."""
         self._state = TailState()
         self._last: float | None = None
 
@@ -99,6 +109,8 @@ class AccessLogPoll:
         if glob is None:
             return AccessRead(missing="access_log is off for this node (cluster.toml)"), None
         ssh = self._ssh()
+        if ssh == "connecting" and self._run is not None and self._last is None:
+            ssh = await self._connected()
         if self._run is None or ssh != "up":
             return AccessRead(missing=f"not read: SSH to the node is {ssh}"), None
         at = time.time()
@@ -114,6 +126,15 @@ class AccessLogPoll:
         if found.missing is None:
             self._last = at
         return found, since
+
+    async def _connected(self) -> str:
+        """The SSH state once it left "connecting", or after `patience` seconds."""
+        end = time.monotonic() + self._patience
+        ssh = self._ssh()
+        while ssh == "connecting" and time.monotonic() < end:
+            await asyncio.sleep(SSH_CHECK)
+            ssh = self._ssh()
+        return ssh
 
     def _ssh(self) -> str:
         try:
@@ -169,7 +190,7 @@ async def _poll(
     last_jvm = float("-inf")
     jvm: JvmSample | None = None
     rounds = 0
-    access_log = AccessLogPoll(node, run, state)
+    access_log = AccessLogPoll(node, run, state, deadline)
     while True:
         sample: ManagerSample | None = None
         why = reason

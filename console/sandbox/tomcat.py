@@ -98,6 +98,14 @@ def _route_binder(layout: SandboxLayout) -> str:
     return '<Valve className="org.apache.catalina.ha.session.JvmRouteBinderValve" />'
 
 
+TOMCAT_ACCESS_LOG = 'directory="logs" prefix="localhost_access_log" suffix=".txt"'
+"""Tomcat's server.xml as shipped: logs/localhost_access_log.YYYY-MM-DD.txt."""
+WSO2_ACCESS_LOG = (
+    'directory="repository/logs" prefix="http_access_" suffix=".log" fileDateFormat="yyyy-MM-dd"'
+)
+"""WSO2 Carbon's servlet transport access log: repository/logs/http_access_YYYY-MM-DD.log."""
+
+
 def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
     """Write the node's CATALINA_BASE: conf, scripts, the app and the license page."""
     if not (CATALINA_HOME / "bin" / "catalina.sh").exists():
@@ -124,6 +132,7 @@ def prepare(layout: SandboxLayout, node: NodeLayout) -> None:
             # wso2: synchronous replication with acks (6) - a new session's next request may go
             # to the node NGINX's hash picks, which must hold the session already; else async (8)
             send_options=6 if layout.variant == "wso2" else 8,
+            access_log=WSO2_ACCESS_LOG if layout.variant == "wso2" else TOMCAT_ACCESS_LOG,
             db_address=layout.database_address,
             db_port=DATABASE_PORT,
             db_name=DATABASE_NAME,
