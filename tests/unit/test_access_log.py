@@ -1,7 +1,7 @@
 """A node's access log counted by status class: common, combined and the sandbox's lines, garbage
 and a line from hell never crash nor count as 5xx; the remote read (run here by the same sh the
 nodes run) follows the newest file of the glob, across a rotation and a truncation, and says why
-when there is no log."""
+when there is no log; the inventory field; the poll's reader (off, SSH not up, SSH failing)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from console.cluster.observations import SshObserved
+from console.cluster.state import ClusterState
 from console.config import load_inventory_text
 from console.config.errors import ConfigError
+from console.config.model import Node
+from console.monitor.metrics_poll import AccessLogPoll
 from probes.metrics.access_log import MAX_LINE, AccessCounts, AccessLogParser, count_lines
 from probes.metrics.access_tail import TailState, access_command, parse_output
+from probes.ssh.connection import SshCommandError
 
 SANDBOX = b'127.0.0.1 - - [06/Dec/2026:14:00:01 +0000] "GET /app/ HTTP/1.1" 200 31 4\n'
 COMMON_500 = b'10.1.2.3 - - [06/Dec/2026:14:00:02 +0000] "POST /app/save HTTP/1.1" 500 812\n'
@@ -162,3 +167,52 @@ def test_a_bad_access_log_says_what_and_where(tmp_path: Path, value: str, said: 
         _nodes(tmp_path, "tomcat", f"access_log = {value}")
     message = str(info.value)
     assert "nodes[1].access_log" in message and said in message
+
+
+def _poll_node(tmp_path: Path, extra: str = "") -> tuple[Node, ClusterState]:
+    text = (
+        '[cluster]\nname = "c"\n[[nodes]]\nname = "n1"\nhost = "10.0.0.1"\n'
+        f'catalina_base = "{tmp_path}"\n{extra}\n'
+    )
+    inventory = load_inventory_text(text, tmp_path / "cluster.toml")
+    return inventory.nodes[0], ClusterState.initial(inventory)
+
+
+async def test_the_poll_reads_over_ssh_once_up_and_says_why_not_otherwise(tmp_path: Path) -> None:
+    node, state = _poll_node(tmp_path)
+    (tmp_path / "logs").mkdir()
+    log = tmp_path / "logs" / "localhost_access_log.2026-12-06.txt"
+    log.write_bytes(SANDBOX)
+    ran: list[str] = []
+
+    async def run(command: str, timeout: float) -> bytes:
+        ran.append(command)
+        done = subprocess.run(["sh", "-c", command], capture_output=True, check=True)
+        return done.stdout
+
+    current = [state]
+    poll = AccessLogPoll(node, run, lambda: current[0])
+    read, since = await poll.read()  # SSH still connecting, no patience: not read
+    assert read.missing == "not read: SSH to the node is connecting" and since is None
+    assert not ran
+    current[0] = state.apply(SshObserved("n1", "up", None, 1.0))
+    first, since = await poll.read()
+    assert first.counts is None and first.missing is None and since is None
+    with log.open("ab") as out:
+        out.write(COMMON_500 * 2 + COMBINED_404)
+    second, since = await poll.read()
+    assert second.counts == AccessCounts(requests=3, status_4xx=1, status_5xx=2)
+    assert since is not None  # the first read's time: the rate's window starts there
+
+    async def broken(command: str, timeout: float) -> bytes:
+        raise SshCommandError("n1: `sh` timed out after 10 s and was killed")
+
+    failing = AccessLogPoll(node, broken, lambda: current[0])
+    read, since = await failing.read()
+    assert (
+        read.missing == "could not be read over SSH: n1: `sh` timed out after 10 s and was killed"
+    )
+    (tmp_path / "off").mkdir()
+    off, _ = _poll_node(tmp_path / "off", 'access_log = ""')
+    read, _ = await AccessLogPoll(off, run, lambda: current[0]).read()
+    assert read.missing == "access_log is off for this node (cluster.toml)"
