@@ -5,8 +5,11 @@ Tomcat's AccessLogValve is rotatable by default: it writes to a file named after
 So the log is a glob (relative to catalina_base), and each read runs a small POSIX sh script
 (sh and coreutils only) that picks the newest matching file (by modification time), and sends
 what was written since the previous read: the rest of the previous file first when a newer one
-appeared, then the new one from its start. A file that shrank (truncated) is read again from its
-start. The first read only notes where the log ends: counting starts there.
+appeared (found by its inode when it was renamed, as logrotate does to a fixed name), then the
+new one from its start. A file that shrank (truncated) is read again from its start; one
+truncated and rewritten past the previous offset within one interval is not told apart (access
+logs are rotated by name, not truncated). The first read only notes where the log ends:
+counting starts there.
 
 The script's output is framed (`parse_output`): header lines ``O inode size name`` (the first
 read), ``D inode offset n name`` followed by exactly n bytes, ``T inode name`` (truncated),
@@ -48,10 +51,15 @@ if [ "$new" = "$f" ] && [ "$nino" = "$ino" ]; then
   if [ "$nsize" -lt "$off" ]; then echo "T $nino $new"; off=0; fi
   emit "$new" "$off" "$nsize" "$nino"; exit 0
 fi
-if [ -f "$f" ]; then
-  set -- $(stat -L -c "%i %s" -- "$f" 2>/dev/null)
-  if [ "${1-}" = "$ino" ] && [ "${2:-0}" -ge "$off" ]; then emit "$f" "$off" "$2" "$ino"; fi
+o=$f
+set -- $(stat -L -c "%i %s" -- "$o" 2>/dev/null)
+if [ "${1-}" != "$ino" ]; then
+  d=$(dirname -- "$f")
+  o=$(ls -1ai -- "$d" 2>/dev/null | while read -r i n; do
+    if [ "$i" = "$ino" ]; then printf %s/%s "$d" "$n"; break; fi; done)
+  set --; [ -z "$o" ] || set -- $(stat -L -c "%i %s" -- "$o" 2>/dev/null)
 fi
+if [ "${1-}" = "$ino" ] && [ "${2:-0}" -ge "$off" ]; then emit "$o" "$off" "$2" "$ino"; fi
 echo "R $nino $new"
 emit "$new" 0 "$nsize" "$nino"
 """

@@ -216,3 +216,23 @@ async def test_the_poll_reads_over_ssh_once_up_and_says_why_not_otherwise(tmp_pa
     off, _ = _poll_node(tmp_path / "off", 'access_log = ""')
     read, _ = await AccessLogPoll(off, run, lambda: current[0]).read()
     assert read.missing == "access_log is off for this node (cluster.toml)"
+
+
+def test_a_log_renamed_away_under_a_fixed_name_is_read_to_its_end_first(tmp_path: Path) -> None:
+    # logrotate's way with a valve of rotatable="false": access.txt -> access.txt.1, a new one
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "access.txt"
+    log.write_bytes(SANDBOX)
+    state = TailState()
+    parse_output(_read(tmp_path, "logs/access.txt", state), state)
+    with log.open("ab") as out:
+        out.write(COMMON_500)
+    log.rename(logs / "access.txt.1")
+    with (logs / "access.txt.1").open("ab") as out:  # the writer still had it open
+        out.write(COMBINED_503)
+    log.write_bytes(COMBINED_404)
+    read = parse_output(_read(tmp_path, "logs/access.txt", state), state)
+    assert read.rotated and read.file == "logs/access.txt"
+    assert read.counts == AccessCounts(requests=3, status_4xx=1, status_5xx=2)
+    assert state.offset == len(COMBINED_404)
