@@ -17,6 +17,9 @@
 #include <string.h>
 
 #include "_lines.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Output written straight into a bytes object, resized as it grows and cut to its length at the
  * end: handed over without a copy (a busy log's 123 MB of JSON lines were copied twice). */
@@ -63,6 +66,25 @@ static int put_escaped(sink_t *s, const unsigned char *p, Py_ssize_t n) {
     }; /* what is copied as it is: the loop skips runs of it a table look-up a byte */
     Py_ssize_t run = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
+#ifdef __SSE2__
+        /* 16 bytes at a time while none needs escaping (a trace line has ~60 in a row) */
+        const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
+        const __m128i control = _mm_set1_epi8(0x1f);
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+            __m128i odd = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash));
+            odd = _mm_or_si128(odd, _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));
+            int mask = _mm_movemask_epi8(odd);
+            if (mask) {
+                i += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            i += 16;
+        }
+        if (i >= n) {
+            break;
+        }
+#endif
         unsigned char c = p[i];
         if (plain[c]) {
             continue;
