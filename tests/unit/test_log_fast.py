@@ -209,3 +209,27 @@ def test_the_c_path_reads_the_busy_logs_commonest_record() -> None:
     assert data[after:].startswith(b"22-Nov-2026 10:00:01")
     # the trace may go on in the next chunk: the Python path decides
     assert lines.error_record(data, 0, head_end, after - 1, 200) is None
+
+
+@needs_helper
+def test_a_byte_the_python_path_reads_otherwise_is_refused_wherever_it_is() -> None:
+    """The C reading checks every byte of the head and trace lines (16 at a time): a control
+    byte, a non-ASCII byte or (in the head) a `|` anywhere hands the record to Python."""
+    head = b"22-Nov-2026 10:00:00.000 SEVERE [main] com.example.Shop.buy Payment refused for order"
+    trace = b"\tat com.example.shop.OrderService.place(OrderService.java:118) and more text"
+    after = b"22-Nov-2026 10:00:01.000 INFO [main] a.b.c next\n"
+    read = lines.error_record
+    assert read is not None
+
+    def record(h: bytes, t: bytes) -> tuple[object, ...] | None:
+        data = h + b"\n" + t + b"\n" + after
+        return read(data, 0, len(h), len(data), 200)
+
+    assert record(head, trace) is not None
+    for at in range(30, len(head)):
+        for bad in (b"\x01", b"\xc3\xa9", b"|", b"\x7f"):
+            assert record(head[:at] + bad + head[at:], trace) is None, (at, bad)
+    for at in range(1, len(trace)):
+        for bad in (b"\x01", b"\xc3\xa9", b"\x1b", b"\x7f"):
+            assert record(head, trace[:at] + bad + trace[at:]) is None, (at, bad)
+        assert record(head, trace[:at] + b"\t" + trace[at:]) is not None, at
