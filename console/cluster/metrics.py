@@ -384,7 +384,7 @@ def metrics_json(metrics: NodeMetrics | None) -> dict[str, object]:
     """A node's ``metrics`` object for `status --json`: every figure (null when unknown) and
     `missing` (why, per null figure), also before the first read."""
     if metrics is None:
-        out: dict[str, object] = dict.fromkeys(FIELDS)
-        out["missing"] = dict.fromkeys(FIELDS, NOT_READ)
+        out: dict[str, object] = dict.fromkeys((*FIELDS, *ADDED_RATES))
+        out["missing"] = dict.fromkeys((*FIELDS, *ADDED_RATES), NOT_READ)
         return out
     return metrics.to_json()
