@@ -118,3 +118,33 @@ def test_a_worker_hands_over_several_busy_parts_without_waiting_for_the_parent()
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+class _Child:
+    """A worker as the parent sees it: counts how often its pipe was read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def receive(self, results: dict[int, Any], *, wait: bool) -> None:
+        assert not wait
+        self.reads += 1
+
+
+def test_the_parent_reads_the_workers_pipes_while_it_scans_a_part(
+    busy_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy part's JSON lines are several times what a pipe holds: a worker writing them blocks
+    until the parent reads, so the parent reads after every chunk of its own part, not after the
+    part (the worker sat idle half the time)."""
+    monkeypatch.setattr(parallel, "CHUNK", 64 << 10)
+    size = busy_log.stat().st_size
+    probes = parallel._probes_after_sniffing(str(busy_log), None)
+    assert probes is not None
+    child = _Child()
+    children: list[Any] = [child]
+    events, rows, lines = parallel._scan_here(
+        str(busy_log), (0, size), probes, None, None, children, {}
+    )
+    assert len(events) > 20 and lines > 1000 and not rows
+    assert child.reads >= size // (64 << 10)
