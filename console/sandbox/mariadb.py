@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+import shutil
 import subprocess
 
 from console.config.profiles import PROFILES
@@ -42,6 +43,7 @@ def prepare(layout: SandboxLayout) -> None:
     data = layout.mariadb_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
     (layout.mariadb_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (layout.mariadb_dir / "tmp").mkdir(parents=True, exist_ok=True)
     layout.run.mkdir(parents=True, exist_ok=True)
     layout.secrets.mkdir(parents=True, exist_ok=True)
     layout.secrets.chmod(0o700)
@@ -54,6 +56,7 @@ def prepare(layout: SandboxLayout) -> None:
             datadir=data,
             run=layout.run,
             logs=layout.mariadb_dir / "logs",
+            tmp=layout.mariadb_dir / "tmp",
             address=layout.database_address,
             port=DATABASE_PORT,
             user=getpass.getuser(),
@@ -74,6 +77,8 @@ def prepare(layout: SandboxLayout) -> None:
             check=False,
         )
         if result.returncode != 0:
+            # a half-made system schema would be taken for an initialised one next time
+            shutil.rmtree(data / "mysql", ignore_errors=True)
             raise SandboxError(
                 "mariadb: mariadb-install-db failed: " + (result.stderr or result.stdout)[-2000:]
             )

@@ -70,3 +70,14 @@ def test_app_user_cannot_create_another_database(
         cursor.execute("CREATE DATABASE cc_sandbox_other")
     assert raised.value.args[0] == ACCESS_DENIED, raised.value.args
     assert "Access denied" in str(raised.value.args[1])
+
+
+def test_the_database_keeps_its_temporary_files_in_the_sandbox(
+    connection: pymysql.connections.Connection, sandbox: SandboxLayout
+) -> None:
+    """In the shared /tmp another program's clean-up removed an install's temporary table
+    (mariadb-install-db failed, every sandbox test with it): MariaDB's tmpdir is the sandbox's."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@tmpdir")
+        (tmpdir,) = cursor.fetchone() or ("",)
+    assert str(tmpdir).rstrip("/") == str(sandbox.mariadb_dir / "tmp"), tmpdir
