@@ -261,8 +261,10 @@ def from_manager(
         seconds = at - previous.at if previous is not None else 0.0
         if not connectors:
             why = "the status page lists no connector"
-        elif before is None:
+        elif previous is None:
             why = "a rate needs two reads (the first was just made)"
+        elif before is None:
+            why = "a rate needs two reads with figures (the previous one had none)"
         else:
             why = "the counters went back (the node restarted)"
         if before is not None:

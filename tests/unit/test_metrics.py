@@ -130,6 +130,21 @@ def test_a_refusing_manager_leaves_every_figure_unknown_with_the_reason(tmp_path
     assert isinstance(missing, dict) and set(missing) == {*FIELDS, *ADDED_RATES}
 
 
+def test_after_a_failed_read_the_rate_says_the_previous_read_had_no_figures(
+    tmp_path: Path,
+) -> None:
+    state = _inventory(tmp_path)
+    refused = "no answer within 2 s"
+    empty = ManagerSample(None, refused, None, refused, None)
+    state = state.apply(MetricsObserved("n1", empty, None, 1000.0, refused))
+    state = state.apply(MetricsObserved("n1", _sample(10), None, 1001.0))
+    metrics = _metrics(state)
+    assert metrics.point.requests_per_s is None
+    assert metrics.missing["requests_per_s"] == (
+        "a rate needs two reads with figures (the previous one had none)"
+    )
+
+
 def test_jmx_refused_keeps_the_status_figures(tmp_path: Path) -> None:
     state = _inventory(tmp_path)
     base = _sample(10)
