@@ -335,20 +335,23 @@ def test_add_node_under_sticky_load_loses_nothing(
         cookie = client.cookies.get("JSESSIONID")
         assert cookie is not None
         client.cookies.clear()
-        # replication is asynchronous: wait until node1 holds the copy (peek.jsp reads the
-        # session without creating one; JvmRouteBinderValve may give it node1's route, then the
-        # user carries on with the renamed cookie), then fail the user over to node1
+        # replication is asynchronous: wait until node1 holds the copy with its count, then fail
+        # the user over to node1. peek.jsp reads node1's copy by id through its session manager,
+        # with no cookie: a peek carrying the cookie had JvmRouteBinderValve rename the copy
+        # while its attribute was still on its way, and the attribute was then lost (count 0)
         peek = layout.nodes[0].http_url + "/app/peek.jsp"
-        held = [cookie]
+        seen: list[str] = []
 
         def replicated() -> bool:
-            reply = httpx.get(peek, headers={"Cookie": f"JSESSIONID={held[0]}"}, timeout=10)
-            held[0] = reply.cookies.get("JSESSIONID") or held[0]
+            reply = httpx.get(peek, params={"id": cookie}, timeout=10)
+            seen[:] = [reply.text]
             found = _REPLY.search(reply.text)
             return found is not None and found["count"] == made["count"]
 
-        wait_for(replicated, 30, "node1 to hold the copy of the session made on node4", 0.1)
-        cookie = held[0]
+        try:
+            wait_for(replicated, 30, "node1 to hold the copy of the session made on node4", 0.1)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; made: {first.text!r}; last peek: {seen}") from None
         moved = client.get(
             layout.nodes[0].http_url + "/app/", headers={"Cookie": f"JSESSIONID={cookie}"}
         )
