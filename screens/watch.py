@@ -199,11 +199,14 @@ class WatchBar(Horizontal):
         return f"{self._clock():%H:%M:%S}"
 
     def tick(self) -> None:
-        """Redraw the clock (the app calls this every second)."""
-        self.query_one("#watch-clock", Digits).update(self._time())
+        """Redraw the clock (the app calls this every second). A bar whose children are not
+        mounted yet (a view pushed a moment ago) has no clock to redraw: nothing to do."""
+        for clock in self.query("#watch-clock").results(Digits):
+            clock.update(self._time())
 
     def show(self, state: ClusterState, problems: tuple[Problem, ...]) -> None:
-        self.query_one(StateWord).show(*state_words(state, problems))
+        for word in self.query(StateWord).results(StateWord):
+            word.show(*state_words(state, problems))
 
 
 def is_wall(app: Any) -> bool:

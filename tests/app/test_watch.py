@@ -139,3 +139,12 @@ async def test_every_view_of_the_wall_has_the_clock_state_and_banner(tmp_path: P
         await wait_for(lambda: type(app.screen).__name__ == "NodeScreen")
         assert app.screen.query_one(Banner).has_class("shown")
         assert app.screen.query(WatchBar)
+
+
+def test_a_bar_whose_clock_is_not_mounted_yet_ticks_without_failing() -> None:
+    """The app ticks every wall bar each second; a view pushed a moment ago (a keystroke storm on
+    the wall did it) may hold a bar whose children are not mounted yet. Its tick and its state
+    update are then nothing, never NoMatches out of the app's timer (which ended the console)."""
+    bar = WatchBar(lambda: datetime(2026, 12, 6, 16, 30, tzinfo=UTC), "sandbox")
+    bar.tick()
+    assert not list(bar.query("#watch-clock"))
