@@ -15,10 +15,8 @@ with their stack traces; `wrap` folds long lines to the view's width instead of 
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -35,94 +33,19 @@ from textual.strip import Strip
 
 from console.textsafe import printable
 from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
+from screens.widgets.log_lines import LEVELS as LEVELS
+from screens.widgets.log_lines import LINE_CAP as LINE_CAP
+from screens.widgets.log_lines import LogLine, make_line
 from screens.widgets.search import Search, step
 
 MAX_LINES = 10_000
 """Lines kept in the ring (older ones are dropped)."""
-LINE_CAP = 2_000
-"""Characters of a line shown; the rest is replaced by a note of how much was cut."""
 PENDING_CAP = 4 << 20
 """Bytes waiting for the next flush; beyond this the oldest pending bytes are skipped."""
 PARTIAL_CAP = 64 << 10
 """Bytes of an unfinished line kept while waiting for its newline."""
 FLUSH_SECONDS = 0.1
 GUTTER = 6
-
-# (needle, word, style): a cheap substring test, first match wins. Words carry the meaning,
-# colour only repeats it.
-HIGHLIGHTS: tuple[tuple[str, str, str], ...] = (
-    ("memberAdded", "JOIN", "bold green"),
-    ("Member joined", "JOIN", "bold green"),
-    ("memberDisappeared", "LEFT", "bold red"),
-    ("Member left", "LEFT", "bold red"),
-    ("left cluster", "LEFT", "bold red"),
-    ("Members [", "VIEW", "bold cyan"),
-    ("Members {", "VIEW", "bold cyan"),
-    ("new cluster view", "VIEW", "bold cyan"),
-    ("session state", "SYNC", "cyan"),
-    ("state transfer", "SYNC", "cyan"),
-    ("Server startup in", "START", "bold green"),
-    ("Stopping service", "STOP", "bold yellow"),
-    ("SEVERE", "ERROR", "bold red"),
-    (" ERROR ", "ERROR", "bold red"),
-)
-
-LEVELS: tuple[str, ...] = ("SEVERE", "WARN")
-"""The level filters, in the order a key cycles them (after "every line")."""
-_LEVEL_WORDS = re.compile(r"\b(SEVERE|FATAL|ERROR|WARNING|WARN)\b")
-_CONTINUATION = re.compile(
-    r"^(\s|Caused by:|Suppressed:|\.\.\. \d+ more|[\w.$]+(?:Exception|Error|Throwable)\b)"
-)
-"""A stack trace's lines after the first: they take the level of the line they continue."""
-
-
-def line_level(text: str) -> str:
-    """ "SEVERE" (SEVERE, ERROR, FATAL), "WARN" (WARNING, WARN) or "" for a line's own words."""
-    found = _LEVEL_WORDS.search(text)
-    if found is None:
-        return ""
-    return "WARN" if found.group(1).startswith("WARN") else "SEVERE"
-
-
-@dataclass(frozen=True, slots=True)
-class LogLine:
-    """One line as shown: already capped and printable, with its highlight (if any)."""
-
-    seq: int
-    source: str
-    text: str
-    word: str | None = None
-    style: str = ""
-    level: str = ""
-    """"SEVERE", "WARN" or "": its own level, or that of the message it continues."""
-
-
-def classify(text: str) -> tuple[str | None, str]:
-    """The highlight word and style of a line, or (None, "")."""
-    for needle, word, style in HIGHLIGHTS:
-        if needle in text:
-            return word, style
-    return None, ""
-
-
-def clean_line(raw: bytes) -> str:
-    """A raw log line as safe, capped, single-line text."""
-    cut = 0
-    if len(raw) > LINE_CAP * 4:
-        cut = len(raw) - LINE_CAP * 4
-        raw = raw[: LINE_CAP * 4]
-    text = raw.decode("utf-8", "replace")
-    if text.endswith("\r"):
-        text = text[:-1]
-    if len(text) > LINE_CAP:
-        cut += len(text[LINE_CAP:].encode("utf-8", "replace"))
-        text = text[:LINE_CAP]
-    text = printable(text, keep_tabs=True).expandtabs(4)
-    if len(text) > LINE_CAP:  # escapes can make it longer again
-        text = text[:LINE_CAP]
-    if cut:
-        text += f" … [{cut} more bytes not shown]"
-    return text
 
 
 class LogView(ScrollView, can_focus=True):
@@ -228,17 +151,8 @@ class LogView(ScrollView, can_focus=True):
         self._append(fresh)
 
     def _make(self, source: str, raw: bytes) -> LogLine:
-        text = clean_line(raw)
-        word, style = classify(text)
         self._seq += 1
-        level = line_level(text)
-        if level:
-            self._levels[source] = level
-        elif _CONTINUATION.match(text):
-            level = self._levels.get(source, "")
-        else:
-            self._levels[source] = ""
-        return LogLine(self._seq, source, text, word, style, level)
+        return make_line(self._seq, source, raw, self._levels)
 
     def _append(self, lines: Iterable[LogLine]) -> None:
         filtered = self._shown is not self._ring
