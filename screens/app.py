@@ -35,11 +35,13 @@ from console.cluster.state import ClusterState
 from console.config.errors import ConfigError
 from console.config.model import Inventory
 from screens.commands import ConsoleCommand, ConsoleCommands
-from screens.dashboard import DashboardScreen, OperatorDashboardScreen, UnavailableView
+from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen, KeyHelp, console_binding
 from screens.host import StateView
 from screens.login import LoginPrompts
+from screens.operator_dashboard import OperatorDashboardScreen
 from screens.palette import palette_commands
+from screens.unavailable import UnavailableView
 from screens.watch import Banner, Incident, WatchBar, incidents
 from screens.widgets.export import Format, export_view
 

@@ -145,8 +145,8 @@ async def test_help_lists_every_binding_with_id_and_description(tmp_path: Path) 
 
 
 def test_every_binding_of_ours_has_an_id_and_a_description() -> None:
-    from screens.dashboard import OperatorDashboardScreen
     from screens.help import HelpScreen as Help
+    from screens.operator_dashboard import OperatorDashboardScreen
 
     for owner in (ClusterConsoleApp, DashboardScreen, OperatorDashboardScreen, Help):
         for binding in owner.BINDINGS:

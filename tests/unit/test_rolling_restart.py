@@ -182,7 +182,7 @@ def test_nodes_are_taken_in_the_order_given_else_in_inventory_order(
 
 def test_every_catalog_entry_is_a_wizard_with_its_title_keys_and_palette_words() -> None:
     from console.operations.catalog import CATALOG
-    from screens.dashboard import OperatorDashboardScreen
+    from screens.operator_dashboard import OperatorDashboardScreen
 
     for entry in CATALOG:
         spec = registry.SPECS[entry.name]
