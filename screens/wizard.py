@@ -25,7 +25,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -37,11 +37,11 @@ from textual.widgets import Button, Header, ProgressBar, RichLog, Static
 from console.operations import registry
 from console.operations.engine import Change, Outcome, Progress, Runner, Step, Wizard
 from console.operations.tracking import RunTracker
-from console.operations.wizards.add_node_context import add_node_context
 from console.textsafe import printable
 from screens.confirm import ConfirmScreen, TextPrompt
 from screens.widgets.common import clock, host_of, safe
 from screens.widgets.keybar import KeyBar
+from screens.wizard_run import definition_for, run_context
 from screens.wizard_text import (
     OUTCOME_STYLES,
     after_label,
@@ -56,6 +56,8 @@ LOG_LINES = 200
 """Progress lines kept in the log (older ones scroll away)."""
 WAITING_EVERY = 1.0
 """Seconds between two logged `waiting` lines of one step (the figures panel shows every one)."""
+
+T = TypeVar("T")
 
 ContextOpener = Callable[[], AbstractAsyncContextManager[Any]]
 """Opens the wizard's context (tests pass their own; the default is `registry.node_context`)."""
@@ -128,21 +130,10 @@ class WizardScreen(Screen[None]):
             return "there is no audit log to record changes in: no wizard can run here"
         if self.definition is None:
             try:
-                spec = registry.spec_named(self.wizard_name)
-                if spec.scope == "cluster":  # `node` names the nodes: "node1,node2"
-                    self.definition = spec.build(self._wizard_nodes())
-                elif spec.scope == "new-node":  # the node is named by prompts when it starts
-                    self.definition = spec.build(())
-                else:
-                    self.definition = registry.wizard_named(self.wizard_name)
+                self.definition = definition_for(host.inventory, self.wizard_name, self.node)
             except registry.WizardUsageError as exc:
                 return str(exc)
         return None
-
-    def _wizard_nodes(self) -> tuple[str, ...]:
-        """The nodes of a cluster wizard, in order (every node when none are named)."""
-        names = [name for name in self.node.split(",") if name]
-        return registry.chosen_nodes(host_of(self.app).inventory, names)
 
     def _title_text(self) -> Text:
         title = self.definition.title if self.definition is not None else self.wizard_name
@@ -204,30 +195,7 @@ class WizardScreen(Screen[None]):
     def _open_run_context(self) -> AbstractAsyncContextManager[Any]:
         if self._open_context is not None:
             return self._open_context()
-        host = host_of(self.app)
-        assert host.audit is not None
-        if registry.spec_named(self.wizard_name).scope == "new-node":
-            # its own monitor: the session's does not follow a node the inventory lacks yet
-            return add_node_context(host.inventory, self.wizard_name, host.audit, self._answers)
-        if registry.spec_named(self.wizard_name).scope == "cluster":
-            return registry.cluster_context(
-                host.inventory,
-                self._wizard_nodes(),
-                self.wizard_name,
-                host.audit,
-                {},
-                monitor=host.monitor,
-                actions=host.worker_actions,
-            )
-        return registry.node_context(
-            host.inventory,
-            self.node,
-            self.wizard_name,
-            host.audit,
-            {},
-            monitor=host.monitor,
-            actions=host.worker_actions,
-        )
+        return run_context(host_of(self.app), self.wizard_name, self.node, self._answers)
 
     async def _drive(self) -> Outcome:
         wizard, audit = self.definition, host_of(self.app).audit
@@ -312,27 +280,31 @@ class WizardScreen(Screen[None]):
         except registry.WizardUsageError:
             return None
 
-    async def _prompt(self, words: str) -> str | None:
-        """One value asked before the run (add-node's name and host); None: not answered."""
-        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+    async def _answer(self, screen: Screen[T], gone: T) -> T | None:
+        """Show `screen` and wait for its dismissal; a run cancelled while it is shown (the step
+        timed out or was stopped) dismisses it with `gone`."""
+        answer: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
 
-        def answered(result: str | None) -> None:
+        def answered(result: T | None) -> None:
             if not answer.done():
                 answer.set_result(result)
 
-        self.app.push_screen(TextPrompt(Text(printable(words), style="bold")), answered)
-        return await answer
+        self.app.push_screen(screen, answered)
+        try:
+            return await answer
+        except asyncio.CancelledError:
+            if screen.is_active:
+                screen.dismiss(gone)
+            raise
+
+    async def _prompt(self, words: str) -> str | None:
+        """One value asked before the run (add-node's name and host); None: not answered."""
+        return await self._answer(TextPrompt(Text(printable(words), style="bold")), None)
 
     async def _ask(
         self, step: Step[Any], question: str, prompt: str, key: str | None
     ) -> str | None:
         """A value a step needs from the operator (a prompt); None stops the run."""
-        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-
-        def answered(result: str | None) -> None:
-            if not answer.done():
-                answer.set_result(result)
-
         secret = self._secret(question)
         screen = TextPrompt(
             Text(f"{step.name}: {printable(prompt)}", style="bold"),
@@ -340,35 +312,17 @@ class WizardScreen(Screen[None]):
             password=secret,
         )
         self._note(f"asking for {question} ...")
-        self.app.push_screen(screen, answered)
-        try:
-            value = await answer
-        except asyncio.CancelledError:  # the step timed out or was cancelled while asking
-            if screen.is_active:
-                screen.dismiss(None)
-            raise
+        value = await self._answer(screen, None)
         self._note(f"{step.name}: {'answered' if value else 'not answered'}")
         return value
 
     async def _confirm(self, step: Step[Any], changes: list[Change]) -> bool:
-        """Ask before the step's changes; a Future resolved by the prompt's dismiss callback."""
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def answered(result: bool | None) -> None:
-            if not answer.done():
-                answer.set_result(result is True)
-
+        """Ask before the step's changes (the prompt's dismissal answers)."""
         prompt = ConfirmScreen(
             self._confirm_title(step), confirm_body(step, changes), action="Apply"
         )
         self._note(f"asking to confirm {step.name} ...")
-        self.app.push_screen(prompt, answered)
-        try:
-            yes = await answer
-        except asyncio.CancelledError:  # the step timed out or was cancelled while asking
-            if prompt.is_active:
-                prompt.dismiss(False)
-            raise
+        yes = await self._answer(prompt, False) is True
         verdict = "confirmed" if yes else "not confirmed"
         self._note(f"{step.name}: {verdict}", "green" if yes else "yellow")
         return yes
