@@ -10,7 +10,6 @@ part of it arrives, or until `idle()` says the stream went quiet.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from typing import cast
 
@@ -23,7 +22,6 @@ from probes.logs.lines import count_newlines
 from probes.logs.model import TEXT_CAP, LogEvent
 from probes.logs.pending import Assembly, Block, Trace, TwoLine, Wrapped, combine
 from probes.logs.records import (
-    LEVELS,
     Record,
     canonical_level,
     is_continuation,
@@ -32,17 +30,12 @@ from probes.logs.records import (
     strip_prefixes,
 )
 from probes.logs.region import TRACE_RUN, Line, Region, record_start
+from probes.logs.sniff import sniffed_probes
 from probes.logs.text import clean
 
 SNIFF_LINES = 64
 """Lines at the start of a stream that decide whether it is a journal export or a localized JVM."""
 
-_SYSLOG = re.compile(
-    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ [^\s:\[]+"
-    r"(?:\[\d+\])?: |^-- (?:Logs begin|Journal begins|No entries)"
-)
-_JUL_LEVEL = re.compile(r"^\d{1,2}-\S+-\d{4} \S+ (?P<a>\S+) \[|^(?P<b>[^\W\d_]{2,16}): ")
-_ENGLISH_LEVELS = frozenset({"SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST"})
 _MEMBER_KINDS = frozenset({"member-joined", "member-left", "session-sync"})
 _JSON_ERRORS = jsonl.json_errors
 """The helper that writes error records as JSON lines (None: not built)."""
@@ -255,19 +248,8 @@ class EventScanner(Region):
         """Journal exports are known by their first line, localized JVMs by their first record."""
         first = self._sniffed == 0 and not self._context
         self._sniffed += 1
-        probes = self._probes
-        if first and _SYSLOG.match(text):
-            probes = (*probes, needles.JOURNAL)
-        match = _JUL_LEVEL.match(strip_prefixes(text))
-        word = (match["a"] or match["b"] or "").upper() if match else ""
-        if word in LEVELS:  # a Tomcat JUL stream
-            probes = tuple(
-                probe
-                for probe in probes
-                if probe is not needles.COORDINATOR and probe is not needles.INFINISPAN
-            )
-            if word not in _ENGLISH_LEVELS:
-                probes = (*probes, needles.LOCALIZED)
+        probes, decided = sniffed_probes(text, first, self._probes)
+        if decided:
             self._sniffed = SNIFF_LINES
         probes = needles.for_kinds(probes, self._wanted)
         if probes != self._probes:
