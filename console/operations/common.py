@@ -20,6 +20,13 @@ POLL = 0.5
 QUIET_READS = 3
 """Consecutive quiet reads needed (with QUIET_SECONDS) before a worker counts as idle."""
 QUIET_SECONDS = 1.0
+STICKY_PATIENCE = 20.0
+"""Seconds (past the operator's drain time) a drained node that still serves its sticky users
+may go without one read of Busy 0 before the wait ends anyway: a node with many users under
+steady load may never show 0 between requests, and disabling it next is safe either way (the
+requests in flight finish, the next ones go to the peers that hold the sessions)."""
+_now = time.monotonic
+"""The clock of the waits (a test replaces it)."""
 
 
 async def refs_or_fail(run: StepRun[NodeContext]) -> list[WorkerRef]:
@@ -126,23 +133,25 @@ async def wait_quiet(
     While the node still serves its sticky users (`still_elected_ok`), one read with Busy 0 is
     enough: under steady sticky load Busy is 0 only between requests, and whether three reads in
     a row catch that depends on the load and the machine, not on the drain (a slow run never got
-    there in 300 s). The strict test comes once nothing is routed to the node any more.
+    there in 300 s). A node whose users keep it busy on every read (a busy node, a slow machine)
+    ends the wait STICKY_PATIENCE seconds after `min_seconds`, saying so. The strict test comes
+    once nothing is routed to the node any more.
 
     `keep` (a change and its name): on every read, a worker that no longer shows the change
     (undone under the wizard) gets it again, audited, and the count of quiet reads restarts."""
     needed_reads, needed_span = (1, 0.0) if still_elected_ok else (QUIET_READS, QUIET_SECONDS)
-    began = time.monotonic()
+    began = _now()
     quiet_since: float | None = None
     quiet_reads = 0
     last: dict[str, int | None] = {}
-    last_at = time.monotonic()
+    last_at = began
     while True:
         refs = await refs_or_fail(run)
         if keep is not None and not all(keeps(ref.worker, keep[0]) for ref in refs):
             await ensure_workers(run, *keep)
             quiet_reads, quiet_since, last = 0, None, {}
             continue
-        now = time.monotonic()
+        now = _now()
         busy = {ref.label: ref.worker.busy for ref in refs}
         elected = {ref.label: ref.worker.elected for ref in refs}
         rates = {
@@ -170,6 +179,13 @@ async def wait_quiet(
             and now - quiet_since >= needed_span
             and now - began >= min_seconds
         ):
+            return
+        if still_elected_ok and now - began >= min_seconds + STICKY_PATIENCE:
+            run.observed(
+                f"{run.ctx.node.name} still serves its sticky users (Busy "
+                f"{figures['busy']} on every read for {now - began:.0f} s): going on, the "
+                "requests in flight finish and the next ones go to the peers"
+            )
             return
         last, last_at = elected, now
         await asyncio.sleep(POLL)

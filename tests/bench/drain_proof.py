@@ -103,7 +103,11 @@ class WizardRun:
 
     def describe(self) -> str:
         """For assertion messages: the exit code, the last events and stderr."""
-        tail = [f"{e.get('event')} {e.get('step')}: {e.get('text')}" for e in self.events[-8:]]
+        tail = [
+            f"{e.get('event')} {e.get('step')}: {e.get('text')}"
+            + (f" {e['figures']}" if e.get("figures") else "")
+            for e in self.events[-8:]
+        ]
         return (
             f"`{' '.join(self.command)}` exited {self.exit_code} after {self.wall_s:.1f} s\n"
             + "\n".join(tail + list(self.other_output[-5:]))
