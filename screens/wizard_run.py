@@ -10,7 +10,6 @@ from typing import Any
 from console.config.model import Inventory
 from console.operations import registry
 from console.operations.engine import Wizard
-from console.operations.wizards.add_node_context import add_node_context
 from screens.host import ConsoleHost
 
 
@@ -37,28 +36,15 @@ def definition_for(inventory: Inventory, wizard: str, node: str) -> Wizard[Any]:
 def run_context(
     host: ConsoleHost, wizard: str, node: str, answers: dict[str, Any]
 ) -> AbstractAsyncContextManager[Any]:
-    """The context the wizard runs in, opened with the app's audit log."""
+    """The context the wizard runs in (by its scope, `registry.run_context`), opened with the
+    app's audit log, monitor and worker actions."""
     assert host.audit is not None
-    scope = registry.spec_named(wizard).scope
-    if scope == "new-node":
-        # its own monitor: the session's does not follow a node the inventory lacks yet
-        return add_node_context(host.inventory, wizard, host.audit, answers)
-    if scope == "cluster":
-        return registry.cluster_context(
-            host.inventory,
-            wizard_nodes(host.inventory, node),
-            wizard,
-            host.audit,
-            {},
-            monitor=host.monitor,
-            actions=host.worker_actions,
-        )
-    return registry.node_context(
+    return registry.run_context(
         host.inventory,
-        node,
         wizard,
+        [name for name in node.split(",") if name],
         host.audit,
-        {},
+        answers,
         monitor=host.monitor,
         actions=host.worker_actions,
     )

@@ -31,16 +31,11 @@ from console.operations.registry import (
     WizardUsageError,
     check_answers,
     chosen_nodes,
-    cluster_context,
-    node_context,
+    run_context,
     spec_named,
 )
 from console.operations.spec import WizardSpec
-from console.operations.wizards.add_node_context import (
-    AddNodeUsageError,
-    add_node_context,
-    new_node,
-)
+from console.operations.wizards.add_node_context import AddNodeUsageError, new_node
 from console.textsafe import printable
 
 CANCELLING_SIGNALS = {
@@ -163,29 +158,26 @@ def _context(
     answers: dict[str, Any],
 ) -> tuple[str, AbstractAsyncContextManager[Any], Any]:
     """Who the run is about (for its lines), its context, and the wizard for it."""
+    nodes: tuple[str, ...]
     if spec.scope == "cluster":
         nodes = chosen_nodes(inventory, _nodes_given(args))
-        return (
-            ",".join(nodes),
-            cluster_context(inventory, nodes, spec.name, audit, answers),
-            spec.build(nodes),
-        )
-    if spec.scope == "new-node":
-        given = {**spec.defaults, **answers}
+    elif spec.scope == "new-node":
+        answers = {**spec.defaults, **answers}
         if args.node:
-            if given.get("name") not in (None, args.node):
+            if answers.get("name") not in (None, args.node):
                 raise WizardUsageError(
-                    f"--node {args.node} and the answers file's name {given['name']!r} differ"
+                    f"--node {args.node} and the answers file's name {answers['name']!r} differ"
                 )
-            given["name"] = args.node
+            answers["name"] = args.node
         try:
-            node, _ = new_node(inventory, given)
+            node, _ = new_node(inventory, answers)
         except AddNodeUsageError as exc:
             raise WizardUsageError(str(exc)) from None
-        opened = add_node_context(inventory, spec.name, audit, given)
-        return node.name, opened, spec.build((node.name,))
-    node = args.node
-    return node, node_context(inventory, node, spec.name, audit, answers), spec.build((node,))
+        nodes = (node.name,)
+    else:
+        nodes = (args.node,)
+    context = run_context(inventory, spec.name, nodes, audit, answers)
+    return ",".join(nodes), context, spec.build(nodes)
 
 
 def _ask_hook(answers: dict[str, Any]) -> Ask:

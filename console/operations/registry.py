@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import importlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, assert_never
 
 from console.audit import AuditLog
 from console.config.model import Inventory
@@ -17,6 +17,7 @@ from console.operations.compose import ClusterContext
 from console.operations.context import NodeContext
 from console.operations.engine import Wizard
 from console.operations.spec import AnswerError, WizardSpec
+from console.operations.wizards.add_node_context import add_node_context
 from console.operations.workers import WorkerActions
 
 
@@ -183,6 +184,41 @@ async def node_context(
         yield ctx
     finally:
         await asyncio.shield(_close(ctx, monitor if own_monitor else None))
+
+
+def run_context(
+    inventory: Inventory,
+    wizard: str,
+    nodes: Sequence[str],
+    audit: AuditLog,
+    answers: Mapping[str, Any],
+    *,
+    monitor: Monitor | None = None,
+    actions: WorkerActions | None = None,
+) -> AbstractAsyncContextManager[Any]:
+    """The context a run of `wizard` opens, by the wizard's scope (the one place that says it,
+    for the CLI and the wizard screen): a node wizard's on its one node, a cluster wizard's over
+    `nodes` (every node when none are given), a new node's on the node its answers describe.
+
+    `monitor` and `actions` are the session's, shared by node and cluster runs (None: the
+    context opens and closes its own). A new node's run always has its own: the session's
+    monitor does not follow a node the inventory lacks yet. Each context says what is wrong
+    with its nodes or answers when it is entered."""
+    scope = spec_named(wizard).scope
+    match scope:
+        case "node":
+            node = ",".join(nodes)  # one name; anything else is no node of the inventory
+            return node_context(
+                inventory, node, wizard, audit, answers, monitor=monitor, actions=actions
+            )
+        case "cluster":
+            return cluster_context(
+                inventory, nodes, wizard, audit, answers, monitor=monitor, actions=actions
+            )
+        case "new-node":
+            return add_node_context(inventory, wizard, audit, answers)
+        case _:
+            assert_never(scope)
 
 
 async def _close(ctx: NodeContext | ClusterContext, monitor: Monitor | None) -> None:
