@@ -13,9 +13,10 @@ a false zero. A figure that cannot be told is None, and `missing` says why, in p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from console.cluster.evolve import evolve
 from console.cluster.metrics_access import access_json, with_access
 from console.cluster.metrics_sessions import own_sessions as own_sessions
 from console.cluster.metrics_sessions import own_sessions_settled as own_sessions_settled
@@ -217,7 +218,7 @@ def unknown(at: float, reason: str, previous: NodeMetrics | None = None) -> Node
 
 def _with_history(metrics: NodeMetrics, previous: NodeMetrics | None) -> NodeMetrics:
     history = previous.history[-(HISTORY - 1) :] if previous is not None else ()
-    return replace(metrics, history=(*history, metrics.point))
+    return evolve(metrics, history=(*history, metrics.point))
 
 
 def _rate(now: int | None, before: int | None, seconds: float) -> float | None:
@@ -376,7 +377,7 @@ def apply(observation: MetricsObserved, previous: NodeMetrics | None) -> NodeMet
     found = with_access(found, observation.access, observation.access_since)
     if found.max_errors_per_s == observation.max_errors_per_s:
         return found
-    return replace(found, max_errors_per_s=observation.max_errors_per_s)
+    return evolve(found, max_errors_per_s=observation.max_errors_per_s)
 
 
 NOT_READ = "not read yet (no answer by the deadline)"

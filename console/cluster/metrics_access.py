@@ -9,10 +9,11 @@ own count (>= 400) stays as `errors_4xx_5xx_per_s`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from console.cluster.evolve import evolve
 from probes.metrics.access_tail import AccessRead
 
 if TYPE_CHECKING:
@@ -73,10 +74,10 @@ def with_access(
         missing.pop(name, None)
         if rates.missing is not None:
             missing[name] = rates.missing
-    point = replace(
+    point = evolve(
         metrics.point, errors_per_s=rates.errors_per_s, errors_4xx_per_s=rates.errors_4xx_per_s
     )
     history = (*metrics.history[:-1], point)
-    return replace(
+    return evolve(
         metrics, point=point, missing=MappingProxyType(missing), history=history, access=access
     )

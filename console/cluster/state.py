@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from console.cluster import metrics as node_metrics
+from console.cluster.evolve import evolve
 from console.cluster.maintenance import Acknowledgement
 from console.cluster.node_events import ZONE_STEP, NodeEvent, log_time, node_event, timeline
 from console.cluster.observations import (
@@ -137,7 +138,7 @@ class ClusterState:
             case BalancerObserved():
                 return self._balancer(observation)
             case DatabaseObserved() if self.database is not None:
-                return replace(
+                return evolve(
                     self,
                     database=replace(self.database, health=observation.health),
                     version=self.version + 1,
@@ -155,13 +156,13 @@ class ClusterState:
         nodes = tuple(
             view
             if view.maintenance == marks.get(view.name)
-            else replace(view, maintenance=marks.get(view.name))
+            else evolve(view, maintenance=marks.get(view.name))
             for view in self.nodes
         )
         acknowledged = {ack.problem_key: ack for ack in observation.acknowledgements}
         if nodes == self.nodes and acknowledged == dict(self.acknowledged):
             return self
-        return replace(
+        return evolve(
             self,
             nodes=nodes,
             acknowledged=MappingProxyType(acknowledged),
@@ -173,7 +174,7 @@ class ClusterState:
         index = self._index[view.name]
         nodes = (*self.nodes[:index], view, *self.nodes[index + 1 :])
         clock = max(self.clock, at)
-        return replace(self, nodes=nodes, version=self.version + 1, clock=clock, **extra)  # type: ignore[arg-type]
+        return evolve(self, nodes=nodes, version=self.version + 1, clock=clock, **extra)
 
     def _node_fact(self, observation: Observation) -> ClusterState:
         name = getattr(observation, "node", None)
@@ -183,27 +184,27 @@ class ClusterState:
         at = float(getattr(observation, "at", 0.0))
         match observation:
             case SshObserved(state=state, reason=reason, peer=peer):
-                view = replace(view, ssh=state, ssh_reason=reason)
+                view = evolve(view, ssh=state, ssh_reason=reason)
                 if state != "up" and view.tomcat != "unknown":
-                    view = replace(view, tomcat="unknown", tomcat_pid=None)
+                    view = evolve(view, tomcat="unknown", tomcat_pid=None)
                 if peer and peer not in view.spec.addresses:
                     # The address SSH reached is the node's, whatever its inventory alias
                     # resolved to: members and workers named by it are recognised.
                     spec = replace(view.spec, addresses=view.spec.addresses | {peer})
-                    view = replace(view, spec=spec, updated=at)
+                    view = evolve(view, spec=spec, updated=at)
                     specs = tuple(spec if s.name == spec.name else s for s in self.specs)
                     return self._with_node(view, at, _specs=specs)
             case ProcessObserved(process=process):
                 started = view.tomcat == "stopped" and process.state == "running"
                 stopped = view.tomcat == "running" and process.state == "stopped"
-                view = replace(view, tomcat=process.state, tomcat_pid=process.pid)
+                view = evolve(view, tomcat=process.state, tomcat_pid=process.pid)
                 if started or stopped:
-                    view = replace(view, membership_since=max(view.membership_since, at))
+                    view = evolve(view, membership_since=max(view.membership_since, at))
                 if started and not view.start_logged:
                     # What the log told was the last run's (nobody, once stopped): this run's
                     # membership is unknown until its log shows the start.
                     moment = time.strftime("%H:%M:%S", time.localtime(at))
-                    view = replace(
+                    view = evolve(
                         view,
                         membership_known=False,
                         membership_unknown_reason=(
@@ -212,7 +213,7 @@ class ClusterState:
                         starting_since=at,
                     )
                 if process.state == "stopped":
-                    view = replace(
+                    view = evolve(
                         view,
                         members_seen=frozenset(),
                         membership_known=True,
@@ -220,16 +221,17 @@ class ClusterState:
                         start_logged=False,
                         starting_since=None,
                     )
-            case HttpObserved(check=check):
-                view = replace(view, http=check)
+            case HttpObserved(check=check):  # every node every second: one copy, not two
+                return self._with_node(evolve(view, http=check, updated=at), at)
             case LicenseObserved():
-                view = replace(view, license=observation)
+                view = evolve(view, license=observation)
             case SharedDirObserved(health=health):
-                view = replace(view, shared_dir=health)
+                view = evolve(view, shared_dir=health)
             case DatabaseReachObserved(reach=reach):
-                view = replace(view, database_reach=reach)
+                view = evolve(view, database_reach=reach)
             case MetricsObserved():
-                view = replace(view, metrics=node_metrics.apply(observation, view.metrics))
+                metrics = node_metrics.apply(observation, view.metrics)
+                return self._with_node(evolve(view, metrics=metrics, updated=at), at)
             case BacklogScanned(log=log, complete=complete):
                 known = view.membership_known or complete
                 reason = view.membership_unknown_reason
@@ -238,24 +240,24 @@ class ClusterState:
                 elif reason is None:
                     why = view.log_trouble or "its history does not reach the server's start"
                     reason = f"{log}: {why}"
-                view = replace(
+                view = evolve(
                     view,
                     membership_known=known,
                     membership_unknown_reason=reason,
                     backlogs_read=view.backlogs_read | {log},
                 )
             case LogTrouble(what=what):
-                view = replace(view, log_trouble=what)
+                view = evolve(view, log_trouble=what)
             case LogHistoryLost(log=log, reason=why):
                 moment = time.strftime("%H:%M:%S", time.localtime(at))
-                view = replace(
+                view = evolve(
                     view,
                     membership_known=False,
                     membership_unknown_reason=f"{log} {why} at {moment}",
                 )
             case _:
                 return self
-        return self._with_node(replace(view, updated=at), at)
+        return self._with_node(evolve(view, updated=at), at)
 
     def _event(self, observation: EventObserved) -> ClusterState:
         if observation.node not in self._index:
@@ -267,14 +269,14 @@ class ClusterState:
             if last is not None and last.logged is not None:
                 logged = min(last.logged - view.zone_offset + offset, last.at)
                 last = replace(last, logged=logged)
-            view = replace(view, zone_offset=offset, last_event=last)
+            view = evolve(view, zone_offset=offset, last_event=last)
         record = node_event(observation, offset)
         specs: tuple[NodeSpec, ...] | None = None
         named = observation.event.member if observation.event.kind == "member-name" else None
         if named and (spec := view.spec.with_member_name(named)) is not view.spec:
             # The node's own log names its member (JGroups' GMS banner): views naming that
             # member name this node, on whatever machine it runs.
-            view = replace(view, spec=spec)
+            view = evolve(view, spec=spec)
             specs = tuple(spec if s.name == spec.name else s for s in self.specs)
         # A live change counts from when it was read (a node's clock or zone may differ from
         # ours); one from the history, from its own time (old news is settled at once).
@@ -282,9 +284,9 @@ class ClusterState:
         view = _membership_change(view, observation.event, changed, specs or self.specs)
         last = view.last_event
         if last is None or record.when >= last.when:
-            view = replace(view, last_event=record)
+            view = evolve(view, last_event=record)
         events = (*self.events[-(EVENTS_KEPT - 1) :], record)
-        view = replace(view, updated=observation.at)
+        view = evolve(view, updated=observation.at)
         if specs is not None:
             return self._with_node(view, observation.at, events=events, _specs=specs)
         return self._with_node(view, observation.at, events=events)
@@ -295,12 +297,12 @@ class ClusterState:
             if view.name != observation.balancer:
                 continue
             if observation.page is None:
-                views[index] = replace(
+                views[index] = evolve(
                     view, reachable=False, error=observation.error, at=observation.at
                 )
             else:
                 since = view.read_at if view.page is not None else None
-                views[index] = replace(
+                views[index] = evolve(
                     view,
                     reachable=True,
                     error=None,
@@ -310,7 +312,7 @@ class ClusterState:
                     at=observation.at,
                     read_at=observation.at,
                 )
-            return replace(
+            return evolve(
                 self,
                 balancers=tuple(views),
                 version=self.version + 1,
@@ -351,8 +353,8 @@ def _membership_change(
     if seen == view.members_seen and known == view.membership_known:
         if start == view.start_logged and starting == view.starting_since:
             return view
-        return replace(view, start_logged=start, starting_since=starting)
-    return replace(
+        return evolve(view, start_logged=start, starting_since=starting)
+    return evolve(
         view,
         members_seen=seen,
         membership_known=known,

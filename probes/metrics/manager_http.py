@@ -8,6 +8,7 @@ verified), answers with Content-Length, chunked or ended by close, within a size
 node's connection is kept open between reads (connecting costs more than the GETs) while a
 budget of file descriptors allows (`keep_budget`), else closed after each read. Nothing here
 redirects or decodes; a GET on a kept connection the server closed meanwhile is sent again once.
+On a kept connection a read's GETs are pipelined (`Origin.pipeline`): written at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import asyncio
 import base64
 import resource
 import ssl
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -61,6 +64,14 @@ def release_keep() -> None:
 class Answer:
     status: int
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """An answer and the milliseconds from the request's write to its last byte."""
+
+    answer: Answer
+    ms: float
 
 
 def _reason(exc: OSError) -> str:
@@ -124,10 +135,7 @@ class Origin:
             self.close()
             raise HttpLiteError("the connection closed before an answer") from None
 
-    async def _exchange(self, target: str, auth: tuple[str, str] | None, limit: int) -> Answer:
-        if self._stream is None:
-            self._stream = await self._open()
-        reader, writer = self._stream
+    def _request(self, target: str, auth: tuple[str, str] | None) -> bytes:
         lines = [
             f"GET {target} HTTP/1.1",
             f"Host: {self.host_header}",
@@ -137,7 +145,52 @@ class Origin:
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             lines.append(f"Authorization: Basic {token}")
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    async def pipeline(
+        self, targets: Sequence[str], auth: tuple[str, str] | None, limit: int, deadline: float
+    ) -> list[Timed | HttpLiteError | TimeoutError]:
+        """GET every target on the connection kept from an earlier read, the requests written at
+        once (HTTP/1.1 pipelining: one write and one wake-up for all of them, where a GET after
+        a GET costs both again), the answers read in order, each within `deadline` seconds.
+
+        Per target, in order: its answer and how long it took, or why it failed. The list stops
+        at the first trouble (the connection is closed then) and is empty when no connection
+        was kept or the server had closed it: the targets past its end are for `get`, which
+        opens a connection. GETs change nothing, so sending one again is safe."""
+        if self._stream is None:
+            return []
+        reader, writer = self._stream
+        began = time.perf_counter()
+        writer.write(b"".join(self._request(target, auth) for target in targets))
+        done: list[Timed | HttpLiteError | TimeoutError] = []
+        for _ in targets:
+            try:
+                async with asyncio.timeout(deadline):
+                    await writer.drain()
+                    answer, keep = await _read_answer(reader, limit)
+            except (_Stale, BrokenPipeError, ConnectionResetError):
+                self.close()
+                break
+            except (HttpLiteError, TimeoutError) as exc:  # TimeoutError before OSError: its base
+                self.close()
+                done.append(exc)
+                break
+            except OSError as exc:
+                self.close()
+                done.append(HttpLiteError(_reason(exc)))
+                break
+            done.append(Timed(answer, (time.perf_counter() - began) * 1000))
+            if not keep:
+                self.close()
+                break
+        return done
+
+    async def _exchange(self, target: str, auth: tuple[str, str] | None, limit: int) -> Answer:
+        if self._stream is None:
+            self._stream = await self._open()
+        reader, writer = self._stream
+        writer.write(self._request(target, auth))
         try:
             await writer.drain()
             answer, keep = await _read_answer(reader, limit)

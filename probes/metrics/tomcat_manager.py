@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from probes.http import BODY_LIMIT, DEADLINE, no_answer
-from probes.metrics.manager_http import HttpLiteError, Origin, release_keep, reserve_keep
+from probes.metrics.manager_http import (
+    HttpLiteError,
+    Origin,
+    Timed,
+    release_keep,
+    reserve_keep,
+)
 
 STATUS_PATH = "/status?XML=true"
 JMX_PATH = "/jmxproxy/?qry=Catalina:type=Manager,*"
@@ -245,21 +251,33 @@ def http_reason(status: int, page: str) -> str:
 
 
 async def _get(
-    origin: Origin, target: str, auth: tuple[str, str] | None, page: str, deadline: float
+    origin: Origin,
+    target: str,
+    auth: tuple[str, str] | None,
+    page: str,
+    deadline: float,
+    early: Timed | HttpLiteError | TimeoutError | None = None,
 ) -> tuple[bytes, float]:
-    """The page's body (at most BODY_LIMIT bytes) and how long it took; ManagerPageError."""
-    began = time.perf_counter()
-    try:
-        async with asyncio.timeout(deadline):
-            answer = await origin.get(target, auth, BODY_LIMIT)
-    except TimeoutError:
-        origin.close()  # the answer may still be coming: this connection is done
-        raise ManagerPageError(f"the {page}: {no_answer(deadline)}") from None
-    except HttpLiteError as exc:
-        raise ManagerPageError(f"the {page}: {exc}") from None
-    if answer.status != 200:
-        raise ManagerPageError(http_reason(answer.status, page))
-    return answer.body, (time.perf_counter() - began) * 1000
+    """The page's body (at most BODY_LIMIT bytes) and how long it took; ManagerPageError.
+    `early`: what the read's pipelined GET of the page gave (None: not sent, GET it now)."""
+    if early is None:
+        began = time.perf_counter()
+        try:
+            async with asyncio.timeout(deadline):
+                answer = await origin.get(target, auth, BODY_LIMIT)
+        except TimeoutError:
+            origin.close()  # the answer may still be coming: this connection is done
+            raise ManagerPageError(f"the {page}: {no_answer(deadline)}") from None
+        except HttpLiteError as exc:
+            raise ManagerPageError(f"the {page}: {exc}") from None
+        early = Timed(answer, (time.perf_counter() - began) * 1000)
+    elif isinstance(early, TimeoutError):
+        raise ManagerPageError(f"the {page}: {no_answer(deadline)}")
+    elif isinstance(early, HttpLiteError):
+        raise ManagerPageError(f"the {page}: {early}")
+    if early.answer.status != 200:
+        raise ManagerPageError(http_reason(early.answer.status, page))
+    return early.answer.body, early.ms
 
 
 class ManagerReader:
@@ -290,19 +308,20 @@ class ManagerReader:
         status_error: str | None = None
         sessions_error: str | None = "not read" if not sessions else None
         ms: float | None = None
+        targets = [self.prefix + STATUS_PATH, self.prefix + JMX_PATH][: 2 if sessions else 1]
         try:
+            early: list[Timed | HttpLiteError | TimeoutError | None] = []
+            if sessions:
+                early += await origin.pipeline(targets, auth, BODY_LIMIT, deadline)
+            early += [None] * (len(targets) - len(early))
             try:
-                body, ms = await _get(
-                    origin, self.prefix + STATUS_PATH, auth, "status page", deadline
-                )
+                body, ms = await _get(origin, targets[0], auth, "status page", deadline, early[0])
                 server = parse_status(body)
             except ManagerPageError as exc:
                 status_error, ms = str(exc), None
             if sessions:
                 try:
-                    body, _ = await _get(
-                        origin, self.prefix + JMX_PATH, auth, "JMX proxy", deadline
-                    )
+                    body, _ = await _get(origin, targets[1], auth, "JMX proxy", deadline, early[1])
                     apps = parse_jmx_sessions(body.decode("utf-8", "replace"))
                 except ManagerPageError as exc:
                     sessions_error = str(exc)
