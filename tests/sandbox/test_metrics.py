@@ -276,3 +276,30 @@ def test_status_json_metrics_from_the_sandbox(sandbox: SandboxLayout) -> None:
         assert metrics["requests_per_s"] > 0  # its own reads of the status page count
         assert metrics["errors_per_s"] >= 0 and metrics["latency_ms"] >= 0
         assert "password" not in json.dumps(metrics)
+
+
+async def test_tomcat_answers_the_two_pages_pipelined(sandbox: SandboxLayout) -> None:
+    """The poll writes a read's two GETs at once on the connection kept from the previous read:
+    Tomcat 10.1 answers both, in order, with every figure."""
+    from console.sandbox.layout import MANAGER_USER
+    from probes.http import BODY_LIMIT
+    from probes.metrics.tomcat_manager import JMX_PATH, STATUS_PATH, ManagerReader
+
+    node = sandbox.nodes[0]
+    auth = (MANAGER_USER, sandbox.manager_password_file.read_text().strip())
+    reader = ManagerReader(f"{node.http_url}/manager")
+    try:
+        first = await reader.read(auth)  # opens the connection and keeps it
+        assert first.status is not None and first.sessions is not None, first
+        assert reader.origin is not None
+        targets = [reader.prefix + STATUS_PATH, reader.prefix + JMX_PATH]
+        answers = await reader.origin.pipeline(targets, auth, BODY_LIMIT, 10.0)
+        assert [type(answer).__name__ for answer in answers] == ["Timed", "Timed"], answers
+        status, jmx = (answer.answer for answer in answers)  # type: ignore[union-attr]
+        assert (status.status, jmx.status) == (200, 200)
+        assert b"<status" in status.body and jmx.body.startswith(b"OK")
+        second = await reader.read(auth)  # pipelined again, through the reader
+        assert second.status is not None and second.sessions is not None, second
+        assert second.status.connectors and second.status.heap_max
+    finally:
+        reader.close()
