@@ -5,8 +5,9 @@
    status page and the JMX proxy as Tomcat 10.1 does (the recorded sandbox pages, counters moving
    with time). The console's own poll (`console.monitor.metrics_poll.metrics_poll`: httpx, both
    pages,
-   parsing, the reducer) runs for every node in this process for `POLL_SECONDS`; measured: this
-   process's CPU share of one core and its RSS. Reference in the same run: the same number of
+   parsing, the reducer) runs for every node in this process for `POLL_WINDOWS` windows of
+   `POLL_SECONDS`; measured: this process's CPU share of one core (the windows' median, each
+   window's share beside it) and its RSS. Reference in the same run: the same number of
    GETs of a tiny page with the same client (the HTTP client's share).
 2. Dashboard: `tests.bench.dashboard`'s 500-node run at 1 Hz (HTTP checks and a 500-worker
    balancer page each second) plus one `MetricsObserved` per node every 5 s (100 a second), so
@@ -28,6 +29,7 @@ import multiprocessing
 import os
 import resource
 import socket
+import statistics
 import tempfile
 import time
 from functools import partial
@@ -37,7 +39,11 @@ from typing import Any
 NODES = 500
 INTERVAL = 5.0
 POLL_SECONDS = 30.0
-DASHBOARD_SECONDS = 10
+POLL_WINDOWS = 3
+"""The poll is measured over this many consecutive windows of POLL_SECONDS; the figure is their
+median (a 30 s window moved by up to 4 points of a core on this 2-core VM with nothing else
+changing), each window's figure is reported beside it."""
+DASHBOARD_SECONDS = 20
 DATA = Path(__file__).resolve().parents[1] / "unit" / "data" / "tomcat_manager"
 
 
@@ -190,7 +196,9 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _poll(port: int, nodes: int, seconds: float, *, access_log: bool) -> dict[str, Any]:
+async def _poll(
+    port: int, nodes: int, seconds: float, *, access_log: bool, windows: int = POLL_WINDOWS
+) -> dict[str, Any]:
     import httpx
 
     from console.cluster.observations import Observation, SshObserved
@@ -231,9 +239,14 @@ async def _poll(port: int, nodes: int, seconds: float, *, access_log: bool) -> d
         # its own phase of the interval: the steady state is measured after both
         await asyncio.sleep(2 * INTERVAL + 2)
         first_reads, first_lines = reads[0], access.lines
-        cpu, wall = time.process_time(), time.perf_counter()
-        await asyncio.sleep(seconds)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        shares: list[float] = []
+        began = time.perf_counter()
+        for _ in range(windows):
+            cpu, wall = time.process_time(), time.perf_counter()
+            await asyncio.sleep(seconds)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            shares.append(100 * cpu / wall)
+        wall = time.perf_counter() - began
         steady = reads[0] - first_reads
         lines = access.lines - first_lines
         for task in tasks:
@@ -271,7 +284,9 @@ async def _poll(port: int, nodes: int, seconds: float, *, access_log: bool) -> d
     return {
         "reads_per_s": round(steady / wall, 1),
         "access_log_lines_per_s": round(lines / wall, 1),
-        "cpu_percent_of_one_core": round(100 * cpu / wall, 1),
+        "cpu_percent_of_one_core": round(statistics.median(shares), 1),
+        "cpu_percent_per_window": [round(share, 1) for share in shares],
+        "window_s": seconds,
         "rss_mb": round(rss, 1),
         "nodes_with_rates": known,
         "nodes_with_a_missing_figure": failed,
@@ -337,7 +352,7 @@ def run() -> dict[str, Any]:
     met = (
         poll["cpu_percent_of_one_core"] <= 10
         and dash["cpu_percent_of_one_core"] <= 10
-        and dash["ms_per_batch_median"] <= 100
+        and dashboard.within_batch_target(dash)
         and poll["nodes_with_rates"] == NODES
     )
     return {
@@ -349,7 +364,11 @@ def run() -> dict[str, Any]:
         "dashboard": dash,
         "reference_dashboard_without_figures": plain,
         "access_log_parse": parse,
-        "target": "polling and dashboard each <= 10% of one core; <= 100 ms per dashboard batch",
+        "target": (
+            "polling and dashboard each <= 10% of one core (the poll: median of its windows); "
+            "<= 100 ms per dashboard batch (its CPU, and its wall time less the harness's idle "
+            "floor)"
+        ),
         "met": met,
     }
 
