@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from console.cluster.observations import MetricsObserved, Observation
 from console.cluster.state import ClusterState
-from console.config.model import ConfigError, Inventory, Node
+from console.config.model import ConfigError, Inventory, Node, Secret
 from console.monitor.tasks import Pacer
 from probes.metrics.access_tail import AccessRead, TailState, access_command, parse_output
 from probes.metrics.jvm import JvmSample, jvm_script, parse_jvm
@@ -55,16 +55,32 @@ def reads_manager(inventory: Inventory, node: Node) -> bool:
     return why_not_configured(inventory, node) is None
 
 
+SECRET_FRESH = 1.0
+"""Seconds a read of the manager password serves the polls (every node's poll reads it: 500
+nodes every 5 s opened the file a hundred times a second); a changed password is used within
+this time."""
+_revealed: dict[Secret, tuple[float, str]] = {}
+_clock = time.monotonic
+
+
 def _credentials(inventory: Inventory) -> tuple[str, str] | str:
     """The manager user and password, or why they cannot be had (never the password)."""
     user = inventory.metrics.manager_user or ""
     secret = inventory.metrics.password
     if secret is None:
         return user, ""
+    now = _clock()
+    kept = _revealed.get(secret)
+    if kept is not None and now - kept[0] < SECRET_FRESH:
+        return user, kept[1]
     try:
-        return user, secret.reveal()
+        password = secret.reveal()
     except ConfigError as exc:
+        _revealed.pop(secret, None)
         return f"the manager password cannot be read: {exc.errors[0].message}"
+    _revealed.clear()  # one inventory's secret at a time: a replaced one is not kept
+    _revealed[secret] = (now, password)
+    return user, password
 
 
 async def read_jvm(run: RunCommand, pid: int, timeout: float) -> JvmSample:
