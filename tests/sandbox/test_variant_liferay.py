@@ -14,6 +14,7 @@ import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -99,13 +100,17 @@ def test_sessions_stick_to_their_route(liferay: SandboxLayout) -> None:
 
 
 def test_status_is_healthy_with_every_figure(liferay: SandboxLayout) -> None:
-    def healthy() -> dict[str, object] | None:
+    def healthy() -> dict[str, Any] | None:
         code, out, _ = console(liferay, "status", "--json", "--sandbox")
         document = json.loads(out)
-        return document if code == 0 and not document["problems"] else None
+        # rates need two reads with figures: under load (CI brings two sandboxes up at once) a
+        # status run's first manager read may come back empty (seen once: every rate "needs two
+        # reads with figures"), and the next run is asked, as the wso2 variant's test does
+        missing = [n["metrics"]["missing"] for n in document["nodes"] if n["metrics"]["missing"]]
+        return document if code == 0 and not document["problems"] and not missing else None
 
     status = wait_for(healthy, 90, "`status` to find no problem on the liferay sandbox", 1.0)
-    nodes = {node["name"]: node for node in status["nodes"]}  # type: ignore[index]
+    nodes = {node["name"]: node for node in status["nodes"]}
     assert sorted(nodes) == ["node1", "node2"]
     for node in nodes.values():
         assert (node["ssh"], node["tomcat"], node["http"]["status"]) == ("up", "running", 200)
