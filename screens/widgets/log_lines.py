@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rich.text import Text
+
 from console.textsafe import printable
+from screens.widgets.search import Search
 
 LINE_CAP = 2_000
 """Characters of a line shown; the rest is replaced by a note of how much was cut."""
@@ -101,3 +104,31 @@ def make_line(seq: int, source: str, raw: bytes, levels: dict[str, str]) -> LogL
     else:
         levels[source] = ""
     return LogLine(seq, source, text, word, style, level)
+
+
+def line_text(
+    line: LogLine, gutter: int, source_width: int, needle: str, search: Search, *, current: bool
+) -> Text:
+    """A whole line as shown: its word (or the current match's mark) in a gutter of `gutter`
+    cells, its source in `source_width` (0: one source, none shown), its text, and the filter's
+    (`needle`, casefolded) and the search's highlights."""
+    text = Text(no_wrap=True, end="")
+    if current:
+        text.append(f"{'▶':<{gutter - 1}} ", style="bold reverse")
+    elif line.word is not None:
+        text.append(f"{line.word:<{gutter - 1}} ", style=line.style)
+    else:
+        text.append(" " * gutter)
+    if source_width:
+        text.append(f"{printable(line.source)[:source_width]:<{source_width}} ", style="dim")
+    start = len(text)
+    text.append(line.text, style=line.style if line.word == "ERROR" else "")
+    if needle:
+        folded = line.text.casefold()
+        at = folded.find(needle)
+        while at >= 0 and len(folded) == len(line.text):
+            text.stylize("reverse", start + at, start + at + len(needle))
+            at = folded.find(needle, at + len(needle))
+    if search.active:
+        search.highlight(text, start, current=current)
+    return text

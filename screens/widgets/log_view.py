@@ -31,11 +31,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.textsafe import printable
 from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
 from screens.widgets.log_lines import LEVELS as LEVELS
 from screens.widgets.log_lines import LINE_CAP as LINE_CAP
-from screens.widgets.log_lines import LogLine, make_line
+from screens.widgets.log_lines import LogLine, line_text, make_line
 from screens.widgets.search import Search, step
 
 MAX_LINES = 10_000
@@ -406,7 +405,8 @@ class LogView(ScrollView, can_focus=True):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        text = self._line_text(line, many, current)
+        width = self._source_width() if many else 0
+        text = line_text(line, GUTTER, width, self._filter, self._search, current=current)
         if piece is not None:
             start, end = piece
             body = len(text) - len(line.text)  # where the line's own text begins
@@ -423,31 +423,6 @@ class LogView(ScrollView, can_focus=True):
         strip = Strip(segments, cell_len(text.plain))
         self._cache[key] = strip
         return strip
-
-    def _line_text(self, line: LogLine, many: bool, current: bool) -> Text:
-        """A whole line as shown: its word (or the current match's mark), source, text and the
-        filter's and the search's highlights."""
-        text = Text(no_wrap=True, end="")
-        if current:
-            text.append(f"{'▶':<{GUTTER - 1}} ", style="bold reverse")
-        elif line.word is not None:
-            text.append(f"{line.word:<{GUTTER - 1}} ", style=line.style)
-        else:
-            text.append(" " * GUTTER)
-        if many:
-            width = self._source_width()
-            text.append(f"{printable(line.source)[:width]:<{width}} ", style="dim")
-        start = len(text)
-        text.append(line.text, style=line.style if line.word == "ERROR" else "")
-        if self._filter:
-            folded = line.text.casefold()
-            at = folded.find(self._filter)
-            while at >= 0 and len(folded) == len(line.text):
-                text.stylize("reverse", start + at, start + at + len(self._filter))
-                at = folded.find(self._filter, at + len(self._filter))
-        if self._search.active:
-            self._search.highlight(text, start, current=current)
-        return text
 
     def on_resize(self) -> None:
         self._cache.clear()
