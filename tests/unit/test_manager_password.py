@@ -29,10 +29,17 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return now
 
 
-def test_read_once_a_second_and_a_change_used_after(tmp_path: Path, clock: list[float]) -> None:
-    secret = tmp_path / "pw"
-    secret.write_text("first\n")
-    secret.chmod(0o600)
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    path = tmp_path / "pw"
+    path.write_text("first\n")
+    path.chmod(0o600)
+    return path
+
+
+def test_read_once_a_second_and_a_change_used_after(
+    tmp_path: Path, clock: list[float], secret: Path
+) -> None:
     inventory = _inventory(tmp_path, secret)
     assert metrics_poll._credentials(inventory) == ("console", "first")
     secret.write_text("second\n")
@@ -42,15 +49,12 @@ def test_read_once_a_second_and_a_change_used_after(tmp_path: Path, clock: list[
     assert metrics_poll._credentials(inventory) == ("console", "second")
 
 
-def test_an_unreadable_file_is_the_reason(tmp_path: Path, clock: list[float]) -> None:
-    secret = tmp_path / "pw"
-    secret.write_text("s3cret\n")
-    secret.chmod(0o600)
+def test_an_unreadable_file_is_the_reason(tmp_path: Path, clock: list[float], secret: Path) -> None:
     inventory = _inventory(tmp_path, secret)
-    assert metrics_poll._credentials(inventory) == ("console", "s3cret")
+    assert metrics_poll._credentials(inventory) == ("console", "first")
     secret.unlink()
     clock[0] += metrics_poll.SECRET_FRESH
     reason = metrics_poll._credentials(inventory)
     assert isinstance(reason, str) and reason.startswith("the manager password cannot be read")
-    assert "s3cret" not in reason
+    assert "first" not in reason
     assert metrics_poll._revealed == {}  # nothing of it kept
