@@ -16,9 +16,7 @@ Cells are `Text` and stay literal: nothing here parses markup.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -35,26 +33,8 @@ from textual.strip import Strip
 
 from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
 from screens.widgets.sorting import SortMemory, SortOrder, arrow, next_order, sorted_keys
-
-PADDING = 1
-"""Blank cells on each side of every column."""
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column: its key, its title, and the width range of its content (without padding)."""
-
-    key: str
-    label: str
-    width: int
-    """Narrowest the column gets (the title also widens it)."""
-    max_width: int = 0
-    """Widest the column grows to fit content; 0 means `width` (never grows)."""
-    min_width: int | None = None
-    """Narrowest the column is squeezed to when the view is too narrow (0: hidden instead);
-    None: never squeezed."""
-    squeeze: int = 0
-    """Order in which columns give up width (highest first)."""
+from screens.widgets.table_cells import cell_segments, row_text
+from screens.widgets.table_columns import PADDING, Column, ColumnWidths
 
 
 class NodeTable(ScrollView, can_focus=True):
@@ -147,11 +127,9 @@ class NodeTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.zebra_stripes = zebra_stripes
         self._columns: tuple[Column, ...] = ()
-        self._widths: list[int] = []
+        self._widths = ColumnWidths()
         self._fit: list[int] = []
-        self._lengths: list[Counter[int]] = []
-        """Per column, how many rows have a cell of each length (the widest is the max key)."""
-        """The widths drawn: `_widths` squeezed into the view's width (0: hidden)."""
+        """The widths drawn: the content widths squeezed into the view's width (0: hidden)."""
         self._layout = 0
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._versions: dict[str, int] = {}
@@ -174,8 +152,7 @@ class NodeTable(ScrollView, can_focus=True):
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Replace the columns; forgets every row."""
         self._columns = tuple(columns)
-        self._widths = [max(column.width, len(column.label)) for column in self._columns]
-        self._lengths = [Counter() for _ in self._columns]
+        self._widths = ColumnWidths(self._columns)
         self._cells.clear()
         self._versions.clear()
         self._drawn.clear()
@@ -192,7 +169,7 @@ class NodeTable(ScrollView, can_focus=True):
     @property
     def column_widths(self) -> tuple[int, ...]:
         """Content width of each column now (without padding)."""
-        return tuple(self._widths)
+        return tuple(self._widths.widths)
 
     @property
     def drawn_widths(self) -> tuple[int, ...]:
@@ -201,27 +178,7 @@ class NodeTable(ScrollView, can_focus=True):
 
     def _fit_widths(self) -> list[int]:
         """Squeeze the columns into the view's width, in their squeeze order."""
-        fit = list(self._widths)
-        room = self.scrollable_content_region.width or self.size.width
-        if room <= 0:
-            return fit
-        excess = sum(width + 2 * PADDING for width in fit) - room
-        order = sorted(
-            (i for i, column in enumerate(self._columns) if column.min_width is not None),
-            key=lambda i: -self._columns[i].squeeze,
-        )
-        for index in order:
-            if excess <= 0:
-                break
-            floor = self._columns[index].min_width or 0
-            if floor == 0:  # a column that may go: hidden whole, never cut to a stub
-                excess -= fit[index] + 2 * PADDING
-                fit[index] = 0
-                continue
-            give = min(excess, max(0, fit[index] - floor))
-            fit[index] -= give
-            excess -= give
-        return fit
+        return self._widths.fit(self.scrollable_content_region.width or self.size.width)
 
     def update_row(self, name: str, cells: Sequence[Text]) -> bool:
         """Set a node's cells (shown or not); True if they differ from what it had."""
@@ -256,35 +213,7 @@ class NodeTable(ScrollView, can_focus=True):
             return False
         self._cells[name] = row
         self._versions[name] = self._versions.get(name, 0) + 1
-        grew = False
-        widths = self._widths
-        lengths = self._lengths
-        for index, cell in enumerate(row):
-            if old is not None and old[index] is cell:
-                continue
-            width = widths[index]
-            column = self._columns[index]
-            size = cell.cell_len
-            counts = lengths[index]
-            counts[size] += 1
-            was = old[index].cell_len if old is not None else -1
-            if was >= 0:
-                counts[was] -= 1
-                if not counts[was]:
-                    del counts[was]
-            if size > width:
-                cap = max(column.max_width, column.width)
-                if width < cap:
-                    widths[index] = min(size, cap)
-                    grew = True
-            elif was >= width > size:
-                # This row may have held the column's widest cell: fit the column again.
-                floor = max(column.width, len(column.label))
-                cap = max(column.max_width, column.width)
-                narrower = max(floor, min(max(counts, default=0), cap))
-                if narrower != width:
-                    widths[index] = narrower
-                    grew = True
+        grew = self._widths.account(old, row)
         if grew:
             self._relayout()
         return True
@@ -355,7 +284,7 @@ class NodeTable(ScrollView, can_focus=True):
 
     def row_text(self, name: str) -> str:
         """A row as it reads on screen, padded and clipped to the column widths."""
-        return self._row_text(self._cells[name]).plain
+        return row_text(self._cells[name], self._fit).plain
 
     # -- sorting -------------------------------------------------------------------------------
 
@@ -505,39 +434,12 @@ class NodeTable(ScrollView, can_focus=True):
             if 1 <= line < self.size.height:
                 self.refresh_line(row + 1)
 
-    def _row_text(self, cells: Sequence[Text]) -> Text:
-        text = Text(no_wrap=True, end="")
-        pad = " " * PADDING
-        for cell, width in zip(cells, self._fit, strict=True):
-            if not width:
-                continue
-            text.append(pad)
-            size = cell.cell_len
-            if size > width:
-                cell = cell.copy()
-                cell.truncate(width, overflow="ellipsis")
-                size = cell.cell_len
-            text.append_text(cell)
-            text.append(" " * (width - size + PADDING))
-        return text
-
     def _cell_segments(self, key: tuple[str, int], cell: Text, width: int) -> list[Segment]:
         """A cell clipped and padded to its column, as segments (cached while unchanged)."""
         cached = self._pieces.get(key)
         if cached is not None and cached[0] is cell and cached[1] == self._layout:
             return cached[2]
-        size = cell.cell_len
-        shown = cell
-        if size > width:
-            shown = cell.copy()
-            shown.truncate(width, overflow="ellipsis")
-            size = shown.cell_len
-        if shown.spans or not shown.style:
-            segments = list(shown.render(self.app.console, end=""))
-        else:  # rich's Text.render drops the base style of a text without spans
-            segments = [Segment(shown.plain, self.app.console.get_style(shown.style))]
-        if size < width:
-            segments.append(Segment(" " * (width - size)))
+        segments = cell_segments(cell, width, self.app.console)
         self._pieces[key] = (cell, self._layout, segments)
         return segments
 
