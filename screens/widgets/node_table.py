@@ -5,11 +5,9 @@ Textual's `DataTable` re-renders every visible cell after any `update_cell` (its
 are keyed by a global update counter), about 0.4 ms a cell: with 500 nodes changing each second
 that alone exceeds the dashboard's budget. Here each row carries a version; its strip is cached
 under (node, version, column layout, row style), so a frame re-renders only rows that changed
-*and* are visible, each as one `Text` rendered once. Column widths grow when a cell outgrows its
-column (up to the column's cap) and shrink back when the widest cell of a column gets narrower.
-When the columns are wider than the view, those that may be squeezed give up cells (highest
-`squeeze` first, down to their `min_width`; a column whose `min_width` is 0 is hidden), so the
-columns an operator reads first stay in sight at 80 columns.
+*and* are visible, each as one `Text` rendered once. The columns' widths (grown, shrunk back,
+squeezed to fit at 80 columns) are `table_columns`, a cell drawn into its column `table_cells`,
+the cursor keys and the mouse `table_pointer`.
 
 Cells are `Text` and stay literal: nothing here parses markup.
 """
@@ -35,9 +33,10 @@ from screens.widgets.export import EXPORT_BINDINGS, Format, export_from
 from screens.widgets.sorting import SortMemory, SortOrder, arrow, next_order, sorted_keys
 from screens.widgets.table_cells import cell_segments, row_text
 from screens.widgets.table_columns import PADDING, Column, ColumnWidths
+from screens.widgets.table_pointer import RowPointer
 
 
-class NodeTable(ScrollView, can_focus=True):
+class NodeTable(RowPointer, ScrollView, can_focus=True):
     """Rows of cells keyed by node name, a header, a row cursor; Enter posts `Selected`."""
 
     # No ids: like a DataTable's own keys, these list after the view's keys in the help.
@@ -335,80 +334,10 @@ class NodeTable(ScrollView, can_focus=True):
             self._highlighted = node
             self.post_message(self.Highlighted(self, node))
 
-    def select_node(self, name: str) -> bool:
-        """Move the cursor to a node's row; False if it is not shown."""
-        at = self._index.get(name)
-        if at is None:
-            return False
-        self.move_cursor(at)
-        return True
-
-    def _page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - self._page())
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + self._page())
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self._order) - 1)
-
     def action_select_cursor(self) -> None:
         node = self.selected_node
         if node is not None:
             self.post_message(self.Selected(self, node))
-
-    def _row_at(self, event: events.MouseEvent) -> int | None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y < 1:
-            return None
-        row = int(self.scroll_y) + offset.y - 1
-        return row if 0 <= row < len(self._order) else None
-
-    async def _on_click(self, event: events.Click) -> None:
-        row = self._row_at(event)
-        if row is None:
-            return
-        event.stop()
-        if row == self.cursor_row:
-            self.action_select_cursor()
-        else:
-            self.move_cursor(row)
-
-    def _on_mouse_move(self, event: events.MouseMove) -> None:
-        row = self._row_at(event)
-        self._set_hover(-1 if row is None else row)
-
-    def _on_leave(self, event: events.Leave) -> None:
-        self._set_hover(-1)
-
-    def _set_hover(self, row: int) -> None:
-        old = self.hover_row
-        if old != row:
-            self.hover_row = row
-            self._refresh_row(old)
-            self._refresh_row(row)
-
-    def _scroll_to_row(self, row: int) -> None:
-        height = self.scrollable_content_region.height
-        if height <= 1:
-            return
-        top = int(self.scroll_y)
-        if row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
-        elif row > top + height - 2:
-            self.scroll_to(y=row - height + 2, animate=False, immediate=True)
 
     # -- layout and rendering ------------------------------------------------------------------
 
@@ -427,12 +356,6 @@ class NodeTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         if self._fit_widths() != self._fit:
             self._relayout()
-
-    def _refresh_row(self, row: int) -> None:
-        if 0 <= row < len(self._order):
-            line = row + 1 - int(self.scroll_y)
-            if 1 <= line < self.size.height:
-                self.refresh_line(row + 1)
 
     def _cell_segments(self, key: tuple[str, int], cell: Text, width: int) -> list[Segment]:
         """A cell clipped and padded to its column, as segments (cached while unchanged)."""
