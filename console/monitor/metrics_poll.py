@@ -63,7 +63,7 @@ _revealed: dict[Secret, tuple[float, str]] = {}
 _clock = time.monotonic
 
 
-def _credentials(inventory: Inventory) -> tuple[str, str] | str:
+def manager_credentials(inventory: Inventory) -> tuple[str, str] | str:
     """The manager user and password, or why they cannot be had (never the password)."""
     user = inventory.metrics.manager_user or ""
     secret = inventory.metrics.password
@@ -211,7 +211,7 @@ async def _poll(
         sample: ManagerSample | None = None
         why = reason
         if reader is not None:
-            credentials = _credentials(inventory)
+            credentials = manager_credentials(inventory)
             if isinstance(credentials, str):
                 why = credentials
             else:

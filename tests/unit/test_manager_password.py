@@ -41,20 +41,20 @@ def test_read_once_a_second_and_a_change_used_after(
     tmp_path: Path, clock: list[float], secret: Path
 ) -> None:
     inventory = _inventory(tmp_path, secret)
-    assert metrics_poll._credentials(inventory) == ("console", "first")
+    assert metrics_poll.manager_credentials(inventory) == ("console", "first")
     secret.write_text("second\n")
     clock[0] += 0.5
-    assert metrics_poll._credentials(inventory) == ("console", "first")  # not read again yet
+    assert metrics_poll.manager_credentials(inventory) == ("console", "first")  # not read again yet
     clock[0] += metrics_poll.SECRET_FRESH
-    assert metrics_poll._credentials(inventory) == ("console", "second")
+    assert metrics_poll.manager_credentials(inventory) == ("console", "second")
 
 
 def test_an_unreadable_file_is_the_reason(tmp_path: Path, clock: list[float], secret: Path) -> None:
     inventory = _inventory(tmp_path, secret)
-    assert metrics_poll._credentials(inventory) == ("console", "first")
+    assert metrics_poll.manager_credentials(inventory) == ("console", "first")
     secret.unlink()
     clock[0] += metrics_poll.SECRET_FRESH
-    reason = metrics_poll._credentials(inventory)
+    reason = metrics_poll.manager_credentials(inventory)
     assert isinstance(reason, str) and reason.startswith("the manager password cannot be read")
     assert "first" not in reason
     assert metrics_poll._revealed == {}  # nothing of it kept
