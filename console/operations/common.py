@@ -11,6 +11,7 @@ from console.cluster.state import ClusterState, NodeEvent
 from console.cluster.topology import member_node
 from console.operations.context import NodeContext, WorkerRef, describe_refs
 from console.operations.engine import Change, PlanFn, Refused, StepFailed, StepFn, StepRun
+from console.operations.stale_busy import StaleBusy
 from probes.balancer.httpd_client import WorkerChange
 from probes.balancer.model import BalancerError, Worker
 from probes.process import TomcatProcess
@@ -137,6 +138,10 @@ async def wait_quiet(
     ends the wait STICKY_PATIENCE seconds after `min_seconds`, saying so. The strict test comes
     once nothing is routed to the node any more.
 
+    Once nothing is routed to the node, a Busy count that stays the same, above 0, for
+    STALE_AFTER seconds with Elected not moving may be httpd's stale count: the node's Tomcat is
+    asked, and when it serves no request the wait ends, saying so.
+
     `keep` (a change and its name): on every read, a worker that no longer shows the change
     (undone under the wizard) gets it again, audited, and the count of quiet reads restarts."""
     needed_reads, needed_span = (1, 0.0) if still_elected_ok else (QUIET_READS, QUIET_SECONDS)
@@ -145,11 +150,13 @@ async def wait_quiet(
     quiet_reads = 0
     last: dict[str, int | None] = {}
     last_at = began
+    stale = StaleBusy(run)
     while True:
         refs = await refs_or_fail(run)
         if keep is not None and not all(keeps(ref.worker, keep[0]) for ref in refs):
             await ensure_workers(run, *keep)
             quiet_reads, quiet_since, last = 0, None, {}
+            stale = StaleBusy(run)
             continue
         now = _now()
         busy = {ref.label: ref.worker.busy for ref in refs}
@@ -166,12 +173,15 @@ async def wait_quiet(
             quiet_since = quiet_since if quiet_since is not None else now
         else:
             quiet_reads, quiet_since = 0, None
-        figures = {
+        figures: dict[str, object] = {
             "busy": sum(value or 0 for value in busy.values()),
             "elected_per_s": sum(rates.values()) if rates else None,
             "quiet_reads": quiet_reads,
             "seconds": round(now - began, 1),
         }
+        stuck = not still_elected_ok and not quiet and not grew and any(busy.values())
+        if await stale.settled(busy if stuck else None, now, figures):
+            return
         run.waiting(what, figures)
         if (
             quiet_since is not None

@@ -20,6 +20,7 @@ from console.config.model import Inventory, Node
 from console.monitor.node_watch import ssh_target
 from console.monitor.runner import Monitor
 from console.monitor.tasks import cancel_and_wait
+from console.operations.in_flight import InFlight, tomcat_in_flight
 from console.operations.journal import EventJournal
 from console.operations.workers import WorkerActions
 from probes.balancer.model import BalancerError, Worker
@@ -162,6 +163,10 @@ class NodeContext:
         except SshCommandError as exc:
             return TomcatProcess("unknown", reason=str(exc))
         return parse_processes(result.stdout, self.node.catalina_base)
+
+    async def in_flight(self) -> InFlight:
+        """The requests the node's Tomcat serves now, by its manager's count."""
+        return await tomcat_in_flight(self.inventory, self.node)
 
     _own_journal: bool = False
 

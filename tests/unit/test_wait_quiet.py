@@ -1,17 +1,20 @@
 """The drain's waits on a node's workers: while the node still serves its sticky users one read of
 Busy 0 ends the wait, and a node busy on every read ends it after the patience with a word;
-once nothing is routed there, only a run of quiet reads ends it and a busy node never does."""
+once nothing is routed there, only a run of quiet reads ends it and a busy node never does, unless
+its Busy count has stood still and its Tomcat says it serves nothing (httpd's stale count)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 
-from console.operations import common
+from console.operations import common, stale_busy
 from console.operations.context import WorkerRef
+from console.operations.in_flight import InFlight, count_in_flight
 from probes.balancer.model import make_worker
 
 
@@ -32,8 +35,17 @@ class FakeRun:
         self.elected = 0
         self.elected_step = elected_step
         self.reads = 0
-        self.ctx = SimpleNamespace(node=SimpleNamespace(name="node1"), workers=self._workers)
+        self.ctx = SimpleNamespace(
+            node=SimpleNamespace(name="node1"), workers=self._workers, in_flight=self._in_flight
+        )
         self.events: list[tuple[str, str, dict[str, Any]]] = []
+        self.tomcat = InFlight(1)
+        """What the node's Tomcat answers: by default one request really in flight."""
+        self.asked: list[float] = []
+
+    async def _in_flight(self) -> InFlight:
+        self.asked.append(self.clock.now)
+        return self.tomcat
 
     async def _workers(self) -> list[WorkerRef]:
         self.clock.now += 1.0
@@ -118,3 +130,72 @@ async def test_once_nothing_is_routed_three_quiet_reads_end_the_wait(clock: Cloc
     run = FakeRun(clock, [1, 0, 0, 0, 0], elected_step=0)
     await _wait(run, sticky=False)
     assert [e[2]["quiet_reads"] for e in run.events] == [0, 1, 2, 3]
+
+
+async def test_a_busy_count_that_stands_still_ends_the_wait_when_tomcat_serves_nothing(
+    clock: Clock,
+) -> None:
+    """The rolling restarts that timed out in CI: after the disable, httpd showed Busy 1 with
+    nothing elected for 120 s (a lost decrement); the node served no request."""
+    run = FakeRun(clock, [1], elected_step=0)
+    run.tomcat = InFlight(0)
+    await _wait(run, sticky=False)
+    assert len(run.asked) == 1
+    waited = [e[2]["seconds"] for e in run.events if e[0] == "waiting"]
+    assert waited[-1] <= stale_busy.STALE_AFTER + 1  # the first read has no rate yet
+    kind, text, _ = run.events[-1]
+    assert kind == "observed"
+    assert "Busy 1 with no request routed to node1" in text
+    assert "Tomcat serves no request" in text and "stale" in text
+
+
+async def test_a_request_tomcat_still_serves_keeps_the_wait_until_busy_falls(
+    clock: Clock,
+) -> None:
+    run = FakeRun(clock, [1] * 40 + [0], elected_step=0)
+    await _wait(run, sticky=False)
+    assert len(run.asked) >= 5  # asked again and again while the request ran
+    assert all(b - a >= stale_busy.ASK_EVERY for a, b in itertools.pairwise(run.asked))
+    assert not [e for e in run.events if e[0] == "observed"]
+    answers = [e[2].get("tomcat_in_flight") for e in run.events if e[2]["busy"] == 1]
+    first = answers.index(1)  # Tomcat's answer is shown with every read after the first
+    assert first >= stale_busy.STALE_AFTER - 1 and set(answers[first:]) == {1}
+    assert run.events[-1][2]["quiet_reads"] == 3
+
+
+async def test_a_node_that_cannot_be_asked_is_waited_on_saying_why_once(clock: Clock) -> None:
+    run = FakeRun(clock, [1] * 60 + [0], elected_step=0)
+    run.tomcat = InFlight(None, "no [metrics] manager_user in cluster.toml")
+    await _wait(run, sticky=False)
+    told = [e[1] for e in run.events if e[0] == "observed"]
+    assert len(told) == 1
+    assert "may be stale" in told[0] and "no [metrics] manager_user" in told[0]
+    assert run.events[-1][2]["quiet_reads"] == 3
+
+
+async def test_tomcat_is_not_asked_while_requests_are_still_routed_to_the_node(
+    clock: Clock,
+) -> None:
+    run = FakeRun(clock, [1] * 40 + [0], elected_step=5)
+    run.tomcat = InFlight(0)
+    task = asyncio.create_task(_wait(run, sticky=False))
+    while run.reads < 60:
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert run.asked == []
+
+
+async def test_a_busy_count_that_moves_restarts_the_clock(clock: Clock) -> None:
+    run = FakeRun(clock, [1, 2] * 20 + [1], elected_step=0)
+    run.tomcat = InFlight(0)
+    await _wait(run, sticky=False)
+    assert run.reads >= 41 + int(stale_busy.STALE_AFTER)
+
+
+def test_the_read_that_asks_is_not_counted_as_a_request_in_flight() -> None:
+    assert count_in_flight([1, 0]) == 0
+    assert count_in_flight([3, None]) == 2
+    assert count_in_flight([None]) is None
+    assert count_in_flight([0]) == 0
